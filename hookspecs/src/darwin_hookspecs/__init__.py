@@ -1,0 +1,58 @@
+"""Darwin's plugin contract: hook specifications, typed registries, protocols and records."""
+
+from .errors import (
+    BudgetExceededError,
+    ConflictError,
+    CorruptRecordError,
+    DarwinError,
+    MissingDependencyError,
+    NotFoundError,
+    PluginError,
+    SandboxError,
+    StorageError,
+    StorageUnavailableError,
+    UnknownBackendError,
+    UserError,
+)
+from .markers import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
+from .protocols import (
+    ArchiveView,
+    Benchmark,
+    BuildContext,
+    Executor,
+    GenerationContext,
+    Generator,
+    Predictor,
+    Sandbox,
+    SelectionStrategy,
+    Storage,
+)
+from .records import (
+    Attempt,
+    ExecRequest,
+    ExecResult,
+    Prediction,
+    Proposal,
+    RunInfo,
+    RunSummary,
+    Target,
+    TaskResult,
+    TaskSpec,
+    Usage,
+    Variant,
+    to_dict,
+)
+from .registry import (
+    REGISTRY_TYPES,
+    BackendSpec,
+    BenchmarkRegistry,
+    ExecutorRegistry,
+    GeneratorRegistry,
+    PredictorRegistry,
+    Registry,
+    SandboxRegistry,
+    SelectorRegistry,
+    StorageRegistry,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,215 @@
+"""What each kind of backend implements.
+
+Backends are created by the factories plugins register (see :mod:`darwin_hookspecs.registry`).
+A factory is called as ``factory(options, context)`` where ``options`` is the validated options
+model (or a ``dict`` when the backend declared none) and ``context`` a :class:`BuildContext`.
+"""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Literal, Protocol, TypeVar, runtime_checkable
+
+from .records import (
+    ExecRequest,
+    ExecResult,
+    Prediction,
+    Proposal,
+    Target,
+    TaskResult,
+    TaskSpec,
+    Usage,
+    Variant,
+)
+
+T = TypeVar("T")
+
+
+@dataclass
+class BuildContext:
+    """Handed to every backend factory.
+
+    :param run_id: The run the backend serves (``""`` outside a run, e.g. in ``darwin plugins``).
+    :param run_dir: The run's local directory (scratch space, logs); ``None`` outside a run.
+    :param config_dir: Directory of the config file; resolve relative paths against it.
+    :param seed: The run's seed.
+    :param hook: The run's pluggy hook relay (``pm.hook``), to notify observers.
+    :param services: Engine services a backend may use (storage, ledger, gateway...), by name.
+    """
+
+    run_id: str = ""
+    run_dir: Path | None = None
+    config_dir: Path = field(default_factory=Path.cwd)
+    seed: int = 0
+    hook: Any = None
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    """Runs untrusted commands. Must be safe to call from several threads at once.
+
+    ``run`` never raises for anything the command does (crash, timeout, OOM): it reports it in
+    :class:`ExecResult`. It raises only when the sandbox itself is unusable. Files the command
+    writes in ``request.workdir`` are visible there on the host when ``run`` returns; nothing
+    else on the host may change.
+    """
+
+    def run(self, request: ExecRequest) -> ExecResult: ...
+
+    def close(self) -> None: ...
+
+    def guarantees(self) -> dict[str, bool]:
+        """Which isolation properties hold (``network``, ``read_only_host``, ``memory_limit``,
+        ``pids_limit``, ``no_secrets``...), so users can see what a backend can honour."""
+        ...
+
+
+@runtime_checkable
+class Benchmark(Protocol):
+    """Validates variants empirically.
+
+    ``mode`` is ``"program"`` when the variant *is* the code under test, ``"agent"`` when the
+    variant is an agent whose outputs on each task are graded.
+    """
+
+    mode: Literal["program", "agent"]
+
+    def tasks(self) -> list[TaskSpec]:
+        """All tasks, in a stable order."""
+        ...
+
+    def evaluate(
+        self, variant_dir: Path, tasks: list[TaskSpec], sandbox: Sandbox
+    ) -> list[TaskResult]:
+        """Evaluate the variant whose code is in ``variant_dir`` (read it; do not modify it) on
+        ``tasks``, running its code only through ``sandbox``. Return one result per task, in
+        order. A crash of the variant is a failed result, never an exception."""
+        ...
+
+
+@dataclass
+class GenerationContext:
+    """Everything a generator may use to propose a child.
+
+    :param parent_dir: A private copy of the parent's code (the generator may read it freely).
+    :param target: The weakness this attempt is aimed at.
+    :param memory: Hints from memory plugins (``darwin_memory_retrieve``), most relevant first.
+    :param sandbox: The run's sandbox, for generators that run code (the ``self`` generator).
+    :param record_usage: Call with each :class:`Usage` as soon as it is spent (the ledger).
+    """
+
+    run_id: str
+    attempt_id: str
+    parent: Variant
+    parent_dir: Path
+    target: Target
+    seed: int
+    memory: list[str] = field(default_factory=list)
+    sandbox: Sandbox | None = None
+    benchmark: Benchmark | None = None
+    record_usage: Callable[[Usage], None] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Proposes a child of a parent variant."""
+
+    def propose(self, context: GenerationContext) -> Proposal: ...
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Durable key-value store for one run: records in collections, and content-addressed blobs.
+
+    Writes are atomic (never half-visible) and conditional: ``put_record`` with
+    ``if_version=None`` creates and raises :class:`~darwin_hookspecs.errors.ConflictError` if the
+    key exists; with a version string it replaces only when the stored version still equals it.
+    Reading a record that is not valid JSON raises ``CorruptRecordError`` naming it.
+    """
+
+    url: str
+
+    def put_blob(self, data: bytes) -> str:
+        """Store ``data``; return its key (sha256 hex). Idempotent."""
+        ...
+
+    def get_blob(self, key: str) -> bytes: ...
+
+    def has_blob(self, key: str) -> bool: ...
+
+    def iter_blob_keys(self) -> Iterator[str]: ...
+
+    def put_record(
+        self, collection: str, key: str, value: dict[str, Any], *, if_version: str | None = None
+    ) -> str:
+        """Create (``if_version=None``) or conditionally replace a record; return its version."""
+        ...
+
+    def get_record(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
+        """Return ``(value, version)``; raise ``NotFoundError`` if absent."""
+        ...
+
+    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+        """Yield ``(key, value, version)`` for every record of ``collection``."""
+        ...
+
+    def collections(self) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Predictor(Protocol):
+    """Estimates an attempt's outcome before it is paid for, learning from finished ones."""
+
+    def predict(self, features: list[dict[str, Any]]) -> list[Prediction]: ...
+
+    def observe(self, features: dict[str, Any], outcome: dict[str, Any]) -> None: ...
+
+    def state(self) -> bytes: ...
+
+    def load_state(self, data: bytes) -> None: ...
+
+    def metrics(self) -> dict[str, float]: ...
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs attempts concurrently. ``fn`` is a module-level function and ``args`` are picklable,
+    so a distributed executor can ship them to another machine."""
+
+    max_workers: int
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> "Future[T]": ...
+
+    def shutdown(self, wait: bool = True) -> None: ...
+
+
+class ArchiveView(Protocol):
+    """Read-only view of the archive given to selection strategies."""
+
+    def variants(self) -> list[Variant]:
+        """Every variant, in creation order."""
+        ...
+
+    def selectable(self) -> list[Variant]:
+        """Variants that may be parents (status ``accepted``), in creation order."""
+        ...
+
+    def children(self, variant_id: str) -> list[Variant]: ...
+
+    def get(self, variant_id: str) -> Variant: ...
+
+
+@runtime_checkable
+class SelectionStrategy(Protocol):
+    """Chooses parents for the next generation."""
+
+    def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        """Return ``n`` parent ids (repetition allowed) drawn with ``rng`` only."""
+        ...

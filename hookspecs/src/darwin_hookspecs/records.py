@@ -1,0 +1,325 @@
+"""Records that cross the plugin boundary.
+
+Plain dataclasses (the contract depends on pluggy alone). Every record converts to and from a
+JSON-compatible ``dict`` with :func:`to_dict` / ``Record.from_dict`` so that any storage backend
+can persist it without knowing its shape.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping, TypeVar
+
+VariantStatus = Literal["accepted", "rejected", "invalid", "error"]
+"""``accepted``: in the archive and selectable. ``rejected``: valid but kept out by the archive
+policy or the acceptance rule. ``invalid``: nothing to evaluate (empty or unappliable patch, a
+child that does not build). ``error``: the generator or the evaluation crashed."""
+
+AttemptStatus = Literal["planned", "running", "finished", "interrupted", "skipped", "abandoned"]
+
+FailureKind = Literal[
+    "fail", "error", "timeout", "oom", "output_limit", "crash", "infra", "not_run"
+]
+
+T = TypeVar("T")
+
+
+def to_dict(record: Any) -> dict[str, Any]:
+    """Convert a record (dataclass) to a JSON-compatible dict."""
+    return _plain(dataclasses.asdict(record))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep only the fields ``cls`` knows (records written by newer versions still load)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+@dataclass
+class TaskSpec:
+    """One task of a benchmark.
+
+    :param id: Unique within the benchmark.
+    :param weight: Relative weight in the aggregate score.
+    :param timeout_s: Wall-clock limit for the task, ``None`` for the benchmark default.
+    :param tags: Free labels (``"smoke"``, ``"slow"``...); stage selection may use them.
+    :param data: Backend-specific description (command, test id, SWE-bench instance...).
+    """
+
+    id: str
+    weight: float = 1.0
+    timeout_s: float | None = None
+    tags: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TaskSpec":
+        return cls(**_known(cls, data))
+
+
+@dataclass
+class TaskResult:
+    """The outcome of one task on one variant.
+
+    :param score: In ``[0, 1]``; ``1.0`` for a pass when the task is pass/fail.
+    :param failure_kind: ``None`` when passed; otherwise why (``fail``, ``timeout``, ``oom``...).
+    :param log: A bounded excerpt of the task's output, kept for diagnosis.
+    :param log_ref: Blob key of the full log, when stored.
+    :param coverage: Optional ``{relative path: [line numbers]}`` of the variant's code that the
+        task executed; generators use it to aim edits at the code a failing task exercises.
+    :param runs: How many times the task was run (noise handling); ``flaky`` when results differed.
+    """
+
+    task_id: str
+    passed: bool
+    score: float
+    duration_s: float = 0.0
+    failure_kind: str | None = None
+    log: str = ""
+    log_ref: str | None = None
+    coverage: dict[str, list[int]] | None = None
+    runs: int = 1
+    flaky: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TaskResult":
+        return cls(**_known(cls, data))
+
+
+@dataclass
+class Target:
+    """The concrete weakness an attempt is aimed at.
+
+    :param kind: ``failing_task`` (a task the parent fails), ``explore`` (the parent fails no
+        task), or a benchmark-specific kind such as ``empty_patch`` or ``context_length``.
+    """
+
+    kind: str
+    task_id: str | None = None
+    log: str = ""
+    description: str = ""
+    coverage: dict[str, list[int]] | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Target":
+        return cls(**_known(cls, data))
+
+
+@dataclass
+class Usage:
+    """Tokens and dollars spent by one model call (or a sum of calls)."""
+
+    role: str
+    model: str = ""
+    provider: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 1
+    cached: bool = False
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Usage":
+        return cls(**_known(cls, data))
+
+
+@dataclass
+class Proposal:
+    """What a generator returns: the child as whole-file changes against the parent.
+
+    :param changes: ``{relative path: new text}``; ``None`` deletes the file. Empty means the
+        generator proposes nothing (the child is recorded as ``invalid``).
+    :param improvement_type: A short label (``mutation:comparison``, ``llm:search_replace``...).
+    :param description: Human-readable summary of the change and why.
+    :param usage: Model usage spent producing it (empty for offline generators).
+    """
+
+    changes: dict[str, str | None]
+    improvement_type: str = ""
+    description: str = ""
+    usage: list[Usage] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExecRequest:
+    """A command to run inside a sandbox.
+
+    :param argv: The command; ``argv[0]`` is looked up on the sandbox's ``PATH``.
+    :param workdir: Host directory holding the working copy; the sandbox exposes it (writable)
+        as the command's current directory and must not let the command write elsewhere.
+    :param env: The *complete* environment of the command (the sandbox adds nothing secret).
+    :param timeout_s: Wall-clock limit; the whole process tree is killed when it expires.
+    :param memory_mb / cpu_s / file_size_mb / pids: Resource limits (``None``: backend default).
+    :param network: Allow network access (off by default).
+    :param output_limit_bytes: Output beyond this is discarded and the run marked truncated.
+    """
+
+    argv: list[str]
+    workdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    timeout_s: float = 60.0
+    memory_mb: int | None = 1024
+    cpu_s: int | None = None
+    file_size_mb: int | None = 256
+    pids: int | None = 256
+    network: bool = False
+    output_limit_bytes: int = 8 * 1024 * 1024
+    stdin: str | None = None
+
+
+@dataclass
+class ExecResult:
+    """What a sandbox reports about one :class:`ExecRequest`.
+
+    :param killed_reason: ``None`` for a normal exit; otherwise ``timeout``, ``oom``,
+        ``output_limit``, ``signal`` or ``infra`` (the sandbox itself failed).
+    """
+
+    exit_code: int | None
+    stdout: str = ""
+    stderr: str = ""
+    duration_s: float = 0.0
+    timed_out: bool = False
+    killed_reason: str | None = None
+    truncated: bool = False
+
+
+@dataclass
+class Variant:
+    """One node of the archive: a directory of code and how well it did.
+
+    :param snapshot: ``{relative path: blob key or None}``: for the root the full tree, for a
+        child only the files that differ from its parent (``None`` = deleted). The code of any
+        variant is rebuilt by applying the chain from the root; blobs are content-addressed.
+    :param patch_ref: Blob key of the unified diff against the parent (for people and LLMs).
+    :param score: Weighted mean task score over the *whole* task set, unevaluated tasks
+        counting as 0: a lower bound, so partial evaluations never look better than they are.
+    :param stage_reached: Index of the last evaluation stage run (``-1``: not evaluated).
+    """
+
+    id: str
+    parent_id: str | None
+    generation: int
+    status: str
+    score: float = 0.0
+    task_results: dict[str, TaskResult] = field(default_factory=dict)
+    snapshot: dict[str, str | None] = field(default_factory=dict)
+    patch_ref: str | None = None
+    generator: str = ""
+    improvement_type: str = ""
+    description: str = ""
+    target: Target | None = None
+    usage: list[Usage] = field(default_factory=list)
+    cost_usd: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    stage_reached: int = -1
+    attempt_id: str | None = None
+    reason: str = ""
+    created_at: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Variant":
+        kw = _known(cls, data)
+        kw["task_results"] = {
+            k: TaskResult.from_dict(v) for k, v in (kw.get("task_results") or {}).items()
+        }
+        if kw.get("target") is not None:
+            kw["target"] = Target.from_dict(kw["target"])
+        kw["usage"] = [Usage.from_dict(u) for u in kw.get("usage") or []]
+        return cls(**kw)
+
+    @property
+    def failing_tasks(self) -> list[str]:
+        return sorted(t for t, r in self.task_results.items() if not r.passed)
+
+
+@dataclass
+class Attempt:
+    """One try at producing a child from a parent.
+
+    An attempt is planned (recorded) before it runs, marked ``running`` when it starts and
+    ``finished`` with its ``child_id`` when the child is recorded. A resumed run finds attempts
+    left ``running`` by a crash, marks them ``interrupted`` and runs a retry (``retry_of``) once.
+    """
+
+    id: str
+    generation: int
+    index: int
+    parent_id: str
+    seed: int
+    status: str = "planned"
+    target: Target | None = None
+    child_id: str | None = None
+    error: str = ""
+    retry_of: str | None = None
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Attempt":
+        kw = _known(cls, data)
+        if kw.get("target") is not None:
+            kw["target"] = Target.from_dict(kw["target"])
+        return cls(**kw)
+
+
+@dataclass
+class RunInfo:
+    """Metadata of a run."""
+
+    run_id: str
+    name: str
+    seed: int
+    created_at: float
+    status: str = "running"
+    config: dict[str, Any] = field(default_factory=dict)
+    darwin_version: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RunInfo":
+        return cls(**_known(cls, data))
+
+
+@dataclass
+class RunSummary:
+    """What a finished (or stopped) run reports to observers."""
+
+    run_id: str
+    status: str
+    attempts: int
+    variants: int
+    accepted: int
+    best_id: str | None
+    best_score: float
+    initial_score: float
+    stop_reason: str = ""
+    cost_usd: float = 0.0
+
+
+@dataclass
+class Prediction:
+    """A predictor's estimate for one planned attempt.
+
+    :param p_accept: Probability that the attempt yields an accepted child.
+    :param expected_delta: Expected score change of the child over its parent.
+    """
+
+    p_accept: float
+    expected_delta: float = 0.0

@@ -1,0 +1,227 @@
+"""Benchmark ``custom``: someone's program and tests, described by a small TOML file.
+
+Each evaluation copies the variant into a fresh working copy, lays the benchmark's own files
+(the tests) over it so a variant cannot weaken them, and runs the selected tasks through the
+sandbox: ``test`` tasks batched in one process (the stdlib runner, or pytest), ``command``
+tasks one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from darwin_hookspecs import BuildContext, ExecRequest, Sandbox, TaskResult, TaskSpec, UserError
+
+from .spec import TaskFile, build_tasks, load_task_file
+
+RUNNER = Path(__file__).with_name("runner.py")
+MARK = "@@darwin@@"
+SCORE_RE = re.compile(r"DARWIN_SCORE=([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)")
+LOG_LIMIT = 6000
+
+
+class CustomBenchmarkOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: Path
+    """The task file, or a directory holding ``tasks.toml``."""
+
+
+class CustomBenchmark:
+    mode: Literal["program", "agent"] = "program"
+
+    def __init__(self, task_file: Path, scratch: Path | None = None) -> None:
+        self.task_file = task_file
+        self.root = task_file.parent
+        self.spec: TaskFile = load_task_file(task_file)
+        self._tasks = build_tasks(self.root, self.spec)
+        self.scratch = scratch
+        self.runner = self._choose_runner()
+
+    def tasks(self) -> list[TaskSpec]:
+        return list(self._tasks)
+
+    def _choose_runner(self) -> str:
+        runner = self.spec.benchmark.runner
+        if runner != "auto":
+            return runner
+        test_files = {t.data["test"].split("::")[0] for t in self._tasks if "test" in t.data}
+        for rel in test_files:
+            path = self.root / rel
+            text = path.read_text(encoding="utf-8") if path.is_file() else ""
+            if re.search(r"^\s*(import pytest|from pytest|@pytest)", text, re.M) or "fixture" in text:
+                return "pytest"
+        return "builtin"
+
+    # -------------------------------------------------------------- evaluation
+
+    def evaluate(self, variant_dir: Path, tasks: list[TaskSpec], sandbox: Sandbox) -> list[TaskResult]:
+        if self.scratch is not None:
+            self.scratch.mkdir(parents=True, exist_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix="eval-", dir=self.scratch))
+        try:
+            self._prepare(variant_dir, workdir)
+            results: dict[str, TaskResult] = {}
+            tests = [t for t in tasks if "test" in t.data]
+            if tests:
+                results.update(self._run_tests(workdir, tests, sandbox))
+            for task in tasks:
+                if "command" in task.data:
+                    results[task.id] = self._run_command(workdir, task, sandbox)
+            return [results[t.id] for t in tasks]
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _prepare(self, variant_dir: Path, workdir: Path) -> None:
+        shutil.copytree(variant_dir, workdir, dirs_exist_ok=True)
+        for rel in self.spec.benchmark.files:
+            source = self.root / rel
+            dest = workdir / rel
+            if source.is_dir():
+                if dest.exists() and not dest.is_dir():
+                    dest.unlink()
+                shutil.copytree(source, dest, dirs_exist_ok=True)
+            elif source.is_file():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                if dest.is_dir():
+                    shutil.rmtree(dest)
+                shutil.copy2(source, dest)
+            else:
+                raise UserError(f"{self.task_file}: files entry {rel!r} does not exist")
+        (workdir / ".darwin").mkdir(exist_ok=True)
+        shutil.copy2(RUNNER, workdir / ".darwin" / "runner.py")
+        for path in workdir.rglob("*"):  # the sandbox user may differ from ours
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        workdir.chmod(0o777)
+
+    def _request(self, workdir: Path, argv: list[str], timeout: float) -> ExecRequest:
+        header = self.spec.benchmark
+        return ExecRequest(argv=argv, workdir=workdir, env=dict(header.env), timeout_s=timeout,
+                           memory_mb=header.memory_mb)
+
+    def _run_tests(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox) -> dict[str, TaskResult]:
+        if self.runner == "pytest":
+            return self._run_pytest(workdir, tests, sandbox)
+        pending = list(tests)
+        results: dict[str, TaskResult] = {}
+        excludes: list[str] = []
+        for rel in [*self.spec.benchmark.files, ".darwin"]:
+            excludes += ["--exclude", rel]
+        while pending:
+            by_node = {t.data["test"]: t for t in pending}
+            per_test = max(t.timeout_s or self.spec.benchmark.timeout for t in pending)
+            argv = ["python", ".darwin/runner.py", "--timeout", str(per_test), *excludes]
+            if self.spec.benchmark.coverage:
+                argv.append("--coverage")
+            argv += list(by_node)
+            total = sum(t.timeout_s or self.spec.benchmark.timeout for t in pending) + 10
+            result = sandbox.run(self._request(workdir, argv, total))
+            reported = 0
+            for line in result.stdout.splitlines():
+                if not line.startswith(MARK):
+                    continue
+                try:
+                    record = json.loads(line[len(MARK):])
+                    task = by_node[record["id"]]
+                except (ValueError, KeyError):
+                    continue
+                reported += 1
+                passed = record["status"] == "passed"
+                results[task.id] = TaskResult(
+                    task_id=task.id, passed=passed, score=1.0 if passed else 0.0,
+                    duration_s=float(record.get("duration", 0.0)),
+                    failure_kind=None if passed else record["status"],
+                    log=str(record.get("log", ""))[-LOG_LIMIT:],
+                    coverage=record.get("coverage"),
+                )
+            pending = [t for t in pending if t.id not in results]
+            if pending:
+                # the process died (or was killed) while running the first pending test
+                culprit = pending.pop(0)
+                kind = result.killed_reason or "crash"
+                tail = (result.stderr or result.stdout)[-LOG_LIMIT:]
+                results[culprit.id] = TaskResult(
+                    task_id=culprit.id, passed=False, score=0.0, duration_s=result.duration_s,
+                    failure_kind=kind if kind in ("timeout", "oom", "output_limit") else "crash",
+                    log=f"test process ended ({kind}, exit {result.exit_code}) during this test\n{tail}",
+                )
+        return results
+
+    def _run_pytest(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox) -> dict[str, TaskResult]:
+        nodes = [t.data["test"] for t in tests]
+        total = sum(t.timeout_s or self.spec.benchmark.timeout for t in tests) + 30
+        argv = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+                "--junitxml=.darwin/junit.xml", *nodes]
+        result = sandbox.run(self._request(workdir, argv, total))
+        cases = _parse_junit(workdir / ".darwin" / "junit.xml")
+        results: dict[str, TaskResult] = {}
+        for task in tests:
+            path, _, name = task.data["test"].partition("::")
+            key = (path[:-3].replace("/", ".") if path.endswith(".py") else path, name)
+            case = cases.get(key) or cases.get((key[0].rsplit(".", 1)[-1], name))
+            if case is None:
+                kind = result.killed_reason or "crash"
+                results[task.id] = TaskResult(
+                    task_id=task.id, passed=False, score=0.0, duration_s=result.duration_s,
+                    failure_kind=kind if kind in ("timeout", "oom", "output_limit") else "crash",
+                    log=(result.stdout + result.stderr)[-LOG_LIMIT:],
+                )
+                continue
+            passed, log, duration = case
+            results[task.id] = TaskResult(task_id=task.id, passed=passed, score=float(passed),
+                                          duration_s=duration, failure_kind=None if passed else "fail",
+                                          log=log[-LOG_LIMIT:])
+        return results
+
+    def _run_command(self, workdir: Path, task: TaskSpec, sandbox: Sandbox) -> TaskResult:
+        timeout = task.timeout_s or self.spec.benchmark.timeout
+        result = sandbox.run(self._request(workdir, list(task.data["command"]), timeout))
+        passed = result.exit_code == 0 and result.killed_reason is None
+        match = SCORE_RE.findall(result.stdout)
+        score = min(max(float(match[-1]), 0.0), 1.0) if match and result.killed_reason is None else float(passed)
+        kind = None if passed else (result.killed_reason or "fail")
+        return TaskResult(task_id=task.id, passed=passed, score=score, duration_s=result.duration_s,
+                          failure_kind=kind, log=(result.stdout + result.stderr)[-LOG_LIMIT:])
+
+
+def _parse_junit(path: Path) -> dict[tuple[str, str], tuple[bool, str, float]]:
+    if not path.is_file():
+        return {}
+    try:
+        tree = ET.parse(path)
+    except ET.ParseError:
+        return {}
+    cases: dict[tuple[str, str], tuple[bool, str, float]] = {}
+    for case in tree.iter("testcase"):
+        problems = [c for c in case if c.tag in ("failure", "error")]
+        skipped = any(c.tag == "skipped" for c in case)
+        log = "\n".join((c.get("message") or "") + "\n" + (c.text or "") for c in problems)
+        cases[(case.get("classname", ""), case.get("name", ""))] = (
+            not problems and not skipped, log, float(case.get("time", 0) or 0)
+        )
+    return cases
+
+
+def create(options: CustomBenchmarkOptions, context: BuildContext) -> CustomBenchmark:
+    path = options.path if options.path.is_absolute() else (context.config_dir / options.path)
+    path = path.resolve()
+    if path.is_dir():
+        path = path / "tasks.toml"
+    scratch = context.run_dir / "scratch" if context.run_dir else None
+    return CustomBenchmark(path, scratch)
+
+
+def register(registry: Any) -> None:
+    registry.add(
+        "custom",
+        create,
+        options=CustomBenchmarkOptions,
+        description="Your program and tests, described by a TOML task file (no Python needed).",
+    )

@@ -1,0 +1,212 @@
+"""Storage backend ``file://``: a directory on local disk.
+
+Layout: ``records/<collection>/<key>.json`` and ``blobs/<2 hex>/<sha256>``. Every write goes to
+a temporary file that is fsynced, then renamed (replace) or hard-linked (create-only) into
+place, and the directory is fsynced: a crash leaves either the old or the new record, never a
+half one. The directory itself is the index, so it survives crashes by construction.
+Conditional replaces hold a per-record ``flock`` so two processes cannot both win.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import unquote, urlparse
+
+from darwin_hookspecs import (
+    BuildContext,
+    ConflictError,
+    CorruptRecordError,
+    NotFoundError,
+    StorageError,
+    UserError,
+    hookimpl,
+)
+
+
+def path_from_url(url: str) -> Path:
+    """``file:///abs/path``, ``file://rel/path`` or a bare path."""
+    if "://" not in url:
+        return Path(url).expanduser().resolve()
+    parsed = urlparse(url)
+    return Path(unquote(parsed.netloc + parsed.path)).expanduser().resolve()
+
+
+def _version(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _check_key(key: str) -> None:
+    if not key or "/" in key or "\\" in key or key.startswith(".") or "\x00" in key:
+        raise StorageError(f"invalid record key {key!r}: keys cannot contain '/' or start with '.'")
+
+
+class FileStorage:
+    """A run stored in a local directory."""
+
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        self.root = root
+        self.url = root.as_uri()
+        self.fsync = fsync
+        (root / "records").mkdir(parents=True, exist_ok=True)
+        (root / "blobs").mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _write_tmp(self, directory: Path, data: bytes) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                if self.fsync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return Path(tmp)
+
+    def _sync_dir(self, directory: Path) -> None:
+        if not self.fsync:
+            return
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _record_path(self, collection: str, key: str) -> Path:
+        _check_key(collection)
+        _check_key(key)
+        return self.root / "records" / collection / f"{key}.json"
+
+    # -------------------------------------------------------------------- blobs
+
+    def put_blob(self, data: bytes) -> str:
+        key = hashlib.sha256(data).hexdigest()
+        path = self.root / "blobs" / key[:2] / key
+        if path.exists():
+            return key
+        tmp = self._write_tmp(path.parent, data)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+        self._sync_dir(path.parent)
+        return key
+
+    def get_blob(self, key: str) -> bytes:
+        _check_key(key)
+        try:
+            return (self.root / "blobs" / key[:2] / key).read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"blob {key} not found in {self.url}") from None
+
+    def has_blob(self, key: str) -> bool:
+        return (self.root / "blobs" / key[:2] / key).exists()
+
+    def iter_blob_keys(self) -> Iterator[str]:
+        for sub in sorted((self.root / "blobs").iterdir()):
+            for path in sorted(sub.iterdir()):
+                if not path.name.startswith(".tmp-"):
+                    yield path.name
+
+    # ------------------------------------------------------------------ records
+
+    def put_record(
+        self, collection: str, key: str, value: dict[str, Any], *, if_version: str | None = None
+    ) -> str:
+        path = self._record_path(collection, key)
+        data = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+        tmp = self._write_tmp(path.parent, data)
+        try:
+            if if_version is None:
+                try:
+                    os.link(tmp, path)  # atomic create-only
+                except FileExistsError:
+                    raise ConflictError(f"record {collection}/{key} already exists") from None
+            else:
+                with self._lock(path):
+                    current = self._read(path, collection, key)[1]
+                    if current != if_version:
+                        raise ConflictError(
+                            f"record {collection}/{key} changed since it was read "
+                            f"(version {current}, expected {if_version})"
+                        )
+                    os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        self._sync_dir(path.parent)
+        return _version(data)
+
+    @contextlib.contextmanager
+    def _lock(self, path: Path) -> Iterator[None]:
+        lock_path = path.parent / f".{path.name}.lock"
+        with open(lock_path, "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def _read(self, path: Path, collection: str, key: str) -> tuple[dict[str, Any], str]:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"record {collection}/{key} not found in {self.url}") from None
+        try:
+            value = json.loads(data)
+            if not isinstance(value, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            raise CorruptRecordError(
+                f"record {collection}/{key} is corrupt ({path}: {exc}); fix: restore the file "
+                "from a backup or an export of the run (Darwin changed nothing)"
+            ) from None
+        return value, _version(data)
+
+    def get_record(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
+        return self._read(self._record_path(collection, key), collection, key)
+
+    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+        _check_key(collection)
+        directory = self.root / "records" / collection
+        if not directory.is_dir():
+            return
+        for path in sorted(directory.glob("*.json")):
+            key = path.name[: -len(".json")]
+            value, version = self._read(path, collection, key)
+            yield key, value, version
+
+    def collections(self) -> list[str]:
+        return sorted(p.name for p in (self.root / "records").iterdir() if p.is_dir())
+
+    def close(self) -> None:
+        pass
+
+
+def _create(options: dict[str, Any], context: BuildContext) -> FileStorage:
+    unknown = set(options) - {"url", "fsync"}
+    if unknown:
+        raise UserError(f"file storage has no option(s) {sorted(unknown)}; known: url, fsync")
+    return FileStorage(path_from_url(options["url"]), fsync=bool(options.get("fsync", True)))
+
+
+@hookimpl
+def darwin_register_storage(registry: Any) -> None:
+    registry.add(
+        "file",
+        _create,
+        description="Local directory; atomic writes (fsync + rename), crash-safe index.",
+    )

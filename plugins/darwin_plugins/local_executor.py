@@ -1,0 +1,47 @@
+"""Executor ``local``: a bounded pool of threads in the orchestrator's process.
+
+Threads are enough: an attempt spends its time waiting on sandboxed subprocesses or remote
+model calls, and generated code never runs in this process.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from darwin_hookspecs import BuildContext, hookimpl
+
+T = TypeVar("T")
+
+
+class LocalExecutorOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_workers: int = Field(2, ge=1, le=256)
+
+
+class LocalExecutor:
+    def __init__(self, max_workers: int) -> None:
+        self.max_workers = max_workers
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="darwin-attempt")
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> "Future[T]":
+        return self._pool.submit(fn, *args)
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+def _create(options: LocalExecutorOptions, context: BuildContext) -> LocalExecutor:
+    return LocalExecutor(options.max_workers)
+
+
+@hookimpl
+def darwin_register_executors(registry: Any) -> None:
+    registry.add(
+        "local",
+        _create,
+        options=LocalExecutorOptions,
+        description="Bounded thread pool in the orchestrator (attempts wait on sandboxes).",
+    )

@@ -1,0 +1,144 @@
+"""Parent-selection strategies.
+
+``score_child_prop`` is DGM's rule exactly: s_i = sigmoid(10 (score_i - 0.5)),
+h_i = 1 / (1 + children_i), p_i proportional to s_i h_i, drawn with replacement.
+``score_child_prop_mad`` replaces the fixed 0.5 and 10 by the archive's median and MAD
+(ShinkaEvolve's scale-robust form). ``best`` takes the best (highest score, earliest on ties);
+``latest`` is DGM's no-archive baseline.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from typing import Any, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from darwin_hookspecs import ArchiveView, Variant, hookimpl
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _draw(rng: random.Random, items: Sequence[Variant], weights: Sequence[float], n: int) -> list[str]:
+    if not items:
+        raise ValueError("no selectable parent in the archive")
+    total = sum(weights)
+    if total <= 0 or not all(math.isfinite(w) for w in weights):
+        weights = [1.0] * len(items)
+    return [v.id for v in rng.choices(list(items), weights=list(weights), k=n)]
+
+
+class ScoreChildProp:
+    """DGM's ``score_child_prop``."""
+
+    def __init__(self, steepness: float = 10.0, midpoint: float = 0.5) -> None:
+        self.steepness, self.midpoint = steepness, midpoint
+
+    def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        items = archive.selectable()
+        weights = [
+            _sigmoid(self.steepness * (v.score - self.midpoint)) / (1 + len(archive.children(v.id)))
+            for v in items
+        ]
+        return _draw(rng, items, weights, n)
+
+
+class ScoreChildPropMAD:
+    """sigmoid(lambda (score - median) / MAD) / (1 + children)."""
+
+    def __init__(self, steepness: float = 1.0) -> None:
+        self.steepness = steepness
+
+    def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        items = archive.selectable()
+        scores = [v.score for v in items]
+        median = statistics.median(scores)
+        mad = statistics.median(abs(s - median) for s in scores) or 1e-6
+        weights = [
+            _sigmoid(self.steepness * (v.score - median) / mad) / (1 + len(archive.children(v.id)))
+            for v in items
+        ]
+        return _draw(rng, items, weights, n)
+
+
+class ScoreProp:
+    """p_i proportional to score_i (uniform when all scores are 0)."""
+
+    def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        items = archive.selectable()
+        return _draw(rng, items, [max(v.score, 0.0) for v in items], n)
+
+
+class Best:
+    """Always the best-scoring variant (the earliest among equals)."""
+
+    def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        items = archive.selectable()
+        if not items:
+            raise ValueError("no selectable parent in the archive")
+        best = max(items, key=lambda v: v.score)  # max keeps the first maximum
+        return [best.id] * n
+
+
+class Uniform:
+    """Uniformly at random among selectable variants."""
+
+    def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        items = archive.selectable()
+        return _draw(rng, items, [1.0] * len(items), n)
+
+
+class Latest:
+    """The most recent selectable variant (DGM's "no archive" baseline)."""
+
+    def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        items = archive.selectable()
+        if not items:
+            raise ValueError("no selectable parent in the archive")
+        return [items[-1].id] * n
+
+
+class ScoreChildPropOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    steepness: float = Field(10.0, gt=0)
+    midpoint: float = 0.5
+
+
+class MADOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    steepness: float = Field(1.0, gt=0)
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@hookimpl
+def darwin_register_selectors(registry: Any) -> None:
+    registry.add(
+        "score_child_prop",
+        lambda o, c: ScoreChildProp(o.steepness, o.midpoint),
+        options=ScoreChildPropOptions,
+        description="DGM: sigmoid(10 (score - 0.5)) / (1 + children), with replacement.",
+    )
+    registry.add(
+        "score_child_prop_mad",
+        lambda o, c: ScoreChildPropMAD(o.steepness),
+        options=MADOptions,
+        description="Scale-robust DGM rule: sigmoid((score - median) / MAD) / (1 + children).",
+    )
+    registry.add("score_prop", lambda o, c: ScoreProp(), options=NoOptions,
+                 description="Proportional to score.")
+    registry.add("best", lambda o, c: Best(), options=NoOptions,
+                 description="The best-scoring variant (earliest on ties).")
+    registry.add("random", lambda o, c: Uniform(), options=NoOptions,
+                 description="Uniform over selectable variants.")
+    registry.add("latest", lambda o, c: Latest(), options=NoOptions,
+                 description="The newest variant (DGM's no-archive baseline).")

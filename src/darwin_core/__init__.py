@@ -1,0 +1,17 @@
+"""Darwin's engine: the self-improvement loop, its records, storage and plugin manager.
+
+The Python API::
+
+    from darwin_core import load_config, Engine
+    engine = Engine.create(load_config("darwin.toml"), run_dir=Path("runs/demo"))
+    summary = engine.run_loop()
+"""
+
+__version__ = "0.1.0"
+
+from .config import ConfigError, DarwinConfig, config_from_dict, load_config  # noqa: E402
+from .engine import Engine  # noqa: E402
+from .plugins import PluginManager  # noqa: E402
+
+__all__ = ["ConfigError", "DarwinConfig", "Engine", "PluginManager", "__version__",
+           "config_from_dict", "load_config"]

@@ -1,0 +1,94 @@
+"""The archive: every recorded variant as a tree, and the best-so-far.
+
+The best variant is the highest-scoring accepted variant evaluated on every stage; ties keep
+the earlier one (in id order), so a later variant displaces it only by scoring strictly higher.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+
+from darwin_hookspecs import Variant
+
+
+class Archive:
+    """In-memory index of a run's variants (the storage holds the durable copy).
+
+    Variants are kept in id order (generation, then attempt index), not completion order, so
+    that selection is reproducible whatever the executor's timing.
+    """
+
+    def __init__(self, last_stage: int = 0) -> None:
+        self.last_stage = last_stage
+        self._variants: dict[str, Variant] = {}
+        self._order: list[str] = []
+        self._children: dict[str, list[str]] = defaultdict(list)
+        self.best_id: str | None = None
+
+    # ---------------------------------------------------------------- ArchiveView
+
+    def variants(self) -> list[Variant]:
+        return [self._variants[i] for i in self._order]
+
+    def selectable(self) -> list[Variant]:
+        return [v for v in self.variants() if v.status == "accepted"]
+
+    def children(self, variant_id: str) -> list[Variant]:
+        return [self._variants[i] for i in self._children.get(variant_id, [])]
+
+    def get(self, variant_id: str) -> Variant:
+        return self._variants[variant_id]
+
+    # ---------------------------------------------------------------- mutation
+
+    def add(self, variant: Variant) -> bool:
+        """Add a recorded variant; return ``True`` if it became the new best."""
+        if variant.id in self._variants:
+            return False
+        self._variants[variant.id] = variant
+        bisect.insort(self._order, variant.id)  # ids sort by generation, then attempt
+        if variant.parent_id is not None:
+            bisect.insort(self._children[variant.parent_id], variant.id)
+        if self._beats_best(variant):
+            self.best_id = variant.id
+            return True
+        return False
+
+    def _beats_best(self, variant: Variant) -> bool:
+        if variant.status != "accepted" or variant.stage_reached < self.last_stage:
+            return False
+        if self.best_id is None:
+            return True
+        best = self._variants[self.best_id]
+        return variant.score > best.score or (variant.score == best.score and variant.id < best.id)
+
+    def __contains__(self, variant_id: object) -> bool:
+        return variant_id in self._variants
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @property
+    def root(self) -> Variant | None:
+        return self._variants[self._order[0]] if self._order else None
+
+    @property
+    def best(self) -> Variant | None:
+        return self._variants[self.best_id] if self.best_id else None
+
+    def depth(self, variant_id: str) -> int:
+        depth, current = 0, self._variants[variant_id].parent_id
+        while current is not None:
+            depth += 1
+            current = self._variants[current].parent_id
+        return depth
+
+    def lineage(self, variant_id: str) -> list[str]:
+        """Ids from the root down to ``variant_id``."""
+        chain: list[str] = []
+        current: str | None = variant_id
+        while current is not None:
+            chain.append(current)
+            current = self._variants[current].parent_id
+        return chain[::-1]

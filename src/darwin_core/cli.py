@@ -1,0 +1,156 @@
+"""The ``darwin`` command line.
+
+Exit codes: 0 success; 1 failure; 2 bad input (config, unknown backend, missing dependency);
+3 broken plugin; 4 storage; 5 budget spent; 6 sandbox unusable; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from darwin_hookspecs import DarwinError
+
+from .config import load_config
+from .engine import Engine
+from .plugins import PluginManager
+from .reader import open_run, variant_row
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Darwin: self-improving code, validated in sandboxes.")
+console = Console(stderr=True)
+out = Console()
+
+
+def _fail(exc: DarwinError) -> None:
+    console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _run(engine: Engine, quiet: bool) -> None:
+    from .progress import ProgressDisplay
+
+    if not quiet:
+        cfg = engine.config.run
+        total = cfg.max_attempts or cfg.generations * cfg.children_per_generation
+        engine.plugins.register(ProgressDisplay(console, total, engine.archive), name="darwin-progress")
+    summary = engine.run_loop()
+    out.print(
+        f"run {summary.run_id}: {summary.status} ({summary.stop_reason})\n"
+        f"  attempts {summary.attempts}, variants {summary.variants}, accepted {summary.accepted}\n"
+        f"  initial score {summary.initial_score:.4f} -> best {summary.best_score:.4f} ({summary.best_id})\n"
+        f"  run dir: {engine.run_dir}",
+        highlight=False,
+    )
+    if summary.status not in ("completed", "stopped"):
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    config: Path = typer.Argument(..., help="The run's TOML config file."),
+    run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Where to keep the run (default ./runs/NAME-TIME)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Start a run."""
+    try:
+        engine = Engine.create(load_config(config), run_dir)
+        _run(engine, quiet)
+    except DarwinError as exc:
+        _fail(exc)
+
+
+@app.command()
+def resume(
+    run_dir: Path = typer.Argument(..., help="The run directory."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Continue a stopped, interrupted or crashed run."""
+    try:
+        _run(Engine.open(run_dir), quiet)
+    except DarwinError as exc:
+        _fail(exc)
+
+
+@app.command()
+def status(
+    run_dir: Path = typer.Argument(...),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Summarise a run: progress, best variant, spend."""
+    try:
+        view = open_run(run_dir)
+    except DarwinError as exc:
+        _fail(exc)
+    data = view.status_dict()
+    if as_json:
+        out.print_json(json.dumps(data))
+        return
+    table = Table(show_header=False, box=None)
+    for key, value in data.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@app.command()
+def archive(
+    run_dir: Path = typer.Argument(...),
+    as_json: bool = typer.Option(False, "--json", help="A JSON list of every variant."),
+) -> None:
+    """List every variant of a run."""
+    try:
+        view = open_run(run_dir)
+    except DarwinError as exc:
+        _fail(exc)
+    rows = [variant_row(v) for v in view.variants]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    best = view.archive.best_id
+    table = Table("id", "parent", "gen", "status", "score", "passed", "change")
+    for row in rows:
+        mark = " *" if row["id"] == best else ""
+        table.add_row(row["id"] + mark, row["parent_id"] or "-", str(row["generation"]), row["status"],
+                      f"{row['score']:.3f}", f"{row['passed']}/{row['evaluated']}", row["description"][:60])
+    out.print(table)
+    out.print(f"* best variant: {best}")
+
+
+@app.command()
+def plugins(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List installed plugins and the backends they register."""
+    try:
+        manager = PluginManager()
+    except DarwinError as exc:
+        _fail(exc)
+    infos = manager.plugin_infos()
+    if as_json:
+        data: list[dict[str, Any]] = []
+        for info in infos:
+            backends = []
+            for kind, name in info.backends:
+                spec = manager.spec(kind, name) if kind != "storage" else manager.registries[kind].get(name)
+                backends.append({"kind": kind, "name": name, "description": spec.description,
+                                 "extra": spec.extra, "available": spec.missing_requirement() is None})
+            data.append({"name": info.name, "distribution": info.distribution, "version": info.version,
+                         "module": info.module, "backends": backends})
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    table = Table("plugin", "version", "backends")
+    for info in infos:
+        table.add_row(info.name, info.version, ", ".join(f"{k}:{n}" for k, n in info.backends))
+    out.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted; `darwin resume RUN_DIR` continues the run")
+        sys.exit(130)

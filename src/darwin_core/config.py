@@ -1,0 +1,179 @@
+"""Run configuration: a TOML file validated by pydantic models that reject unknown keys.
+
+Backend sections (``[generator]``, ``[sandbox]``...) hold a ``name`` plus the backend's own
+keys, which the backend's options model validates once the backend is known.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from darwin_hookspecs import UserError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(UserError):
+    """The configuration is wrong; the message names the file, the key and the fix."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BackendSection(BaseModel):
+    """``name`` picks the backend; every other key is an option of that backend."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class StorageSection(BaseModel):
+    """``url`` picks the backend by scheme; other keys are options of that backend."""
+
+    model_config = ConfigDict(extra="allow")
+    url: str = ""
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class StageConfig(_Strict):
+    """One evaluation stage.
+
+    :param tasks: How many tasks: a count, a fraction of all tasks, or ``"all"``.
+    :param threshold: Weighted pass rate on this stage needed to go on to the next one.
+    """
+
+    tasks: Union[int, float, Literal["all"]] = "all"
+    threshold: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class EvaluationSection(_Strict):
+    stages: list[StageConfig] = Field(default_factory=lambda: [StageConfig()])
+    include_target: bool = True
+    """Put the targeted task in the first stage."""
+
+
+class RunSection(_Strict):
+    name: str = "darwin"
+    seed: int = 0
+    initial: Path
+    """Directory holding the initial variant's code (relative to the config file)."""
+    generations: int = Field(10, ge=0)
+    children_per_generation: int = Field(2, ge=1)
+    max_attempts: int | None = Field(None, ge=0)
+    stop_at_score: float | None = Field(None, ge=0.0, le=1.0)
+    time_budget_s: float | None = Field(None, gt=0)
+    archive_policy: Literal["keep_all", "keep_better"] = "keep_all"
+    keep_better_margin: float = Field(0.1, ge=0.0)
+    retries_on_interrupt: int = Field(1, ge=0)
+    ignore: list[str] = Field(
+        default_factory=lambda: ["__pycache__", ".git", ".pytest_cache", "*.pyc", ".darwin"]
+    )
+
+
+class PluginsSection(_Strict):
+    disable: list[str] = Field(default_factory=list)
+    """Plugin names (entry-point names) not to load; ``DARWIN_DISABLE_PLUGINS`` adds to it."""
+
+
+class DarwinConfig(_Strict):
+    run: RunSection
+    generator: BackendSection = Field(default_factory=lambda: BackendSection(name="mutation"))
+    sandbox: BackendSection = Field(default_factory=lambda: BackendSection(name="local"))
+    benchmark: BackendSection = Field(default_factory=lambda: BackendSection(name="custom"))
+    storage: StorageSection = Field(default_factory=StorageSection)
+    executor: BackendSection = Field(default_factory=lambda: BackendSection(name="local"))
+    selection: BackendSection = Field(
+        default_factory=lambda: BackendSection(name="score_child_prop")
+    )
+    predictor: BackendSection | None = None
+    evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+    plugins: PluginsSection = Field(default_factory=PluginsSection)
+
+    # set by load_config, not by the file
+    source: Path | None = Field(None, exclude=True)
+
+    @property
+    def config_dir(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+    def resolve(self, path: Path | str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.config_dir / p).resolve()
+
+
+def load_config(path: Path | str) -> DarwinConfig:
+    """Read and validate a TOML config file; raise :class:`ConfigError` naming what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found; fix: pass the path of a TOML file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax at that place") from None
+    return config_from_dict(data, source=path.resolve())
+
+
+def config_from_dict(data: dict[str, Any], *, source: Path | None = None) -> DarwinConfig:
+    """Validate a config given as a dict (the Python API's entry point)."""
+    if "source" in data:
+        raise ConfigError(f"{source or '<config>'}: unknown key 'source' at top level")
+    try:
+        config = DarwinConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, source, DarwinConfig)) from None
+    config.source = source
+    return config
+
+
+def format_validation_error(
+    exc: ValidationError, source: Path | str | None, model: type[BaseModel] | None = None,
+    section: str = "",
+) -> str:
+    """One line per problem: file, key, what is wrong, and how to fix it."""
+    where = str(source) if source else "<config>"
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        if section:
+            loc = [section, *loc]
+        key = ".".join(loc) if loc else "(top level)"
+        if err["type"] == "extra_forbidden":
+            allowed = _allowed_keys(model, [str(p) for p in err["loc"]][:-1]) if model else []
+            hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+            lines.append(f"{where}: unknown key '{key}'; fix: remove or correct it{hint}")
+        elif err["type"] == "missing":
+            lines.append(f"{where}: missing required key '{key}'; fix: add it")
+        else:
+            lines.append(
+                f"{where}: key '{key}': {err['msg']} (got {err.get('input')!r}); fix: correct it"
+            )
+    return "\n".join(lines)
+
+
+def _allowed_keys(model: type[BaseModel], path: list[str]) -> list[str]:
+    current: Any = model
+    for part in path:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if current is None:
+            return []
+    return sorted(k for k in current.model_fields if k != "source")

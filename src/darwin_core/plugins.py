@@ -1,0 +1,186 @@
+"""The plugin manager: a fresh one per run, loading the ``darwin`` entry-point group.
+
+Built-in backends are entry points of the ``darwin`` distribution itself, loaded exactly like
+third-party ones. ``DARWIN_DISABLE_PLUGINS=name1,name2`` (or ``[plugins] disable``) skips
+plugins by entry-point name. Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import pluggy
+from pydantic import BaseModel, ValidationError
+
+from darwin_hookspecs import (
+    ENTRY_POINT_GROUP,
+    PROJECT_NAME,
+    REGISTRY_TYPES,
+    BackendSpec,
+    BuildContext,
+    PluginError,
+    Registry,
+    UserError,
+    specs,
+)
+
+from .config import ConfigError, format_validation_error
+
+DISABLE_ENV = "DARWIN_DISABLE_PLUGINS"
+
+_REGISTER_HOOKS = {
+    "generator": "darwin_register_generators",
+    "sandbox": "darwin_register_sandboxes",
+    "benchmark": "darwin_register_benchmarks",
+    "storage": "darwin_register_storage",
+    "predictor": "darwin_register_predictors",
+    "executor": "darwin_register_executors",
+    "selection": "darwin_register_selectors",
+}
+
+
+@dataclass
+class PluginInfo:
+    """An installed plugin: its entry-point name, distribution and version."""
+
+    name: str
+    distribution: str = ""
+    version: str = ""
+    module: str = ""
+    backends: list[tuple[str, str]] = field(default_factory=list)
+
+
+class PluginManager:
+    """Loads plugins, checks their hooks, and builds backends by kind and name."""
+
+    def __init__(
+        self,
+        *,
+        disable: Iterable[str] = (),
+        extra_plugins: Iterable[Any] = (),
+        load_entry_points: bool = True,
+    ) -> None:
+        self.pm = pluggy.PluginManager(PROJECT_NAME)
+        self.pm.add_hookspecs(specs)
+        self.infos: dict[str, PluginInfo] = {}
+        disabled = {d.strip() for d in disable if d.strip()}
+        disabled |= {d.strip() for d in os.environ.get(DISABLE_ENV, "").split(",") if d.strip()}
+        self.disabled = disabled
+        if load_entry_points:
+            self._load_entry_points()
+        for plugin in extra_plugins:
+            self.register(plugin)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(
+                f"plugin {exc.plugin!r} implements a hook Darwin does not define ({exc}); "
+                "fix: correct the hook name (hooks are listed in darwin_hookspecs.specs)"
+            ) from None
+        self.registries: dict[str, Registry[Any]] = self._collect_registries()
+
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+    def register(self, plugin: Any, name: str | None = None) -> None:
+        """Register a plugin object or module (tests and embedding code use this)."""
+        try:
+            registered = self.pm.register(plugin, name=name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            raise PluginError(f"plugin {name or plugin!r} cannot be registered: {exc}") from None
+        if registered:
+            self.infos.setdefault(registered, PluginInfo(name=registered, module=str(plugin)))
+
+    def _load_entry_points(self) -> None:
+        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            if ep.name in self.disabled or self.pm.has_plugin(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # noqa: BLE001 - any import failure names the plugin
+                dist = ep.dist.name if ep.dist else "?"
+                raise PluginError(
+                    f"plugin {ep.name!r} (from {dist}, {ep.value}) failed to import: "
+                    f"{type(exc).__name__}: {exc}; fix: reinstall or upgrade it, or disable it "
+                    f"with {DISABLE_ENV}={ep.name}"
+                ) from exc
+            self.register(plugin, name=ep.name)
+            info = self.infos[ep.name]
+            info.module = ep.value
+            if ep.dist is not None:
+                info.distribution = ep.dist.name
+                info.version = ep.dist.version
+
+    def _collect_registries(self) -> dict[str, Registry[Any]]:
+        registries: dict[str, Registry[Any]] = {}
+        for kind, hook_name in _REGISTER_HOOKS.items():
+            registry = REGISTRY_TYPES[kind]()
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                registry.current_plugin = impl.plugin_name
+                before = set(registry.names())
+                try:
+                    impl.function(registry=registry)
+                except PluginError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a failing plugin is named
+                    raise PluginError(
+                        f"plugin {impl.plugin_name!r} raised in {hook_name}: "
+                        f"{type(exc).__name__}: {exc}; fix: upgrade or disable it with "
+                        f"{DISABLE_ENV}={impl.plugin_name}"
+                    ) from exc
+                info = self.infos.setdefault(impl.plugin_name, PluginInfo(name=impl.plugin_name))
+                info.backends.extend((kind, n) for n in sorted(set(registry.names()) - before))
+            registry.current_plugin = ""
+            registries[kind] = registry
+        return registries
+
+    # ------------------------------------------------------------------ backends
+
+    def spec(self, kind: str, name: str) -> BackendSpec[Any]:
+        return self.registries[kind].get(name)
+
+    def create(
+        self,
+        kind: str,
+        name: str,
+        options: dict[str, Any],
+        context: BuildContext,
+        *,
+        section: str | None = None,
+    ) -> Any:
+        """Validate ``options`` against the backend's model and call its factory."""
+        spec = self.registries[kind].for_url(name) if kind == "storage" else self.spec(kind, name)
+        spec.check_available()
+        parsed = validate_options(spec, options, context, section=section or kind)
+        try:
+            return spec.factory(parsed, context)
+        except (UserError, PluginError):
+            raise
+        except ImportError as exc:
+            raise UserError(
+                f"{kind} backend {spec.name!r} could not import {exc.name or exc}; "
+                f"fix: pip install 'darwin[{spec.extra or spec.name}]'"
+            ) from exc
+
+    def plugin_infos(self) -> list[PluginInfo]:
+        return [self.infos[name] for name in sorted(self.infos)]
+
+
+def validate_options(
+    spec: BackendSpec[Any], options: dict[str, Any], context: BuildContext, *, section: str
+) -> Any:
+    if spec.options is None:
+        return dict(options)
+    model = spec.options
+    try:
+        return model.model_validate(options)  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        source = context.services.get("config_source")
+        raise ConfigError(
+            f"options of {spec.kind} backend {spec.name!r}:\n"
+            + format_validation_error(exc, source, model if isinstance(model, type) and issubclass(model, BaseModel) else None, section=f"[{section}]")
+        ) from None

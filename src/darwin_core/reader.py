@@ -1,0 +1,87 @@
+"""Read a run without running it (``darwin status``, ``darwin archive``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from darwin_hookspecs import Attempt, RunInfo, Variant
+
+from .archive import Archive
+from .plugins import PluginManager
+from .rundir import RunPointer, open_storage, read_pointer
+from .store import RunStore
+
+
+@dataclass
+class RunView:
+    pointer: RunPointer
+    run: RunInfo | None
+    archive: Archive
+    attempts: list[Attempt]
+    store: RunStore
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def variants(self) -> list[Variant]:
+        return self.archive.variants()
+
+    def status_dict(self) -> dict[str, Any]:
+        variants = self.variants
+        best, root = self.archive.best, self.archive.root
+        by_status: dict[str, int] = {}
+        for v in variants:
+            by_status[v.status] = by_status.get(v.status, 0) + 1
+        attempts: dict[str, int] = {}
+        for a in self.attempts:
+            attempts[a.status] = attempts.get(a.status, 0) + 1
+        return {
+            "run_id": self.pointer.run_id,
+            "status": self.run.status if self.run else "not started",
+            "stop_reason": (self.run.metadata.get("stop_reason", "") if self.run else ""),
+            "storage": self.pointer.storage_url,
+            "variants": len(variants),
+            "variants_by_status": by_status,
+            "attempts": len(self.attempts),
+            "attempts_by_status": attempts,
+            "generations": max((v.generation for v in variants), default=0),
+            "initial_score": root.score if root else None,
+            "best_id": best.id if best else None,
+            "best_score": best.score if best else None,
+            "cost_usd": sum(v.cost_usd for v in variants),
+            **self.extra,
+        }
+
+
+def open_run(run_dir: Path, plugins: PluginManager | None = None) -> RunView:
+    pointer = read_pointer(run_dir)
+    config = pointer.load_config()
+    plugins = plugins or PluginManager(disable=config.plugins.disable)
+    storage = open_storage(plugins, pointer.storage_url, config.storage.options,
+                           run_id=pointer.run_id, run_dir=run_dir, config_dir=config.config_dir)
+    store = RunStore(storage, run_id=pointer.run_id)
+    archive = Archive(last_stage=len(config.evaluation.stages) - 1)
+    for variant in store.load_variants():
+        archive.add(variant)
+    return RunView(pointer=pointer, run=store.load_run(), archive=archive,
+                   attempts=store.load_attempts(), store=store)
+
+
+def variant_row(variant: Variant) -> dict[str, Any]:
+    """The JSON shape of ``darwin archive --json``."""
+    return {
+        "id": variant.id,
+        "parent_id": variant.parent_id,
+        "generation": variant.generation,
+        "status": variant.status,
+        "score": variant.score,
+        "passed": sum(r.passed for r in variant.task_results.values()),
+        "evaluated": len(variant.task_results),
+        "improvement_type": variant.improvement_type,
+        "description": variant.description,
+        "target": variant.target.task_id if variant.target else None,
+        "reason": variant.reason,
+        "cost_usd": variant.cost_usd,
+        "patch_ref": variant.patch_ref,
+    }

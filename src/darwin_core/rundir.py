@@ -1,0 +1,85 @@
+"""A run's local directory: the pointer file ``run.json`` and its storage.
+
+``run.json`` names the run, its storage URL and the config it was started with, so that
+``darwin resume DIR`` and ``darwin status DIR`` need nothing else. The records themselves live
+in the storage (by default ``DIR/store``, a ``file://`` store).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from darwin_hookspecs import BuildContext, CorruptRecordError, Storage, UserError
+
+from .config import DarwinConfig, config_from_dict
+from .plugins import PluginManager
+
+POINTER = "run.json"
+
+
+@dataclass
+class RunPointer:
+    run_id: str
+    storage_url: str
+    config: dict[str, Any]
+    config_source: str | None
+    created_at: float
+
+    def load_config(self) -> DarwinConfig:
+        return config_from_dict(dict(self.config), source=Path(self.config_source) if self.config_source else None)
+
+
+def new_run_id(name: str) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    return f"{name}-{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def default_run_dir(config: DarwinConfig) -> Path:
+    return Path.cwd() / "runs" / new_run_id(config.run.name)
+
+
+def storage_url_for(config: DarwinConfig, run_dir: Path, run_id: str) -> str:
+    url = config.storage.url or (run_dir / "store").resolve().as_uri()
+    return url.replace("{run_id}", run_id).replace("{run_dir}", str(run_dir.resolve()))
+
+
+def write_pointer(run_dir: Path, pointer: RunPointer) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(pointer.__dict__, indent=2, sort_keys=True).encode()
+    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".run-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, run_dir / POINTER)
+
+
+def read_pointer(run_dir: Path) -> RunPointer:
+    path = run_dir / POINTER
+    if not path.is_file():
+        raise UserError(
+            f"{run_dir} is not a Darwin run directory ({POINTER} missing); fix: pass the directory "
+            "given to (or printed by) `darwin run`"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return RunPointer(**data)
+    except (ValueError, TypeError) as exc:
+        raise CorruptRecordError(
+            f"{path} is corrupt ({exc}); fix: restore it (it holds run_id, storage_url and config)"
+        ) from None
+
+
+def open_storage(
+    plugins: PluginManager, url: str, options: dict[str, Any], *, run_id: str = "",
+    run_dir: Path | None = None, config_dir: Path | None = None,
+) -> Storage:
+    context = BuildContext(run_id=run_id, run_dir=run_dir, config_dir=config_dir or Path.cwd(), hook=plugins.hook)
+    return plugins.create("storage", url, {**options, "url": url}, context, section="storage")

@@ -1,0 +1,142 @@
+"""Variant code: read a tree, store it as content-addressed blobs, rebuild it, diff it.
+
+A variant's ``snapshot`` holds the full tree for the root and only changed files for a child;
+:class:`CodeBook` rebuilds the full manifest of any variant by walking up to the root.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Iterable
+
+from darwin_hookspecs import UserError, Variant
+
+from .store import RunStore
+
+Manifest = dict[str, str]
+"""``{relative posix path: blob key}`` of a whole tree."""
+
+
+def read_tree(root: Path, ignore: Iterable[str] = ()) -> dict[str, bytes]:
+    """Every file under ``root`` (symlinks and ignored names skipped), by relative path."""
+    if not root.is_dir():
+        raise UserError(f"initial variant directory {root} does not exist; fix: [run] initial")
+    patterns = list(ignore)
+    files: dict[str, bytes] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not _ignored(d, patterns))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if _ignored(name, patterns) or path.is_symlink():
+                continue
+            files[path.relative_to(root).as_posix()] = path.read_bytes()
+    return files
+
+
+def _ignored(name: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def write_tree(files: dict[str, bytes], dest: Path) -> None:
+    """Write ``files`` under ``dest`` (created; must be empty or absent)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for rel, data in files.items():
+        path = safe_join(dest, rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def safe_join(root: Path, rel: str) -> Path:
+    """``root / rel``, refusing absolute paths and ``..`` escapes (generators are untrusted)."""
+    candidate = Path(rel)
+    if candidate.is_absolute() or ".." in candidate.parts or not rel.strip():
+        raise ValueError(f"path {rel!r} escapes the variant directory")
+    return root / candidate
+
+
+def unified_diff(old: dict[str, bytes], changes: dict[str, bytes | None]) -> str:
+    """A git-style unified diff of ``changes`` against ``old``."""
+    chunks: list[str] = []
+    for rel in sorted(changes):
+        before = old.get(rel)
+        after = changes[rel]
+        a = _text(before).splitlines(keepends=True) if before is not None else []
+        b = _text(after).splitlines(keepends=True) if after is not None else []
+        from_name = f"a/{rel}" if before is not None else "/dev/null"
+        to_name = f"b/{rel}" if after is not None else "/dev/null"
+        lines = list(difflib.unified_diff(a, b, from_name, to_name, n=3))
+        if lines:
+            chunks.append(f"diff --git a/{rel} b/{rel}\n")
+            chunks.extend(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    return "".join(chunks)
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+class CodeBook:
+    """Rebuilds and caches the manifests of variants from their snapshots. Thread-safe."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+        self._manifests: dict[str, Manifest] = {}
+        self._variants: dict[str, Variant] = {}
+        self._lock = threading.Lock()
+
+    def add(self, variant: Variant) -> None:
+        with self._lock:
+            self._variants[variant.id] = variant
+
+    def manifest(self, variant_id: str) -> Manifest:
+        with self._lock:
+            chain: list[Variant] = []
+            current: str | None = variant_id
+            while current is not None and current not in self._manifests:
+                variant = self._variants[current]
+                chain.append(variant)
+                current = variant.parent_id
+            manifest: Manifest = dict(self._manifests[current]) if current is not None else {}
+            for variant in reversed(chain):
+                for rel, key in variant.snapshot.items():
+                    if key is None:
+                        manifest.pop(rel, None)
+                    else:
+                        manifest[rel] = key
+                self._manifests[variant.id] = dict(manifest)
+            return dict(self._manifests[variant_id])
+
+    def files(self, variant_id: str) -> dict[str, bytes]:
+        return {rel: self.store.get_blob(key) for rel, key in self.manifest(variant_id).items()}
+
+    def materialize(self, variant_id: str, dest: Path) -> Path:
+        """Write the variant's code into ``dest`` (replacing what is there)."""
+        if dest.exists():
+            shutil.rmtree(dest)
+        write_tree(self.files(variant_id), dest)
+        return dest
+
+    def store_changes(
+        self, parent_id: str, changes: dict[str, bytes | None]
+    ) -> tuple[dict[str, str | None], dict[str, bytes | None]]:
+        """Store changed files; return the child's snapshot and the effective changes (those
+        that really differ from the parent)."""
+        parent = self.manifest(parent_id)
+        snapshot: dict[str, str | None] = {}
+        effective: dict[str, bytes | None] = {}
+        for rel, data in sorted(changes.items()):
+            if data is None:
+                if rel in parent:
+                    snapshot[rel] = None
+                    effective[rel] = None
+                continue
+            key = self.store.put_blob(data)
+            if parent.get(rel) != key:
+                snapshot[rel] = key
+                effective[rel] = data
+        return snapshot, effective

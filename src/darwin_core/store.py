@@ -1,0 +1,171 @@
+"""Typed persistence of a run on any :class:`~darwin_hookspecs.Storage` backend.
+
+Collections: ``run`` (one record, key ``run``), ``variants``, ``attempts``, ``generations``
+(the plan of each generation), plus any plugin's own. Blobs (file contents, diffs, logs) are
+zlib-compressed and content-addressed, so identical files are stored once.
+
+Transient storage failures are retried with backoff within a bound; past it the run stops with
+:class:`~darwin_hookspecs.StorageUnavailableError` and everything already written stays intact.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from typing import Any, Callable, Iterator, TypeVar
+
+from darwin_hookspecs import (
+    Attempt,
+    ConflictError,
+    CorruptRecordError,
+    NotFoundError,
+    RunInfo,
+    Storage,
+    StorageError,
+    StorageUnavailableError,
+    Variant,
+    to_dict,
+)
+
+T = TypeVar("T")
+
+_ZLIB_MAGIC = b"DZ1\n"
+
+
+class RunStore:
+    """A run's records and blobs. Not thread-safe: the orchestrator is the only writer."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        run_id: str = "",
+        hook: Any = None,
+        retry_for_s: float = 60.0,
+    ) -> None:
+        self.storage = storage
+        self.run_id = run_id
+        self.hook = hook
+        self.retry_for_s = retry_for_s
+        self._versions: dict[tuple[str, str], str] = {}
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _retry(self, what: str, fn: Callable[[], T]) -> T:
+        deadline = time.monotonic() + self.retry_for_s
+        delay = 0.2
+        while True:
+            try:
+                return fn()
+            except (StorageError, KeyError):
+                raise
+            except (OSError, ConnectionError, TimeoutError) as exc:
+                if time.monotonic() + delay > deadline:
+                    raise StorageUnavailableError(
+                        f"storage {self.storage.url} unreachable while {what}: {exc}; "
+                        "everything recorded so far is intact; fix: bring the store back, "
+                        "then `darwin resume`"
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def put(self, collection: str, key: str, value: dict[str, Any], *, create: bool) -> str:
+        """Write a record: ``create`` (fails if it exists) or replace the version we last saw."""
+        started = time.time()
+        if_version = None if create else self._versions.get((collection, key))
+        if not create and if_version is None:
+            _, if_version = self.get(collection, key)
+        version = self._retry(
+            f"writing {collection}/{key}",
+            lambda: self.storage.put_record(collection, key, value, if_version=if_version),
+        )
+        self._versions[(collection, key)] = version
+        if self.hook is not None:
+            nbytes = len(json.dumps(value, separators=(",", ":")))
+            self.hook.darwin_record_written(
+                run_id=self.run_id, collection=collection, key=key, nbytes=nbytes,
+                started_at=started, duration_s=time.time() - started,
+            )
+        return version
+
+    def get(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
+        value, version = self._retry(
+            f"reading {collection}/{key}", lambda: self.storage.get_record(collection, key)
+        )
+        self._versions[(collection, key)] = version
+        return value, version
+
+    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        items = self._retry(f"reading {collection}", lambda: list(self.storage.scan(collection)))
+        for key, value, version in items:
+            self._versions[(collection, key)] = version
+            yield key, value
+
+    def put_blob(self, data: bytes) -> str:
+        payload = _ZLIB_MAGIC + zlib.compress(data, 6) if len(data) > 64 else data
+        return self._retry("writing a blob", lambda: self.storage.put_blob(payload))
+
+    def get_blob(self, key: str) -> bytes:
+        payload = self._retry(f"reading blob {key}", lambda: self.storage.get_blob(key))
+        if payload.startswith(_ZLIB_MAGIC):
+            try:
+                return zlib.decompress(payload[len(_ZLIB_MAGIC):])
+            except zlib.error as exc:
+                raise CorruptRecordError(
+                    f"blob {key} in {self.storage.url} is corrupt ({exc}); fix: restore it from "
+                    "a backup or an export of the run"
+                ) from None
+        return payload
+
+    # ------------------------------------------------------------------- typed
+
+    def load_run(self) -> RunInfo | None:
+        try:
+            value, _ = self.get("run", "run")
+        except NotFoundError:
+            return None
+        return RunInfo.from_dict(value)
+
+    def save_run(self, run: RunInfo, *, create: bool = False) -> None:
+        self.put("run", "run", to_dict(run), create=create)
+
+    def save_variant(self, variant: Variant) -> None:
+        """Variants are immutable once written."""
+        self.put("variants", variant.id, to_dict(variant), create=True)
+
+    def load_variants(self) -> list[Variant]:
+        variants = [self._decode("variants", k, v, Variant.from_dict) for k, v in self.scan("variants")]
+        return sorted(variants, key=lambda v: v.id)
+
+    def save_attempt(self, attempt: Attempt, *, create: bool = False) -> None:
+        self.put("attempts", attempt.id, to_dict(attempt), create=create)
+
+    def load_attempts(self) -> list[Attempt]:
+        attempts = [self._decode("attempts", k, v, Attempt.from_dict) for k, v in self.scan("attempts")]
+        return sorted(attempts, key=lambda a: (a.generation, a.index, a.id))
+
+    def load_generations(self) -> dict[int, dict[str, Any]]:
+        return {int(v["generation"]): v for _, v in self.scan("generations")}
+
+    def save_generation(self, record: dict[str, Any], *, create: bool) -> None:
+        self.put("generations", f"{int(record['generation']):06d}", record, create=create)
+
+    def create_or_load(self, collection: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
+        """Create a record, or return the stored one if an earlier (crashed) pass made it."""
+        try:
+            self.put(collection, key, value, create=True)
+            return value
+        except ConflictError:
+            stored, _ = self.get(collection, key)
+            return stored
+
+    def _decode(self, collection: str, key: str, value: Any, parse: Callable[[Any], T]) -> T:
+        try:
+            return parse(value)
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
+            raise CorruptRecordError(
+                f"record {collection}/{key} in {self.storage.url} does not have the expected "
+                f"shape ({type(exc).__name__}: {exc}); fix: restore it from a backup or an export "
+                "of the run; nothing was changed"
+            ) from None

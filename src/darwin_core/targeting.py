@@ -1,0 +1,25 @@
+"""Aim each attempt at a concrete weakness of its parent (DGM's task targeting)."""
+
+from __future__ import annotations
+
+import random
+
+from darwin_hookspecs import Target, Variant
+
+LOG_EXCERPT = 4000
+
+
+def choose_target(parent: Variant, rng: random.Random) -> Target:
+    """A failing task of the parent, uniformly; ``explore`` when it fails none."""
+    failing = parent.failing_tasks
+    if not failing:
+        return Target(kind="explore", description="the parent passes every evaluated task")
+    task_id = rng.choice(failing)
+    result = parent.task_results[task_id]
+    kind = "failing_task"
+    if result.failure_kind in ("timeout", "oom", "crash", "output_limit"):
+        description = f"task {task_id} ends with {result.failure_kind}"
+    else:
+        description = f"task {task_id} fails"
+    return Target(kind=kind, task_id=task_id, log=result.log[-LOG_EXCERPT:],
+                  description=description, coverage=result.coverage)
