@@ -31,10 +31,11 @@ from darwin_hookspecs import (
     to_dict,
 )
 
-from . import __version__
+from . import __version__, acceptance
 from .archive import Archive
 from .attempt import AttemptJob, AttemptOutcome, evaluate_staged, run_attempt_job
 from .config import DarwinConfig
+from .gating import Gate
 from .plugins import PluginManager
 from .rundir import (
     RunPointer,
@@ -98,6 +99,7 @@ class Engine:
         self.runtime: Runtime | None = None
         self.selector: SelectionStrategy | None = None
         self._stop: StopSignal | None = None
+        self.gate = Gate()
         self._started = time.monotonic()
 
     # ------------------------------------------------------------ construction
@@ -171,6 +173,7 @@ class Engine:
         self.selector = self.plugins.create(
             "selection", self.config.selection.name, self.config.selection.options, self._context(),
         )
+        self.gate = Gate()
         register_runtime(self.runtime)
         status, reason = "failed", ""
         try:
@@ -213,6 +216,7 @@ class Engine:
         self.run.status = status
         self.run.metadata["stop_reason"] = reason
         try:
+            self.gate.save()
             self.store.save_run(self.run)
         except DarwinError:
             pass  # the store is gone: the records already written stand
@@ -365,6 +369,8 @@ class Engine:
         while queue or in_flight:
             while queue and len(in_flight) < self.executor.max_workers and self._stop is None:
                 attempt = queue.popleft()
+                if not self._admit(attempt):
+                    continue
                 in_flight[self._submit(attempt)] = attempt
             if not in_flight:
                 break
@@ -396,6 +402,20 @@ class Engine:
         if cfg.time_budget_s is not None and time.monotonic() - self._started > cfg.time_budget_s:
             return StopSignal(f"time budget of {cfg.time_budget_s:.0f}s spent", "stopped")
         return None
+
+    def _admit(self, attempt: Attempt) -> bool:
+        """Ask the gate; a skipped attempt is recorded as such and never paid for."""
+        assert self.run is not None
+        parent = self.archive.get(attempt.parent_id)
+        run_it, decision = self.gate.decide(attempt, parent, self.archive)
+        if decision:
+            attempt.metadata["gate"] = decision
+        if run_it:
+            return True
+        attempt.status, attempt.finished_at = "skipped", time.time()
+        self.store.save_attempt(attempt)
+        self.hook.darwin_attempt_finished(run=self.run, attempt=attempt, child=None)
+        return False
 
     def _submit(self, attempt: Attempt) -> "Future[AttemptOutcome]":
         assert self.run is not None
@@ -439,7 +459,7 @@ class Engine:
             old = {rel: self.store.get_blob(manifest[rel]) for rel in effective if rel in manifest}
             patch_ref = self.store.put_blob(unified_diff(old, effective).encode())
         score = self._score(outcome.results)
-        status, reason = self._judge(outcome, effective, score)
+        status, reason = self._judge(outcome, effective, score, parent)
         proposal = outcome.proposal
         child = Variant(
             id=variant_id_for(attempt.id), parent_id=parent.id, generation=attempt.generation,
@@ -456,10 +476,13 @@ class Engine:
         attempt.status, attempt.child_id = "finished", child.id
         attempt.finished_at, attempt.error = time.time(), outcome.error[:4000]
         self.store.save_attempt(attempt)
+        self.gate.observe(attempt, parent, child, self.archive)
         self.hook.darwin_memory_record(run=self.run, attempt=attempt, parent=parent, child=child)
         self.hook.darwin_attempt_finished(run=self.run, attempt=attempt, child=child)
 
-    def _judge(self, outcome: AttemptOutcome, effective: dict[str, bytes | None], score: float) -> tuple[str, str]:
+    def _judge(
+        self, outcome: AttemptOutcome, effective: dict[str, bytes | None], score: float, parent: Variant
+    ) -> tuple[str, str]:
         if outcome.error:
             return "error", outcome.error.splitlines()[0][:500]
         if not effective:
@@ -468,12 +491,7 @@ class Engine:
             return "invalid", "not evaluated"
         if score == 0.0 and all(r.failure_kind in ("crash", "error") for r in outcome.results):
             return "invalid", "does not run: every evaluated task crashed"
-        if self.config.run.archive_policy == "keep_better":
-            root = self.archive.root
-            floor = (root.score if root else 0.0) - self.config.run.keep_better_margin
-            if score < floor:
-                return "rejected", f"score {score:.4f} below keep_better floor {floor:.4f}"
-        return "accepted", ""
+        return acceptance.judge(self.config, score, parent, self.archive.root)
 
     def _save_variant(self, variant: Variant) -> None:
         assert self.run is not None

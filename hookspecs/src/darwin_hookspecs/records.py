@@ -166,6 +166,8 @@ class ExecRequest:
     :param memory_mb / cpu_s / file_size_mb / pids: Resource limits (``None``: backend default).
     :param network: Allow network access (off by default).
     :param output_limit_bytes: Output beyond this is discarded and the run marked truncated.
+    :param image: Container image for container sandboxes (``None``: the sandbox's default);
+        sandboxes without images ignore it.
     """
 
     argv: list[str]
@@ -179,6 +181,7 @@ class ExecRequest:
     network: bool = False
     output_limit_bytes: int = 8 * 1024 * 1024
     stdin: str | None = None
+    image: str | None = None
 
 
 @dataclass
