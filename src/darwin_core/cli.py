@@ -21,6 +21,7 @@ from .config import load_config
 from .engine import Engine
 from .plugins import PluginManager
 from .reader import open_run, variant_row
+from .rundir import override_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Darwin: self-improving code, validated in sandboxes.")
@@ -70,9 +71,13 @@ def run(
 def resume(
     run_dir: Path = typer.Argument(..., help="The run directory."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
+    settings: list[str] = typer.Option([], "--set", help="Override a config value, KEY=VALUE (e.g. budget.usd=5)."),
+    new_config: Optional[Path] = typer.Option(None, "--config", help="Replace the run's config by this file."),
 ) -> None:
     """Continue a stopped, interrupted or crashed run."""
     try:
+        if settings or new_config:
+            override_config(run_dir, settings, new_config)
         _run(Engine.open(run_dir), quiet)
     except DarwinError as exc:
         _fail(exc)

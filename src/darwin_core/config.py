@@ -90,6 +90,14 @@ class PluginsSection(_Strict):
     """Plugin names (entry-point names) not to load; ``DARWIN_DISABLE_PLUGINS`` adds to it."""
 
 
+class BudgetSection(_Strict):
+    """Hard limits on model spend (``None``: unlimited); see ``darwin_core.ledger``."""
+
+    tokens: int | None = Field(None, ge=0)
+    usd: float | None = Field(None, ge=0)
+    wall_time_s: float | None = Field(None, gt=0)
+
+
 class DarwinConfig(_Strict):
     run: RunSection
     generator: BackendSection = Field(default_factory=lambda: BackendSection(name="mutation"))
@@ -103,6 +111,7 @@ class DarwinConfig(_Strict):
     predictor: BackendSection | None = None
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
     plugins: PluginsSection = Field(default_factory=PluginsSection)
+    budget: BudgetSection = Field(default_factory=BudgetSection)
 
     # set by load_config, not by the file
     source: Path | None = Field(None, exclude=True)

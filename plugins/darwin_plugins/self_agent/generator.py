@@ -1,0 +1,3 @@
+from darwin_plugins.llm.options import CallOptions as SelfOptions
+def create(options, context):
+    raise NotImplementedError
