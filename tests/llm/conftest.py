@@ -61,6 +61,25 @@ def key_env(monkeypatch: pytest.MonkeyPatch) -> str:
     return KEY_ENV
 
 
+def grep_tree(root: Path, needle: str) -> list[str]:
+    """Files under ``root`` holding ``needle``, looking inside compressed blobs too."""
+    import zlib
+
+    hits = []
+    for path in root.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if data.startswith(b"DZ1\n"):
+            try:
+                data = zlib.decompress(data[4:])
+            except zlib.error:
+                pass
+        if needle.encode() in data:
+            hits.append(str(path))
+    return hits
+
+
 def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAKE_KEY, MEAN_FIX, conversation, write_llm_config
+from conftest import FAKE_KEY, MEAN_FIX, conversation, grep_tree, write_llm_config
 
 from darwin_plugins.llm import prompts
 
 
 WRONG_SEARCH = MEAN_FIX.replace("return sum(values) / (len(values) + 1)",
                                 "total = accumulate(values, start=zero)")  # nowhere in the file
-
-
-def grep_tree(root: Path, needle: str) -> list[str]:
-    hits = []
-    for path in root.rglob("*"):
-        if path.is_file() and needle.encode() in path.read_bytes():
-            hits.append(str(path))
-    return hits
 
 
 def status_of(darwin_cli, run_dir: Path) -> dict:
