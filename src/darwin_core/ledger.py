@@ -16,6 +16,7 @@ ledger (one session of the run).
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import uuid
@@ -92,6 +93,45 @@ class Budget:
         return cls(tokens=data.get("tokens"), usd=data.get("usd"), wall_time_s=data.get("wall_time_s"))
 
 
+class RecordWriter:
+    """Writes records to storage on a background thread (write-behind), so a durable store's
+    fsyncs overlap the next model call instead of adding to it. :meth:`flush` waits until every
+    queued record is durable and re-raises a write failure; callers flush before an attempt's
+    outcome is returned, so a crash can lose at most the records of calls still in flight."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.queue: "queue.Queue[tuple[str, str, dict[str, Any], bool]]" = queue.Queue()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True, name="darwin-ledger-writer")
+        self.thread.start()
+
+    def put(self, collection: str, key: str, value: dict[str, Any], *, ignore_conflict: bool = False) -> None:
+        self.queue.put((collection, key, value, ignore_conflict))
+
+    def _run(self) -> None:
+        from darwin_hookspecs import ConflictError
+
+        while True:
+            collection, key, value, ignore_conflict = self.queue.get()
+            try:
+                self.storage.put_record(collection, key, value)
+            except ConflictError:
+                if not ignore_conflict:
+                    self.error = self.error or StorageError(f"record {collection}/{key} written twice")
+            except BaseException as exc:  # noqa: BLE001 - reported by flush()
+                self.error = self.error or exc
+            finally:
+                self.queue.task_done()
+
+    def flush(self) -> None:
+        self.queue.join()
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise StorageError(f"could not record model spend in {getattr(self.storage, 'url', 'storage')}: "
+                               f"{error}; fix: check the run's storage, then `darwin resume`") from error
+
+
 class Ledger:
     """Thread-safe; shared by every attempt (and the gateway) of a run in this process."""
 
@@ -103,6 +143,7 @@ class Ledger:
         self._lock = threading.Lock()
         self.totals = Totals()
         self.per_attempt: dict[str, Totals] = {}
+        self.writer = RecordWriter(storage) if storage is not None else None
         if storage is not None:
             for entry in load_entries(storage):
                 self._add(entry)
@@ -112,12 +153,17 @@ class Ledger:
         self.per_attempt.setdefault(entry.attempt_id, Totals()).add(entry)
 
     def record(self, entry: LedgerEntry) -> None:
-        """Add one call; durable before it returns (when the ledger has storage)."""
-        if self.storage is not None:
+        """Add one call (durable after the next :meth:`flush`)."""
+        if self.writer is not None:
             key = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
-            self.storage.put_record(COLLECTION, key, asdict(entry))
+            self.writer.put(COLLECTION, key, asdict(entry))
         with self._lock:
             self._add(entry)
+
+    def flush(self) -> None:
+        """Wait until every recorded entry (and cached reply) is durable."""
+        if self.writer is not None:
+            self.writer.flush()
 
     def check(self) -> None:
         """Raise :class:`BudgetExceededError` when a budget is spent."""

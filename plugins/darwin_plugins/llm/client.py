@@ -80,15 +80,18 @@ class ResponseCache:
     """Replies by the hash of the full request, kept in the run's storage (so they survive a
     crash and a resume) and in memory."""
 
-    def __init__(self, storage: Storage | None) -> None:
+    def __init__(self, storage: Storage | None, writer: Any = None) -> None:
         self.storage = storage
+        self.writer = writer
+        """Write-behind queue (the ledger's); ``None``: write synchronously."""
         self.memory: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
 
     @staticmethod
     def key(endpoint: Endpoint, request: ChatRequest) -> str:
         data = {"provider": endpoint.provider.name, "base_url": endpoint.provider.base_url,
-                "request": asdict(request)}
+                "model": request.model, "messages": request.messages, "temperature": request.temperature,
+                "max_tokens": request.max_tokens, "seed": request.seed, "extra": request.extra}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     def get(self, key: str) -> Completion | None:
@@ -111,7 +114,9 @@ class ResponseCache:
         value = asdict(completion)
         with self.lock:
             self.memory[key] = value
-        if self.storage is not None:
+        if self.writer is not None:
+            self.writer.put(CACHE_COLLECTION, key, value, ignore_conflict=True)
+        elif self.storage is not None:
             try:
                 self.storage.put_record(CACHE_COLLECTION, key, value)
             except ConflictError:

@@ -89,8 +89,11 @@ class LLMGenerator:
             return completion
 
         files = read_files(context.parent_dir, opts.include, opts.exclude, opts.max_context_chars)
-        diagnosis = self._diagnose(files, context, ask) if opts.diagnose else None
-        changes, note = self._implement(files, context, diagnosis, ask)
+        try:
+            diagnosis = self._diagnose(files, context, ask) if opts.diagnose else None
+            changes, note = self._implement(files, context, diagnosis, ask)
+        finally:
+            self.calls.ledger.flush()  # this attempt's spend and replies are durable
         summary = ""
         if diagnosis:
             summary = str(diagnosis.get("what_to_change") or diagnosis.get("raw") or "")[:500]

@@ -84,6 +84,13 @@ class SelfGenerator:
             if context.record_usage:
                 context.record_usage(u)
 
+        try:
+            return self._propose(context, endpoint, usage, record)
+        finally:
+            self.calls.ledger.flush()  # this attempt's spend and replies are durable
+
+    def _propose(self, context: GenerationContext, endpoint: Any, usage: list[Usage], record: Any) -> Proposal:
+        opts = self.options
         diagnosis = self._diagnose(context, endpoint, record) if opts.diagnose else None
         work = Path(tempfile.mkdtemp(prefix="self-", dir=context.parent_dir.parent))
         try:
