@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FAKE_KEY, KEY_ENV
+from llm_support import FAKE_KEY, KEY_ENV
 from loopback import LoopbackLLM
 
 from darwin_core.ledger import Budget, Ledger
@@ -196,3 +196,19 @@ def test_endpoint_cost_uses_litellm_price_map_offline():
     assert pin > 0 and pout > pin
     assert price_per_token("gpt-4o-mini", "openai", 3.0, 4.0) == (3e-6, 4e-6)
     assert Endpoint(provider=None, model="x", price_in=1e-6, price_out=2e-6).cost(10, 5) == pytest.approx(2e-5)  # type: ignore[arg-type]
+
+
+def test_a_key_echoed_by_a_provider_error_is_masked():
+    from darwin_plugins.llm.providers import classify
+
+    class AuthError(Exception):
+        status_code = 401
+
+    error = classify(AuthError(f"Incorrect API key provided: {FAKE_KEY}"), "openai", "m", FAKE_KEY)
+    assert isinstance(error, FatalLLMError) and FAKE_KEY not in str(error)
+
+    class Busy(Exception):
+        status_code = 503
+
+    error = classify(Busy(f"upstream rejected {FAKE_KEY}"), "openai", "m", FAKE_KEY)
+    assert FAKE_KEY not in str(error) and "***" in str(error)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAKE_KEY, MEAN_FIX, conversation, grep_tree, write_llm_config
+from llm_support import FAKE_KEY, MEAN_FIX, conversation, grep_tree, write_llm_config
 
 from darwin_plugins.llm import prompts
 

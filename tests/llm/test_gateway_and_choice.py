@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAKE_KEY, KEY_ENV
+from llm_support import FAKE_KEY, KEY_ENV
 from loopback import LoopbackLLM
 
 from darwin_core.ledger import Budget, Ledger

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DIAGNOSIS, FAKE_KEY, KEY_ENV, conversation, grep_tree
+from llm_support import DIAGNOSIS, FAKE_KEY, KEY_ENV, conversation, grep_tree
 from loopback import LoopbackLLM
 
 from darwin_plugins.llm import prompts

@@ -45,8 +45,19 @@ def parse_retry_after(headers: Any) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
-def classify(exc: BaseException, provider: str, model: str) -> Exception:
-    """Map any SDK exception to :class:`TransientError` or :class:`FatalLLMError`."""
+def classify(exc: BaseException, provider: str, model: str, secret: str = "") -> Exception:
+    """Map any SDK exception to :class:`TransientError` or :class:`FatalLLMError`; ``secret``
+    (the key) is masked wherever the SDK's message would repeat it."""
+    error = _classify(exc, provider, model)
+    if secret and len(secret) >= 8 and secret in str(error):
+        masked = str(error).replace(secret, "***")
+        if isinstance(error, TransientError):
+            return TransientError(masked, status=error.status, retry_after=error.retry_after)
+        return FatalLLMError(masked)
+    return error
+
+
+def _classify(exc: BaseException, provider: str, model: str) -> Exception:
     if isinstance(exc, (TransientError, FatalLLMError)):
         return exc
     name = type(exc).__name__
@@ -91,6 +102,7 @@ class OpenAIProvider:
         import openai
 
         self.base_url = base_url or ""
+        self.secret = api_key
         self.client = openai.OpenAI(api_key=api_key, base_url=base_url or None, max_retries=0,
                                     timeout=timeout_s)
 
@@ -109,7 +121,7 @@ class OpenAIProvider:
                               output_tokens=getattr(usage, "completion_tokens", 0) or 0,
                               model=resp.model or request.model)
         except Exception as exc:  # noqa: BLE001 - classified
-            raise classify(exc, self.name, request.model) from exc
+            raise classify(exc, self.name, request.model, self.secret) from None
 
 
 class AnthropicProvider:
@@ -123,6 +135,7 @@ class AnthropicProvider:
         import inspect
 
         self.base_url = base_url or ""
+        self.secret = api_key
         self.client = anthropic.Anthropic(api_key=api_key, base_url=base_url or None, max_retries=0,
                                           timeout=timeout_s)
         # recent SDKs dropped ``temperature`` from messages.create: send it only where accepted
@@ -145,7 +158,7 @@ class AnthropicProvider:
                               input_tokens=resp.usage.input_tokens or 0,
                               output_tokens=resp.usage.output_tokens or 0, model=resp.model or request.model)
         except Exception as exc:  # noqa: BLE001 - classified
-            raise classify(exc, self.name, request.model) from exc
+            raise classify(exc, self.name, request.model, self.secret) from None
 
 
 class LiteLLMProvider:
@@ -165,7 +178,7 @@ class LiteLLMProvider:
         litellm.num_retries = 0
         litellm.suppress_debug_info = True
         self.litellm = litellm
-        self.api_key = api_key
+        self.api_key = self.secret = api_key
         self.base_url = base_url or ""
 
     def call(self, request: ChatRequest, timeout_s: float) -> Completion:
@@ -188,7 +201,7 @@ class LiteLLMProvider:
                               output_tokens=getattr(usage, "completion_tokens", 0) or 0,
                               model=request.model)
         except Exception as exc:  # noqa: BLE001 - classified
-            raise classify(exc, self.name, request.model) from exc
+            raise classify(exc, self.name, request.model, self.secret) from None
 
 
 PROVIDERS: dict[str, type] = {"openai": OpenAIProvider, "anthropic": AnthropicProvider, "litellm": LiteLLMProvider}
