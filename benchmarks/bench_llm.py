@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -37,7 +38,7 @@ KEY_ENV = "DARWIN_BENCH_KEY"
 FIX = "prog.py\n<<<<<<< SEARCH\nX = 1\n=======\nX = 2\n>>>>>>> REPLACE\n"
 
 
-def concurrency(levels: list[int], delay: float, per_thread: int, tmp: Path) -> list[tuple[int, float, float]]:
+def concurrency(levels: list[int], delay: float, per_thread: int, tmp: Path) -> list[tuple[int, float, float, float]]:
     server = LoopbackLLM(lambda body: FIX, delay_s=delay).start()
     parent = tmp / "parent"
     parent.mkdir()
@@ -60,11 +61,11 @@ def concurrency(levels: list[int], delay: float, per_thread: int, tmp: Path) -> 
 
             total = n * per_thread
             with ThreadPoolExecutor(max_workers=n) as pool:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 list(pool.map(attempt, range(total)))
-                elapsed = time.perf_counter() - t0
+                elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
             rate = total / elapsed
-            rows.append((n, rate, rate / (n / delay)))
+            rows.append((n, rate, rate / (n / delay), cpu / total))
     finally:
         server.stop()
     return rows
@@ -80,22 +81,50 @@ def overhead(calls_n: int, tmp: Path) -> dict[str, float]:
         options = LLMOptions(model="m", base_url=server.url + "/v1", api_key_env=KEY_ENV)
         durable = build_call_path("openai", options, BuildContext(), Ledger(FileStorage(tmp / "ovh")), "openai")
         memory = build_call_path("openai", options, BuildContext(), Ledger(None), "openai")
-        times: dict[str, list[float]] = {"bare": [], "ours_memory": [], "ours_durable": [], "flush": []}
+        inner: list[float] = []  # the SDK call inside our path, timed where it happens
+        provider = memory.endpoints[0].provider
+        sdk_call = provider.call
+
+        def timed_call(request, timeout_s):  # type: ignore[no-untyped-def]
+            t = time.perf_counter()
+            try:
+                return sdk_call(request, timeout_s)
+            finally:
+                inner.append(time.perf_counter() - t)
+
+        provider.call = timed_call  # type: ignore[method-assign]
+        in_path: list[float] = []
+        times: dict[str, list[float]] = {"bare": [], "ours_memory": [], "ours_durable": [], "bare_2": [], "flush": []}
+        order = random.Random(0)
         for i in range(calls_n + 10):
-            t0 = time.perf_counter()
-            bare.chat.completions.create(model="m", messages=messages, max_tokens=16, seed=i, temperature=0.7)
+            pair = [("bare", lambda: bare.chat.completions.create(
+                        model="m", messages=messages, max_tokens=16, seed=i, temperature=0.7)),
+                    ("ours_memory", lambda: memory.complete(messages, role="implement", attempt_id="a", seed=i,
+                                                            max_tokens=16))]
+            order.shuffle(pair)  # no systematic first/second position
+            for name, fn in pair:
+                t0 = time.perf_counter()
+                fn()
+                elapsed = time.perf_counter() - t0
+                if name == "ours_memory":
+                    in_path.append(elapsed - inner[-1])
+                if i >= 10:  # warm-up
+                    times[name].append(elapsed)
+        for i in range(calls_n + 10):
+            pair = [("bare_2", lambda: bare.chat.completions.create(
+                        model="m", messages=messages, max_tokens=16, seed=i, temperature=0.7)),
+                    ("ours_durable", lambda: durable.complete(messages, role="implement", attempt_id="a",
+                                                              seed=i, max_tokens=16))]
+            order.shuffle(pair)
+            for name, fn in pair:
+                t0 = time.perf_counter()
+                fn()
+                if i >= 10:
+                    times[name].append(time.perf_counter() - t0)
             t1 = time.perf_counter()
-            memory.complete(messages, role="implement", attempt_id="a", seed=i, max_tokens=16)
-            t2 = time.perf_counter()
-            durable.complete(messages, role="implement", attempt_id="a", seed=i, max_tokens=16)
-            t3 = time.perf_counter()
             durable.ledger.flush()  # what an attempt waits for once, at its end
-            t4 = time.perf_counter()
-            if i >= 10:  # warm-up
-                times["bare"].append(t1 - t0)
-                times["ours_memory"].append(t2 - t1)
-                times["ours_durable"].append(t3 - t2)
-                times["flush"].append(t4 - t3)
+            if i >= 10:
+                times["flush"].append(time.perf_counter() - t1)
         t0 = time.perf_counter()
         for i in range(calls_n):  # cache hits: a resumed attempt replaying its calls
             durable.complete(messages, role="implement", attempt_id="a", seed=i, max_tokens=16)
@@ -104,9 +133,10 @@ def overhead(calls_n: int, tmp: Path) -> dict[str, float]:
     finally:
         server.stop()
     med = {k: statistics.median(v) for k, v in times.items()}
+    med["in_path"] = statistics.median(in_path[10:])
     return {"bare_ms": med["bare"] * 1e3, "memory_overhead_ms": (med["ours_memory"] - med["bare"]) * 1e3,
-            "durable_overhead_ms": (med["ours_durable"] - med["bare"]) * 1e3, "cache_hit_ms": hit * 1e3,
-            "flush_ms": med["flush"] * 1e3}
+            "durable_overhead_ms": (med["ours_durable"] - med["bare_2"]) * 1e3, "cache_hit_ms": hit * 1e3,
+            "flush_ms": med["flush"] * 1e3, "in_path_ms": med["in_path"] * 1e3}
 
 
 def main() -> None:
@@ -118,13 +148,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         print("concurrency (server latency 1.0 s, 1 call per attempt)")
-        print(f"{'N':>4} {'attempts/s':>11} {'limit':>7} {'ratio':>6}")
-        for n, rate, ratio in concurrency(levels, 1.0, 2 if args.quick else 3, tmp):
-            print(f"{n:>4} {rate:>11.2f} {n / 1.0:>7.1f} {ratio:>6.2f}")
+        print(f"{'N':>4} {'attempts/s':>11} {'limit':>7} {'ratio':>6} {'CPU ms/attempt':>15}")
+        for n, rate, ratio, cpu in concurrency(levels, 1.0, 2 if args.quick else 3, tmp):
+            print(f"{n:>4} {rate:>11.2f} {n / 1.0:>7.1f} {ratio:>6.2f} {cpu * 1e3:>15.1f}")
+        print(f"(load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         result = overhead(50 if args.quick else 200, tmp)
         print("\nper-call overhead vs a bare openai SDK call (medians, server latency 0)")
         print(f"  bare SDK call:                 {result['bare_ms']:.2f} ms")
-        print(f"  our path, ledger in memory:   +{result['memory_overhead_ms']:.2f} ms")
+        print(f"  our path, ledger in memory:   +{result['memory_overhead_ms']:.2f} ms (difference of medians)")
+        print(f"  our path's own time per call:  {result['in_path_ms']:.2f} ms (call minus the SDK call inside it)")
         print(f"  our path, durable file store: +{result['durable_overhead_ms']:.2f} ms")
         print(f"  durable flush after a call:    {result['flush_ms']:.2f} ms (once per attempt)")
         print(f"  cache hit (durable store):     {result['cache_hit_ms']:.2f} ms per call")

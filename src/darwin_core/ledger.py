@@ -94,26 +94,30 @@ class Budget:
 
 
 class RecordWriter:
-    """Writes records to storage on a background thread (write-behind), so a durable store's
-    fsyncs overlap the next model call instead of adding to it. :meth:`flush` waits until every
-    queued record is durable and re-raises a write failure; callers flush before an attempt's
-    outcome is returned, so a crash can lose at most the records of calls still in flight."""
+    """Writes records to storage on background threads (write-behind), so a durable store's
+    fsyncs overlap the model calls instead of adding to them, and run in parallel. ``put``
+    returns an event set once the record is durable; :meth:`Ledger.flush` waits for an attempt's
+    events before the attempt returns, so a crash can lose at most the records of calls still
+    in flight. A write failure is re-raised by the next flush."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, threads: int = 8) -> None:
         self.storage = storage
-        self.queue: "queue.Queue[tuple[str, str, dict[str, Any], bool]]" = queue.Queue()
+        self.queue: "queue.Queue[tuple[str, str, dict[str, Any], bool, threading.Event]]" = queue.Queue()
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True, name="darwin-ledger-writer")
-        self.thread.start()
+        for index in range(threads):
+            threading.Thread(target=self._run, daemon=True, name=f"darwin-ledger-writer-{index}").start()
 
-    def put(self, collection: str, key: str, value: dict[str, Any], *, ignore_conflict: bool = False) -> None:
-        self.queue.put((collection, key, value, ignore_conflict))
+    def put(self, collection: str, key: str, value: dict[str, Any], *,
+            ignore_conflict: bool = False) -> threading.Event:
+        done = threading.Event()
+        self.queue.put((collection, key, value, ignore_conflict, done))
+        return done
 
     def _run(self) -> None:
         from darwin_hookspecs import ConflictError
 
         while True:
-            collection, key, value, ignore_conflict = self.queue.get()
+            collection, key, value, ignore_conflict, done = self.queue.get()
             try:
                 self.storage.put_record(collection, key, value)
             except ConflictError:
@@ -122,10 +126,10 @@ class RecordWriter:
             except BaseException as exc:  # noqa: BLE001 - reported by flush()
                 self.error = self.error or exc
             finally:
+                done.set()
                 self.queue.task_done()
 
-    def flush(self) -> None:
-        self.queue.join()
+    def raise_error(self) -> None:
         if self.error is not None:
             error, self.error = self.error, None
             raise StorageError(f"could not record model spend in {getattr(self.storage, 'url', 'storage')}: "
@@ -144,6 +148,7 @@ class Ledger:
         self.totals = Totals()
         self.per_attempt: dict[str, Totals] = {}
         self.writer = RecordWriter(storage) if storage is not None else None
+        self._pending: dict[str, list[threading.Event]] = {}
         if storage is not None:
             for entry in load_entries(storage):
                 self._add(entry)
@@ -156,14 +161,29 @@ class Ledger:
         """Add one call (durable after the next :meth:`flush`)."""
         if self.writer is not None:
             key = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
-            self.writer.put(COLLECTION, key, asdict(entry))
+            self.track(entry.attempt_id, self.writer.put(COLLECTION, key, asdict(entry)))
         with self._lock:
             self._add(entry)
 
-    def flush(self) -> None:
-        """Wait until every recorded entry (and cached reply) is durable."""
-        if self.writer is not None:
-            self.writer.flush()
+    def track(self, attempt_id: str, done: threading.Event) -> None:
+        """Make :meth:`flush` of ``attempt_id`` wait for ``done`` (a pending write)."""
+        with self._lock:
+            self._pending.setdefault(attempt_id, []).append(done)
+
+    def flush(self, attempt_id: str | None = None) -> None:
+        """Wait until the entries (and cached replies) of ``attempt_id`` (default: all) are
+        durable; re-raise a failed write."""
+        if self.writer is None:
+            return
+        with self._lock:
+            if attempt_id is None:
+                events = [e for pending in self._pending.values() for e in pending]
+                self._pending.clear()
+            else:
+                events = self._pending.pop(attempt_id, [])
+        for event in events:
+            event.wait()
+        self.writer.raise_error()
 
     def check(self) -> None:
         """Raise :class:`BudgetExceededError` when a budget is spent."""

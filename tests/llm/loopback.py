@@ -92,8 +92,10 @@ class LoopbackLLM:
                 self.send_header("Content-Length", str(len(payload)))
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(payload)
+                # headers and body in one write: two small writes would meet Nagle's algorithm
+                # and the client's delayed ACK (a 40 ms stall per reply on loopback)
+                self._headers_buffer.append(b"\r\n" + payload)
+                self.flush_headers()
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)

@@ -23,7 +23,7 @@ import logging
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import tenacity
@@ -80,10 +80,10 @@ class ResponseCache:
     """Replies by the hash of the full request, kept in the run's storage (so they survive a
     crash and a resume) and in memory."""
 
-    def __init__(self, storage: Storage | None, writer: Any = None) -> None:
+    def __init__(self, storage: Storage | None, ledger: Ledger | None = None) -> None:
         self.storage = storage
-        self.writer = writer
-        """Write-behind queue (the ledger's); ``None``: write synchronously."""
+        self.ledger = ledger
+        """Writes go behind through the ledger's writer (flushed with the attempt's entries)."""
         self.memory: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
 
@@ -110,12 +110,13 @@ class ResponseCache:
         names = set(Completion.__dataclass_fields__)
         return Completion(**{k: v for k, v in value.items() if k in names})
 
-    def put(self, key: str, completion: Completion) -> None:
-        value = asdict(completion)
+    def put(self, key: str, completion: Completion, attempt_id: str = "") -> None:
+        value = dict(completion.__dict__)
         with self.lock:
             self.memory[key] = value
-        if self.writer is not None:
-            self.writer.put(CACHE_COLLECTION, key, value, ignore_conflict=True)
+        if self.ledger is not None and self.ledger.writer is not None:
+            done = self.ledger.writer.put(CACHE_COLLECTION, key, value, ignore_conflict=True)
+            self.ledger.track(attempt_id, done)
         elif self.storage is not None:
             try:
                 self.storage.put_record(CACHE_COLLECTION, key, value)
@@ -208,7 +209,7 @@ class CallPath:
         if record_usage:
             record_usage(entry.usage())
         if self.cache:
-            self.cache.put(key, completion)
+            self.cache.put(key, completion, attempt_id)
         return completion
 
     def _wait(self, state: tenacity.RetryCallState) -> float:

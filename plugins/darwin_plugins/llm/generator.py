@@ -93,7 +93,7 @@ class LLMGenerator:
             diagnosis = self._diagnose(files, context, ask) if opts.diagnose else None
             changes, note = self._implement(files, context, diagnosis, ask)
         finally:
-            self.calls.ledger.flush()  # this attempt's spend and replies are durable
+            self.calls.ledger.flush(context.attempt_id)  # this attempt's spend and replies are durable
         summary = ""
         if diagnosis:
             summary = str(diagnosis.get("what_to_change") or diagnosis.get("raw") or "")[:500]

@@ -106,5 +106,5 @@ def build_call_path(provider: str, options: CallOptions, context: BuildContext, 
     policy = RetryPolicy(max_attempts=options.max_attempts, backoff_s=options.backoff_s,
                          backoff_max_s=options.backoff_max_s, max_retry_after_s=options.max_retry_after_s,
                          timeout_s=options.timeout_s, max_pause_s=options.max_pause_s)
-    cache = ResponseCache(ledger.storage, ledger.writer) if options.cache else None
+    cache = ResponseCache(ledger.storage, ledger) if options.cache else None
     return CallPath(endpoints, ledger, cache, policy)

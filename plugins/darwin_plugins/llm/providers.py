@@ -103,6 +103,7 @@ class OpenAIProvider:
 
         self.base_url = base_url or ""
         self.secret = api_key
+        self.timeout_s = timeout_s
         self.client = openai.OpenAI(api_key=api_key, base_url=base_url or None, max_retries=0,
                                     timeout=timeout_s)
 
@@ -113,7 +114,9 @@ class OpenAIProvider:
             kwargs["seed"] = request.seed
         kwargs.update(request.extra)
         try:
-            resp = self.client.chat.completions.create(timeout=timeout_s, **kwargs)
+            if timeout_s != self.timeout_s:  # the client already carries the usual timeout
+                kwargs["timeout"] = timeout_s
+            resp = self.client.chat.completions.create(**kwargs)
             choice = resp.choices[0]
             usage = resp.usage
             return Completion(text=choice.message.content or "", finish_reason=choice.finish_reason or "",
@@ -136,6 +139,7 @@ class AnthropicProvider:
 
         self.base_url = base_url or ""
         self.secret = api_key
+        self.timeout_s = timeout_s
         self.client = anthropic.Anthropic(api_key=api_key, base_url=base_url or None, max_retries=0,
                                           timeout=timeout_s)
         # recent SDKs dropped ``temperature`` from messages.create: send it only where accepted
@@ -152,7 +156,9 @@ class AnthropicProvider:
             kwargs["system"] = system
         kwargs.update(request.extra)
         try:
-            resp = self.client.messages.create(timeout=timeout_s, **kwargs)
+            if timeout_s != self.timeout_s:
+                kwargs["timeout"] = timeout_s
+            resp = self.client.messages.create(**kwargs)
             text = "".join(getattr(b, "text", "") for b in resp.content or [] if getattr(b, "type", "") == "text")
             return Completion(text=text, finish_reason=resp.stop_reason or "",
                               input_tokens=resp.usage.input_tokens or 0,

@@ -87,7 +87,7 @@ class SelfGenerator:
         try:
             return self._propose(context, endpoint, usage, record)
         finally:
-            self.calls.ledger.flush()  # this attempt's spend and replies are durable
+            self.calls.ledger.flush(context.attempt_id)  # this attempt's spend and replies are durable
 
     def _propose(self, context: GenerationContext, endpoint: Any, usage: list[Usage], record: Any) -> Proposal:
         opts = self.options
