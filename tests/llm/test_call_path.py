@@ -212,3 +212,38 @@ def test_a_key_echoed_by_a_provider_error_is_masked():
 
     error = classify(Busy(f"upstream rejected {FAKE_KEY}"), "openai", "m", FAKE_KEY)
     assert FAKE_KEY not in str(error) and "***" in str(error)
+
+
+def test_when_every_circuit_is_open_the_call_pauses_until_one_half_opens(tmp_path, server):
+    sleep = RecordingSleep()
+    path = make_path(tmp_path, "openai", server, sleep=sleep, max_attempts=1, breaker_threshold=1,
+                     breaker_reset_s=0.3, max_pause_s=5)
+    server.push({"status": 500})
+    with pytest.raises(ProviderUnavailableError):
+        path.complete(MESSAGES, role="diagnose", attempt_id="a1", seed=1)
+    assert path.endpoints[0].breaker.state == "open"
+    path.sleep = lambda s: (sleep.waits.append(s), time.sleep(s))  # really wait for the half-open
+    completion, _ = path.complete(MESSAGES, role="diagnose", attempt_id="a2", seed=2)
+    assert completion.text == "ok" and server.requests == 2
+    assert 0.0 < sleep.waits[-1] <= 0.3
+    assert path.endpoints[0].breaker.state == "closed"
+
+
+def test_a_remote_worker_ledger_finds_the_runs_storage_and_budget(tmp_path):
+    """Without engine services (e.g. in a Ray worker), the ledger opens the run's storage and
+    reads ``[budget]`` from the run directory's pointer file."""
+    from dataclasses import asdict
+
+    from darwin_core.ledger import COLLECTION, LedgerEntry, ledger_for
+    from darwin_core.rundir import RunPointer, write_pointer
+
+    run_dir = tmp_path / "run"
+    store = run_dir / "store"
+    FileStorage(store).put_record(COLLECTION, "e1", asdict(LedgerEntry("a1", "implement", "m", "openai", 10, 5, 0.5)))
+    config = {"run": {"initial": "program"}, "budget": {"usd": 0.25}}
+    write_pointer(run_dir, RunPointer(run_id="r1", storage_url=store.resolve().as_uri(), config=config,
+                                      config_source=str(tmp_path / "darwin.toml"), created_at=0.0))
+    ledger = ledger_for(BuildContext(run_id="r1", run_dir=run_dir))
+    assert ledger.totals.tokens == 15 and ledger.budget.usd == 0.25
+    with pytest.raises(BudgetExceededError, match="budget.usd"):
+        ledger.check()
