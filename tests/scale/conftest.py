@@ -17,6 +17,8 @@ from darwin_core.reader import open_run
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "examples" / "quickstart"
 
+LOCAL_EXECUTOR = '[executor]\nname = "local"\nmax_workers = 2'
+
 SLOW_TASKS = """\
 [benchmark]
 files = ["tests"]
@@ -51,7 +53,8 @@ def ray_cluster() -> Iterator[Any]:
         cluster.shutdown()
 
 
-def copy_quickstart(dest: Path, *, generations: int, executor: str, slow_s: float | None = None) -> Path:
+def copy_quickstart(dest: Path, *, generations: int, executor: str = LOCAL_EXECUTOR,
+                    slow_s: float | None = None, children: int | None = None) -> Path:
     """A copy of the quickstart example with ``generations`` and the ``[executor]`` section
     replaced; with ``slow_s``, the benchmark gets an extra task sleeping that long."""
     shutil.copytree(QUICKSTART, dest)
@@ -60,6 +63,8 @@ def copy_quickstart(dest: Path, *, generations: int, executor: str, slow_s: floa
     text = re.sub(r"(?m)^generations = \d+", f"generations = {generations}", text)
     text = re.sub(r"(?ms)^\[executor\]\n.*?\n\n", executor.strip() + "\n\n", text)
     assert executor.strip() in text
+    if children is not None:
+        text = re.sub(r"(?m)^children_per_generation = \d+", f"children_per_generation = {children}", text)
     if slow_s is not None:
         (dest / "benchmark" / "tasks.toml").write_text(SLOW_TASKS % {"sleep": slow_s}, encoding="utf-8")
         text = re.sub(r"(?ms)^\[\[evaluation\.stages\]\].*", "", text)

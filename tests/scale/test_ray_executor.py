@@ -11,11 +11,11 @@ import pytest
 
 from darwin_core.reader import open_run
 
+from .conftest import LOCAL_EXECUTOR as LOCAL
 from .conftest import archive_rows, copy_quickstart, run_engine
 
 pytestmark = pytest.mark.slow
 
-LOCAL = '[executor]\nname = "local"\nmax_workers = 2'
 
 
 def ray_section(address: str, **extra: Any) -> str:
