@@ -86,3 +86,12 @@ def archive_rows(run_dir: Path) -> list[tuple[Any, ...]]:
          tuple(sorted((t, r.passed) for t, r in v.task_results.items())))
         for v in view.variants
     ]
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished quickstart run of 3 generations of 3 children (local executor)."""
+    base = tmp_path_factory.mktemp("small-run")
+    config = copy_quickstart(base / "qs", generations=3, children=3)
+    run_engine(config, base / "run")
+    return base / "run"
