@@ -17,6 +17,7 @@ private local Ray on demand (stopped when the run ends). A process that already 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from concurrent.futures import Future
@@ -50,7 +51,11 @@ class RayExecutorOptions(BaseModel):
     """CPUs of the local Ray started when no ``address`` is given (default: all)."""
     namespace: str | None = None
     runtime_env: dict[str, Any] | None = None
-    """Ray runtime environment for the attempt tasks (``env_vars``, ``working_dir``...)."""
+    """Ray runtime environment for the attempt tasks (``env_vars``, ``py_modules``...)."""
+    worker_run_dir: str | None = None
+    """Directory the workers use as the run's local directory (scratch copies of variants);
+    ``{run_id}`` is replaced. Default: the orchestrator's run directory path, which suits one
+    machine or a shared filesystem."""
 
 
 def _invoke(fn: Callable[..., T], *args: Any) -> T:
@@ -115,12 +120,21 @@ class RayExecutor:
         return max(1, int(cpus // per))
 
     def submit(self, fn: Callable[..., T], *args: Any) -> "Future[T]":
+        if self.options.worker_run_dir:
+            args = tuple(self._relocate(arg) for arg in args)
         ref = self._remote.remote(fn, *args)
         future: Future[T] = ref.future()
         with self._lock:
             self._pending.add(ref)
         future.add_done_callback(lambda _f, r=ref: self._forget(r))
         return future
+
+    def _relocate(self, job: Any) -> Any:
+        """Point an attempt job (anything with ``run_dir`` and ``run_id``) at the workers' dir."""
+        if dataclasses.is_dataclass(job) and hasattr(job, "run_dir") and hasattr(job, "run_id"):
+            where = str(self.options.worker_run_dir).replace("{run_id}", job.run_id)
+            return dataclasses.replace(job, run_dir=where)
+        return job
 
     def _forget(self, ref: Any) -> None:
         with self._lock:

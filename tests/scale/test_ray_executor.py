@@ -26,7 +26,9 @@ def ray_section(address: str, **extra: Any) -> str:
 
 def test_quickstart_on_two_nodes_gives_the_local_archive(tmp_path: Path, ray_cluster: Any) -> None:
     local = copy_quickstart(tmp_path / "local", generations=3, executor=LOCAL)
-    remote = copy_quickstart(tmp_path / "ray", generations=3, executor=ray_section(ray_cluster.address))
+    workers_dir = tmp_path / "on-the-workers"
+    remote = copy_quickstart(tmp_path / "ray", generations=3, executor=ray_section(
+        ray_cluster.address, worker_run_dir=str(workers_dir / "{run_id}")))
     run_engine(local, tmp_path / "run-local")
     engine = run_engine(remote, tmp_path / "run-ray")
 
@@ -42,6 +44,9 @@ def test_quickstart_on_two_nodes_gives_the_local_archive(tmp_path: Path, ray_clu
 
     assert not ray.is_initialized()
     assert engine.executor.max_workers == 2
+    # the attempts' scratch copies were made where the workers were told, not in the run dir
+    assert (workers_dir / view.pointer.run_id / "scratch").is_dir()
+    assert not list((tmp_path / "run-ray").glob("scratch/g*"))
 
 
 class _Watch:
