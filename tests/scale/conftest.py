@@ -31,10 +31,10 @@ command = ["python3", "-c", "import time; time.sleep(%(sleep)s)"]
 """
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[Any]:
     """A head (no CPU: it only schedules) and two worker nodes of one CPU each, as processes of
-    this machine (``ray.cluster_utils.Cluster``). Stopped at the end of the session."""
+    this machine (``ray.cluster_utils.Cluster``). Stopped after the module's tests."""
     os.environ["RAY_AUTH_MODE"] = "disabled"
     from ray.cluster_utils import Cluster
 
