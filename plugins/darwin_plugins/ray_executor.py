@@ -100,6 +100,8 @@ class RayExecutor:
                                   "configure_logging": False}
         if self.options.namespace:
             kwargs["namespace"] = self.options.namespace
+        if self.options.address and self.options.address != "auto":
+            _check_reachable(self.options.address)
         try:
             if self.options.address:
                 ray.init(address=self.options.address, **kwargs)
@@ -152,6 +154,26 @@ class RayExecutor:
         if self._owns_ray and self._ray.is_initialized():
             self._ray.shutdown()
             self._owns_ray = False
+
+
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast on an unreachable head (``ray.init`` would wait for minutes)."""
+    import socket
+
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(
+            f"executor 'ray': address {address!r} is not HOST:PORT, ray://HOST:PORT or \"auto\"; "
+            "fix: [executor] address"
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise UserError(
+            f"executor 'ray': nothing answers at {address} ({exc}); fix: start the head "
+            "(`ray start --head`) or correct [executor] address"
+        ) from None
 
 
 def _create(options: RayExecutorOptions, context: BuildContext) -> RayExecutor:

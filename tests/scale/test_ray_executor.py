@@ -96,3 +96,15 @@ def test_node_lost_mid_attempt_is_retried_once_and_nothing_is_lost(tmp_path: Pat
     assert not [v.id for v in view.variants if v.status == "error"]
     # retried elsewhere, it gave exactly what the local executor gave
     assert archive_rows(run_dir) == archive_rows(tmp_path / "run-local")
+
+
+def test_unreachable_head_is_a_clear_error(tmp_path: Path, darwin_cli: Any) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = copy_quickstart(tmp_path / "qs", generations=1, executor=ray_section(f"127.0.0.1:{port}"))
+    result = darwin_cli("run", str(config), "--run-dir", str(tmp_path / "run"), "-q", timeout=120)
+    assert result.returncode == 2
+    assert f"nothing answers at 127.0.0.1:{port}" in result.stderr and "fix:" in result.stderr

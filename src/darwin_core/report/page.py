@@ -64,7 +64,7 @@ def render_page(data: ReportData, figures: list[str]) -> str:
     spend_note = "" if m.spend_usd > 0 else '<p class="sub">No spend recorded (an offline generator costs nothing).</p>'
     figs = "".join(f'<img src="{escape(f)}" alt="{escape(f)}">' for f in figures)
     notes = "".join(f"<li>{escape(n)}</li>" for n in data.notes)
-    payload = json.dumps(as_json(data)).replace("</", "<\\/")
+    payload = json.dumps(as_json(data)).replace("</", "<\\/").replace("<!--", "<\\u0021--")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
