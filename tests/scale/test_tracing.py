@@ -121,3 +121,49 @@ def test_console_export_from_the_standard_environment(tmp_path: Path, darwin_cli
                      env={"OTEL_TRACES_EXPORTER": "zipkin-json"})
     assert bad.returncode == 2
     assert "OTEL_TRACES_EXPORTER='zipkin-json'" in bad.stderr and "fix:" in bad.stderr
+
+
+def test_otlp_export_reaches_a_collector(tmp_path: Path, darwin_cli: Any) -> None:
+    """OTLP over HTTP/protobuf to a real (minimal) receiver on a loopback port."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    received: list[tuple[str, bytes]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            received.append((self.path, body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = _quick(tmp_path, generations=1, children=2)
+        result = darwin_cli("run", str(config), "--run-dir", str(tmp_path / "run"), "-q", env={
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}",
+        })
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr
+    names: list[str] = []
+    for path, body in received:
+        assert path == "/v1/traces"
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        for resource_spans in request.resource_spans:
+            for scope_spans in resource_spans.scope_spans:
+                names += [span.name for span in scope_spans.spans]
+    assert names.count("darwin.run") == 1
+    assert names.count("darwin.generation") == 1 and names.count("darwin.attempt") == 2
+    assert names.count("darwin.task") >= 16
