@@ -8,8 +8,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from darwin_core.reader import open_run
 
 from .cdp import Browser, find_chromium

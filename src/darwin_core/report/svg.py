@@ -74,7 +74,7 @@ def step_chart(points: list[tuple[float, float]], *, chart_id: str, x_label: str
         return top + (1 - (v - y_min) / (y_max - y_min)) * (h - top - bottom)
 
     d = f"M{sx(xs[0]):.1f},{sy(ys[0]):.1f}"
-    for (x, y), (_, prev_y) in zip(points[1:], points):
+    for x, y in points[1:]:
         d += f" H{sx(x):.1f} V{sy(y):.1f}"
     d += f" H{sx(x_max):.1f}"
     ticks = []
