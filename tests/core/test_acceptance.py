@@ -13,7 +13,7 @@ from darwin_core.acceptance import AcceptanceSection, compare, judge, sign_test_
 from darwin_core.config import ConfigError, config_from_dict, load_config
 from darwin_core.reader import open_run
 
-from ..conftest import quick_config
+from support import quick_config
 
 
 def res(task: str, passed: bool, flaky: bool = False, score: float | None = None) -> TaskResult:
