@@ -119,3 +119,25 @@ def test_missing_image_without_repos_names_what_was_looked_for(make_benchmark) -
     text = str(exc.value)
     assert "swebench/sweb.eval.x86_64.darwin-examples_1776_calc-1:latest" in text
     assert "repos_dir" in text
+
+
+PARQUET = """
+import json, sys
+from pathlib import Path
+import datasets
+rows = [json.loads(line) for line in open(sys.argv[1])]
+datasets.Dataset.from_list(rows).to_parquet("test.parquet")
+from darwin_plugins.swebench.dataset import load_instances
+loaded = load_instances("test.parquet", base_dir=Path("."))
+print(json.dumps({"ids": [r["instance_id"] for r in loaded], "f2p": loaded[0]["FAIL_TO_PASS"]}))
+"""
+
+
+def test_parquet_export_loads(swe_dataset: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+           "HF_HOME": str(tmp_path / "hf")}
+    proc = subprocess.run([sys.executable, "-c", PARQUET, str(swe_dataset / "instances.jsonl")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert loaded == {"ids": ALL, "f2p": ["tests/test_ops.py::test_add"]}

@@ -30,7 +30,10 @@ def load_instances(
     path = Path(dataset).expanduser()
     if not path.is_absolute():
         path = base_dir / path
-    if dataset.endswith((".json", ".jsonl")) or path.exists():
+    if dataset.endswith(".parquet"):
+        rows = _read_parquet(path)
+        where = str(path)
+    elif dataset.endswith((".json", ".jsonl")) or path.exists():
         rows = _read_file(path)
         where = str(path)
     else:
@@ -127,6 +130,18 @@ def _read_file(path: Path) -> list[Any]:
     if not isinstance(data, list):
         raise UserError(f"{path}: expected a list of instances; fix the file")
     return data
+
+
+def _read_parquet(path: Path) -> list[Any]:
+    """A ``.parquet`` export (as published on Hugging Face), read with ``datasets``."""
+    if not path.is_file():
+        raise UserError(f"{path}: dataset file not found; fix: [benchmark] dataset")
+    try:
+        import datasets  # noqa: PLC0415 - optional, heavy
+    except ImportError:
+        raise UserError(f"{path}: reading parquet needs the `datasets` package; fix: pip "
+                        "install datasets, or convert the file to .jsonl") from None
+    return [dict(row) for row in datasets.load_dataset("parquet", data_files=str(path), split="train")]
 
 
 def _read_hub(name: str, split: str) -> list[Any]:
