@@ -4,6 +4,7 @@ fallback chain, and reports the official tooling reads."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -158,3 +159,15 @@ def test_summary_matches_the_official_report(make_benchmark, instances, make_dat
     for key in ("resolved_ids", "unresolved_ids", "empty_patch_ids", "error_ids", "completed_ids",
                 "submitted_ids", "total_instances"):
         assert theirs[key] == ours[key], key
+    # the official harness re-grades our logs from the dataset as graded, to the same verdicts
+    proc = subprocess.run(
+        [sys.executable, "-m", "swebench.harness.run_evaluation", "--dataset_name",
+         str(bench.output_dir / "instances.graded.jsonl"), "--predictions_path", str(path),
+         "--run_id", "test-run", "--rewrite_reports", "true"],
+        cwd=bench.output_dir, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "DOCKER_HOST": bench.options.docker_host},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    regraded = json.loads((bench.output_dir / "mixed__model.test-run.json").read_text())
+    for key in ("resolved_ids", "unresolved_ids", "empty_patch_ids", "error_ids"):
+        assert regraded[key] == ours[key], key

@@ -13,6 +13,7 @@ host mounts or secrets, with memory/pids limits; the orchestrator only parses lo
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,7 @@ from .noise import combine
 from .options import SWEBenchOptions
 
 LOG_LIMIT = 6000
+GRADED_DATASET = "instances.graded.jsonl"
 
 
 class SWEBenchBenchmark:
@@ -52,6 +54,7 @@ class SWEBenchBenchmark:
         self._client: Any = None
         self._images: ImageResolver | None = None
         self._lock = threading.Lock()
+        self._graded: dict[str, dict[str, Any]] = {}
         self._base_dir = base_dir
         self._scratch = scratch
 
@@ -130,11 +133,33 @@ class SWEBenchBenchmark:
         client = self.client()
         image = self.image_for(instance["instance_id"])
         spec = eval_spec(instance, image, self.options.workdir)
+        self._record_graded(instance, spec)
         log_dir = reports.instance_log_dir(self.output_dir, self.eval_run(repeat),
                                            prediction["model_name_or_path"], instance["instance_id"])
         return grade(client, spec, prediction, log_dir, workdir=self.options.workdir,
                      limits=self.limits, timeout_s=self.options.eval_timeout_s,
                      hostname=f"sweb-r{repeat}", run_label=self.run_id)
+
+    def _record_graded(self, instance: dict[str, Any], spec: Any) -> None:
+        """Keep ``instances.graded.jsonl``: the instances with the image, eval script, log
+        parser and eval type they were graded with, so the official tools can re-grade the
+        logs (``run_evaluation --dataset_name <it> --rewrite_reports true``)."""
+        row = {**instance, "image": spec.image, "eval_script": spec.eval_script,
+               "log_parser": spec.test_spec.log_parser, "eval_type": spec.test_spec.eval_type}
+        path = self.output_dir / GRADED_DATASET
+        with self._lock:
+            if not self._graded and path.is_file():  # a resumed run keeps earlier rows
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    earlier = json.loads(line)
+                    self._graded[earlier["instance_id"]] = earlier
+            if self._graded.get(instance["instance_id"]) == row:
+                return
+            self._graded[instance["instance_id"]] = row
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(r) + "\n" for r in self._graded.values()),
+                           encoding="utf-8")
+            tmp.replace(path)
 
     def _solve(self, variant_dir: Path, model: str, task: TaskSpec,
                repeat: int) -> tuple[TaskResult, dict[str, Any]]:
