@@ -141,3 +141,17 @@ def test_parquet_export_loads(swe_dataset: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])
     assert loaded == {"ids": ALL, "f2p": ["tests/test_ops.py::test_add"]}
+
+
+def test_unreachable_docker_fails_the_run_clearly(tmp_path: Path, darwin_cli, swe_dataset) -> None:
+    (tmp_path / "agent").mkdir()
+    (tmp_path / "agent" / "agent.py").write_text("print('hi')\n")
+    config = tmp_path / "darwin.toml"
+    config.write_text(
+        '[run]\ninitial = "agent"\ngenerations = 1\n[benchmark]\nname = "swebench"\n'
+        f'dataset = "{swe_dataset / "instances.jsonl"}"\n'
+        'docker_host = "unix:///nonexistent/docker.sock"\n')
+    proc = darwin_cli("run", str(config), "--run-dir", str(tmp_path / "run"), "-q")
+    assert proc.returncode == 6, proc.stderr[-2000:]
+    assert "no Docker daemon answers at unix:///nonexistent/docker.sock" in proc.stderr
+    assert "fix:" in proc.stderr
