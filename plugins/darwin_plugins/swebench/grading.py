@@ -54,12 +54,12 @@ def grade(client: Any, spec: EvalSpec, prediction: dict[str, Any], log_dir: Path
         (log_dir / c.LOG_INSTANCE).write_text("\n".join(log) + "\n", encoding="utf-8")
         return result
 
+    for stale in (c.LOG_REPORT, c.LOG_TEST_OUTPUT, "patch.diff", "eval.sh"):
+        (log_dir / stale).unlink(missing_ok=True)  # identical code graded again: start clean
     patch = prediction.get("model_patch")
     if is_empty_patch(patch):
         log.append(f"Empty patch for {iid}: not evaluated (counted in empty_patch_ids)")
-        (log_dir / c.LOG_REPORT).unlink(missing_ok=True)
         return finish(Grade(iid, "empty_patch", reason="the prediction's patch is empty"))
-    (log_dir / c.LOG_REPORT).unlink(missing_ok=True)
     (log_dir / "patch.diff").write_text(patch, encoding="utf-8")
     container = start_container(client, spec.image, purpose="eval", hostname=hostname,
                                 limits=limits, run_label=run_label)
