@@ -10,6 +10,7 @@ from darwin_hookspecs import Attempt, RunInfo, Variant
 
 from . import ledger
 from .archive import Archive
+from .metrics import compute_metrics
 from .plugins import PluginManager
 from .rundir import RunPointer, open_storage, read_pointer
 from .store import RunStore
@@ -52,6 +53,7 @@ class RunView:
             "best_score": best.score if best else None,
             "cost_usd": sum(v.cost_usd for v in variants),
             **ledger.summarize(self.store.storage),
+            **compute_metrics(variants, self.attempts, self.archive.last_stage).summary(),
             **self.extra,
         }
 
