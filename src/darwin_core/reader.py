@@ -51,7 +51,6 @@ class RunView:
             "initial_score": root.score if root else None,
             "best_id": best.id if best else None,
             "best_score": best.score if best else None,
-            "cost_usd": sum(v.cost_usd for v in variants),
             **ledger.summarize(self.store.storage),
             **compute_metrics(variants, self.attempts, self.archive.last_stage).summary(),
             **self.extra,
