@@ -90,7 +90,8 @@ class Engine:
             self.plugins, pointer.storage_url, config.storage.options, run_id=pointer.run_id,
             run_dir=run_dir, config_dir=config.config_dir,
         )
-        self.store = RunStore(self.storage, run_id=pointer.run_id, hook=self.hook)
+        self.store = RunStore(self.storage, run_id=pointer.run_id, hook=self.hook,
+                              retry_for_s=config.storage.retry_for_s)
         self.archive = Archive(last_stage=len(config.evaluation.stages) - 1)
         self.codebook = CodeBook(self.store)
         self.attempts: dict[str, Attempt] = {}
