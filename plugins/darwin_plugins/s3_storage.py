@@ -12,8 +12,10 @@ writers cannot both win, and a PUT is atomic (never half-visible).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -67,7 +69,6 @@ class S3Storage:
 
     def __init__(self, url: str, *, endpoint_url: str | None = None, region: str | None = None,
                  timeout_s: float = 10.0, path_style: bool = True, workers: int = 16) -> None:
-        import boto3
         from botocore.config import Config
 
         self.url = url
@@ -75,17 +76,18 @@ class S3Storage:
         self._root = f"{prefix}/" if prefix else ""
         self._workers = workers
         self._errors = _error_types()
-        session = boto3.session.Session()
-        self._client: Any = session.client(
-            "s3", endpoint_url=endpoint_url,
-            region_name=region or session.region_name or "us-east-1",
-            config=Config(
-                connect_timeout=timeout_s, read_timeout=timeout_s * 6,
-                retries={"max_attempts": 2, "mode": "standard"},
-                s3={"addressing_style": "path" if path_style else "auto"},
-                max_pool_connections=max(10, workers),
-            ),
-        )
+        session = _session()
+        with _SESSION_LOCK:  # a boto3 session is not thread-safe; its clients are
+            self._client: Any = session.client(
+                "s3", endpoint_url=endpoint_url,
+                region_name=region or session.region_name or "us-east-1",
+                config=Config(
+                    connect_timeout=timeout_s, read_timeout=timeout_s * 6,
+                    retries={"max_attempts": 2, "mode": "standard"},
+                    s3={"addressing_style": "path" if path_style else "auto"},
+                    max_pool_connections=max(10, workers),
+                ),
+            )
         where = f"{url}" + (f" at {endpoint_url}" if endpoint_url else "")
         try:
             self._client.head_bucket(Bucket=self.bucket)
@@ -255,6 +257,18 @@ class S3Storage:
 
     def close(self) -> None:
         self._client.close()
+
+
+_SESSION_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _session() -> Any:
+    """One boto3 session per process: its clients share the loaded service models (creating a
+    session per store costs ~0.5 s). Credentials are still resolved by the standard chain."""
+    import boto3
+
+    return boto3.session.Session()
 
 
 class _ErrorTypes:

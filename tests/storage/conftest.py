@@ -233,3 +233,12 @@ def copy_quickstart(dest: Path) -> Path:
 
     shutil.copytree(QUICKSTART, dest)
     return dest
+
+
+@pytest.fixture
+def servers() -> Any:
+    """The helpers of this conftest for test modules (which cannot import a nested conftest)."""
+    import types
+
+    return types.SimpleNamespace(MongoServer=MongoServer, S3Server=S3Server, free_port=free_port,
+                                 corrupt_mongo_record=corrupt_mongo_record)
