@@ -155,3 +155,6 @@ def main() -> None:
     except KeyboardInterrupt:
         console.print("interrupted; `darwin resume RUN_DIR` continues the run")
         sys.exit(130)
+
+
+from .commands import export as _export  # noqa: E402,F401  (registers `darwin export`)
