@@ -17,9 +17,9 @@ from typing import Any, Optional
 
 import typer
 
-from darwin_hookspecs import ConflictError, DarwinError, NotFoundError, Storage, StorageError, UserError
+from darwin_hookspecs import ConflictError, NotFoundError, Storage, StorageError, UserError
 
-from ..cli import _fail, app, out
+from ..cli import app, guard, out
 from ..plugins import PluginManager
 from ..rundir import POINTER, RunPointer, open_storage, read_pointer, write_pointer
 
@@ -161,7 +161,7 @@ def export(
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Also write a run directory pointing at the copy."),
 ) -> None:
     """Copy a run to another storage backend and verify the copy."""
-    try:
+    with guard():
         plugins = PluginManager()
         source = open_run_storage(run, parse_options(from_option), plugins)
         dest_options = parse_options(to_option)
@@ -177,8 +177,6 @@ def export(
         finally:
             dest.close()
             source.storage.close()
-    except DarwinError as exc:
-        _fail(exc)
     out.print(
         f"exported {source.storage.url} -> {to}: {report.collections} collections, "
         f"{report.records} records, {report.blobs} blobs ({report.blob_bytes} bytes) copied, "
