@@ -18,6 +18,7 @@ import argparse
 import os
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -193,27 +194,25 @@ def bench_bytes(store: RunStore, rng: random.Random, n_children: int, tree_mb: f
     store.save_variant(root)
     book.add(root)
     root_stored = size()
-    current = dict(files)
     diff_bytes = 0
     parents = ["v0000root"]
     for i in range(n_children):
-        parent_id = rng.choice(parents[-20:])
-        parent_files = {rel: store.get_blob(key) for rel, key in book.manifest(parent_id).items()} \
-            if parent_id != parents[-1] else current
-        rel = rng.choice(sorted(parent_files))
-        lines = parent_files[rel].split(b"\n")
+        parent_id = rng.choice(parents[-20:])  # a recent variant, as selection mostly picks
+        manifest = book.manifest(parent_id)
+        rel = rng.choice(sorted(manifest))
+        before = store.get_blob(manifest[rel])
+        lines = before.split(b"\n")
         for _ in range(3):
             lines[rng.randrange(len(lines))] = b"    value = compute(value)  # changed %d" % rng.getrandbits(20)
         new = b"\n".join(lines)
         snapshot, effective = book.store_changes(parent_id, {rel: new})
-        diff = unified_diff({rel: parent_files[rel]}, effective).encode()
+        diff = unified_diff({rel: before}, effective).encode()
         diff_bytes += len(diff)
         child = Variant(id=f"v{1 + i // 100:04d}a{i % 100:03d}", parent_id=parent_id, generation=1 + i // 100,
                         status="accepted", score=rng.random(), task_results=task_results(rng),
                         snapshot=snapshot, patch_ref=store.put_blob(diff))
         store.save_variant(child)
         book.add(child)
-        current = {**parent_files, rel: new}
         parents.append(child.id)
     tree_bytes = sum(len(d) for d in files.values())
     return {"tree": tree_bytes, "diffs": diff_bytes, "copies": tree_bytes * n_children,
@@ -231,6 +230,7 @@ def main() -> None:
     n_record, n_load, n_children, tree_mb = (5, 500, 50, 1.0) if args.quick else (20, 10_000, 1_000, 5.0)
     backends = args.backends.split(",")
     work = Path(tempfile.mkdtemp(prefix="darwin-bench-storage-"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on kill too
     servers = Servers(work)
     plugins = PluginManager()
     rows: dict[str, dict[str, Any]] = {}
