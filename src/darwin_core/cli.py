@@ -175,3 +175,4 @@ def main() -> None:
 
 
 from .commands import export as _export  # noqa: E402,F401  (registers `darwin export`)
+from .commands import report as _report  # noqa: E402,F401  (registers `darwin report`)
