@@ -46,6 +46,8 @@ class StorageSection(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     url: str = ""
+    retry_for_s: float = Field(60.0, gt=0)
+    """How long to retry an unreachable store before stopping the run (resumable)."""
 
     @property
     def options(self) -> dict[str, Any]:
