@@ -9,6 +9,7 @@ from typing import Any
 from darwin_hookspecs import Attempt, RunInfo, Variant
 
 from .archive import Archive
+from .gating import learning_status
 from .plugins import PluginManager
 from .rundir import RunPointer, open_storage, read_pointer
 from .store import RunStore
@@ -50,6 +51,7 @@ class RunView:
             "best_id": best.id if best else None,
             "best_score": best.score if best else None,
             "cost_usd": sum(v.cost_usd for v in variants),
+            **learning_status(self.store),
             **self.extra,
         }
 
