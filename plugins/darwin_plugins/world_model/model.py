@@ -1,8 +1,9 @@
 """The world model: hashed features -> a small MLP with two heads (accept logit, score change).
 
 Trained online: each observation joins a sliding window of recent attempts, and every
-``retrain_every`` observations the network takes ``steps`` full-batch Adam steps on the window
-(continuing from its current weights). Inputs are standardised with the window's mean and
+``retrain_every`` observations the network is refit with ``steps`` full-batch Adam steps on the
+window (from fresh seeded weights by default: on the few dozen attempts of a run, continuing
+from the previous weights over-fits the early ones). Inputs are standardised with the window's mean and
 spread. ``state()`` holds the weights, the optimiser, the window and the counters, so a restored
 model predicts exactly as the saved one did and keeps learning where it stopped.
 """
@@ -26,7 +27,7 @@ class WorldModelOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     dims: int = Field(128, ge=8, le=4096)
     """Width of the hashed feature vector."""
-    hidden: int = Field(32, ge=0, le=1024)
+    hidden: int = Field(16, ge=0, le=1024)
     """Hidden units (0: a linear model, i.e. logistic regression plus linear regression)."""
     window: int = Field(1000, ge=16)
     """Most recent observations kept for training (and saved with the state)."""
@@ -34,11 +35,17 @@ class WorldModelOptions(BaseModel):
     steps: int = Field(30, ge=1)
     """Adam steps per retraining."""
     learning_rate: float = Field(0.01, gt=0)
-    weight_decay: float = Field(1e-3, ge=0)
+    weight_decay: float = Field(1e-2, ge=0)
+    refit: bool = True
+    """Refit from fresh weights at each retraining (robust on little data) instead of
+    continuing from the current ones."""
     delta_weight: float = Field(1.0, ge=0)
     """Weight of the score-change loss next to the acceptance loss."""
     seed: int | None = None
     """Initialisation seed (default: the run's seed)."""
+    threads: int = Field(1, ge=0)
+    """torch intra-op threads (process-wide; 0 leaves torch's default). The network is tiny:
+    more threads only add synchronisation, which is ruinous on a loaded machine."""
 
 
 class WorldModel:
@@ -49,12 +56,11 @@ class WorldModel:
 
         self.torch = torch
         self.options = options
+        if options.threads:
+            torch.set_num_threads(options.threads)
         self.hasher = FeatureHasher(options.dims)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(options.seed if options.seed is not None else seed)
-            self.net = self._build()
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=options.learning_rate,
-                                          weight_decay=options.weight_decay)
+        self.seed = options.seed if options.seed is not None else seed
+        self._fresh(0)
         self.x = torch.zeros((0, options.dims))
         self.y = torch.zeros(0)
         self.d = torch.zeros(0)
@@ -65,12 +71,17 @@ class WorldModel:
         self.last_loss = float("nan")
         self.prior = 0.5  # acceptance rate seen so far, before any training
 
-    def _build(self) -> Any:
-        nn = self.torch.nn
-        o = self.options
-        if o.hidden == 0:
-            return nn.Linear(o.dims, 2)
-        return nn.Sequential(nn.Linear(o.dims, o.hidden), nn.ReLU(), nn.Linear(o.hidden, 2))
+    def _fresh(self, salt: int) -> None:
+        """New weights (seeded, without touching torch's global generator) and optimiser."""
+        torch, nn, o = self.torch, self.torch.nn, self.options
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed * 1_000_003 + salt)
+            if o.hidden == 0:
+                self.net = nn.Linear(o.dims, 2)
+            else:
+                self.net = nn.Sequential(nn.Linear(o.dims, o.hidden), nn.ReLU(), nn.Linear(o.hidden, 2))
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=o.learning_rate,
+                                          weight_decay=o.weight_decay)
 
     # -------------------------------------------------------------- encoding
 
@@ -128,6 +139,8 @@ class WorldModel:
         self.mean = self.x.mean(0)
         self.scale = self.x.std(0, unbiased=False).clamp_min(1e-2)
         x = (self.x - self.mean) / self.scale
+        if self.options.refit:
+            self._fresh(self.retrains + 1)
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         mse = torch.nn.functional.mse_loss
         self.net.train()
