@@ -113,3 +113,21 @@ def test_missing_torch_names_the_extra():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "MissingDependencyError 2" in out.stdout, out.stdout + out.stderr
     assert "darwin[world-model]" in out.stdout
+
+
+def test_batched_encoding_matches_the_row_by_row_reference():
+    import torch
+
+    from darwin_plugins.world_model.encoding import FeatureHasher
+
+    hasher = FeatureHasher(32)
+    rng = random.Random(4)
+    uniform = [_sample(rng)[0] for _ in range(200)]
+    mixed = [{"a": 1.0, "b": "x"}, {"a": "s", "b": "x"}, {"a": None, "c": 2},
+             {"a": float("inf"), "b": "y", "flag": True}, {"b": "x", "a": -3.0}, {}]
+    for batch in (uniform, mixed, uniform[:3] + mixed):
+        rows, cols, vals = hasher.rows(batch)
+        reference = torch.zeros((len(batch), 32))
+        reference.index_put_((torch.tensor(rows), torch.tensor(cols)), torch.tensor(vals), accumulate=True)
+        assert torch.allclose(hasher.matrix(batch, torch), reference, atol=1e-5)
+    assert hasher.matrix([], torch).shape == (0, 32)

@@ -87,12 +87,7 @@ class WorldModel:
 
     def encode(self, batch: list[dict[str, Any]]) -> Any:
         """Raw (unstandardised) feature matrix of a batch."""
-        torch = self.torch
-        rows, cols, vals = self.hasher.rows(batch)
-        x = torch.zeros((len(batch), self.options.dims))
-        if rows:
-            x.index_put_((torch.tensor(rows), torch.tensor(cols)), torch.tensor(vals), accumulate=True)
-        return x
+        return self.hasher.matrix(batch, self.torch)
 
     # ------------------------------------------------------------ prediction
 
