@@ -21,6 +21,8 @@ from darwin_hookspecs import Prediction
 from .encoding import FeatureHasher
 
 STATE_FORMAT = 1
+SCALE_FLOOR = 0.5
+CLIP = 3.0
 
 
 class WorldModelOptions(BaseModel):
@@ -98,7 +100,7 @@ class WorldModel:
             if self.retrains == 0:
                 n = x.shape[0]
                 return torch.full((n,), self.prior), torch.full((n,), self._mean_delta())
-            out = self.net((x - self.mean) / self.scale)
+            out = self.net(self._standardise(x))
             return torch.sigmoid(out[:, 0]), out[:, 1]
 
     def predict(self, features: list[dict[str, Any]]) -> list[Prediction]:
@@ -106,6 +108,11 @@ class WorldModel:
             return []
         p, d = self.predict_encoded(self.encode(features))
         return [Prediction(p_accept=float(a), expected_delta=float(b)) for a, b in zip(p.tolist(), d.tolist())]
+
+    def _standardise(self, x: Any) -> Any:
+        """Centre and scale by the window's statistics; clip, because run-level counts
+        (generation, attempts so far) drift beyond anything the window has seen."""
+        return ((x - self.mean) / self.scale).clamp(-CLIP, CLIP)
 
     def _mean_delta(self) -> float:
         return float(self.d.mean()) if len(self.d) else 0.0
@@ -132,8 +139,8 @@ class WorldModel:
         if len(self.y) < 2:
             return
         self.mean = self.x.mean(0)
-        self.scale = self.x.std(0, unbiased=False).clamp_min(1e-2)
-        x = (self.x - self.mean) / self.scale
+        self.scale = self.x.std(0, unbiased=False).clamp_min(SCALE_FLOOR)
+        x = self._standardise(self.x)
         if self.options.refit:
             self._fresh(self.retrains + 1)
         bce = torch.nn.functional.binary_cross_entropy_with_logits
