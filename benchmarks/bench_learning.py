@@ -114,7 +114,8 @@ def cross_run(train: list[Any], test: list[Any]) -> tuple[float | None, float | 
     return roc_auc(probs, ys), brier_score(probs, ys), len(ys)
 
 
-def throughput(records: list[Any], n: int = 100_000) -> dict[str, float]:
+def throughput(records: list[Any], n: int = 100_000, repeats: int = 3) -> dict[str, float]:
+    """Best of ``repeats`` (the machine is shared): encoded batch, encoding, and both together."""
     from darwin_plugins.world_model.model import WorldModel, WorldModelOptions
 
     model = WorldModel(WorldModelOptions(), seed=0)
@@ -123,15 +124,18 @@ def throughput(records: list[Any], n: int = 100_000) -> dict[str, float]:
             model.observe(r.features, r.outcome)
     model.train()
     features = [records[i % len(records)].features for i in range(n)]
-    t0 = time.perf_counter()
-    x = model.encode(features)
-    t1 = time.perf_counter()
-    model.predict_encoded(x)
-    t2 = time.perf_counter()
-    model.predict(features[:10_000])
-    t3 = time.perf_counter()
-    return {"encoded_per_s": n / (t2 - t1), "encode_per_s": n / (t1 - t0),
-            "end_to_end_per_s": 10_000 / (t3 - t2)}
+    best = {"encoded_per_s": 0.0, "encode_per_s": 0.0, "end_to_end_per_s": 0.0}
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        x = model.encode(features)
+        t1 = time.perf_counter()
+        model.predict_encoded(x)
+        t2 = time.perf_counter()
+        model.predict(features)
+        t3 = time.perf_counter()
+        for key, seconds in (("encode_per_s", t1 - t0), ("encoded_per_s", t2 - t1), ("end_to_end_per_s", t3 - t2)):
+            best[key] = max(best[key], n / seconds)
+    return best
 
 
 def fmt(x: float | None, digits: int = 3) -> str:
