@@ -7,8 +7,12 @@ was rejected). Before each attempt it retrieves the lessons most relevant to the
 ``GenerationContext.memory`` (hooks ``darwin_memory_record`` / ``darwin_memory_retrieve``).
 
 Lessons persist in the run's storage (collection ``state_reasoning_bank``, carried by warm
-starts), so a resumed run remembers them. Disable with ``[plugins] disable =
-["darwin-reasoning-bank"]``.
+starts), so a resumed run remembers them. Turned on per run::
+
+    [memory]
+    name = "reasoning-bank"
+    top_k = 5            # lessons per attempt
+    hint_chars = 400     # longest lesson text
 """
 
 from __future__ import annotations
@@ -22,14 +26,41 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from darwin_hookspecs import Attempt, ConflictError, RunInfo, Target, Variant, hookimpl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from darwin_hookspecs import Attempt, ConflictError, RunInfo, Target, UserError, Variant, hookimpl
 
 COLLECTION = "state_reasoning_bank"
+NAME = "reasoning-bank"
 TOP_K = 5
 HINT_CHARS = 400
 QUERY_LOG_CHARS = 1500
 _BLOB_MAGIC = b"DZ1\n"  # the engine's compressed-blob prefix
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
+
+
+class ReasoningBankOptions(BaseModel):
+    """Keys of the ``[memory]`` section when ``name = "reasoning-bank"``."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = NAME
+    top_k: int = Field(TOP_K, ge=1, le=50)
+    hint_chars: int = Field(HINT_CHARS, ge=50, le=4000)
+
+
+def options_for(run: RunInfo) -> ReasoningBankOptions | None:
+    """The bank's options when the run's ``[memory]`` section turns it on, else ``None``."""
+    section = (run.config or {}).get("memory") or {}
+    if str(section.get("name", "")).strip().lower() != NAME:
+        return None
+    try:
+        return ReasoningBankOptions.model_validate(section)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise UserError(
+            f"[memory] section of run {run.run_id}: {problems}; fix: use only top_k (1-50) and "
+            "hint_chars (50-4000)"
+        ) from None
 
 
 def tokens(text: str) -> list[str]:
@@ -112,7 +143,8 @@ def _patch_excerpt(storage: Any, patch_ref: str | None, max_lines: int = 6) -> s
     return " | ".join(line[:120] for line in lines[:max_lines])
 
 
-def distil(run: RunInfo, attempt: Attempt, parent: Variant, child: Variant, storage: Any) -> Lesson:
+def distil(run: RunInfo, attempt: Attempt, parent: Variant, child: Variant, storage: Any,
+           hint_chars: int = HINT_CHARS) -> Lesson:
     """The lesson of one finished attempt."""
     fixed = sorted(t for t, r in child.task_results.items()
                    if r.passed and t in parent.task_results and not parent.task_results[t].passed)
@@ -147,7 +179,7 @@ def distil(run: RunInfo, attempt: Attempt, parent: Variant, child: Variant, stor
     )])
     return Lesson(
         key=f"{run.run_id}.{attempt.id}", run_id=run.run_id, attempt_id=attempt.id, worked=worked,
-        task_id=target.task_id if target else None, text=text[:HINT_CHARS], index_text=index_text,
+        task_id=target.task_id if target else None, text=text[:hint_chars], index_text=index_text,
         score_delta=delta, created_at=time.time(),
     )
 
@@ -165,6 +197,7 @@ class ReasoningBank:
 
     storage: Any = None
     top_k: int = TOP_K
+    hint_chars: int = HINT_CHARS
     lessons: list[Lesson] = field(default_factory=list)
     index: BM25 = field(default_factory=BM25)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -214,16 +247,17 @@ class ReasoningBankPlugin:
         self.banks: dict[str, ReasoningBank] = {}
         self.lock = threading.Lock()
 
-    def _bank(self, run: RunInfo) -> ReasoningBank:
+    def _bank(self, run: RunInfo) -> ReasoningBank | None:
         with self.lock:
-            bank = self.banks.get(run.run_id)
-            if bank is None:  # hooks called without darwin_run_started: memory only
-                bank = self.banks[run.run_id] = ReasoningBank()
-            return bank
+            return self.banks.get(run.run_id)
 
     @hookimpl
     def darwin_run_started(self, run: RunInfo, resumed: bool, services: dict[str, Any]) -> None:
-        bank = ReasoningBank(storage=services.get("storage"))
+        options = options_for(run)
+        if options is None:
+            return
+        bank = ReasoningBank(storage=services.get("storage"), top_k=options.top_k,
+                             hint_chars=options.hint_chars)
         bank.load()
         with self.lock:
             self.banks[run.run_id] = bank
@@ -236,11 +270,13 @@ class ReasoningBankPlugin:
     @hookimpl
     def darwin_memory_record(self, run: RunInfo, attempt: Attempt, parent: Variant, child: Variant) -> None:
         bank = self._bank(run)
-        bank.record(distil(run, attempt, parent, child, bank.storage))
+        if bank is not None:
+            bank.record(distil(run, attempt, parent, child, bank.storage, bank.hint_chars))
 
     @hookimpl
     def darwin_memory_retrieve(self, run: RunInfo, parent: Variant, target: Target) -> list[str] | None:
-        return self._bank(run).retrieve(parent, target) or None
+        bank = self._bank(run)
+        return (bank.retrieve(parent, target) or None) if bank is not None else None
 
 
 plugin = ReasoningBankPlugin()

@@ -96,7 +96,7 @@ def test_bm25_ranks_the_lessons_of_the_targeted_task_first():
 
 def test_lessons_reach_the_generators_prompt_and_persist(learning_run):
     recorder = RecordingPlugin()
-    engine = learning_run({"generator": {"name": "recording"},
+    engine = learning_run({"generator": {"name": "recording"}, "memory": {"name": "reasoning-bank", "top_k": 3},
                            "run": {"generations": 3, "children_per_generation": 2}},
                           extra_plugins=[recorder])
     assert len(recorder.seen) == 6
@@ -107,6 +107,7 @@ def test_lessons_reach_the_generators_prompt_and_persist(learning_run):
     with_memory = [(a, m) for a, m in recorder.seen if m]
     assert with_memory, "no attempt received any lesson"
     for attempt_id, memory in with_memory:
+        assert len(memory) <= 3
         for hint in memory:
             lesson = stored[hint]  # every hint is a stored lesson...
             assert lesson["attempt_id"] < attempt_id  # ...learned from an earlier attempt
@@ -122,10 +123,19 @@ def test_lessons_reach_the_generators_prompt_and_persist(learning_run):
     assert hints and set(hints) <= set(stored)
 
 
-def test_disabled_bank_gives_no_memory(learning_run):
+def test_the_bank_is_off_unless_the_memory_section_names_it(learning_run):
     recorder = RecordingPlugin()
-    engine = learning_run({"generator": {"name": "recording"}, "plugins": {"disable": ["darwin-reasoning-bank"]},
+    engine = learning_run({"generator": {"name": "recording"},
                            "run": {"generations": 2, "children_per_generation": 2}},
                           extra_plugins=[recorder])
     assert len(recorder.seen) == 4 and all(m == [] for _, m in recorder.seen)
     assert COLLECTION not in engine.storage.collections()
+
+
+def test_bad_memory_options_stop_the_run_with_a_clear_error(quickstart, darwin_cli):
+    from .conftest import write_learning_config
+
+    path = write_learning_config(quickstart, {"memory": {"name": "reasoning-bank", "top_k": 0}})
+    result = darwin_cli("run", str(path), "--run-dir", str(quickstart / "runs" / "bad"), "-q")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "[memory]" in result.stderr and "top_k" in result.stderr
