@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from darwin_hookspecs import UserError
 
+from .acceptance import AcceptanceSection
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -104,6 +106,7 @@ class DarwinConfig(_Strict):
     memory: BackendSection | None = None
     """Memory plugin to turn on (``name = "reasoning-bank"``) and its options."""
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+    acceptance: AcceptanceSection = Field(default_factory=AcceptanceSection)
     plugins: PluginsSection = Field(default_factory=PluginsSection)
 
     # set by load_config, not by the file
