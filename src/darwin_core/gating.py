@@ -97,6 +97,7 @@ class LearningGate(Gate):
         self._observed: list[str] = []  # replay keys the predictor has learned from, in order
         self._seen: set[str] = set()
         self._since_save = 0
+        self._state_exists = False
         if predictor is not None:
             self._restore()
 
@@ -109,6 +110,7 @@ class LearningGate(Gate):
             value, _ = self.store.get(STATE_COLLECTION, STATE_KEY)
         except NotFoundError:
             value = None
+        self._state_exists = value is not None
         if value is not None and value.get("backend") == self.predictor_name:
             self._call("load_state", base64.b64decode(value["state"]))
             self._observed = list(value.get("observed", []))
@@ -129,12 +131,8 @@ class LearningGate(Gate):
             "metrics": {k: v for k, v in self._call("metrics").items() if math.isfinite(v)},
             "saved_at": time.time(),
         }
-        try:
-            self.store.get(STATE_COLLECTION, STATE_KEY)
-            exists = True
-        except NotFoundError:
-            exists = False
-        self.store.put(STATE_COLLECTION, STATE_KEY, value, create=not exists)
+        self.store.put(STATE_COLLECTION, STATE_KEY, value, create=not self._state_exists)
+        self._state_exists = True
         self._since_save = 0
 
     @property
