@@ -113,6 +113,8 @@ class DarwinConfig(_Strict):
         default_factory=lambda: BackendSection(name="score_child_prop")
     )
     predictor: BackendSection | None = None
+    memory: BackendSection | None = None
+    """Memory plugin to turn on (``name = "reasoning-bank"``) and its options."""
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
     acceptance: AcceptanceSection = Field(default_factory=AcceptanceSection)
     plugins: PluginsSection = Field(default_factory=PluginsSection)

@@ -35,7 +35,7 @@ from . import __version__, acceptance, warmstart
 from .archive import Archive
 from .attempt import AttemptJob, AttemptOutcome, evaluate_staged, run_attempt_job
 from .config import DarwinConfig
-from .gating import Gate
+from .gating import Gate, build_gate
 from .plugins import PluginManager
 from .rundir import (
     RunPointer,
@@ -177,7 +177,7 @@ class Engine:
         self.selector = self.plugins.create(
             "selection", self.config.selection.name, self.config.selection.options, self._context(),
         )
-        self.gate = Gate()
+        self.gate = build_gate(self.config, self.plugins, self._context(), self.store)
         register_runtime(self.runtime)
         status, reason = "failed", ""
         try:

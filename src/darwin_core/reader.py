@@ -10,6 +10,7 @@ from darwin_hookspecs import Attempt, RunInfo, Variant
 
 from . import ledger
 from .archive import Archive
+from .gating import learning_status
 from .metrics import compute_metrics
 from .plugins import PluginManager
 from .rundir import RunPointer, open_storage, read_pointer
@@ -53,6 +54,7 @@ class RunView:
             "best_score": best.score if best else None,
             **ledger.summarize(self.store.storage),
             **compute_metrics(variants, self.attempts, self.archive.last_stage).summary(),
+            **learning_status(self.store),
             **self.extra,
         }
 
