@@ -6,18 +6,28 @@ With bubblewrap (``isolation = "auto"`` finds it, ``"bwrap"`` requires it): no n
 ``lo``), a read-only view of the host's ``/usr`` and Python, a private ``/tmp``, its own PID
 namespace (so nothing outlives the command), and an unprivileged uid. Without it the command
 can read what the orchestrator's user can read and reach the network: ``guarantees()`` says so.
+
+When the orchestrator may write cgroup v1 controllers (root, as in CI), each run also gets its
+own ``memory``, ``pids`` and ``cpu`` cgroups (nested under the orchestrator's own): memory and
+process-count limits that hold for root (RLIMIT_NPROC does not), a CPU quota, OOM detection, and
+a kill of every process in the cgroup at the end, which catches daemons that left the process
+group with ``setsid``. Limits are applied by a tiny ``/bin/sh`` prologue (join the cgroups,
+``ulimit``, ``exec``), so no ``preexec_fn`` forces a slow ``fork`` of the orchestrator.
+What ``local`` cannot honour: a total disk quota (only the per-file size limit), a read-only
+host and hidden host files without bubblewrap, and a CPU/pids limit without cgroups.
 """
 
 from __future__ import annotations
 
 import os
-import resource
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +46,12 @@ class LocalSandboxOptions(BaseModel):
     """Interpreter exposed as ``python``/``python3`` inside the sandbox."""
     extra_ro_paths: list[str] = Field(default_factory=list)
     """More host paths to expose read-only (bubblewrap only)."""
+    cgroups: Literal["auto", "require", "off"] = "auto"
+    """Per-run cgroup v1 limits (memory, pids, cpu): ``auto`` when writable (root)."""
+    cpus: float = Field(default=1.0, gt=0)
+    """CPU quota per run, in cores (with cgroups)."""
+    pids: int = Field(default=256, ge=8)
+    """Process limit when a request leaves ``pids`` unset (with cgroups)."""
 
 
 def bwrap_usable() -> bool:
@@ -67,20 +83,35 @@ class LocalSandbox:
                     "fix: apt-get install bubblewrap, or set isolation = \"auto\" or \"none\""
                 )
             self.bwrap = shutil.which("bwrap") if usable else None
+        self.cgroups = CgroupV1.available() if options.cgroups != "off" else None
+        if options.cgroups == "require" and self.cgroups is None:
+            raise UserError(
+                "sandbox 'local' with cgroups = \"require\" needs writable cgroup v1 memory, "
+                "pids and cpu controllers under /sys/fs/cgroup; fix: run as root on a cgroup v1 "
+                "host, or set cgroups = \"auto\""
+            )
         python = Path(options.python)
         self._python_bin = python.parent
         self._prefixes = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
 
     def guarantees(self) -> dict[str, bool]:
         isolated = self.bwrap is not None
+        cgroups = self.cgroups is not None
         return {
             "timeout_kills_process_tree": True,
             "rlimits": True,
             "no_secrets_in_env": True,
+            "host_files_hidden": isolated,
             "network_isolated": isolated,
             "read_only_host": isolated,
             "pid_namespace": isolated,
+            "no_leftover_processes": isolated or cgroups,
             "memory_limit": True,
+            "pids_limit": cgroups,
+            "cpu_limit": cgroups,
+            "disk_limit": False,
+            "output_limit": True,
+            "non_root_user": isolated or os.geteuid() != 0,
         }
 
     def close(self) -> None:
@@ -124,24 +155,26 @@ class LocalSandbox:
 
     def run(self, request: ExecRequest) -> ExecResult:
         argv, cwd, env = self._command(request)
-        limits = _limits(request)
-
-        def preexec() -> None:  # runs in the child between fork and exec
-            for which, value in limits:
-                resource.setrlimit(which, (value, value))
-
+        group = self.cgroups.create(request, self.options) if self.cgroups else None
+        argv = _prologue(request, group.procs_files() if group else []) + argv
         start = time.monotonic()
         try:
             proc = subprocess.Popen(
                 argv, cwd=cwd, env=env, stdin=subprocess.PIPE if request.stdin else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                start_new_session=True, preexec_fn=preexec if limits else None,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
             )
-        except FileNotFoundError as exc:
-            return ExecResult(exit_code=127, stderr=f"command not found: {exc.filename}",
-                              killed_reason=None)
         except OSError as exc:
+            if group:
+                group.destroy()
             raise SandboxError(f"local sandbox could not start {argv[0]!r}: {exc}") from exc
+        try:
+            return self._supervise(request, proc, group, start)
+        finally:
+            if group:
+                group.destroy()
+
+    def _supervise(self, request: ExecRequest, proc: subprocess.Popen[bytes],
+                   group: "CgroupRun | None", start: float) -> ExecResult:
         out = _Capture(proc.stdout, request.output_limit_bytes)
         err = _Capture(proc.stderr, request.output_limit_bytes)
         if request.stdin:
@@ -159,16 +192,22 @@ class LocalSandbox:
                     reason = "output_limit"
                 if reason:
                     _kill_group(proc)
+                    if group:
+                        group.kill_all()
                     proc.wait()
                     break
         _kill_group(proc)  # leftovers (daemons) in the process group
+        if group:
+            group.kill_all()  # ...and those that left it (setsid, double fork)
         out.join()
         err.join()
         code = proc.returncode
         stderr = err.text()
+        if code == 127 and stderr.startswith(_NOT_FOUND):
+            return ExecResult(exit_code=127, stderr=stderr, duration_s=time.monotonic() - start)
         if reason is None and (out.overflow or err.overflow):
             reason = "output_limit"
-        if reason is None and "MemoryError" in stderr[-2000:]:
+        if reason is None and ((group and group.oom_killed()) or "MemoryError" in stderr[-2000:]):
             reason = "oom"
         if reason is None and code is not None and code < 0:
             reason = "signal"
@@ -179,15 +218,144 @@ class LocalSandbox:
         )
 
 
-def _limits(request: ExecRequest) -> list[tuple[int, int]]:
-    limits: list[tuple[int, int]] = []
-    if request.memory_mb:
-        limits.append((resource.RLIMIT_AS, request.memory_mb * 1024 * 1024))
-    cpu = request.cpu_s or int(request.timeout_s) + 1
-    limits.append((resource.RLIMIT_CPU, cpu))
+_NOT_FOUND = "command not found:"
+
+
+def _prologue(request: ExecRequest, procs_files: list[str]) -> list[str]:
+    """``/bin/sh -c`` that joins the cgroups, sets rlimits and execs the command."""
+    lines = [f"echo $$ > {shlex.quote(path)} || exit 125" for path in procs_files]
+    # With a memory cgroup, RLIMIT_AS (which counts reserved, not used, memory and breaks
+    # threaded programs: each thread's arena reserves 64 MiB) is left out.
+    for flag, value in _limits(request, address_space=not procs_files):
+        lines.append(f"ulimit -{flag} {value} || exit 125")
+    lines.append('command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || '
+                 f'{{ echo "{_NOT_FOUND} $1" >&2; exit 127; }}')
+    lines.append('exec "$@"')
+    return ["/bin/sh", "-c", "\n".join(lines), "sh"]
+
+
+def _limits(request: ExecRequest, address_space: bool = True) -> list[tuple[str, int]]:
+    """``ulimit`` flags of /bin/sh (dash units: -v KiB, -t s, -f 512-byte blocks)."""
+    limits: list[tuple[str, int]] = []
+    if request.memory_mb and address_space:
+        limits.append(("v", request.memory_mb * 1024))
+    limits.append(("t", request.cpu_s or int(request.timeout_s) + 1))
     if request.file_size_mb:
-        limits.append((resource.RLIMIT_FSIZE, request.file_size_mb * 1024 * 1024))
+        limits.append(("f", request.file_size_mb * 2048))
+    limits.append(("c", 0))
     return limits
+
+
+class CgroupV1:
+    """Creates per-run cgroups under the orchestrator's own, in the v1 hierarchies."""
+
+    ROOT = Path("/sys/fs/cgroup")
+    CONTROLLERS = ("memory", "pids", "cpu")
+
+    def __init__(self, parents: dict[str, Path]) -> None:
+        self.parents = parents
+
+    @classmethod
+    def available(cls) -> "CgroupV1 | None":
+        parents: dict[str, Path] = {}
+        try:
+            own = Path("/proc/self/cgroup").read_text().splitlines()
+        except OSError:
+            return None
+        for line in own:
+            _, names, path = line.split(":", 2)
+            for name in names.split(","):
+                if name in cls.CONTROLLERS:
+                    parents[name] = cls.ROOT / name / path.lstrip("/")
+        if set(parents) != set(cls.CONTROLLERS):
+            return None
+        probe = cls(parents)
+        try:
+            probe.create(None, None).destroy()
+        except OSError:
+            return None
+        return probe
+
+    def create(self, request: ExecRequest | None, options: LocalSandboxOptions | None) -> "CgroupRun":
+        name = f"darwin-local-{uuid.uuid4().hex[:12]}"
+        dirs = {c: self.parents[c] / name for c in self.CONTROLLERS}
+        run = CgroupRun(dirs)
+        try:
+            for path in dirs.values():
+                path.mkdir()
+            if request is not None and options is not None:
+                memory = (request.memory_mb or 4096) * 1024 * 1024
+                _write(dirs["memory"] / "memory.limit_in_bytes", memory)
+                _write(dirs["memory"] / "memory.memsw.limit_in_bytes", memory, optional=True)
+                _write(dirs["pids"] / "pids.max", request.pids or options.pids)
+                period = 100_000
+                _write(dirs["cpu"] / "cpu.cfs_period_us", period)
+                _write(dirs["cpu"] / "cpu.cfs_quota_us", int(options.cpus * period))
+        except OSError:
+            run.destroy()
+            raise
+        return run
+
+
+class CgroupRun:
+    """The cgroups of one run: join, kill everything inside, detect OOM, remove."""
+
+    def __init__(self, dirs: dict[str, Path]) -> None:
+        self.dirs = dirs
+
+    def procs_files(self) -> list[str]:
+        return [str(path / "cgroup.procs") for path in self.dirs.values()]
+
+    def pids(self) -> list[int]:
+        try:
+            return [int(x) for x in (self.dirs["pids"] / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            return []
+
+    def kill_all(self, budget_s: float = 5.0) -> bool:
+        deadline = time.monotonic() + budget_s
+        while True:
+            pids = self.pids()
+            if not pids:
+                return True
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+
+    def oom_killed(self) -> bool:
+        try:
+            text = (self.dirs["memory"] / "memory.oom_control").read_text()
+        except OSError:
+            return False
+        for line in text.splitlines():
+            if line.startswith("oom_kill ") and int(line.split()[1]) > 0:
+                return True
+        return False
+
+    def destroy(self) -> None:
+        self.kill_all()
+        for path in self.dirs.values():
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # zombies not yet reaped by their parent
+                    time.sleep(0.01)
+
+
+def _write(path: Path, value: int, optional: bool = False) -> None:
+    try:
+        path.write_text(str(value))
+    except OSError:
+        if not optional:
+            raise
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
