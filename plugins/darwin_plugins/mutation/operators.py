@@ -314,15 +314,59 @@ class _Replace(cst.CSTTransformer):
 class ParsedModule:
     module: cst.Module
     sites: list[Site]
+    statement_of: dict[int, int]
+    """``id(site.node)`` -> index of the top-level statement holding it."""
+    chunks: list[str] | None = None
+    """The source split as [header, statement 0, ..., statement n-1, footer], when that split
+    reproduces it exactly: a mutant then regenerates only one statement's code."""
 
 
 def parse_module(source: str) -> ParsedModule:
     wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
     collector = SiteCollector()
     wrapper.visit(collector)
-    return ParsedModule(wrapper.module, collector.sites)
+    positions = wrapper.resolve(PositionProvider)
+    spans = [(positions[stmt].start.line, positions[stmt].end.line) for stmt in wrapper.module.body]
+    statement_of: dict[int, int] = {}
+    for site in collector.sites:
+        for index, (first, last) in enumerate(spans):
+            if first <= site.line <= last:
+                statement_of[id(site.node)] = index
+                break
+    module = wrapper.module
+    chunks = [module.code_for_node(stmt) for stmt in module.body]
+    start = source.find(chunks[0]) if chunks else -1
+    split: list[str] | None = None
+    if start >= 0:
+        end = start + sum(len(c) for c in chunks)
+        if source[start:end] == "".join(chunks):
+            split = [source[:start], *chunks, source[end:]]
+    return ParsedModule(module, collector.sites, statement_of, split)
 
 
 def apply_site(parsed: ParsedModule, site: Site, rng: random.Random) -> str:
+    """The module's source with ``site`` mutated; only the enclosing top-level statement is
+    transformed (libcst transforms are the expensive part)."""
     transformer = _Replace(site.node, lambda updated: site.make(updated, rng))
-    return parsed.module.visit(transformer).code
+    index = parsed.statement_of.get(id(site.node))
+    if index is None:
+        return parsed.module.visit(transformer).code
+    body = list(parsed.module.body)
+    replaced = body[index].visit(transformer)
+    if parsed.chunks is not None:
+        if isinstance(replaced, cst.FlattenSentinel):
+            code = "".join(parsed.module.code_for_node(n) for n in replaced.nodes)
+        elif isinstance(replaced, cst.RemovalSentinel):
+            code = ""
+        else:
+            code = parsed.module.code_for_node(replaced)
+        chunks = list(parsed.chunks)
+        chunks[index + 1] = code
+        return "".join(chunks)
+    if isinstance(replaced, cst.FlattenSentinel):
+        body[index:index + 1] = list(replaced.nodes)
+    elif isinstance(replaced, cst.RemovalSentinel):
+        del body[index]
+    else:
+        body[index] = replaced
+    return parsed.module.with_changes(body=body).code

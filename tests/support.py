@@ -1,0 +1,50 @@
+"""Helpers for tests of every area (importable: ``from support import quick_config``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+QUICKSTART = REPO / "examples" / "quickstart"
+
+
+def write_config(directory: Path, text: str, name: str = "darwin.toml") -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def quick_config(directory: Path, **run: Any) -> Path:
+    """A small, fast config over the quickstart program; ``run`` overrides ``[run]`` keys and
+    ``section__key`` overrides others (e.g. ``sandbox__name="docker"``)."""
+    sections: dict[str, dict[str, Any]] = {
+        "run": {"name": "t", "seed": 1, "initial": "program", "generations": 2,
+                "children_per_generation": 2},
+        "generator": {"name": "mutation"},
+        "sandbox": {"name": "local"},
+        "benchmark": {"name": "custom", "path": "benchmark/tasks.toml"},
+        "executor": {"name": "local", "max_workers": 2},
+    }
+    for key, value in run.items():
+        if "__" in key:
+            section, sub = key.split("__", 1)
+            sections.setdefault(section, {})[sub] = value
+        else:
+            sections["run"][key] = value
+    lines: list[str] = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {_toml(value)}")
+    return write_config(directory, "\n".join(lines) + "\n")
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
