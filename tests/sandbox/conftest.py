@@ -98,12 +98,13 @@ def wait_gone(check: Callable[[], list[Any]], timeout_s: float = 5.0) -> list[An
     return left
 
 
-def owned_containers() -> dict[str, list[str]]:
-    """Containers on each engine labelled as created by this process."""
+def owned_containers(dead_owners: bool = False) -> dict[str, list[str]]:
+    """Containers on each engine labelled as created by this process (``dead_owners``: by any
+    process of this host that no longer runs)."""
     import docker
 
     from darwin_plugins.containers.docker_sandbox import DEFAULT_HOST as DOCKER_DEFAULT
-    from darwin_plugins.containers.engine_client import LABEL_OWNER, owner_label
+    from darwin_plugins.containers.engine_client import LABEL_OWNER, owner_alive, owner_label
     from darwin_plugins.containers.podman_sandbox import DEFAULT_HOST as PODMAN_DEFAULT
 
     hosts = {"docker": os.environ.get("DARWIN_DOCKER_HOST", DOCKER_DEFAULT),
@@ -112,10 +113,12 @@ def owned_containers() -> dict[str, list[str]]:
     for engine, host in hosts.items():
         try:
             client = docker.DockerClient(base_url=host, timeout=30)
-            listed = client.api.containers(all=True,
-                                           filters={"label": [f"{LABEL_OWNER}={owner_label()}"]})
+            wanted = LABEL_OWNER if dead_owners else f"{LABEL_OWNER}={owner_label()}"
+            listed = client.api.containers(all=True, filters={"label": [wanted]})
         except Exception:  # noqa: BLE001 - an engine that is down holds no container
             continue
+        if dead_owners:
+            listed = [c for c in listed if not owner_alive(c["Labels"].get(LABEL_OWNER, ""))]
         if listed:
             found[engine] = [c["Id"][:12] for c in listed]
     return found
@@ -143,6 +146,10 @@ def leak_check() -> Iterator[None]:
     procs = wait_gone(marker_processes, 10)
     if procs:
         problems.append(f"hostile processes left: {procs}")
+    monitors = [pid for sandbox in _created if hasattr(sandbox, "engine")
+                for pid in sandbox.engine.monitor_processes(sandbox.engine.removed)]
+    if monitors:
+        problems.append(f"conmon processes of removed containers left: {monitors}")
     groups = local_cgroups()
     if groups:
         problems.append(f"cgroups left: {groups}")

@@ -123,6 +123,7 @@ class EngineClient:
             ) from exc
         self.api = self.client.api
         self._lock = threading.Lock()
+        self.removed: set[str] = set()
 
     # ------------------------------------------------------------ containers
 
@@ -173,6 +174,8 @@ class EngineClient:
             self.api.remove_container(container_id, force=True, v=True)
         except Exception:  # noqa: BLE001 - already gone, or the engine is going away
             pass
+        with self._lock:
+            self.removed.add(container_id)
 
     def list_ids(self, **labels: str) -> list[str]:
         filters = [f"{k}={v}" for k, v in labels.items()] or [LABEL_SANDBOX]
@@ -195,6 +198,37 @@ class EngineClient:
                 self.remove(info["Id"])
                 removed += 1
         return removed
+
+    def monitor_processes(self, container_ids: set[str]) -> list[int]:
+        """Host processes (Podman's ``conmon``) still attached to removed containers."""
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    argv = fh.read().split(b"\0")
+            except OSError:
+                continue
+            if not argv or not argv[0].endswith(b"conmon"):
+                continue
+            for flag, value in zip(argv, argv[1:]):
+                if flag == b"-c" and value.decode(errors="replace") in container_ids:
+                    found.append(int(entry))
+        return found
+
+    def reap_monitors(self) -> int:
+        """Kill the ``conmon`` processes Podman 4.3 leaves behind (two per API exec, for
+        300 s) once their container is removed; only ours, only on this host."""
+        with self._lock:
+            ids = set(self.removed)
+        pids = self.monitor_processes(ids) if ids else []
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
+        return len(pids)
 
     # ------------------------------------------------------------------ exec
 

@@ -101,6 +101,8 @@ class ContainerSandbox:
             self.engine.remove(container_id)
         for container_id in self.engine.list_ids(**{"darwin.pool": self.pool_id}):
             self.engine.remove(container_id)
+        if self.backend == "podman":
+            self.engine.reap_monitors()
         _open_sandboxes.discard(self)
 
     # ------------------------------------------------------------- helpers
