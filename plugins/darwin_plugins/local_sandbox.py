@@ -12,19 +12,27 @@ own ``memory``, ``pids`` and ``cpu`` cgroups (nested under the orchestrator's ow
 process-count limits that hold for root (RLIMIT_NPROC does not), a CPU quota, OOM detection, and
 a kill of every process in the cgroup at the end, which catches daemons that left the process
 group with ``setsid``. Limits are applied by a tiny ``/bin/sh`` prologue (join the cgroups,
-``ulimit``, ``exec``), so no ``preexec_fn`` forces a slow ``fork`` of the orchestrator.
-What ``local`` cannot honour: a total disk quota (only the per-file size limit), a read-only
-host and hidden host files without bubblewrap, and a CPU/pids limit without cgroups.
+``ulimit``, ``exec``), so no ``preexec_fn`` forces a slow ``fork`` of the orchestrator. With
+cgroups the run works on a copy of the working copy staged on ``/dev/shm`` (copied back through
+a filtered tar afterwards): tmpfs pages count against the memory cgroup, so filling the "disk"
+ends in an OOM kill instead of filling the host's disk.
+What ``local`` cannot honour without cgroups (non-root): pids/CPU limits, a total disk quota
+(only the per-file size limit), killing daemons that leave the process group (unless bubblewrap
+gives a PID namespace); without bubblewrap: network isolation, a read-only host, hidden host
+files and protection of other processes of the same user. ``guarantees()`` reports each.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import tarfile
+import tempfile
 import threading
 import time
 import uuid
@@ -36,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from darwin_hookspecs import BuildContext, ExecRequest, ExecResult, SandboxError, UserError, hookimpl
 
 SANDBOX_DIR = "/sandbox"
+STAGE_ROOT = Path("/dev/shm")
 
 
 class LocalSandboxOptions(BaseModel):
@@ -52,6 +61,10 @@ class LocalSandboxOptions(BaseModel):
     """CPU quota per run, in cores (with cgroups)."""
     pids: int = Field(default=256, ge=8)
     """Process limit when a request leaves ``pids`` unset (with cgroups)."""
+    stage_on_tmpfs: Literal["auto", "on", "off"] = "auto"
+    """Run in a copy of the working copy on ``/dev/shm`` (copied back afterwards), so that
+    what a run writes is bounded by its memory cgroup instead of filling the disk. ``auto``:
+    when cgroups are in use."""
 
 
 def bwrap_usable() -> bool:
@@ -90,6 +103,11 @@ class LocalSandbox:
                 "pids and cpu controllers under /sys/fs/cgroup; fix: run as root on a cgroup v1 "
                 "host, or set cgroups = \"auto\""
             )
+        # The working copy is staged on a tmpfs only when a memory cgroup bounds what the run
+        # can write there (tmpfs pages are charged to the writer's cgroup).
+        want_stage = options.stage_on_tmpfs == "on" or (
+            options.stage_on_tmpfs == "auto" and self.cgroups is not None)
+        self.stage_dir = STAGE_ROOT if want_stage and os.access(STAGE_ROOT, os.W_OK) else None
         python = Path(options.python)
         self._python_bin = python.parent
         self._prefixes = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
@@ -109,7 +127,7 @@ class LocalSandbox:
             "memory_limit": True,
             "pids_limit": cgroups,
             "cpu_limit": cgroups,
-            "disk_limit": False,
+            "disk_limit": self.stage_dir is not None and cgroups,
             "output_limit": True,
             "non_root_user": isolated or os.geteuid() != 0,
         }
@@ -129,8 +147,7 @@ class LocalSandbox:
         env.update(request.env)
         return env
 
-    def _command(self, request: ExecRequest) -> tuple[list[str], str, dict[str, str]]:
-        workdir = str(Path(request.workdir).resolve())
+    def _command(self, request: ExecRequest, workdir: str) -> tuple[list[str], str, dict[str, str]]:
         if self.bwrap is None:
             return list(request.argv), workdir, self._env(request, workdir)
         args = [
@@ -154,24 +171,34 @@ class LocalSandbox:
         return args, workdir, {}
 
     def run(self, request: ExecRequest) -> ExecResult:
-        argv, cwd, env = self._command(request)
-        group = self.cgroups.create(request, self.options) if self.cgroups else None
-        argv = _prologue(request, group.procs_files() if group else []) + argv
         start = time.monotonic()
+        workdir = Path(request.workdir).resolve()
+        stage = _stage_in(workdir) if self.stage_dir else None
+        group = None
         try:
-            proc = subprocess.Popen(
-                argv, cwd=cwd, env=env, stdin=subprocess.PIPE if request.stdin else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-            )
-        except OSError as exc:
+            argv, cwd, env = self._command(request, str(stage or workdir))
+            group = self.cgroups.create(request, self.options) if self.cgroups else None
+            argv = _prologue(request, group.procs_files() if group else []) + argv
+            try:
+                proc = subprocess.Popen(
+                    argv, cwd=cwd, env=env,
+                    stdin=subprocess.PIPE if request.stdin else subprocess.DEVNULL,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                )
+            except OSError as exc:
+                raise SandboxError(f"local sandbox could not start {argv[0]!r}: {exc}") from exc
+            result = self._supervise(request, proc, group, start)
             if group:
-                group.destroy()
-            raise SandboxError(f"local sandbox could not start {argv[0]!r}: {exc}") from exc
-        try:
-            return self._supervise(request, proc, group, start)
+                group.destroy()  # nothing may still write into the staged copy
+                group = None
+            if stage is not None:
+                _stage_out(stage, workdir, result)
+            return result
         finally:
             if group:
                 group.destroy()
+            if stage is not None:
+                shutil.rmtree(stage, ignore_errors=True)
 
     def _supervise(self, request: ExecRequest, proc: subprocess.Popen[bytes],
                    group: "CgroupRun | None", start: float) -> ExecResult:
@@ -232,6 +259,24 @@ def _prologue(request: ExecRequest, procs_files: list[str]) -> list[str]:
                  f'{{ echo "{_NOT_FOUND} $1" >&2; exit 127; }}')
     lines.append('exec "$@"')
     return ["/bin/sh", "-c", "\n".join(lines), "sh"]
+
+
+def _stage_in(workdir: Path) -> Path:
+    stage = Path(tempfile.mkdtemp(prefix="darwin-local-", dir=STAGE_ROOT))
+    shutil.copytree(workdir, stage, symlinks=True, dirs_exist_ok=True)
+    stage.chmod(workdir.stat().st_mode & 0o7777)
+    return stage
+
+
+def _stage_out(stage: Path, workdir: Path, result: ExecResult) -> None:
+    """Copy what the run left in the staged copy back (untrusted: filtered tar round trip)."""
+    from darwin_plugins.containers import transfer  # stdlib-only helpers, no docker import
+
+    try:
+        transfer.unpack_into(workdir, io.BytesIO(transfer.pack(stage)))
+    except (OSError, tarfile.TarError) as exc:
+        result.stderr += f"\n[darwin local sandbox] working copy not copied back: {exc}"
+        result.killed_reason = result.killed_reason or "infra"
 
 
 def _limits(request: ExecRequest, address_space: bool = True) -> list[tuple[str, int]]:
