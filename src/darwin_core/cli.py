@@ -7,9 +7,11 @@ Exit codes: 0 success; 1 failure; 2 bad input (config, unknown backend, missing 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from contextlib import contextmanager
+from typing import Any, Iterator, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -29,9 +31,30 @@ console = Console(stderr=True)
 out = Console()
 
 
-def _fail(exc: DarwinError) -> None:
+def _fail(exc: DarwinError) -> NoReturn:
     console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Turn errors into a message and an exit code: never a traceback for the user."""
+    try:
+        yield
+    except DarwinError as exc:
+        _fail(exc)
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - last resort
+        if os.environ.get("DARWIN_DEBUG"):
+            raise
+        console.print(
+            f"[bold red]unexpected error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}\n"
+            "What was recorded is intact; `darwin resume RUN_DIR` continues a run. "
+            "Set DARWIN_DEBUG=1 to see the traceback, and please report it.",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
 
 
 def _run(engine: Engine, quiet: bool) -> None:
@@ -60,11 +83,8 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
     """Start a run."""
-    try:
-        engine = Engine.create(load_config(config), run_dir)
-        _run(engine, quiet)
-    except DarwinError as exc:
-        _fail(exc)
+    with guard():
+        _run(Engine.create(load_config(config), run_dir), quiet)
 
 
 @app.command()
@@ -73,10 +93,8 @@ def resume(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Continue a stopped, interrupted or crashed run."""
-    try:
+    with guard():
         _run(Engine.open(run_dir), quiet)
-    except DarwinError as exc:
-        _fail(exc)
 
 
 @app.command()
@@ -85,11 +103,8 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Summarise a run: progress, best variant, spend."""
-    try:
-        view = open_run(run_dir)
-    except DarwinError as exc:
-        _fail(exc)
-    data = view.status_dict()
+    with guard():
+        data = open_run(run_dir).status_dict()
     if as_json:
         out.print_json(json.dumps(data))
         return
@@ -105,10 +120,8 @@ def archive(
     as_json: bool = typer.Option(False, "--json", help="A JSON list of every variant."),
 ) -> None:
     """List every variant of a run."""
-    try:
+    with guard():
         view = open_run(run_dir)
-    except DarwinError as exc:
-        _fail(exc)
     rows = [variant_row(v) for v in view.variants]
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -126,10 +139,8 @@ def archive(
 @app.command()
 def plugins(as_json: bool = typer.Option(False, "--json")) -> None:
     """List installed plugins and the backends they register."""
-    try:
+    with guard():
         manager = PluginManager()
-    except DarwinError as exc:
-        _fail(exc)
     infos = manager.plugin_infos()
     if as_json:
         data: list[dict[str, Any]] = []

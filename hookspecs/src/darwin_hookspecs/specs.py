@@ -12,9 +12,10 @@ Hooks come in three families:
   backends to it. Return ``None``.
 * **memory** (``darwin_memory_*``): let plugins remember what worked and feed it to generators.
 * **lifecycle** (``darwin_run_*``, ``darwin_attempt_*``, ...): observers, called for
-  every event of a run. Their return values are ignored. They may be called from worker
-  threads, concurrently; keep them fast and thread-safe. An exception in an observer stops the
-  run (with the plugin named): catch what you can tolerate.
+  every event of a run, in order, from the orchestrator's thread (events of attempts that ran
+  on an executor are reported when their outcome is recorded, with their original
+  timestamps). Return values are ignored. Keep them fast. An exception in an observer stops
+  the run, which stays resumable: catch what you can tolerate.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Generator ``mutation``: one offline genetic-improvement edit per child.
 
 Sites are weighted toward the lines the targeted failing task executed (GenProg's fault
-localisation): covered lines weigh 1, others ``uncovered_weight``. A family is drawn first
+localisation): covered lines weigh 1, others ``uncovered_weight`` (0.01). A family is drawn first
 (so frequent node kinds do not drown rare operators), then a site. Parsed modules are cached by
 content, so a mutant costs milliseconds.
 """
@@ -29,7 +29,7 @@ class MutationOptions(BaseModel):
     include: list[str] = Field(default_factory=lambda: ["*.py"])
     exclude: list[str] = Field(default_factory=lambda: ["test_*.py", "*_test.py", "tests/*", "conftest.py", "setup.py"])
     families: list[str] = Field(default_factory=lambda: list(FAMILIES))
-    uncovered_weight: float = Field(0.05, ge=0.0)
+    uncovered_weight: float = Field(0.01, ge=0.0)
     max_tries: int = Field(20, ge=1)
 
 

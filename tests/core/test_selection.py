@@ -1,0 +1,97 @@
+"""Parent selection strategies, against their formulas."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections import Counter
+
+import pytest
+
+from darwin_core.archive import Archive
+from darwin_core.plugins import PluginManager
+from darwin_hookspecs import BuildContext, Variant
+
+
+def make_archive(scores: dict[str, float], children: dict[str, int]) -> Archive:
+    archive = Archive()
+    for vid, score in scores.items():
+        archive.add(Variant(id=vid, parent_id=None, generation=0, status="accepted", score=score))
+    n = 0
+    for parent, count in children.items():
+        for _ in range(count):
+            n += 1
+            archive.add(Variant(id=f"z{n:03d}", parent_id=parent, generation=1, status="invalid"))
+    return archive
+
+
+def strategy(name: str, **options):
+    return PluginManager().create("selection", name, options, BuildContext())
+
+
+def frequencies(name: str, archive: Archive, draws: int = 40000, **options) -> dict[str, float]:
+    picks = strategy(name, **options).select(archive, draws, random.Random(7))
+    counts = Counter(picks)
+    return {k: counts[k] / draws for k in counts}
+
+
+SCORES = {"a": 0.2, "b": 0.5, "c": 0.8, "d": 0.8}
+CHILDREN = {"a": 0, "b": 1, "c": 3, "d": 0}
+
+
+def test_score_child_prop_is_dgm_formula() -> None:
+    archive = make_archive(SCORES, CHILDREN)
+    weights = {
+        k: (1 / (1 + math.exp(-10 * (s - 0.5)))) * (1 / (1 + CHILDREN[k])) for k, s in SCORES.items()
+    }
+    total = sum(weights.values())
+    observed = frequencies("score_child_prop", archive)
+    for key, weight in weights.items():
+        assert observed.get(key, 0.0) == pytest.approx(weight / total, abs=0.01)
+    assert set(observed) <= set(SCORES)  # invalid variants are never parents
+
+
+def test_mad_variant_uses_median_and_mad() -> None:
+    archive = make_archive(SCORES, CHILDREN)
+    median = statistics.median(SCORES.values())
+    mad = statistics.median(abs(s - median) for s in SCORES.values())
+    weights = {k: 1 / (1 + math.exp(-(s - median) / mad)) / (1 + CHILDREN[k]) for k, s in SCORES.items()}
+    total = sum(weights.values())
+    observed = frequencies("score_child_prop_mad", archive)
+    for key, weight in weights.items():
+        assert observed.get(key, 0.0) == pytest.approx(weight / total, abs=0.01)
+
+
+def test_score_prop() -> None:
+    observed = frequencies("score_prop", make_archive(SCORES, {}))
+    for key, score in SCORES.items():
+        assert observed[key] == pytest.approx(score / sum(SCORES.values()), abs=0.01)
+
+
+def test_best_picks_the_best_not_the_worst_and_earliest_on_ties() -> None:
+    picks = strategy("best").select(make_archive(SCORES, CHILDREN), 5, random.Random(0))
+    assert picks == ["c"] * 5
+
+
+def test_latest_is_the_newest_selectable() -> None:
+    assert strategy("latest").select(make_archive(SCORES, CHILDREN), 2, random.Random(0)) == ["d", "d"]
+
+
+def test_random_is_uniform() -> None:
+    observed = frequencies("random", make_archive(SCORES, CHILDREN))
+    assert all(v == pytest.approx(0.25, abs=0.01) for v in observed.values())
+
+
+def test_selection_is_reproducible_with_the_same_rng() -> None:
+    archive = make_archive(SCORES, CHILDREN)
+    s = strategy("score_child_prop")
+    assert s.select(archive, 20, random.Random(3)) == s.select(archive, 20, random.Random(3))
+
+
+def test_strategy_options_are_validated() -> None:
+    from darwin_core.config import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        strategy("score_child_prop", steepnes=3)
+    assert "steepnes" in str(info.value)
