@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from darwin_hookspecs import BuildContext, ExecRequest, ExecResult, SandboxError, UserError, hookimpl
 
 SANDBOX_DIR = "/sandbox"
+CGROUP_PREFIX = "darwin-local-"  # + orchestrator pid + "-" + random
 STAGE_ROOT = Path("/dev/shm")
 
 
@@ -108,6 +109,8 @@ class LocalSandbox:
         want_stage = options.stage_on_tmpfs == "on" or (
             options.stage_on_tmpfs == "auto" and self.cgroups is not None)
         self.stage_dir = STAGE_ROOT if want_stage and os.access(STAGE_ROOT, os.W_OK) else None
+        if self.stage_dir is not None:
+            _reap_stages()
         python = Path(options.python)
         self._python_bin = python.parent
         self._prefixes = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
@@ -261,8 +264,16 @@ def _prologue(request: ExecRequest, procs_files: list[str]) -> list[str]:
     return ["/bin/sh", "-c", "\n".join(lines), "sh"]
 
 
+def _reap_stages() -> None:
+    """Remove staged copies left by orchestrators that died (kill -9) mid-run."""
+    for path in STAGE_ROOT.glob(f"{CGROUP_PREFIX}*"):
+        pid = path.name[len(CGROUP_PREFIX):].split("-")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _stage_in(workdir: Path) -> Path:
-    stage = Path(tempfile.mkdtemp(prefix="darwin-local-", dir=STAGE_ROOT))
+    stage = Path(tempfile.mkdtemp(prefix=f"{CGROUP_PREFIX}{os.getpid()}-", dir=STAGE_ROOT))
     shutil.copytree(workdir, stage, symlinks=True, dirs_exist_ok=True)
     stage.chmod(workdir.stat().st_mode & 0o7777)
     return stage
@@ -319,10 +330,19 @@ class CgroupV1:
             probe.create(None, None).destroy()
         except OSError:
             return None
+        probe.reap_orphans()
         return probe
 
+    def reap_orphans(self) -> None:
+        """Kill and remove the cgroups of orchestrators that died (kill -9) mid-run."""
+        for controller, parent in self.parents.items():
+            for path in parent.glob(f"{CGROUP_PREFIX}*"):
+                pid = path.name[len(CGROUP_PREFIX):].split("-")[0]
+                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                    CgroupRun({controller: path}).destroy()
+
     def create(self, request: ExecRequest | None, options: LocalSandboxOptions | None) -> "CgroupRun":
-        name = f"darwin-local-{uuid.uuid4().hex[:12]}"
+        name = f"{CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
         dirs = {c: self.parents[c] / name for c in self.CONTROLLERS}
         run = CgroupRun(dirs)
         try:
@@ -352,8 +372,9 @@ class CgroupRun:
         return [str(path / "cgroup.procs") for path in self.dirs.values()]
 
     def pids(self) -> list[int]:
+        path = self.dirs.get("pids") or next(iter(self.dirs.values()))
         try:
-            return [int(x) for x in (self.dirs["pids"] / "cgroup.procs").read_text().split()]
+            return [int(x) for x in (path / "cgroup.procs").read_text().split()]
         except (OSError, ValueError):
             return []
 
@@ -375,7 +396,7 @@ class CgroupRun:
     def oom_killed(self) -> bool:
         try:
             text = (self.dirs["memory"] / "memory.oom_control").read_text()
-        except OSError:
+        except (OSError, KeyError):
             return False
         for line in text.splitlines():
             if line.startswith("oom_kill ") and int(line.split()[1]) > 0:

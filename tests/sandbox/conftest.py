@@ -130,7 +130,9 @@ def local_cgroups() -> list[str]:
     probe = CgroupV1.available()
     if probe is None:
         return []
-    return [str(p) for parent in probe.parents.values() for p in parent.glob("darwin-local-*")]
+    own = f"darwin-local-{os.getpid()}-*"
+    return [str(p) for parent in probe.parents.values() for p in parent.glob(own)] + [
+        str(p) for p in Path("/dev/shm").glob(own)]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -152,5 +154,5 @@ def leak_check() -> Iterator[None]:
         problems.append(f"conmon processes of removed containers left: {monitors}")
     groups = local_cgroups()
     if groups:
-        problems.append(f"cgroups left: {groups}")
+        problems.append(f"cgroups or staged copies left: {groups}")
     assert not problems, "; ".join(problems)

@@ -140,8 +140,8 @@ class EngineClient:
             network_mode=opts.network_mode if (profile.network and opts.allow_network) else "none",
             mem_limit=f"{profile.memory_mb}m", memswap_limit=f"{profile.memory_mb}m",
             nano_cpus=int(opts.cpus * 1e9), pids_limit=profile.pids,
-            ulimits=[docker.types.Ulimit(name="core", soft=0, hard=0)],
-        )
+        )  # no `ulimits`: on Podman 4.3 any makes runc fail ("error setting rlimits"); the
+        # supervisor sets the command's rlimits (core, cpu, fsize) itself
         if opts.drop_capabilities:
             host_config["cap_drop"] = ["ALL"]
         if opts.no_new_privileges:
