@@ -73,7 +73,7 @@ class ContainerSandbox:
         start = time.monotonic()
         profile = self._profile(request)
         try:
-            archive = transfer.pack(request.workdir)
+            archive = transfer.pack_records(request.workdir)
         except OSError as exc:
             raise SandboxError(f"sandbox {self.backend!r} cannot read the working copy "
                                f"{request.workdir}: {exc}") from exc
@@ -148,7 +148,7 @@ class ContainerSandbox:
         healthy = not outcome.problem and reason not in ("timeout", "oom")
         stderr = _text(outcome.stderr)
         try:
-            transfer.unpack_into(request.workdir, io.BytesIO(outcome.archive))
+            transfer.unpack_into(request.workdir, transfer.records_to_tar(outcome.archive))
         except (tarfile.TarError, OSError) as exc:
             healthy = False
             stderr += f"\n[darwin {self.backend} sandbox] working copy not copied back: {exc}"
