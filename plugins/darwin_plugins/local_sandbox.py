@@ -260,6 +260,8 @@ def _prologue(request: ExecRequest, procs_files: list[str]) -> list[str]:
         lines.append(f"ulimit -{flag} {value} || exit 125")
     lines.append('command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || '
                  f'{{ echo "{_NOT_FOUND} $1" >&2; exit 127; }}')
+    if "PWD" not in request.env:
+        lines.append("unset PWD")  # the shell exports it; the environment is only what is declared
     lines.append('exec "$@"')
     return ["/bin/sh", "-c", "\n".join(lines), "sh"]
 
