@@ -31,7 +31,8 @@ def test_environment_holds_only_what_is_declared(sandbox: Any, tmp_path: Path, m
                                  env={"DECLARED": "yes"}))
     names = eval(result.stdout)  # noqa: S307 - a list of names printed by our own code
     assert "DECLARED" in names and "DARWIN_TEST_HOST_ONLY" not in names
-    assert set(names) <= {"DECLARED", "PATH", "HOME", "LANG", "PYTHONDONTWRITEBYTECODE"}
+    # PWD (the working directory, set by bubblewrap after --chdir) is the only addition
+    assert set(names) <= {"DECLARED", "PATH", "HOME", "LANG", "PYTHONDONTWRITEBYTECODE", "PWD"}
 
 
 def test_unknown_command_and_output_limit(sandbox: Any, tmp_path: Path) -> None:
