@@ -196,3 +196,27 @@ def test_per_request_image_and_missing_image(engine: str, tmp_path: Path) -> Non
             sandbox.run(py("print(1)", wd, image="darwin-no-such-image:latest"))
     finally:
         sandbox.close()
+
+
+def test_a_container_that_looks_tampered_with_is_discarded(engine: str, tmp_path: Path) -> None:
+    """A process the run's user cannot kill (started here as root through the engine, as if
+    something had escaped the supervisor) makes the container unfit for reuse."""
+    sandbox = make_sandbox(engine, pool_size=1)
+    try:
+        wd = workdir(tmp_path, "w")
+        assert sandbox.run(py("print(1)", wd)).exit_code == 0
+        [cid] = pool_containers(sandbox)
+        exec_id = sandbox.engine.api.exec_create(cid, ["sleep", "1000"], user="0:0")["Id"]
+        sandbox.engine.api.exec_start(exec_id, detach=True)
+        result = sandbox.run(py("print('still served')", wd))
+        assert result.stdout.strip() == "still served"
+        assert sandbox.pool.discarded == 1
+        assert wait_gone(lambda: [c for c in pool_containers(sandbox) if c == cid], 30) == []
+        # PID 1 belongs to another uid: the run can neither kill nor trace it
+        probe = sandbox.run(py(
+            "import os\ntry:\n    os.kill(1, 9)\nexcept OSError as e:\n    print('kill', e.errno)\n"
+            "try:\n    open('/proc/1/mem', 'rb')\nexcept OSError as e:\n    print('mem', e.errno)",
+            wd))
+        assert probe.stdout.split() == ["kill", "1", "mem", "13"], probe
+    finally:
+        sandbox.close()

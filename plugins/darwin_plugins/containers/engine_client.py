@@ -32,7 +32,9 @@ LABEL_POOL = "darwin.pool"
 MAGIC = b"DARWIN-RESULT-1\n"
 
 # PID 1 of every container: reaps orphans, ignores every signal sent from inside (init
-# semantics: SIGINT back to default, nothing else handled), lives until removed.
+# semantics: SIGINT back to default, nothing else handled), lives until removed. It runs as
+# root without capabilities, so commands (another uid) can neither signal nor ptrace it and
+# cannot use it to outlive their run.
 INIT_SOURCE = (
     "import os,signal,time\n"
     "signal.signal(signal.SIGINT,signal.SIG_DFL)\n"
@@ -89,6 +91,8 @@ class Container:
     profile: Profile
     created: float = field(default_factory=time.monotonic)
     runs: int = 0
+    init_pid: int = 0  # host PID of the container's PID 1 (0: unknown, remote engine)
+    procs_file: str = ""  # host path of its pids cgroup's cgroup.procs ("" if unreadable)
 
 
 @dataclass
@@ -151,7 +155,7 @@ class EngineClient:
         try:  # create + start, never `run`: it would try to pull a missing image
             container_id = self.api.create_container(
                 profile.image, command=[opts.python, "-I", "-S", "-c", INIT_SOURCE],
-                user=opts.user, working_dir=opts.workdir, environment={}, labels=self.labels,
+                user="0:0", working_dir=opts.workdir, environment={}, labels=self.labels,
                 network_disabled=not (profile.network and opts.allow_network),
                 host_config=self.api.create_host_config(**host_config),
             )["Id"]
@@ -168,7 +172,43 @@ class EngineClient:
                 f"sandbox {self.backend!r} could not start a container from {profile.image!r}: "
                 f"{exc.explanation or exc}; fix: check the engine ({self.host}) and the image"
             ) from exc
-        return Container(id=container_id, profile=profile)
+        container = Container(id=container_id, profile=profile)
+        self._locate(container)
+        return container
+
+    def _locate(self, container: Container) -> None:
+        """Find the container's pids cgroup on this host, to check that runs leave nothing."""
+        try:
+            pid = int(self.api.inspect_container(container.id)["State"]["Pid"])
+            with open(f"/proc/{pid}/cgroup", encoding="utf-8") as fh:
+                for line in fh:
+                    _, names, path = line.rstrip("\n").split(":", 2)
+                    if "pids" in names.split(","):
+                        procs = f"/sys/fs/cgroup/pids{path}/cgroup.procs"
+                        with open(procs, encoding="utf-8") as check:
+                            if str(pid) in check.read().split():
+                                container.init_pid, container.procs_file = pid, procs
+                        return
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        except Exception:  # noqa: BLE001 - engine trouble: the check is simply unavailable
+            return
+
+    def leftovers(self, container: Container, settle_s: float = 0.5) -> list[int]:
+        """Processes in the container besides its PID 1, seen from the host (not from inside,
+        where a run could lie). Empty when the check is unavailable."""
+        if not container.procs_file:
+            return []
+        deadline = time.monotonic() + settle_s
+        while True:
+            try:
+                with open(container.procs_file, encoding="utf-8") as fh:
+                    pids = [int(p) for p in fh.read().split() if int(p) != container.init_pid]
+            except (OSError, ValueError):
+                return [-1]  # the cgroup is gone: the container died
+            if not pids or time.monotonic() > deadline:
+                return pids
+            time.sleep(0.01)
 
     def remove(self, container_id: str) -> None:
         try:

@@ -146,6 +146,8 @@ class ContainerSandbox:
             )
         reason = result.get("reason")
         healthy = not outcome.problem and reason not in ("timeout", "oom")
+        if healthy and self.engine.leftovers(container):
+            healthy = False  # something outlived the run despite the supervisor: discard
         stderr = _text(outcome.stderr)
         try:
             transfer.unpack_into(request.workdir, transfer.records_to_tar(outcome.archive))
