@@ -27,8 +27,8 @@ TEST_OPTIONS: dict[str, dict[str, Any]] = {
     # kill -1 as root outside a PID namespace would hit the whole machine: the hostile suite
     # runs `local` only with bubblewrap (CI installs it), which is what `auto` picks there.
     "local": {"isolation": "bwrap"},
-    "docker": {"pool_size": 2, "workdir_size_mb": 64, "tmp_size_mb": 16},
-    "podman": {"pool_size": 2, "workdir_size_mb": 64, "tmp_size_mb": 16},
+    "docker": {"pool_size": 2, "workdir_size_mb": 32, "tmp_size_mb": 16},
+    "podman": {"pool_size": 2, "workdir_size_mb": 32, "tmp_size_mb": 16},
 }
 
 

@@ -24,7 +24,7 @@ from darwin_hookspecs import ExecRequest, ExecResult
 
 from .conftest import MARKER_PREFIX, marker_processes, wait_gone
 
-TIMEOUT_S = 4.0
+TIMEOUT_S = 3.0
 MARGIN_S = 12.0  # container start-up, copy back, supervisor clean-up on a loaded machine
 SECRET = "sk-darwin-secret-" + uuid.uuid4().hex
 

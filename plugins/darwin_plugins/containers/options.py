@@ -20,6 +20,8 @@ class ContainerSandboxOptions(BaseModel):
     """Interpreter inside the images that runs Darwin's small supervisor."""
     pool_size: int = Field(default=2, ge=0, le=64)
     """Warm containers kept (and the most run at once); ``0``: a fresh container per run."""
+    max_runs: int = Field(default=100, ge=1)
+    """Runs after which a pooled container is replaced by a fresh one."""
     workdir: str = "/work"
     workdir_size_mb: int = Field(default=512, ge=16)
     """Size of the tmpfs holding the working copy (what a run can write in total)."""

@@ -38,7 +38,7 @@ class ContainerSandbox:
         self.pool_id = uuid.uuid4().hex[:12]
         self.engine = EngineClient(backend, host, options, run_id, self.pool_id)
         self.reaped_at_start = self.engine.reap_orphans()
-        self.pool = ContainerPool(options.pool_size, self.engine.create, self.engine.remove)
+        self.pool = ContainerPool(options.pool_size, self.engine.create, self._destroy)
         self._closed = False
         self._lock = threading.Lock()
         _open_sandboxes.add(self)
@@ -107,6 +107,11 @@ class ContainerSandbox:
 
     # ------------------------------------------------------------- helpers
 
+    def _destroy(self, container_id: str) -> None:
+        self.engine.remove(container_id)
+        if self.backend == "podman":
+            self.engine.reap_monitors()
+
     def _profile(self, request: ExecRequest) -> Profile:
         return Profile(
             image=request.image or self.options.image,
@@ -148,6 +153,8 @@ class ContainerSandbox:
         healthy = not outcome.problem and reason not in ("timeout", "oom")
         if healthy and self.engine.leftovers(container):
             healthy = False  # something outlived the run despite the supervisor: discard
+        if container.runs + 1 >= self.options.max_runs:
+            healthy = False  # recycle (Podman keeps two conmon processes per exec alive)
         stderr = _text(outcome.stderr)
         try:
             transfer.unpack_into(request.workdir, transfer.records_to_tar(outcome.archive))
