@@ -54,13 +54,16 @@ class FileStorage:
         self.root = root
         self.url = root.as_uri()
         self.fsync = fsync
+        self._known_dirs: set[Path] = set()
         (root / "records").mkdir(parents=True, exist_ok=True)
         (root / "blobs").mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------------ helpers
 
     def _write_tmp(self, directory: Path, data: bytes) -> Path:
-        directory.mkdir(parents=True, exist_ok=True)
+        if directory not in self._known_dirs:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._known_dirs.add(directory)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:

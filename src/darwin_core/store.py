@@ -11,8 +11,10 @@ Transient storage failures are retried with backoff within a bound; past it the 
 from __future__ import annotations
 
 import json
+import threading
 import time
 import zlib
+from collections import OrderedDict
 from typing import Any, Callable, Iterator, TypeVar
 
 from darwin_hookspecs import (
@@ -31,6 +33,8 @@ from darwin_hookspecs import (
 T = TypeVar("T")
 
 _ZLIB_MAGIC = b"DZ1\n"
+_CACHE_BYTES = 64 * 1024 * 1024
+_CACHE_ITEM_MAX = 4 * 1024 * 1024
 
 
 class RunStore:
@@ -49,6 +53,10 @@ class RunStore:
         self.hook = hook
         self.retry_for_s = retry_for_s
         self._versions: dict[tuple[str, str], str] = {}
+        # blobs are content-addressed, hence immutable: a small cache saves re-reading parents
+        self._blob_cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cache_bytes = 0
+        self._cache_lock = threading.Lock()
 
     # ----------------------------------------------------------------- plumbing
 
@@ -107,6 +115,20 @@ class RunStore:
         return self._retry("writing a blob", lambda: self.storage.put_blob(payload))
 
     def get_blob(self, key: str) -> bytes:
+        cached = self._blob_cache.get(key)
+        if cached is not None:
+            return cached
+        data = self._read_blob(key)
+        if len(data) <= _CACHE_ITEM_MAX:
+            with self._cache_lock:
+                self._blob_cache[key] = data
+                self._cache_bytes += len(data)
+                while self._cache_bytes > _CACHE_BYTES and self._blob_cache:
+                    _, dropped = self._blob_cache.popitem(last=False)
+                    self._cache_bytes -= len(dropped)
+        return data
+
+    def _read_blob(self, key: str) -> bytes:
         payload = self._retry(f"reading blob {key}", lambda: self.storage.get_blob(key))
         if payload.startswith(_ZLIB_MAGIC):
             try:

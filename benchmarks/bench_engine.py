@@ -1,0 +1,160 @@
+"""Engine speed, measured side by side in one run (figures recorded in docs/engine.md).
+
+1. Loop overhead per attempt: a no-op generator and a no-op benchmark, so what remains is
+   the engine's own work: planning, selection, job building, the executor hand-off, snapshot
+   and diff, and the durable (fsynced) writes of attempt and variant records. Target < 5 ms.
+2. End-to-end cost of one mutation attempt on the quickstart program (generate with libcst,
+   apply, evaluate its 16 pytest-style tests in the sandbox, record), against the floor of
+   forking a child that imports the test file and runs every test function. Target <= 2x.
+
+    python benchmarks/bench_engine.py [--attempts N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from darwin_core import Engine, config_from_dict
+from darwin_hookspecs import Proposal, TaskResult, TaskSpec, hookimpl
+
+REPO = Path(__file__).resolve().parents[1]
+QUICKSTART = REPO / "examples" / "quickstart"
+
+
+class NoOps:
+    @hookimpl
+    def darwin_register_generators(self, registry):
+        class Touch:
+            def propose(self, context):
+                return Proposal(changes={"counter.txt": f"{context.attempt_id}\n"}, improvement_type="noop")
+
+        registry.add("noop", lambda o, c: Touch())
+
+    @hookimpl
+    def darwin_register_benchmarks(self, registry):
+        class Constant:
+            mode = "program"
+
+            def tasks(self):
+                return [TaskSpec(id=f"t{i}") for i in range(4)]
+
+            def evaluate(self, variant_dir, tasks, sandbox):
+                return [TaskResult(t.id, True, 1.0) for t in tasks]
+
+        registry.add("constant", lambda o, c: Constant())
+
+
+def _timed_run(config: dict, run_dir: Path, source: Path | None = None, plugins=()) -> tuple[float, int]:
+    engine = Engine.create(config_from_dict(config, source=source), run_dir, extra_plugins=list(plugins))
+    start = time.perf_counter()
+    summary = engine.run_loop()
+    return time.perf_counter() - start, summary.attempts
+
+
+def steady_state(config: dict, workdir: Path, name: str, attempts: int, source: Path | None = None,
+                 plugins=()) -> float:
+    """Per-attempt time with start-up cost removed: runs of N and 2N attempts, differenced."""
+    results = []
+    for n in (attempts, 2 * attempts):
+        cfg = {**config, "run": {**config["run"], "generations": n // config["run"]["children_per_generation"]}}
+        elapsed, done = _timed_run(cfg, workdir / f"{name}-{n}", source, plugins)
+        assert done == n, (done, n)
+        results.append(elapsed)
+    return (results[1] - results[0]) / attempts
+
+
+def loop_overhead(attempts: int, workdir: Path, fsync: bool = True) -> float:
+    program = workdir / "noop-program"
+    program.mkdir(exist_ok=True)
+    (program / "counter.txt").write_text("0\n")
+    config = {
+        "run": {"name": "bench", "initial": str(program), "children_per_generation": 4},
+        "generator": {"name": "noop"}, "benchmark": {"name": "constant"},
+        "executor": {"name": "local", "max_workers": 1},
+        "storage": {"fsync": fsync},
+    }
+    return steady_state(config, workdir, f"noop-{fsync}", attempts, plugins=[NoOps()])
+
+
+def mutation_attempt(attempts: int, workdir: Path) -> float:
+    example = workdir / "quickstart"
+    shutil.copytree(QUICKSTART, example)
+    config = {
+        "run": {"name": "bench", "initial": "program", "children_per_generation": 2},
+        "benchmark": {"name": "custom", "path": "benchmark/tasks.toml"},
+        "executor": {"name": "local", "max_workers": 1},
+        "sandbox": {"name": "local", "isolation": "none"},
+    }
+    return steady_state(config, workdir, "mutation", attempts, source=example / "darwin.toml")
+
+
+def fsync_latency(workdir: Path, n: int = 50) -> float:
+    import os
+
+    path = workdir / "fsync-probe"
+    times = []
+    with open(path, "wb") as fh:
+        for _ in range(n):
+            fh.write(b"x" * 512)
+            fh.flush()
+            start = time.perf_counter()
+            os.fsync(fh.fileno())
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+FLOOR = """
+import sys, importlib.util
+sys.path.insert(0, ".")
+spec = importlib.util.spec_from_file_location("t", "tests/test_textstats.py")
+module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+for name in dir(module):
+    if name.startswith("test_"):
+        try:
+            getattr(module, name)()
+        except Exception:
+            pass
+"""
+
+
+def fork_floor(runs: int, workdir: Path) -> float:
+    cwd = workdir / "floor"
+    shutil.copytree(QUICKSTART / "program", cwd)
+    shutil.copytree(QUICKSTART / "benchmark" / "tests", cwd / "tests")
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", FLOOR], cwd=cwd, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.mean(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--attempts", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        fsync = fsync_latency(workdir)
+        overhead = loop_overhead(args.attempts, workdir)
+        overhead_nosync = loop_overhead(args.attempts, workdir, fsync=False)
+        mutation = mutation_attempt(max(20, args.attempts // 4), workdir)
+        floor = fork_floor(30, workdir)
+    print(f"median fsync latency on this disk:                                   {fsync * 1000:.2f} ms")
+    print(f"loop overhead per attempt (no-op generator and benchmark, fsync on): {overhead * 1000:.2f} ms"
+          f"  [target < 5 ms]")
+    print(f"loop overhead per attempt, fsync off (engine CPU only):              {overhead_nosync * 1000:.2f} ms")
+    print(f"one mutation attempt end to end (generate, apply, 16 tests, record):   {mutation * 1000:.1f} ms")
+    print(f"floor: fork a child that imports the tests and runs them:               {floor * 1000:.1f} ms")
+    print(f"ratio mutation attempt / floor: {mutation / floor:.2f}x  [target <= 2x]")
+
+
+if __name__ == "__main__":
+    main()
