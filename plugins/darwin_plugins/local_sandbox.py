@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from darwin_hookspecs import BuildContext, ExecRequest, ExecResult, SandboxError, UserError, hookimpl
 
 SANDBOX_DIR = "/sandbox"
+NOBODY = 65534
 CGROUP_PREFIX = "darwin-local-"  # + orchestrator pid + "-" + random
 STAGE_ROOT = Path("/dev/shm")
 
@@ -114,6 +115,12 @@ class LocalSandbox:
         python = Path(options.python)
         self._python_bin = python.parent
         self._prefixes = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+        # As root, bubblewrap's sandbox would still be uid 0 on the host (in a user namespace,
+        # without capabilities). With a staged copy we can do better: start bubblewrap as
+        # `nobody` through setpriv, when that works here (the interpreter must be readable).
+        self.drop_to_nobody: list[str] = []
+        if self.bwrap and self.stage_dir is not None and os.geteuid() == 0:
+            self.drop_to_nobody = self._probe_nobody()
 
     def guarantees(self) -> dict[str, bool]:
         isolated = self.bwrap is not None
@@ -132,7 +139,7 @@ class LocalSandbox:
             "cpu_limit": cgroups,
             "disk_limit": self.stage_dir is not None and cgroups,
             "output_limit": True,
-            "non_root_user": isolated or os.geteuid() != 0,
+            "non_root_user": os.geteuid() != 0 or bool(self.drop_to_nobody),
         }
 
     def close(self) -> None:
@@ -150,10 +157,31 @@ class LocalSandbox:
         env.update(request.env)
         return env
 
-    def _command(self, request: ExecRequest, workdir: str) -> tuple[list[str], str, dict[str, str]]:
+    def _probe_nobody(self) -> list[str]:
+        setpriv = shutil.which("setpriv")
+        if not setpriv:
+            return []
+        prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                  "--inh-caps=-all"]
+        probe_dir = Path(tempfile.mkdtemp(prefix=f"{CGROUP_PREFIX}{os.getpid()}-", dir=STAGE_ROOT))
+        try:
+            os.chown(probe_dir, NOBODY, NOBODY)
+            request = ExecRequest(argv=[self.options.python, "-c", "open('ok', 'w').write('1')"],
+                                  workdir=probe_dir)
+            argv, _, _ = self._command(request, str(probe_dir), prefix)
+            done = subprocess.run(argv, cwd=probe_dir, capture_output=True, timeout=30)
+            return prefix if done.returncode == 0 and (probe_dir / "ok").exists() else []
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+        finally:
+            shutil.rmtree(probe_dir, ignore_errors=True)
+
+    def _command(self, request: ExecRequest, workdir: str,
+                 drop: list[str] | None = None) -> tuple[list[str], str, dict[str, str]]:
         if self.bwrap is None:
             return list(request.argv), workdir, self._env(request, workdir)
         args = [
+            *(self.drop_to_nobody if drop is None else drop),
             self.bwrap, "--unshare-all", "--uid", "65534", "--gid", "65534",
             "--die-with-parent", "--new-session", "--as-pid-1",
             "--ro-bind", "/usr", "/usr",
@@ -176,7 +204,7 @@ class LocalSandbox:
     def run(self, request: ExecRequest) -> ExecResult:
         start = time.monotonic()
         workdir = Path(request.workdir).resolve()
-        stage = _stage_in(workdir) if self.stage_dir else None
+        stage = _stage_in(workdir, NOBODY if self.drop_to_nobody else None) if self.stage_dir else None
         group = None
         try:
             argv, cwd, env = self._command(request, str(stage or workdir))
@@ -274,10 +302,15 @@ def _reap_stages() -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _stage_in(workdir: Path) -> Path:
+def _stage_in(workdir: Path, owner: int | None) -> Path:
     stage = Path(tempfile.mkdtemp(prefix=f"{CGROUP_PREFIX}{os.getpid()}-", dir=STAGE_ROOT))
     shutil.copytree(workdir, stage, symlinks=True, dirs_exist_ok=True)
     stage.chmod(workdir.stat().st_mode & 0o7777)
+    if owner is not None:  # the sandbox runs as this uid on the host: give it its copy
+        os.chown(stage, owner, owner)
+        for root, dirs, files in os.walk(stage):
+            for name in dirs + files:
+                os.lchown(os.path.join(root, name), owner, owner)
     return stage
 
 
