@@ -166,3 +166,4 @@ def main() -> None:
     except KeyboardInterrupt:
         console.print("interrupted; `darwin resume RUN_DIR` continues the run")
         sys.exit(130)
+from .commands import report as _report  # noqa: E402,F401  (registers `darwin report`)

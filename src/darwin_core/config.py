@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from darwin_hookspecs import UserError
 
+from .acceptance import AcceptanceSection
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -102,6 +104,7 @@ class DarwinConfig(_Strict):
     )
     predictor: BackendSection | None = None
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+    acceptance: AcceptanceSection = Field(default_factory=AcceptanceSection)
     plugins: PluginsSection = Field(default_factory=PluginsSection)
 
     # set by load_config, not by the file

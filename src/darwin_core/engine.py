@@ -491,7 +491,7 @@ class Engine:
             return "invalid", "not evaluated"
         if score == 0.0 and all(r.failure_kind in ("crash", "error") for r in outcome.results):
             return "invalid", "does not run: every evaluated task crashed"
-        return acceptance.judge(self.config, score, parent, self.archive.root)
+        return acceptance.judge(self.config, score, parent, self.archive.root, outcome.results)
 
     def _save_variant(self, variant: Variant) -> None:
         assert self.run is not None

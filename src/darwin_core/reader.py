@@ -9,6 +9,7 @@ from typing import Any
 from darwin_hookspecs import Attempt, RunInfo, Variant
 
 from .archive import Archive
+from .metrics import compute_metrics
 from .plugins import PluginManager
 from .rundir import RunPointer, open_storage, read_pointer
 from .store import RunStore
@@ -50,6 +51,7 @@ class RunView:
             "best_id": best.id if best else None,
             "best_score": best.score if best else None,
             "cost_usd": sum(v.cost_usd for v in variants),
+            **compute_metrics(variants, self.attempts, self.archive.last_stage).summary(),
             **self.extra,
         }
 

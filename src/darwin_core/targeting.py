@@ -16,8 +16,11 @@ def choose_target(parent: Variant, rng: random.Random) -> Target:
         return Target(kind="explore", description="the parent passes every evaluated task")
     task_id = rng.choice(failing)
     result = parent.task_results[task_id]
-    kind = "failing_task"
-    if result.failure_kind in ("timeout", "oom", "crash", "output_limit"):
+    # a benchmark may name a more specific weakness (SWE-bench: empty_patch, context_length)
+    kind = str(result.details.get("target_kind") or "failing_task")
+    if result.details.get("target_description"):
+        description = str(result.details["target_description"])
+    elif result.failure_kind in ("timeout", "oom", "crash", "output_limit"):
         description = f"task {task_id} ends with {result.failure_kind}"
     else:
         description = f"task {task_id} fails"

@@ -1,0 +1,30 @@
+"""``darwin report RUN_DIR``: write the run's HTML report and PNG figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from darwin_hookspecs import DarwinError
+
+from ..cli import _fail, app, out
+
+
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(..., help="The run directory."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write it (default RUN_DIR/report)."),
+    no_figures: bool = typer.Option(False, "--no-figures", help="Skip the PNG figures (no matplotlib needed)."),
+) -> None:
+    """Write a self-contained HTML report (archive tree, best score, diffs, task matrix)."""
+    from ..reader import open_run
+    from ..report import write_report
+
+    try:
+        view = open_run(run_dir)
+        page, figures = write_report(view, out_dir or run_dir / "report", figures=not no_figures)
+    except DarwinError as exc:
+        _fail(exc)
+    out.print(f"report: {page}" + (f"\n  figures: {', '.join(figures)}" if figures else ""), highlight=False)

@@ -1,0 +1,122 @@
+"""The page's inline style and script (kept here, not in data files, so any install has them)."""
+
+CSS = """
+:root { --fg:#1d2330; --muted:#667085; --line:#d0d5dd; --best:#e4572e; --bg:#fbfbfd; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg);
+       background: var(--bg); margin: 0; padding: 18px 24px 48px; }
+h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 26px 0 8px; }
+.sub { color: var(--muted); margin-bottom: 14px; }
+.cards { display: flex; flex-wrap: wrap; gap: 10px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; min-width: 130px; }
+.card .v { font-size: 18px; font-weight: 600; } .card .k { color: var(--muted); font-size: 12px; }
+.row { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
+#tree-box { background: #fff; border: 1px solid var(--line); border-radius: 8px; overflow: auto;
+            max-height: 560px; flex: 1 1 560px; }
+#detail { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px;
+          flex: 1 1 420px; min-height: 200px; max-width: 760px; }
+#detail .empty { color: var(--muted); }
+.edge { fill: none; stroke: #98a2b3; stroke-width: 1.2; }
+.edge.best { stroke: var(--best); stroke-width: 3; }
+.node { stroke: #344054; stroke-width: 1; cursor: pointer; }
+.node.rejected, .node.invalid, .node.error { fill-opacity: .35; stroke-dasharray: 2 2; stroke: #98a2b3; }
+.node.lineage { stroke: var(--best); stroke-width: 2.5; }
+.node.best { stroke: var(--best); stroke-width: 4; }
+.node.selected { stroke: #000; stroke-width: 3; }
+.legend { color: var(--muted); font-size: 12px; margin: 6px 0; }
+.legend .sw { display: inline-block; width: 11px; height: 11px; border-radius: 50%; vertical-align: -1px; margin: 0 3px 0 10px; }
+.chart { background: #fff; border: 1px solid var(--line); border-radius: 8px; }
+.chart .line { fill: none; stroke: #3b528b; stroke-width: 2.2; }
+.chart .dot { fill: var(--best); }
+.chart .grid { stroke: #eaecf0; } .chart .axis { stroke: #667085; }
+.chart .tick, .chart .label, .chart text { font-size: 11px; fill: #475467; }
+pre.diff { background: #0f1420; color: #d0d5dd; padding: 10px; border-radius: 6px; overflow: auto;
+           max-height: 420px; font: 12px/1.4 ui-monospace, Menlo, Consolas, monospace; }
+pre.diff .add { color: #7ee787; } pre.diff .del { color: #ff7b72; } pre.diff .hunk { color: #79c0ff; }
+table.matrix { border-collapse: collapse; font-size: 11px; background: #fff; }
+table.matrix th, table.matrix td { border: 1px solid #eaecf0; padding: 1px 3px; text-align: center; }
+table.matrix th.task { writing-mode: vertical-rl; transform: rotate(180deg); max-height: 180px;
+                       white-space: nowrap; font-weight: normal; }
+table.matrix td.vid { text-align: left; white-space: nowrap; cursor: pointer; }
+td.pass { background: #abefc6; } td.fail { background: #fda29b; } td.timeout { background: #fec84b; }
+td.error, td.crash { background: #f97066; } td.oom, td.output_limit { background: #d6bbfb; }
+td.infra, td.not_run { background: #d0d5dd; } td.none { background: #f9fafb; }
+.matrix-box { overflow: auto; max-height: 520px; }
+.figures img { max-width: 460px; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
+.notes { color: #b42318; }
+"""
+
+JS = r"""
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("run-data").textContent);
+  var detail = document.getElementById("detail");
+  var selected = null;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+
+  function renderDiff(text) {
+    var pre = el("pre", "diff");
+    pre.id = "diff";
+    text.split("\n").forEach(function (line) {
+      var cls = "";
+      if (line.indexOf("+++") === 0 || line.indexOf("---") === 0) { cls = "file"; }
+      else if (line.charAt(0) === "+") { cls = "add"; }
+      else if (line.charAt(0) === "-") { cls = "del"; }
+      else if (line.indexOf("@@") === 0) { cls = "hunk"; }
+      pre.appendChild(el("span", cls, line + "\n"));
+    });
+    return pre;
+  }
+
+  function show(id) {
+    var node = data.nodes[id];
+    if (!node) { return; }
+    if (selected) { selected.classList.remove("selected"); }
+    selected = document.querySelector('circle.node[data-id="' + id + '"]');
+    if (selected) { selected.classList.add("selected"); }
+    detail.innerHTML = "";
+    detail.setAttribute("data-shown", id);
+    var head = el("h3", "", id + (id === data.best_id ? "  \u2605 best" : ""));
+    detail.appendChild(head);
+    var facts = [
+      ["status", node.status + (node.reason ? " (" + node.reason + ")" : "")],
+      ["score", node.score.toFixed(4) + "  (" + node.passed + "/" + node.evaluated + " tasks passed)"],
+      ["parent", node.parent || "\u2013"], ["generation", String(node.generation)],
+      ["change", (node.improvement_type ? node.improvement_type + ": " : "") + (node.description || "")],
+      ["aimed at", node.target || "\u2013"], ["cost", "$" + node.cost_usd.toFixed(4)]
+    ];
+    var dl = el("div", "facts");
+    facts.forEach(function (f) {
+      var line = el("div");
+      line.appendChild(el("b", "", f[0] + ": "));
+      line.appendChild(document.createTextNode(f[1]));
+      dl.appendChild(line);
+    });
+    detail.appendChild(dl);
+    var diff = data.diffs[id];
+    if (diff) {
+      detail.appendChild(el("h4", "", "diff against " + (node.parent || "nothing")));
+      detail.appendChild(renderDiff(diff));
+    } else {
+      detail.appendChild(el("p", "empty", node.parent ? "no diff recorded (the child changed nothing)" : "the initial variant has no parent"));
+    }
+  }
+
+  document.getElementById("tree").addEventListener("click", function (ev) {
+    var target = ev.target;
+    if (target && target.getAttribute && target.getAttribute("data-id")) {
+      show(target.getAttribute("data-id"));
+    }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("td.vid"), function (td) {
+    td.addEventListener("click", function () { show(td.getAttribute("data-id")); });
+  });
+  window.darwinReport = { show: show };
+})();
+"""

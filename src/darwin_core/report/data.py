@@ -1,0 +1,139 @@
+"""What the report shows, gathered from a run's records: nodes, diffs, tasks, metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from darwin_hookspecs import DarwinError
+
+from ..metrics import RunMetrics, compute_metrics
+from ..reader import RunView
+
+MAX_DIFF_CHARS = 200_000
+
+
+@dataclass
+class Node:
+    id: str
+    parent_id: str | None
+    generation: int
+    status: str
+    score: float
+    description: str
+    improvement_type: str
+    reason: str
+    cost_usd: float
+    target: str | None
+    passed: int
+    evaluated: int
+    on_best_path: bool = False
+    x: float = 0.0
+    depth: int = 0
+
+
+@dataclass
+class ReportData:
+    run_id: str
+    run_name: str
+    status: str
+    stop_reason: str
+    best_id: str | None
+    nodes: list[Node]
+    diffs: dict[str, str]
+    tasks: list[str]
+    results: dict[str, dict[str, str]]
+    """``{variant id: {task id: "pass" | failure kind}}``."""
+    metrics: RunMetrics
+    notes: list[str] = field(default_factory=list)
+
+
+def gather(view: RunView) -> ReportData:
+    archive = view.archive
+    variants = view.variants
+    best_id = archive.best_id
+    best_path = set(archive.lineage(best_id)) if best_id else set()
+    nodes = [
+        Node(
+            id=v.id, parent_id=v.parent_id, generation=v.generation, status=v.status, score=v.score,
+            description=v.description, improvement_type=v.improvement_type, reason=v.reason,
+            cost_usd=v.cost_usd, target=v.target.task_id if v.target else None,
+            passed=sum(r.passed for r in v.task_results.values()), evaluated=len(v.task_results),
+            on_best_path=v.id in best_path,
+        )
+        for v in variants
+    ]
+    notes: list[str] = []
+    diffs: dict[str, str] = {}
+    for v in variants:
+        if not v.patch_ref:
+            continue
+        try:
+            text = view.store.get_blob(v.patch_ref).decode("utf-8", errors="replace")
+        except DarwinError as exc:
+            notes.append(f"diff of {v.id} unavailable: {exc}")
+            continue
+        if len(text) > MAX_DIFF_CHARS:
+            text = text[:MAX_DIFF_CHARS] + f"\n... diff truncated at {MAX_DIFF_CHARS} characters\n"
+        diffs[v.id] = text
+    tasks = sorted({t for v in variants for t in v.task_results})
+    results = {
+        v.id: {t: ("pass" if r.passed else (r.failure_kind or "fail")) for t, r in v.task_results.items()}
+        for v in variants
+    }
+    run = view.run
+    return ReportData(
+        run_id=view.pointer.run_id, run_name=run.name if run else "", status=run.status if run else "not started",
+        stop_reason=(run.metadata.get("stop_reason", "") if run else ""), best_id=best_id, nodes=nodes,
+        diffs=diffs, tasks=tasks, results=results,
+        metrics=compute_metrics(variants, view.attempts, archive.last_stage), notes=notes,
+    )
+
+
+def layout(nodes: list[Node]) -> tuple[int, int]:
+    """Tidy tree layout: leaves on consecutive columns, a parent centred over its children,
+    depth as the row. Sets ``x``/``depth``; returns ``(columns, rows)``."""
+    children: dict[str | None, list[Node]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+    known = {n.id for n in nodes}
+    roots = [n for n in nodes if n.parent_id is None or n.parent_id not in known]
+    column = 0
+    max_depth = 0
+    for root in roots:
+        stack: list[tuple[Node, int, bool]] = [(root, 0, False)]
+        while stack:  # iterative post-order (deep lineages must not hit the recursion limit)
+            node, depth, visited = stack.pop()
+            kids = children.get(node.id, [])
+            if visited or not kids:
+                node.depth = depth
+                max_depth = max(max_depth, depth)
+                if kids:
+                    node.x = (kids[0].x + kids[-1].x) / 2
+                else:
+                    node.x = column
+                    column += 1
+                continue
+            stack.append((node, depth, True))
+            for kid in reversed(kids):
+                stack.append((kid, depth + 1, False))
+    return max(column, 1), max_depth + 1
+
+
+def as_json(data: ReportData) -> dict[str, Any]:
+    """The data the page's script uses (clicks, diffs)."""
+    return {
+        "run_id": data.run_id,
+        "best_id": data.best_id,
+        "nodes": {
+            n.id: {
+                "parent": n.parent_id, "generation": n.generation, "status": n.status,
+                "score": round(n.score, 6), "description": n.description,
+                "improvement_type": n.improvement_type, "reason": n.reason, "cost_usd": n.cost_usd,
+                "target": n.target, "passed": n.passed, "evaluated": n.evaluated,
+                "best_path": n.on_best_path,
+            }
+            for n in data.nodes
+        },
+        "diffs": data.diffs,
+    }

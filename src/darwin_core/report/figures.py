@@ -1,0 +1,79 @@
+"""PNG figures of a run (matplotlib, from the ``report`` extra); skipped when it is missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .data import ReportData, layout
+from .svg import score_colour
+
+
+def matplotlib_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def write_figures(data: ReportData, out_dir: Path) -> list[str]:
+    """Write ``tree.png``, ``best_score.png`` and ``tasks.png``; return their file names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names: list[str] = []
+    columns, rows = layout(data.nodes)
+    pos = {n.id: (n.x, -n.depth) for n in data.nodes}
+    fig, ax = plt.subplots(figsize=(min(4 + columns * 0.18, 30), min(2 + rows * 0.7, 20)))
+    for n in data.nodes:
+        if n.parent_id in pos:
+            (x1, y1), (x2, y2) = pos[n.parent_id], pos[n.id]
+            ax.plot([x1, x2], [y1, y2], color="#e4572e" if n.on_best_path else "#98a2b3",
+                    linewidth=2.5 if n.on_best_path else 0.8, zorder=1)
+    for n in data.nodes:
+        accepted = n.status == "accepted"
+        ax.scatter([pos[n.id][0]], [pos[n.id][1]], s=60 if accepted else 30, c=score_colour(n.score),
+                   alpha=1.0 if accepted else 0.4, edgecolors="#e4572e" if n.on_best_path else "#344054",
+                   linewidths=2 if n.id == data.best_id else 0.6, zorder=2)
+    ax.set_axis_off()
+    ax.set_title(f"archive of {data.run_id} (colour: score; red: lineage of the best)")
+    fig.tight_layout()
+    fig.savefig(out_dir / "tree.png", dpi=100)
+    plt.close(fig)
+    names.append("tree.png")
+
+    history = data.metrics.best_history
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    if history:
+        xs = [p.attempts for p in history] + [max(data.metrics.children, history[-1].attempts)]
+        left.step(xs, [p.score for p in history] + [history[-1].score], where="post")
+        spend = [p.spend_usd for p in history] + [max(data.metrics.spend_usd, history[-1].spend_usd)]
+        right.step(spend, [p.score for p in history] + [history[-1].score], where="post")
+    left.set_xlabel("children recorded")
+    right.set_xlabel("spend (USD)")
+    for ax in (left, right):
+        ax.set_ylabel("best score")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out_dir / "best_score.png", dpi=100)
+    plt.close(fig)
+    names.append("best_score.png")
+
+    if data.tasks:
+        codes = {"pass": 2, None: 0}
+        matrix = [[codes.get(data.results.get(n.id, {}).get(t), 1) for t in data.tasks] for n in data.nodes]
+        from matplotlib.colors import ListedColormap
+
+        fig, ax = plt.subplots(figsize=(min(3 + len(data.tasks) * 0.3, 30), min(2 + len(data.nodes) * 0.12, 40)))
+        ax.imshow(matrix, aspect="auto", interpolation="nearest",
+                  cmap=ListedColormap(["#f2f4f7", "#f97066", "#32d583"]), vmin=0, vmax=2)
+        ax.set_xticks(range(len(data.tasks)), [t.split("::")[-1] for t in data.tasks], rotation=90, fontsize=7)
+        step = max(1, len(data.nodes) // 40)
+        ax.set_yticks(range(0, len(data.nodes), step), [n.id for n in data.nodes][::step], fontsize=7)
+        ax.set_title("task results (green pass, red fail, grey not evaluated)")
+        fig.tight_layout()
+        fig.savefig(out_dir / "tasks.png", dpi=100)
+        plt.close(fig)
+        names.append("tasks.png")
+    return names

@@ -1,0 +1,98 @@
+"""The self-contained HTML page: inline style, script, SVG and data; nothing fetched."""
+
+from __future__ import annotations
+
+import json
+import time
+from html import escape
+
+from .assets import CSS, JS
+from .data import ReportData, as_json, layout
+from .svg import score_colour, step_chart, tree_svg
+
+
+def _card(label: str, value: str) -> str:
+    return f'<div class="card"><div class="v">{escape(value)}</div><div class="k">{escape(label)}</div></div>'
+
+
+def _fmt(value: float | None, pattern: str) -> str:
+    return "–" if value is None else pattern.format(value)
+
+
+def _matrix(data: ReportData) -> str:
+    if not data.tasks:
+        return "<p>No task was evaluated.</p>"
+    head = "".join(f'<th class="task" title="{escape(t)}">{escape(t.split("::")[-1])}</th>' for t in data.tasks)
+    rows = []
+    for node in data.nodes:
+        results = data.results.get(node.id, {})
+        cells = []
+        for task in data.tasks:
+            outcome = results.get(task)
+            cls = "none" if outcome is None else ("pass" if outcome == "pass" else escape(outcome))
+            mark = "" if outcome is None else ("✓" if outcome == "pass" else "✗")
+            cells.append(f'<td class="{cls}" title="{escape(task)}: {escape(outcome or "not evaluated")}">{mark}</td>')
+        swatch = f'<span style="color:{score_colour(node.score)}">●</span>'
+        rows.append(f'<tr><td class="vid" data-id="{escape(node.id)}">{swatch} {escape(node.id)} '
+                    f'<small>{node.score:.3f}</small></td>{"".join(cells)}</tr>')
+    return (f'<div class="matrix-box"><table class="matrix" id="matrix"><thead><tr><th>variant</th>{head}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def render_page(data: ReportData, figures: list[str]) -> str:
+    columns, rows = layout(data.nodes)
+    m = data.metrics
+    history = m.best_history
+    over_attempts = [(float(p.attempts), p.score) for p in history] + (
+        [(float(m.children), history[-1].score)] if history and m.children > history[-1].attempts else [])
+    over_spend = [(p.spend_usd, p.score) for p in history] + (
+        [(m.spend_usd, history[-1].score)] if history and m.spend_usd > history[-1].spend_usd else [])
+    over_time = [(p.elapsed_s / 60, p.score) for p in history] + (
+        [(m.elapsed_s / 60, history[-1].score)] if history and m.elapsed_s > history[-1].elapsed_s else [])
+    failures = ", ".join(f"{k} {v}" for k, v in m.failures_by_kind.items()) or "none"
+    cards = "".join([
+        _card("status", data.status), _card("best score", _fmt(m.best_score, "{:.4f}")),
+        _card("initial score", _fmt(m.initial_score, "{:.4f}")),
+        _card("attempts finished", str(m.attempts_finished)),
+        _card("attempts / minute", _fmt(m.attempts_per_minute, "{:.1f}")),
+        _card("acceptance rate", _fmt(m.acceptance_rate, "{:.0%}")),
+        _card("spend", f"${m.spend_usd:.4f}"),
+        _card("tokens in / out", f"{m.input_tokens} / {m.output_tokens}"),
+        _card("evaluation failures by kind", failures),
+        _card("failed tests", str(m.failed_tests)),
+    ])
+    spend_note = "" if m.spend_usd > 0 else '<p class="sub">No spend recorded (an offline generator costs nothing).</p>'
+    figs = "".join(f'<img src="{escape(f)}" alt="{escape(f)}">' for f in figures)
+    notes = "".join(f"<li>{escape(n)}</li>" for n in data.notes)
+    payload = json.dumps(as_json(data)).replace("</", "<\\/").replace("<!--", "<\\u0021--")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Darwin run {escape(data.run_id)}</title>
+<style>{CSS}</style></head>
+<body>
+<h1>Darwin run {escape(data.run_name or data.run_id)}</h1>
+<div class="sub">{escape(data.run_id)} · {escape(data.status)}{' · ' + escape(data.stop_reason) if data.stop_reason else ''}
+ · report written {time.strftime('%Y-%m-%d %H:%M:%S')}</div>
+<div class="cards" id="metrics">{cards}</div>
+{f'<ul class="notes">{notes}</ul>' if notes else ''}
+<h2>Archive tree</h2>
+<div class="legend">colour = score (<span class="sw" style="background:{score_colour(0)}"></span>0
+ <span class="sw" style="background:{score_colour(0.5)}"></span>0.5
+ <span class="sw" style="background:{score_colour(1)}"></span>1) · filled: accepted · faded, dashed: rejected, invalid or error ·
+ <span style="color:var(--best)">red</span>: lineage of the best variant · click a node for its diff</div>
+<div class="row"><div id="tree-box">{tree_svg(data.nodes, columns, rows, data.best_id)}</div>
+<div id="detail"><p class="empty">Click a node to see its change against its parent.</p></div></div>
+<h2>Best score</h2>
+<div class="row">
+{step_chart(over_attempts, chart_id="best-over-attempts", x_label="children recorded", y_label="best score")}
+{step_chart(over_spend, chart_id="best-over-spend", x_label="spend (USD)", y_label="best score", x_format="${:.3f}")}
+{step_chart(over_time, chart_id="best-over-time", x_label="minutes", y_label="best score", x_format="{:.1f}")}
+</div>{spend_note}
+<h2>Results per task</h2>
+{_matrix(data)}
+{f'<h2>Figures</h2><div class="row figures">{figs}</div>' if figs else ''}
+<script type="application/json" id="run-data">{payload}</script>
+<script>{JS}</script>
+</body></html>
+"""
