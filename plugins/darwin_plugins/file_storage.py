@@ -42,7 +42,8 @@ def _version(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def _check_key(key: str) -> None:
+def check_key(key: str) -> None:
+    """Reject keys that are not portable across backends (the same rule for every backend)."""
     if not key or "/" in key or "\\" in key or key.startswith(".") or "\x00" in key:
         raise StorageError(f"invalid record key {key!r}: keys cannot contain '/' or start with '.'")
 
@@ -87,8 +88,8 @@ class FileStorage:
             os.close(fd)
 
     def _record_path(self, collection: str, key: str) -> Path:
-        _check_key(collection)
-        _check_key(key)
+        check_key(collection)
+        check_key(key)
         return self.root / "records" / collection / f"{key}.json"
 
     # -------------------------------------------------------------------- blobs
@@ -109,7 +110,7 @@ class FileStorage:
         return key
 
     def get_blob(self, key: str) -> bytes:
-        _check_key(key)
+        check_key(key)
         try:
             return (self.root / "blobs" / key[:2] / key).read_bytes()
         except FileNotFoundError:
@@ -183,7 +184,7 @@ class FileStorage:
         return self._read(self._record_path(collection, key), collection, key)
 
     def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
-        _check_key(collection)
+        check_key(collection)
         directory = self.root / "records" / collection
         if not directory.is_dir():
             return

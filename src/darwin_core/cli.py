@@ -24,6 +24,7 @@ from .config import load_config
 from .engine import Engine
 from .plugins import PluginManager
 from .reader import open_run, variant_row
+from .rundir import override_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Darwin: self-improving code, validated in sandboxes.")
@@ -81,19 +82,29 @@ def run(
     config: Path = typer.Argument(..., help="The run's TOML config file."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Where to keep the run (default ./runs/NAME-TIME)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    warm_start: Optional[str] = typer.Option(None, "--warm-start", help="Seed the archive with the best variants of an earlier run (run dir or storage URL)."),
+    warm_start_k: int = typer.Option(5, "--warm-start-k", help="How many of its best variants to seed (re-evaluated)."),
+    warm_start_option: list[str] = typer.Option([], "--warm-start-option", help="Storage option KEY=VALUE of the earlier run's store (repeatable)."),
 ) -> None:
     """Start a run."""
     with guard():
-        _run(Engine.create(load_config(config), run_dir), quiet)
+        from .warmstart import open_warm_start
+
+        warm = open_warm_start(warm_start, warm_start_k, warm_start_option) if warm_start else None
+        _run(Engine.create(load_config(config), run_dir, warm_start=warm), quiet)
 
 
 @app.command()
 def resume(
     run_dir: Path = typer.Argument(..., help="The run directory."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
+    settings: list[str] = typer.Option([], "--set", help="Override a config value, KEY=VALUE (e.g. budget.usd=5)."),
+    new_config: Optional[Path] = typer.Option(None, "--config", help="Replace the run's config by this file."),
 ) -> None:
     """Continue a stopped, interrupted or crashed run."""
     with guard():
+        if settings or new_config:
+            override_config(run_dir, settings, new_config)
         _run(Engine.open(run_dir), quiet)
 
 
@@ -166,4 +177,7 @@ def main() -> None:
     except KeyboardInterrupt:
         console.print("interrupted; `darwin resume RUN_DIR` continues the run")
         sys.exit(130)
+
+
+from .commands import export as _export  # noqa: E402,F401  (registers `darwin export`)
 from .commands import report as _report  # noqa: E402,F401  (registers `darwin report`)

@@ -46,6 +46,8 @@ class StorageSection(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     url: str = ""
+    retry_for_s: float = Field(60.0, gt=0)
+    """How long to retry an unreachable store before stopping the run (resumable)."""
 
     @property
     def options(self) -> dict[str, Any]:
@@ -92,6 +94,14 @@ class PluginsSection(_Strict):
     """Plugin names (entry-point names) not to load; ``DARWIN_DISABLE_PLUGINS`` adds to it."""
 
 
+class BudgetSection(_Strict):
+    """Hard limits on model spend (``None``: unlimited); see ``darwin_core.ledger``."""
+
+    tokens: int | None = Field(None, ge=0)
+    usd: float | None = Field(None, ge=0)
+    wall_time_s: float | None = Field(None, gt=0)
+
+
 class DarwinConfig(_Strict):
     run: RunSection
     generator: BackendSection = Field(default_factory=lambda: BackendSection(name="mutation"))
@@ -103,9 +113,12 @@ class DarwinConfig(_Strict):
         default_factory=lambda: BackendSection(name="score_child_prop")
     )
     predictor: BackendSection | None = None
+    memory: BackendSection | None = None
+    """Memory plugin to turn on (``name = "reasoning-bank"``) and its options."""
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
     acceptance: AcceptanceSection = Field(default_factory=AcceptanceSection)
     plugins: PluginsSection = Field(default_factory=PluginsSection)
+    budget: BudgetSection = Field(default_factory=BudgetSection)
 
     # set by load_config, not by the file
     source: Path | None = Field(None, exclude=True)

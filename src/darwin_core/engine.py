@@ -31,11 +31,11 @@ from darwin_hookspecs import (
     to_dict,
 )
 
-from . import __version__, acceptance
+from . import __version__, acceptance, warmstart
 from .archive import Archive
 from .attempt import AttemptJob, AttemptOutcome, evaluate_staged, run_attempt_job
 from .config import DarwinConfig
-from .gating import Gate
+from .gating import Gate, build_gate
 from .plugins import PluginManager
 from .rundir import (
     RunPointer,
@@ -90,7 +90,8 @@ class Engine:
             self.plugins, pointer.storage_url, config.storage.options, run_id=pointer.run_id,
             run_dir=run_dir, config_dir=config.config_dir,
         )
-        self.store = RunStore(self.storage, run_id=pointer.run_id, hook=self.hook)
+        self.store = RunStore(self.storage, run_id=pointer.run_id, hook=self.hook,
+                              retry_for_s=config.storage.retry_for_s)
         self.archive = Archive(last_stage=len(config.evaluation.stages) - 1)
         self.codebook = CodeBook(self.store)
         self.attempts: dict[str, Attempt] = {}
@@ -106,9 +107,10 @@ class Engine:
 
     @classmethod
     def create(
-        cls, config: DarwinConfig, run_dir: Path | None = None, **kwargs: Any
+        cls, config: DarwinConfig, run_dir: Path | None = None, *, warm_start: Any = None, **kwargs: Any
     ) -> "Engine":
-        """A new run in ``run_dir`` (default ``./runs/<name>-<time>``)."""
+        """A new run in ``run_dir`` (default ``./runs/<name>-<time>``), optionally seeded from an
+        earlier run (a :class:`~darwin_core.warmstart.WarmStart`)."""
         run_dir = (run_dir or default_run_dir(config)).resolve()
         if (run_dir / "run.json").exists():
             raise UserError(
@@ -121,6 +123,8 @@ class Engine:
             config_source=str(config.source) if config.source else None, created_at=time.time(),
         )
         engine = cls(config, pointer, run_dir, **kwargs)
+        if warm_start is not None:
+            warmstart.prepare(warm_start, engine.store)
         write_pointer(run_dir, pointer)
         return engine
 
@@ -173,12 +177,13 @@ class Engine:
         self.selector = self.plugins.create(
             "selection", self.config.selection.name, self.config.selection.options, self._context(),
         )
-        self.gate = Gate()
+        self.gate = build_gate(self.config, self.plugins, self._context(), self.store)
         register_runtime(self.runtime)
         status, reason = "failed", ""
         try:
             self.hook.darwin_run_started(run=self.run, resumed=resumed, services=context_services)
             self._ensure_root()
+            warmstart.seed_archive(self)
             generation = 1
             while True:
                 stop = self._check_stop(generation)

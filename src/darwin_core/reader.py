@@ -8,7 +8,9 @@ from typing import Any
 
 from darwin_hookspecs import Attempt, RunInfo, Variant
 
+from . import ledger
 from .archive import Archive
+from .gating import learning_status
 from .metrics import compute_metrics
 from .plugins import PluginManager
 from .rundir import RunPointer, open_storage, read_pointer
@@ -50,8 +52,9 @@ class RunView:
             "initial_score": root.score if root else None,
             "best_id": best.id if best else None,
             "best_score": best.score if best else None,
-            "cost_usd": sum(v.cost_usd for v in variants),
+            **ledger.summarize(self.store.storage),
             **compute_metrics(variants, self.attempts, self.archive.last_stage).summary(),
+            **learning_status(self.store),
             **self.extra,
         }
 

@@ -83,3 +83,36 @@ def open_storage(
 ) -> Storage:
     context = BuildContext(run_id=run_id, run_dir=run_dir, config_dir=config_dir or Path.cwd(), hook=plugins.hook)
     return plugins.create("storage", url, {**options, "url": url}, context, section="storage")
+
+
+def override_config(run_dir: Path, settings: list[str], new_config: Path | None = None) -> RunPointer:
+    """Change the config a run resumes with: ``new_config`` replaces it, then each ``KEY=VALUE``
+    of ``settings`` (dotted key, TOML value; a bare word is a string) overrides one value. The
+    result is validated before the pointer is rewritten."""
+    from .config import load_config, tomllib
+
+    pointer = read_pointer(run_dir)
+    data: dict[str, Any] = json.loads(json.dumps(pointer.config))
+    if new_config is not None:
+        config = load_config(new_config)
+        data = config.model_dump(mode="json", exclude={"source"})
+        pointer.config_source = str(config.source)
+    for setting in settings:
+        key, sep, raw = setting.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set {setting!r}: expected KEY=VALUE; fix: e.g. --set budget.usd=5")
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        parts = key.strip().split(".")
+        node = data
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise UserError(f"--set {setting!r}: {part!r} is not a section; fix: check the key")
+        node[parts[-1]] = value
+    config_from_dict(dict(data), source=Path(pointer.config_source) if pointer.config_source else None)
+    pointer.config = data
+    write_pointer(run_dir, pointer)
+    return pointer

@@ -60,12 +60,26 @@ class RunStore:
 
     # ----------------------------------------------------------------- plumbing
 
-    def _retry(self, what: str, fn: Callable[[], T]) -> T:
+    def _retry(self, what: str, fn: Callable[[], T], on_retry: Callable[[], None] | None = None) -> T:
+        """Call ``fn``; retry transient failures (``OSError``, ``ConnectionError``,
+        ``TimeoutError`` and a backend's :class:`StorageUnavailableError`) with backoff until
+        ``retry_for_s`` has passed, then raise :class:`StorageUnavailableError`."""
         deadline = time.monotonic() + self.retry_for_s
         delay = 0.2
         while True:
             try:
                 return fn()
+            except StorageUnavailableError as exc:
+                if time.monotonic() + delay > deadline:
+                    raise StorageUnavailableError(
+                        f"storage {self.storage.url} unreachable while {what}: {exc}; "
+                        "everything recorded so far is intact; fix: bring the store back, "
+                        "then `darwin resume`"
+                    ) from exc
+                if on_retry is not None:
+                    on_retry()
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
             except (StorageError, KeyError):
                 raise
             except (OSError, ConnectionError, TimeoutError) as exc:
@@ -75,6 +89,8 @@ class RunStore:
                         "everything recorded so far is intact; fix: bring the store back, "
                         "then `darwin resume`"
                     ) from exc
+                if on_retry is not None:
+                    on_retry()
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
@@ -84,10 +100,23 @@ class RunStore:
         if_version = None if create else self._versions.get((collection, key))
         if not create and if_version is None:
             _, if_version = self.get(collection, key)
-        version = self._retry(
-            f"writing {collection}/{key}",
-            lambda: self.storage.put_record(collection, key, value, if_version=if_version),
-        )
+        retried: list[bool] = []
+        try:
+            version = self._retry(
+                f"writing {collection}/{key}",
+                lambda: self.storage.put_record(collection, key, value, if_version=if_version),
+                on_retry=lambda: retried.append(True),
+            )
+        except ConflictError:
+            # a write whose reply was lost to an outage may have landed: if the stored record
+            # is exactly ours, the retry succeeded (writes stay idempotent across outages)
+            if not retried:
+                raise
+            stored, version = self._retry(
+                f"reading {collection}/{key}", lambda: self.storage.get_record(collection, key)
+            )
+            if _canonical(stored) != _canonical(value):
+                raise
         self._versions[(collection, key)] = version
         if self.hook is not None:
             nbytes = len(json.dumps(value, separators=(",", ":")))
@@ -191,3 +220,7 @@ class RunStore:
                 f"shape ({type(exc).__name__}: {exc}); fix: restore it from a backup or an export "
                 "of the run; nothing was changed"
             ) from None
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,1 @@
+"""LLM generators and their hardened call path."""

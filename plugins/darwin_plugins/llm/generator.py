@@ -1,0 +1,186 @@
+"""Generators ``openai``, ``anthropic``, ``litellm``: DGM's diagnose-then-implement proposal.
+
+1. **Diagnose** (role ``diagnose``): the model sees the parent's files, the targeted task's log
+   and the memory hints, and answers a JSON object (what failed, what to change, how). A reply
+   that is not such an object is re-asked, at most ``max_repairs`` times; past that the raw
+   reply stands as the plan.
+2. **Implement** (role ``implement``): the model answers edits in ``edit_format``; they are
+   parsed and applied tolerantly (:mod:`.edits`). When they do not apply (or the reply is empty
+   or cut off), the error goes back to the model, at most ``max_edit_retries`` times; past that
+   the proposal is empty and the child is recorded ``invalid``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from pydantic import Field
+
+from darwin_hookspecs import BuildContext, GenerationContext, Proposal, Usage
+from darwin_core.ledger import Ledger, ledger_for
+
+from . import prompts
+from .choice import ModelChooser, register
+from .client import CallPath, Endpoint
+from .edits import EditError, apply_edits, parse_edits
+from .options import CallOptions, build_call_path
+
+
+class LLMOptions(CallOptions):
+    edit_format: Literal["search_replace", "diff", "whole"] = "search_replace"
+    diagnose: bool = True
+    max_repairs: int = Field(2, ge=0)
+    max_edit_retries: int = Field(2, ge=0)
+    include: list[str] = Field(default_factory=lambda: ["*.py", "*.md", "*.txt", "*.toml", "*.json", "*.cfg"])
+    exclude: list[str] = Field(default_factory=lambda: ["test_*.py", "tests/*", "*_test.py", "conftest.py"])
+    max_context_chars: int = Field(120_000, ge=1000)
+    fuzzy_threshold: float = Field(0.9, ge=0.5, le=1.0)
+
+
+def read_files(root: Path, include: list[str], exclude: list[str], limit: int) -> dict[str, str]:
+    """Text files of the variant the model may see and edit, up to ``limit`` characters."""
+    files: dict[str, str] = {}
+    used = 0
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        name = path.name
+        if not any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(name, g) for g in include):
+            continue
+        if any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(name, g) for g in exclude):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if used + len(text) > limit:
+            continue
+        files[rel] = text
+        used += len(text)
+    return files
+
+
+class LLMGenerator:
+    def __init__(self, name: str, options: LLMOptions, calls: CallPath, chooser: ModelChooser) -> None:
+        self.name = name
+        self.options = options
+        self.calls = calls
+        self.chooser = chooser
+
+    def propose(self, context: GenerationContext) -> Proposal:
+        opts = self.options
+        rng = random.Random(f"{context.seed}:model")
+        endpoint = self.calls.endpoints[self.chooser.choose(rng)]
+        usage: list[Usage] = []
+
+        def record(u: Usage) -> None:
+            usage.append(u)
+            if context.record_usage:
+                context.record_usage(u)
+
+        def ask(messages: list[dict[str, str]], role: str, step: int) -> Any:
+            completion, _ = self.calls.complete(
+                messages, role=role, attempt_id=context.attempt_id, seed=context.seed + step,
+                endpoint=endpoint, temperature=opts.temperature, max_tokens=opts.max_tokens,
+                record_usage=record,
+            )
+            return completion
+
+        files = read_files(context.parent_dir, opts.include, opts.exclude, opts.max_context_chars)
+        try:
+            diagnosis = self._diagnose(files, context, ask) if opts.diagnose else None
+            changes, note = self._implement(files, context, diagnosis, ask)
+        finally:
+            self.calls.ledger.flush(context.attempt_id)  # this attempt's spend and replies are durable
+        summary = ""
+        if diagnosis:
+            summary = str(diagnosis.get("what_to_change") or diagnosis.get("raw") or "")[:500]
+        return Proposal(
+            changes=changes, improvement_type=f"llm:{opts.edit_format}",
+            description=(summary or note or "LLM edit")[:1000], usage=usage,
+            metadata={"llm_model": endpoint.model, "llm_provider": endpoint.provider.name,
+                      "diagnosis": diagnosis or {}, "edit_note": note},
+        )
+
+    def _diagnose(self, files: dict[str, str], context: GenerationContext,
+                  ask: Callable[..., Any]) -> dict[str, Any] | None:
+        messages = [{"role": "system", "content": prompts.SYSTEM},
+                    {"role": "user", "content": prompts.diagnose_prompt(files, context.target, context.memory)}]
+        last = ""
+        for step in range(self.options.max_repairs + 1):
+            completion = ask(messages, "diagnose", step)
+            last = completion.text
+            try:
+                return prompts.parse_diagnosis(last)
+            except ValueError as exc:
+                messages = messages + [
+                    {"role": "assistant", "content": last or "(empty)"},
+                    {"role": "user", "content": f"That was not the requested JSON object ({exc}). "
+                                                "Answer again with only the JSON object."},
+                ]
+        return {"raw": last[:4000]} if last.strip() else None
+
+    def _implement(self, files: dict[str, str], context: GenerationContext,
+                   diagnosis: dict[str, Any] | None, ask: Callable[..., Any]) -> tuple[dict[str, str | None], str]:
+        fmt = self.options.edit_format
+        messages = [{"role": "system", "content": prompts.SYSTEM},
+                    {"role": "user", "content": prompts.implement_prompt(files, context.target, diagnosis,
+                                                                         context.memory, fmt)}]
+        error = ""
+        for step in range(self.options.max_edit_retries + 1):
+            completion = ask(messages, "implement", 100 + step)
+            truncated = completion.finish_reason in ("length", "max_tokens")
+            try:
+                if not completion.text.strip():
+                    raise EditError("the reply was empty")
+                edits = parse_edits(completion.text, fmt)
+                everything = {**self._all_text(context.parent_dir), **files}
+                changes = apply_edits(everything, edits, self.options.fuzzy_threshold)
+                if not changes:
+                    raise EditError("the edits change nothing")
+                return changes, f"{len(edits)} edit(s) applied after {step + 1} repl{'y' if step == 0 else 'ies'}"
+            except EditError as exc:
+                error = str(exc)
+                messages = messages + [
+                    {"role": "assistant", "content": completion.text or "(empty)"},
+                    {"role": "user", "content": prompts.edit_feedback(error, truncated)},
+                ]
+        return {}, f"edits did not apply after {self.options.max_edit_retries + 1} replies: {error[:300]}"
+
+    @staticmethod
+    def _all_text(root: Path) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for path in root.rglob("*"):
+            if path.is_file():
+                try:
+                    out[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+                except (UnicodeDecodeError, OSError):
+                    pass
+        return out
+
+
+def make_chooser(options: CallOptions, ledger: Ledger, run_id: str) -> ModelChooser:
+    specs = options.specs()
+    chooser = ModelChooser([s.model for s in specs], [s.weight for s in specs], options.model_choice)
+    if ledger.storage is not None and len(specs) > 1:
+        from darwin_hookspecs import Variant
+
+        try:
+            for _, value, _ in ledger.storage.scan("variants"):
+                chooser.observe_variant(Variant.from_dict(value))
+        except Exception:  # noqa: BLE001 - evidence is optional
+            pass
+    if run_id:
+        register(run_id, chooser)
+    return chooser
+
+
+def factory(provider: str) -> Callable[[LLMOptions, BuildContext], LLMGenerator]:
+    def create(options: LLMOptions, context: BuildContext) -> LLMGenerator:
+        ledger = ledger_for(context)
+        calls = build_call_path(provider, options, context, ledger, provider)
+        return LLMGenerator(provider, options, calls, make_chooser(options, ledger, context.run_id))
+
+    return create

@@ -1,0 +1,316 @@
+"""Storage backend ``s3://bucket/prefix``: a run in an S3 bucket (boto3, imported lazily).
+
+Any S3-compatible server works through the ``endpoint_url`` option. Credentials come from the
+standard AWS chain (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_PROFILE``,
+``~/.aws/credentials``, instance roles), never from the config file.
+
+Layout under the prefix: ``records/<collection>/<key>.json`` and ``blobs/<sha256>``. A record's
+version is its ETag. Create-only writes send ``If-None-Match: *`` and conditional replaces
+``If-Match: <etag>``: S3 refuses (412) a write whose condition no longer holds, so two racing
+writers cannot both win, and a PUT is atomic (never half-visible).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from darwin_hookspecs import (
+    BuildContext,
+    ConflictError,
+    CorruptRecordError,
+    NotFoundError,
+    StorageUnavailableError,
+    UserError,
+    hookimpl,
+)
+
+from .file_storage import check_key
+
+HEAD_FIRST = 256 * 1024
+"""Blobs at least this large are checked with HEAD before being uploaded."""
+
+
+class S3Options(BaseModel):
+    """``[storage]`` options of the ``s3`` backend."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str
+    endpoint_url: str | None = None
+    """An S3-compatible endpoint (MinIO, Ceph, moto...); default: AWS."""
+    region: str | None = None
+    """Default: the AWS configuration's region, else ``us-east-1``."""
+    timeout_s: float = Field(10.0, gt=0)
+    """Connection timeout; reads wait up to 6 times longer."""
+    path_style: bool = True
+    """Address the bucket in the path (what most S3-compatible servers expect)."""
+    workers: int = Field(16, ge=1, le=128)
+    """Parallel requests when reading a whole collection."""
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """``(bucket, prefix)`` of ``s3://bucket/prefix`` (prefix without surrounding slashes)."""
+    parts = urlsplit(url)
+    bucket, prefix = parts.netloc, parts.path.strip("/")
+    if len(bucket) < 3 or "/" in bucket:
+        raise UserError(f"S3 URL {url!r} has no valid bucket name; fix: use s3://BUCKET/PREFIX")
+    return bucket, prefix
+
+
+class S3Storage:
+    """A run stored under a prefix of an S3 bucket."""
+
+    def __init__(self, url: str, *, endpoint_url: str | None = None, region: str | None = None,
+                 timeout_s: float = 10.0, path_style: bool = True, workers: int = 16) -> None:
+        from botocore.config import Config
+
+        self.url = url
+        self.bucket, prefix = split_url(url)
+        self._root = f"{prefix}/" if prefix else ""
+        self._workers = workers
+        self._errors = _error_types()
+        session = _session()
+        with _SESSION_LOCK:  # a boto3 session is not thread-safe; its clients are
+            self._client: Any = session.client(
+                "s3", endpoint_url=endpoint_url,
+                region_name=region or session.region_name or "us-east-1",
+                config=Config(
+                    connect_timeout=timeout_s, read_timeout=timeout_s * 6,
+                    retries={"max_attempts": 2, "mode": "standard"},
+                    s3={"addressing_style": "path" if path_style else "auto"},
+                    max_pool_connections=max(10, workers),
+                ),
+            )
+        where = f"{url}" + (f" at {endpoint_url}" if endpoint_url else "")
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except self._errors.client as exc:
+            status = _status(exc)
+            if status == 404:
+                raise UserError(f"S3 bucket {self.bucket!r} does not exist ({where}); fix: create "
+                                "it or correct [storage] url") from None
+            if status in (401, 403):
+                raise UserError(f"S3 bucket {self.bucket!r} refused access ({where}, HTTP {status});"
+                                " fix: check the AWS credentials (environment or ~/.aws)") from None
+            raise StorageUnavailableError(f"S3 {where} failed: {exc}") from None
+        except self._errors.connection as exc:
+            raise StorageUnavailableError(
+                f"S3 {where} is unreachable ({type(exc).__name__}: {exc}); fix: start the server "
+                "or correct [storage] endpoint_url"
+            ) from None
+        except self._errors.credentials as exc:
+            raise UserError(f"S3 {where}: {exc}; fix: set AWS credentials in the environment "
+                            "or ~/.aws (never in the config file)") from None
+
+    # ------------------------------------------------------------------ helpers
+
+    def _record_key(self, collection: str, key: str) -> str:
+        check_key(collection)
+        check_key(key)
+        return f"{self._root}records/{collection}/{key}.json"
+
+    def _call(self, what: str, fn: Any, **kwargs: Any) -> Any:
+        """One S3 request; unreachable server or 5xx -> StorageUnavailableError."""
+        try:
+            return fn(**kwargs)
+        except self._errors.connection as exc:
+            raise StorageUnavailableError(
+                f"S3 {self.url} unreachable while {what} ({type(exc).__name__}: {exc})"
+            ) from exc
+        except self._errors.client as exc:
+            if _status(exc) >= 500:
+                raise StorageUnavailableError(f"S3 {self.url} failed while {what}: {exc}") from exc
+            raise
+
+    def _list(self, prefix: str, delimiter: str = "") -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+            if delimiter:
+                kwargs["Delimiter"] = delimiter
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = self._call(f"listing {prefix}", self._client.list_objects_v2, **kwargs)
+            yield page
+            if not page.get("IsTruncated"):
+                return
+            token = page["NextContinuationToken"]
+
+    def _read(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
+        s3_key = self._record_key(collection, key)
+        try:
+            response = self._call(f"reading {collection}/{key}", self._client.get_object,
+                                  Bucket=self.bucket, Key=s3_key)
+            data = self._call(f"reading {collection}/{key}", response["Body"].read)
+        except self._errors.client as exc:
+            if _code(exc) in ("NoSuchKey", "404"):
+                raise NotFoundError(f"record {collection}/{key} not found in {self.url}") from None
+            raise
+        try:
+            value = json.loads(data)
+            if not isinstance(value, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CorruptRecordError(
+                f"record {collection}/{key} is corrupt (s3://{self.bucket}/{s3_key}: {exc}); fix: "
+                "restore it from a backup or an export of the run (Darwin changed nothing)"
+            ) from None
+        return value, response["ETag"].strip('"')
+
+    # -------------------------------------------------------------------- blobs
+
+    def put_blob(self, data: bytes) -> str:
+        key = hashlib.sha256(data).hexdigest()
+        if len(data) >= HEAD_FIRST and self.has_blob(key):
+            return key
+        try:
+            self._call("writing a blob", self._client.put_object, Bucket=self.bucket,
+                       Key=f"{self._root}blobs/{key}", Body=data, IfNoneMatch="*")
+        except self._errors.client as exc:
+            if _status(exc) not in (409, 412):  # 412/409: already stored (same content)
+                raise
+        return key
+
+    def get_blob(self, key: str) -> bytes:
+        check_key(key)
+        try:
+            response = self._call(f"reading blob {key}", self._client.get_object,
+                                  Bucket=self.bucket, Key=f"{self._root}blobs/{key}")
+            data = self._call(f"reading blob {key}", response["Body"].read)
+        except self._errors.client as exc:
+            if _code(exc) in ("NoSuchKey", "404"):
+                raise NotFoundError(f"blob {key} not found in {self.url}") from None
+            raise
+        if hashlib.sha256(data).hexdigest() != key:
+            raise CorruptRecordError(f"blob {key} in {self.url} does not match its hash; fix: "
+                                     "restore it from a backup or an export of the run")
+        return data
+
+    def has_blob(self, key: str) -> bool:
+        check_key(key)
+        try:
+            self._call(f"checking blob {key}", self._client.head_object, Bucket=self.bucket,
+                       Key=f"{self._root}blobs/{key}")
+        except self._errors.client as exc:
+            if _status(exc) == 404:
+                return False
+            raise
+        return True
+
+    def iter_blob_keys(self) -> Iterator[str]:
+        start = len(f"{self._root}blobs/")
+        for page in self._list(f"{self._root}blobs/"):
+            for item in page.get("Contents", []):
+                yield item["Key"][start:]
+
+    # ------------------------------------------------------------------ records
+
+    def put_record(
+        self, collection: str, key: str, value: dict[str, Any], *, if_version: str | None = None
+    ) -> str:
+        s3_key = self._record_key(collection, key)
+        body = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+        condition = {"IfNoneMatch": "*"} if if_version is None else {"IfMatch": f'"{if_version}"'}
+        try:
+            response = self._call(f"writing {collection}/{key}", self._client.put_object,
+                                  Bucket=self.bucket, Key=s3_key, Body=body,
+                                  ContentType="application/json", **condition)
+        except self._errors.client as exc:
+            status = _status(exc)
+            if if_version is not None and (status == 404 or _code(exc) == "NoSuchKey"):
+                raise NotFoundError(f"record {collection}/{key} not found in {self.url}") from None
+            if status in (409, 412):
+                if if_version is None:
+                    raise ConflictError(f"record {collection}/{key} already exists in {self.url}") from None
+                raise ConflictError(f"record {collection}/{key} changed since it was read "
+                                    f"(expected version {if_version})") from None
+            raise
+        return response["ETag"].strip('"')
+
+    def get_record(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
+        return self._read(collection, key)
+
+    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+        check_key(collection)
+        prefix = f"{self._root}records/{collection}/"
+        keys = [item["Key"][len(prefix):-len(".json")]
+                for page in self._list(prefix) for item in page.get("Contents", [])
+                if item["Key"].endswith(".json") and "/" not in item["Key"][len(prefix):]]
+        if not keys:
+            return
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(keys))) as pool:
+            for key, (value, version) in zip(keys, pool.map(lambda k: self._read(collection, k), keys)):
+                yield key, value, version
+
+    def collections(self) -> list[str]:
+        prefix = f"{self._root}records/"
+        names = {p["Prefix"][len(prefix):].rstrip("/")
+                 for page in self._list(prefix, "/") for p in page.get("CommonPrefixes", [])}
+        return sorted(names)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+_SESSION_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _session() -> Any:
+    """One boto3 session per process: its clients share the loaded service models (creating a
+    session per store costs ~0.5 s). Credentials are still resolved by the standard chain."""
+    import boto3
+
+    return boto3.session.Session()
+
+
+class _ErrorTypes:
+    def __init__(self, connection: tuple[type[BaseException], ...], client: type[BaseException],
+                 credentials: type[BaseException]):
+        self.connection = connection
+        self.client = client
+        self.credentials = credentials
+
+
+def _error_types() -> _ErrorTypes:
+    from botocore import exceptions as e
+
+    return _ErrorTypes(
+        connection=(e.ConnectionError, e.HTTPClientError),  # refused, closed, timed out
+        client=e.ClientError,
+        credentials=e.NoCredentialsError,
+    )
+
+
+def _status(exc: Any) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+def _code(exc: Any) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _create(options: S3Options, context: BuildContext) -> S3Storage:
+    return S3Storage(options.url, endpoint_url=options.endpoint_url, region=options.region,
+                     timeout_s=options.timeout_s, path_style=options.path_style,
+                     workers=options.workers)
+
+
+@hookimpl
+def darwin_register_storage(registry: Any) -> None:
+    registry.add(
+        "s3",
+        _create,
+        description="S3 bucket or any S3-compatible endpoint (URL s3://bucket/prefix); "
+        "If-None-Match / If-Match conditional writes.",
+        options=S3Options,
+        extra="s3",
+        requires=("boto3",),
+    )

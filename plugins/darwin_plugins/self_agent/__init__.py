@@ -1,0 +1,1 @@
+"""The self generator: the variant is a coding agent that edits its own code."""

@@ -1,0 +1,16 @@
+"""Registers the ``self`` generator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from darwin_hookspecs import hookimpl
+
+
+@hookimpl
+def darwin_register_generators(registry: Any) -> None:
+    from .generator import SelfOptions, create
+
+    registry.add("self", create, options=SelfOptions, requires=("tenacity",),
+                 description="The variant is a coding agent: it edits its own code in the sandbox, "
+                 "reaching the model through a key-adding, token-counting gateway.")

@@ -1,0 +1,1 @@
+"""Predictor ``world-model``: a small torch network that predicts an attempt's outcome."""

@@ -1,0 +1,58 @@
+"""The replay buffer records every attempt of a real run through the run's storage."""
+
+from __future__ import annotations
+
+from darwin_core.replay import COLLECTION, FAILURE_KINDS, ReplayBuffer, record_key
+from darwin_core.store import RunStore
+
+
+def test_every_attempt_is_recorded_with_features_and_outcome(learning_run):
+    engine = learning_run({"run": {"generations": 2, "children_per_generation": 3}})
+    run_id = engine.pointer.run_id
+    attempts = list(engine.attempts.values())
+    assert len(attempts) == 6
+
+    # read back through a fresh store over the same storage: the records are durable
+    replay = ReplayBuffer(RunStore(engine.storage, run_id=run_id))
+    assert COLLECTION.startswith("state_")
+    assert len(replay) == len(attempts)
+    for attempt in attempts:
+        record = replay.get(record_key(run_id, attempt.id))
+        assert record is not None, attempt.id
+        child = engine.archive.get(attempt.child_id)
+        parent = engine.archive.get(attempt.parent_id)
+        assert record.parent_id == parent.id
+        assert record.task_id == (attempt.target.task_id if attempt.target else None)
+        assert record.features["parent_score"] == parent.score
+        assert record.features["generator"] == "mutation"
+        assert record.outcome["accepted"] == (child.status == "accepted")
+        assert abs(record.outcome["score_delta"] - (child.score - parent.score)) < 1e-12
+        assert record.outcome["failure_kind"] in (None, *FAILURE_KINDS)
+        assert record.outcome["cost"]["tasks_evaluated"] == len(child.task_results)
+        assert record.outcome["cost"]["evaluation_s"] == child.timings["evaluation_s"]
+
+
+def test_queries_by_task_parent_and_failure_kind(learning_run):
+    engine = learning_run({"run": {"generations": 2, "children_per_generation": 3}})
+    replay = ReplayBuffer(RunStore(engine.storage, run_id=engine.pointer.run_id))
+    records = replay.records()
+
+    task = next(r.task_id for r in records if r.task_id)
+    assert replay.by_task(task) == [r for r in records if r.task_id == task]
+    assert all(r.task_id == task for r in replay.by_task(task))
+
+    root_children = replay.by_parent("v0000root")
+    assert root_children and all(r.parent_id == "v0000root" for r in root_children)
+    assert len(replay.by_parent("v0000root")) == len(engine.archive.children("v0000root"))
+
+    kinds = {r.failure_kind or "none" for r in records}
+    total = 0
+    for kind in kinds:
+        matched = replay.by_failure_kind(kind)
+        assert matched and all((r.failure_kind or "none") == kind for r in matched)
+        total += len(matched)
+    assert total == len(records)
+    assert replay.query(task=task, parent="v0000root") == [
+        r for r in records if r.task_id == task and r.parent_id == "v0000root"
+    ]
+    assert replay.by_failure_kind("no-such-kind") == []
