@@ -1,0 +1,134 @@
+"""Per-evaluation overhead of every sandbox, measured side by side in one run.
+
+    python benchmarks/bench_sandbox.py [--n 20] [--engines docker,podman] [--skip-engines]
+
+One "evaluation" = run ``python -c pass`` in a small working copy (3 files) and get its result
+back. Rows: a bare subprocess; ``local`` (no bubblewrap); ``local`` with bubblewrap; for each
+engine a bare ``exec`` into a running container (the ``docker exec`` CLI and the SDK's
+``exec_run``), the sandbox cold (``pool_size = 0``: a container per evaluation, like ``docker
+run --rm``) and pooled (warm containers). Figures are medians (ms); ratios are computed from
+figures of this same run. Targets: local <= 1.5x bare, local+bwrap <= 3.5x bare, pooled >= 3x
+faster than cold, pooled <= 1.5x a bare ``docker exec``. Needs the engines up
+(``ci/services.sh start``) and the image built (``ci/build-image.sh``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from darwin_hookspecs import BuildContext, ExecRequest
+from darwin_core.plugins import PluginManager
+
+IMAGE = "darwin-sandbox:latest"
+SERVICES_ENV = Path("/run/darwin/services.env")
+
+
+def load_env() -> None:
+    if SERVICES_ENV.exists():
+        for line in SERVICES_ENV.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, _, value = line.removeprefix("export ").partition("=")
+                os.environ.setdefault(key.strip(), value.strip())
+
+
+def median_ms(fn: Callable[[], Any], n: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def workdir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
+    for i in range(3):
+        (path / f"file{i}.py").write_text(f"X = {i}\n" * 20)
+    path.chmod(0o777)
+    return path
+
+
+def sandbox_ms(pm: PluginManager, name: str, options: dict[str, Any], n: int, wd: Path,
+               python: str) -> float:
+    sandbox = pm.create("sandbox", name, options, BuildContext(run_id="bench"))
+    request = ExecRequest(argv=[python, "-c", "pass"], workdir=wd, timeout_s=60)
+    try:
+        first = sandbox.run(request)
+        assert first.exit_code == 0, first
+        return median_ms(lambda: sandbox.run(request), n)
+    finally:
+        sandbox.close()
+
+
+def engine_rows(pm: PluginManager, engine: str, n: int, wd: Path) -> dict[str, float]:
+    import docker
+
+    host = os.environ.get(f"DARWIN_{engine.upper()}_HOST") or (
+        "unix:///var/run/docker.sock" if engine == "docker" else "unix:///run/darwin/podman.sock")
+    client = docker.DockerClient(base_url=host, timeout=120)
+    container = client.containers.create(
+        IMAGE, ["sleep", "infinity"], network_mode="none", user="1000:1000", read_only=True,
+        tmpfs={"/work": "size=64m,mode=1777"}, labels={"darwin.run": "bench"})
+    container.start()
+    rows: dict[str, float] = {}
+    try:
+        cli = [engine, "--url", host] if engine == "podman" else ["docker", "-H", host]
+        env = dict(os.environ)
+        rows[f"{engine} exec (CLI)"] = median_ms(lambda: subprocess.run(
+            [*cli, "exec", container.id, "python3", "-c", "pass"], check=True, env=env,
+            capture_output=True), n)
+        rows[f"{engine} exec (SDK)"] = median_ms(
+            lambda: container.exec_run(["python3", "-c", "pass"]), n)
+    finally:
+        container.remove(force=True)
+    rows[f"{engine} cold"] = sandbox_ms(pm, engine, {"pool_size": 0}, max(5, n // 2), wd, "python3")
+    rows[f"{engine} pooled"] = sandbox_ms(pm, engine, {"pool_size": 1}, n, wd, "python3")
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20)
+    parser.add_argument("--engines", default="docker,podman")
+    parser.add_argument("--skip-engines", action="store_true")
+    args = parser.parse_args()
+    load_env()
+    pm = PluginManager()
+    wd = workdir()
+    py = sys.executable
+    rows: dict[str, float] = {}
+    rows["bare subprocess"] = median_ms(lambda: subprocess.run([py, "-c", "pass"], check=True), args.n)
+    rows["local"] = sandbox_ms(pm, "local", {"isolation": "none"}, args.n, wd, py)
+    rows["local + bwrap"] = sandbox_ms(pm, "local", {"isolation": "bwrap"}, args.n, wd, py)
+    engines = [] if args.skip_engines else [e for e in args.engines.split(",") if e]
+    for engine in engines:
+        rows.update(engine_rows(pm, engine, args.n, wd))
+
+    print(f"{'evaluation of python -c pass':32} {'median ms':>10}")
+    for name, value in rows.items():
+        print(f"{name:32} {value:10.1f}")
+    print()
+    bare = rows["bare subprocess"]
+    print(f"local / bare:           {rows['local'] / bare:5.2f}x  (target <= 1.5x)")
+    print(f"local+bwrap / bare:     {rows['local + bwrap'] / bare:5.2f}x  (target <= 3.5x)")
+    for engine in engines:
+        cold, pooled = rows[f"{engine} cold"], rows[f"{engine} pooled"]
+        print(f"{engine} cold / pooled:    {cold / pooled:5.2f}x  (target >= 3x)")
+        print(f"{engine} pooled / exec CLI: {pooled / rows[f'{engine} exec (CLI)']:5.2f}x  "
+              "(target <= 1.5x)")
+        print(f"{engine} pooled / exec SDK: {pooled / rows[f'{engine} exec (SDK)']:5.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

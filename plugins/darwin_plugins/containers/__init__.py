@@ -1,0 +1,1 @@
+"""Container sandboxes (``docker``, ``podman``) over a Docker-compatible engine API."""
