@@ -13,6 +13,9 @@ import pytest
 
 from support import QUICKSTART, REPO, quick_config, write_config  # noqa: F401  (re-exported)
 
+# the storage conformance suite ships as a pytest plugin (tests/storage uses it)
+pytest_plugins = ["darwin_plugins.storage_conformance"]
+
 
 @pytest.fixture
 def quickstart(tmp_path: Path) -> Path:

@@ -20,7 +20,7 @@ from darwin_core.plugins import PluginManager
 from darwin_core.rundir import open_storage
 from darwin_hookspecs import Storage
 
-pytest_plugins = ["darwin_plugins.storage_conformance"]
+# the conformance plugin is loaded by the top-level tests/conftest.py (pytest requires it there)
 
 BACKENDS = ["file", "mongodb", "s3"]
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
