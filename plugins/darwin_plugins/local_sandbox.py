@@ -29,6 +29,7 @@ import os
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tarfile
@@ -176,8 +177,8 @@ class LocalSandbox:
         finally:
             shutil.rmtree(probe_dir, ignore_errors=True)
 
-    def _command(self, request: ExecRequest, workdir: str,
-                 drop: list[str] | None = None) -> tuple[list[str], str, dict[str, str]]:
+    def _command(self, request: ExecRequest, workdir: str, drop: list[str] | None = None,
+                 sockets: list[tuple[Path, str]] = ()) -> tuple[list[str], str, dict[str, str]]:
         if self.bwrap is None:
             return list(request.argv), workdir, self._env(request, workdir)
         args = [
@@ -195,7 +196,10 @@ class LocalSandbox:
             if path != "/usr" and Path(path).exists():
                 args += ["--ro-bind", path, path]
         args += ["--ro-bind-try", "/etc/alternatives", "/etc/alternatives"]
-        args += ["--bind", workdir, SANDBOX_DIR, "--chdir", SANDBOX_DIR, "--clearenv"]
+        args += ["--bind", workdir, SANDBOX_DIR]
+        for host_path, rel in sockets:  # sockets of a staged working copy (e.g. a model gateway)
+            args += ["--bind", str(host_path), f"{SANDBOX_DIR}/{rel}"]
+        args += ["--chdir", SANDBOX_DIR, "--clearenv"]
         for key, value in self._env(request, SANDBOX_DIR).items():
             args += ["--setenv", key, value]
         args += ["--", *request.argv]
@@ -204,10 +208,15 @@ class LocalSandbox:
     def run(self, request: ExecRequest) -> ExecResult:
         start = time.monotonic()
         workdir = Path(request.workdir).resolve()
-        stage = _stage_in(workdir, NOBODY if self.drop_to_nobody else None) if self.stage_dir else None
+        sockets: list[tuple[Path, str]] = []
+        if self.stage_dir:
+            stage = _stage_in(workdir, NOBODY if self.drop_to_nobody else None, sockets,
+                              link_sockets=self.bwrap is None)
+        else:
+            stage = None
         group = None
         try:
-            argv, cwd, env = self._command(request, str(stage or workdir))
+            argv, cwd, env = self._command(request, str(stage or workdir), sockets=sockets)
             group = self.cgroups.create(request, self.options) if self.cgroups else None
             argv = _prologue(request, group.procs_files() if group else []) + argv
             try:
@@ -223,6 +232,8 @@ class LocalSandbox:
                 group.destroy()  # nothing may still write into the staged copy
                 group = None
             if stage is not None:
+                for _, rel in sockets:  # the bind targets / links stand for host sockets
+                    (stage / rel).unlink(missing_ok=True)
                 _stage_out(stage, workdir, result)
             return result
         finally:
@@ -302,10 +313,34 @@ def _reap_stages() -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _stage_in(workdir: Path, owner: int | None) -> Path:
+def _stage_in(workdir: Path, owner: int | None, sockets: list[tuple[Path, str]] | None = None,
+              link_sockets: bool = False) -> Path:
+    """Copy the working copy to a tmpfs. Unix sockets (a model gateway listening in the
+    working copy) cannot be copied: they are listed in ``sockets`` for the caller to bind, or
+    symlinked when there is no bubblewrap to bind them."""
     stage = Path(tempfile.mkdtemp(prefix=f"{CGROUP_PREFIX}{os.getpid()}-", dir=STAGE_ROOT))
-    shutil.copytree(workdir, stage, symlinks=True, dirs_exist_ok=True)
+    found: list[tuple[Path, str]] = []
+
+    def skip_sockets(directory: str, names: list[str]) -> set[str]:
+        skipped = set()
+        for name in names:
+            path = Path(directory) / name
+            if stat.S_ISSOCK(path.lstat().st_mode):
+                skipped.add(name)
+                found.append((path, path.relative_to(workdir).as_posix()))
+        return skipped
+
+    shutil.copytree(workdir, stage, symlinks=True, dirs_exist_ok=True, ignore=skip_sockets)
     stage.chmod(workdir.stat().st_mode & 0o7777)
+    for host_path, rel in found:
+        if owner is not None:
+            host_path.chmod(0o666)  # the run's uid must be able to connect
+        if link_sockets:
+            (stage / rel).symlink_to(host_path)
+        else:
+            (stage / rel).touch()  # a mount point for the bind
+    if sockets is not None:
+        sockets.extend(found)
     if owner is not None:  # the sandbox runs as this uid on the host: give it its copy
         os.chown(stage, owner, owner)
         for root, dirs, files in os.walk(stage):

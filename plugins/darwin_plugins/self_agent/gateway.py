@@ -2,7 +2,9 @@
 
 The orchestrator runs one gateway per attempt. It listens on a unix socket created *inside the
 attempt's working copy* (``.darwin/llm.sock``), which the sandbox already exposes to the agent
-(bubblewrap binds the working copy; container sandboxes mount it). A unix socket needs no
+(the local sandbox binds the socket into its bubblewrap, also when it stages the working copy
+on a tmpfs). The container sandboxes copy the working copy in and out as a tar stream, which
+cannot carry a socket: the ``self`` generator needs the ``local`` sandbox. A unix socket needs no
 network, so the sandbox keeps its network namespace unshared (``request.network = False``), and
 only the agent of that attempt can reach it. Each request is answered through the hardened call
 path (:class:`~darwin_plugins.llm.client.CallPath`): the real key is added there, tokens and
