@@ -70,29 +70,21 @@ class RunStore:
             try:
                 return fn()
             except StorageUnavailableError as exc:
-                if time.monotonic() + delay > deadline:
-                    raise StorageUnavailableError(
-                        f"storage {self.storage.url} unreachable while {what}: {exc}; "
-                        "everything recorded so far is intact; fix: bring the store back, "
-                        "then `darwin resume`"
-                    ) from exc
-                if on_retry is not None:
-                    on_retry()
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                failure: Exception = exc
             except (StorageError, KeyError):
                 raise
             except (OSError, ConnectionError, TimeoutError) as exc:
-                if time.monotonic() + delay > deadline:
-                    raise StorageUnavailableError(
-                        f"storage {self.storage.url} unreachable while {what}: {exc}; "
-                        "everything recorded so far is intact; fix: bring the store back, "
-                        "then `darwin resume`"
-                    ) from exc
-                if on_retry is not None:
-                    on_retry()
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                failure = exc
+            if time.monotonic() + delay > deadline:
+                raise StorageUnavailableError(
+                    f"storage {self.storage.url} unreachable while {what}: {failure}; "
+                    "everything recorded so far is intact; fix: bring the store back, "
+                    "then `darwin resume`"
+                ) from failure
+            if on_retry is not None:
+                on_retry()
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     def put(self, collection: str, key: str, value: dict[str, Any], *, create: bool) -> str:
         """Write a record: ``create`` (fails if it exists) or replace the version we last saw."""
