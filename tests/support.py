@@ -36,15 +36,16 @@ def quick_config(directory: Path, **run: Any) -> Path:
     for section, values in sections.items():
         lines.append(f"[{section}]")
         for key, value in values.items():
-            lines.append(f"{key} = {_toml(value)}")
+            lines.append(f"{key} = {toml_value(value)}")
     return write_config(directory, "\n".join(lines) + "\n")
 
 
-def _toml(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """A Python value as a TOML literal (enough for test configs)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

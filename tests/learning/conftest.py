@@ -10,15 +10,7 @@ import pytest
 from darwin_core.config import load_config
 from darwin_core.engine import Engine
 
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+from support import toml_value
 
 
 def write_learning_config(directory: Path, sections: dict[str, dict[str, Any]], name: str = "darwin.toml") -> Path:
@@ -36,7 +28,7 @@ def write_learning_config(directory: Path, sections: dict[str, dict[str, Any]], 
     lines: list[str] = []
     for section, values in base.items():
         lines.append(f"[{section}]")
-        lines.extend(f"{k} = {_toml(v)}" for k, v in values.items())
+        lines.extend(f"{k} = {toml_value(v)}" for k, v in values.items())
     lines += ["[[evaluation.stages]]", "tasks = 6", "threshold = 0.5",
               "[[evaluation.stages]]", 'tasks = "all"']
     path = directory / name
