@@ -36,7 +36,7 @@ from .archive import Archive
 from .attempt import AttemptJob, AttemptOutcome, evaluate_staged, run_attempt_job
 from .config import DarwinConfig
 from .gating import Gate, build_gate
-from .plugins import PluginManager
+from .plugins import PluginManager, validate_options
 from .rundir import (
     RunPointer,
     default_run_dir,
@@ -123,10 +123,24 @@ class Engine:
             config_source=str(config.source) if config.source else None, created_at=time.time(),
         )
         engine = cls(config, pointer, run_dir, **kwargs)
+        engine._preflight()
         if warm_start is not None:
             warmstart.prepare(warm_start, engine.store)
         write_pointer(run_dir, pointer)
         return engine
+
+    def _preflight(self) -> None:
+        """Check every configured backend exists, is installed and accepts its options, before
+        anything is recorded: a typo never leaves a half-created run behind."""
+        sections = [("generator", self.config.generator), ("sandbox", self.config.sandbox),
+                    ("benchmark", self.config.benchmark), ("executor", self.config.executor),
+                    ("selection", self.config.selection)]
+        for kind, section in sections:
+            spec = self.plugins.spec(kind, section.name)
+            spec.check_available()
+            validate_options(spec, section.options, self._context(), section=kind)
+        if self.config.predictor is not None:  # its section mixes gate and backend keys
+            self.plugins.spec("predictor", self.config.predictor.name).check_available()
 
     @classmethod
     def open(cls, run_dir: Path, **kwargs: Any) -> "Engine":

@@ -240,6 +240,7 @@ def test_unknown_backend_lists_the_available_ones(quickstart: Path, darwin_cli) 
     assert result.returncode == 2
     assert "sandbox backend 'firecracker' is not available (plugin may not be installed)" in result.stderr
     assert "local" in result.stderr
+    assert not (quickstart / "run" / "run.json").exists()  # nothing half-created to resume
 
 
 def test_invalid_toml_is_reported(tmp_path: Path, darwin_cli) -> None:
