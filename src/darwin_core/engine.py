@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 from darwin_hookspecs import (
     Attempt,
+    BuildContext,
     ConflictError,
     DarwinError,
     RunInfo,
@@ -222,9 +223,7 @@ class Engine:
             summary = self._finish(status, reason)
         return summary
 
-    def _context(self) -> Any:
-        from darwin_hookspecs import BuildContext
-
+    def _context(self) -> BuildContext:
         return BuildContext(run_id=self.pointer.run_id, run_dir=self.run_dir,
                             config_dir=self.config.config_dir, seed=self.config.run.seed,
                             hook=self.hook, services={"storage": self.storage,
@@ -257,16 +256,30 @@ class Engine:
         )
 
     def _check_stop(self, generation: int) -> StopSignal | None:
+        """Between generations: the in-flight conditions, plus the generation and attempt caps."""
         cfg = self.config.run
-        best = self.archive.best
-        if cfg.stop_at_score is not None and best is not None and best.score >= cfg.stop_at_score:
-            return StopSignal(f"best score {best.score:.4f} reached stop_at_score", "completed")
+        if stop := self._score_stop():
+            return stop
         if generation > cfg.generations and not self._unfinished(generation):
             return StopSignal(f"all {cfg.generations} generations done", "completed")
         if cfg.max_attempts is not None and self._counted_attempts() >= cfg.max_attempts and not self._unfinished(generation):
             return StopSignal(f"max_attempts={cfg.max_attempts} reached", "completed")
-        if cfg.time_budget_s is not None and time.monotonic() - self._started > cfg.time_budget_s:
-            return StopSignal(f"time budget of {cfg.time_budget_s:.0f}s spent", "stopped")
+        return self._time_stop()
+
+    def _check_running_stop(self) -> StopSignal | None:
+        """While attempts run: the conditions that stop submitting new ones."""
+        return self._score_stop() or self._time_stop()
+
+    def _score_stop(self) -> StopSignal | None:
+        best, target = self.archive.best, self.config.run.stop_at_score
+        if target is not None and best is not None and best.score >= target:
+            return StopSignal(f"best score {best.score:.4f} reached stop_at_score", "completed")
+        return None
+
+    def _time_stop(self) -> StopSignal | None:
+        budget = self.config.run.time_budget_s
+        if budget is not None and time.monotonic() - self._started > budget:
+            return StopSignal(f"time budget of {budget:.0f}s spent", "stopped")
         return None
 
     def _counted_attempts(self) -> int:
@@ -412,15 +425,6 @@ class Engine:
                 self.store.save_generation(record, create=False)
                 self.generations[generation] = record
                 self.hook.darwin_generation_finished(run=self.run, generation=generation)
-
-    def _check_running_stop(self) -> StopSignal | None:
-        cfg = self.config.run
-        best = self.archive.best
-        if cfg.stop_at_score is not None and best is not None and best.score >= cfg.stop_at_score:
-            return StopSignal(f"best score {best.score:.4f} reached stop_at_score", "completed")
-        if cfg.time_budget_s is not None and time.monotonic() - self._started > cfg.time_budget_s:
-            return StopSignal(f"time budget of {cfg.time_budget_s:.0f}s spent", "stopped")
-        return None
 
     def _admit(self, attempt: Attempt) -> bool:
         """Ask the gate; a skipped attempt is recorded as such and never paid for."""

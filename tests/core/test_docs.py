@@ -49,5 +49,6 @@ def test_readme_documents_the_two_quickstart_commands() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "make quickstart" in readme and "make test" in readme
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
-    assert "scripts/test.sh" in ci
-    assert "scripts/test.sh" in (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "exec make test" in ci  # CI runs exactly the README's test command
+    assert "scripts/test.sh $(PYTEST_ARGS)" in (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "python -m pytest" in (REPO / "scripts" / "test.sh").read_text(encoding="utf-8")

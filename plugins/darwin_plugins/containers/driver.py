@@ -238,6 +238,15 @@ def run_command(cfg):
     captured = {out_r: [], err_r: []}
     sizes = {out_r: 0, err_r: 0}
     overflow = False
+
+    def keep(fd, chunk):
+        """Keep what fits under the output limit; return True when some was dropped."""
+        room = limit - sizes[fd]
+        if room > 0:
+            captured[fd].append(chunk[:room])
+            sizes[fd] += min(room, len(chunk))
+        return len(chunk) > room
+
     pending = (cfg.get("stdin") or "").encode()
     if in_w is not None:
         os.set_blocking(in_w, False)
@@ -283,12 +292,7 @@ def run_command(cfg):
             if not chunk:
                 readers.remove(fd)
                 continue
-            room = limit - sizes[fd]
-            if room > 0:
-                captured[fd].append(chunk[:room])
-                sizes[fd] += min(room, len(chunk))
-            if len(chunk) > room:
-                overflow = True
+            overflow = keep(fd, chunk) or overflow
     clean = kill_others()
     if status is None:
         status = os.waitpid(pid, 0)[1]
@@ -303,12 +307,7 @@ def run_command(cfg):
                 break
             if not chunk:
                 break
-            room = limit - sizes[fd]
-            if room > 0:
-                captured[fd].append(chunk[:room])
-                sizes[fd] += min(room, len(chunk))
-            if len(chunk) > room:
-                overflow = True
+            overflow = keep(fd, chunk) or overflow
     for fd in (out_r, err_r):
         os.close(fd)
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
