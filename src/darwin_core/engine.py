@@ -48,7 +48,8 @@ from .rundir import (
     write_pointer,
 )
 from .runtime import Runtime, build_runtime, register_runtime, unregister_runtime
-from .snapshots import CodeBook, read_tree, unified_diff
+from .patch_features import Patch
+from .snapshots import CodeBook, TreeIndex, read_tree, unified_diff
 from .store import RunStore
 from .targeting import choose_target
 
@@ -95,6 +96,7 @@ class Engine:
                               retry_for_s=config.storage.retry_for_s)
         self.archive = Archive(last_stage=len(config.evaluation.stages) - 1)
         self.codebook = CodeBook(self.store)
+        self.trees = TreeIndex(self.codebook)
         self.attempts: dict[str, Attempt] = {}
         self.generations: dict[int, dict[str, Any]] = {}
         self.run: RunInfo | None = None
@@ -397,23 +399,31 @@ class Engine:
             return
         self.hook.darwin_generation_started(run=self.run, generation=generation, attempts=attempts)
         queue = deque(a for a in attempts if a.status == "planned")
-        in_flight: dict[Future[AttemptOutcome], Attempt] = {}
+        # a future -> its attempt, and the generation outcome when it is an evaluate phase
+        in_flight: dict[Future[AttemptOutcome], tuple[Attempt, AttemptOutcome | None]] = {}
+        split = self.gate.reviews
         while queue or in_flight:
             while queue and len(in_flight) < self.executor.max_workers and self._stop is None:
                 attempt = queue.popleft()
                 if not self._admit(attempt):
                     continue
-                in_flight[self._submit(attempt)] = attempt
+                in_flight[self._submit(attempt, "generate" if split else "all")] = (attempt, None)
             if not in_flight:
                 break
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             for future in done:
-                attempt = in_flight.pop(future)
+                attempt, generated = in_flight.pop(future)
                 try:
                     outcome = future.result()
                 except Exception as exc:  # noqa: BLE001 - executor/infra failure of one attempt
                     outcome = AttemptOutcome(attempt_id=attempt.id, error_kind="evaluation",
                                              error=f"attempt crashed in the executor: {type(exc).__name__}: {exc}")
+                if generated is not None:
+                    outcome = generated.merge_evaluation(outcome)
+                elif split and not outcome.error and outcome.changed:
+                    if self._review(attempt, outcome):
+                        in_flight[self._submit_evaluation(attempt, outcome)] = (attempt, outcome)
+                    continue
                 self._record(attempt, outcome)
             if self._stop is None:
                 stop = self._check_running_stop()
@@ -440,7 +450,59 @@ class Engine:
         self.hook.darwin_attempt_finished(run=self.run, attempt=attempt, child=None)
         return False
 
-    def _submit(self, attempt: Attempt) -> "Future[AttemptOutcome]":
+    def _review(self, attempt: Attempt, outcome: AttemptOutcome) -> bool:
+        """After generation: ask the gate whether the change is worth evaluating. A skipped
+        change is recorded on its attempt (its diff in a blob) and never evaluated."""
+        assert self.run is not None and outcome.proposal is not None
+        parent = self.archive.get(attempt.parent_id)
+        snapshot, effective = self.codebook.store_changes(parent.id, outcome.changes)
+        manifest = self.codebook.manifest(parent.id)
+        old = {rel: self.store.get_blob(manifest[rel]) for rel in effective if rel in manifest}
+        patch = Patch(proposal=outcome.proposal, old=old, new=effective,
+                      duplicate_of=self.trees.find(self._child_manifest(manifest, snapshot)))
+        run_it, decision = self.gate.review(attempt, parent, self.archive, patch)
+        attempt.metadata["gate"] = decision
+        if run_it:
+            self.trees.reserve(self._child_manifest(manifest, snapshot), variant_id_for(attempt.id))
+            return True
+        self.hook.darwin_proposal_generated(
+            run=self.run, attempt=attempt, proposal=outcome.proposal,
+            started_at=outcome.generation_started, duration_s=outcome.generation_s,
+        )
+        attempt.metadata["proposal"] = {
+            "improvement_type": outcome.proposal.improvement_type,
+            "description": outcome.proposal.description[:2000],
+            "patch_ref": self.store.put_blob(unified_diff(old, effective).encode()),
+            "snapshot": snapshot,
+            "cost_usd": sum(u.cost_usd for u in outcome.usage),
+            "generation_s": outcome.generation_s,
+        }
+        attempt.status, attempt.finished_at = "skipped", time.time()
+        self.store.save_attempt(attempt)
+        self.hook.darwin_attempt_finished(run=self.run, attempt=attempt, child=None)
+        return False
+
+    @staticmethod
+    def _child_manifest(manifest: dict[str, str], snapshot: dict[str, str | None]) -> dict[str, str]:
+        child = dict(manifest)
+        for rel, key in snapshot.items():
+            if key is None:
+                child.pop(rel, None)
+            else:
+                child[rel] = key
+        return child
+
+    def _submit_evaluation(self, attempt: Attempt, generated: AttemptOutcome) -> "Future[AttemptOutcome]":
+        parent = self.archive.get(attempt.parent_id)
+        job = AttemptJob(
+            run_id=self.pointer.run_id, config_data=self.pointer.config,
+            config_source=self.pointer.config_source, run_dir=str(self.run_dir),
+            attempt=attempt, parent=parent, parent_files=self.codebook.files(parent.id),
+            phase="evaluate", changes=generated.changes,
+        )
+        return self.executor.submit(run_attempt_job, job)
+
+    def _submit(self, attempt: Attempt, phase: str = "all") -> "Future[AttemptOutcome]":
         assert self.run is not None
         parent = self.archive.get(attempt.parent_id)
         memory: list[str] = []
@@ -455,6 +517,7 @@ class Engine:
             run_id=self.pointer.run_id, config_data=self.pointer.config,
             config_source=self.pointer.config_source, run_dir=str(self.run_dir),
             attempt=attempt, parent=parent, parent_files=self.codebook.files(parent.id), memory=memory,
+            phase=phase,
         )
         return self.executor.submit(run_attempt_job, job)
 

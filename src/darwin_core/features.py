@@ -45,11 +45,13 @@ class _Tally:
 
 
 class History:
-    """Running tallies of finished attempts by targeted task, by parent and for the run."""
+    """Running tallies of finished attempts by targeted task, by parent, by edit signature (the
+    after-generation gate's ``patch_signature``) and for the run."""
 
     def __init__(self, records: Iterable[ReplayRecord] = ()) -> None:
         self.by_task: dict[str, _Tally] = defaultdict(_Tally)
         self.by_parent: dict[str, _Tally] = defaultdict(_Tally)
+        self.by_signature: dict[str, _Tally] = defaultdict(_Tally)
         self.run = _Tally()
         for record in records:
             self.add(record)
@@ -60,7 +62,15 @@ class History:
         assert record.outcome is not None
         self.by_task[record.task_id or "-"].add(record.outcome)
         self.by_parent[record.parent_id].add(record.outcome)
+        signature = record.features.get("patch_signature")
+        if signature:
+            self.by_signature[str(signature)].add(record.outcome)
         self.run.add(record.outcome)
+
+    def signature_rates(self, signature: str) -> dict[str, float]:
+        """How the same edit fared earlier (``patch_seen_*``; an unseen edit reads as the prior)."""
+        tally = self.by_signature.get(signature) or _Tally()
+        return tally.rates("patch_seen")
 
 
 def clade(archive: Archive, variant_id: str) -> list[Variant]:

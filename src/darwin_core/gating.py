@@ -12,6 +12,13 @@ The predictor learns online from every finished attempt; its state is saved in
 ``state_predictor`` (every ``save_every`` observations and at the end) so a resumed or
 warm-started run carries it. Attempts the saved state has not seen are replayed into it.
 
+With ``when = "after"`` the gate decides after generation instead, before evaluation: the
+engine runs the generator, hands the change to :meth:`LearningGate.review`, and evaluates it
+only if the gate lets it through. The predictor then also sees the change's ``patch_*``
+features (:mod:`darwin_core.patch_features`), and a change whose code equals an already
+recorded variant is skipped as a ``duplicate`` (``skip_duplicates``). Generation is paid for
+either way; evaluation is what this gate saves.
+
 ``[predictor]`` keys: ``name`` (the backend), the gate's keys above, and the backend's options.
 """
 
@@ -21,7 +28,7 @@ import base64
 import math
 import random
 import time
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,6 +38,7 @@ from .archive import Archive
 from .calibration import brier_score, roc_auc
 from .config import ConfigError, DarwinConfig, format_validation_error
 from .features import History, attempt_features
+from .patch_features import Patch, patch_features
 from .replay import SKIPPED_OUTCOME, ReplayBuffer, new_record, outcome_of
 from .store import RunStore
 
@@ -44,6 +52,13 @@ class Gate:
     def decide(self, attempt: Attempt, parent: Variant, archive: Archive) -> tuple[bool, dict[str, Any]]:
         """Return ``(run_it, decision record)``."""
         return True, {}
+
+    def review(self, attempt: Attempt, parent: Variant, archive: Archive, patch: Patch) -> tuple[bool, dict[str, Any]]:
+        """After generation (only when :attr:`reviews`): return ``(evaluate it, decision record)``."""
+        return True, {}
+
+    reviews: bool = False
+    """Whether the engine should split attempts and call :meth:`review` before evaluating."""
 
     def observe(self, attempt: Attempt, parent: Variant, child: Variant, archive: Archive) -> None:
         """Learn from a finished attempt."""
@@ -66,6 +81,11 @@ class GateOptions(BaseModel):
     """Finished attempts to learn from before the gate skips anything."""
     save_every: int = Field(10, ge=1)
     """Save the predictor's state every this many observations (and at the end)."""
+    when: Literal["before", "after"] = "before"
+    """``before`` generation (saves generation and evaluation) or ``after`` it, before
+    evaluation (sees the change itself; saves evaluation only)."""
+    skip_duplicates: bool = True
+    """With ``when = "after"``: skip a change whose code equals a recorded variant's."""
 
 
 class LearningGate(Gate):
@@ -116,7 +136,7 @@ class LearningGate(Gate):
             self._observed = list(value.get("observed", []))
             self._seen = set(self._observed)
         for record in self.replay.trainable():
-            if record.key not in self._seen:
+            if record.key not in self._seen and self._teaches(record):
                 assert record.outcome is not None
                 self._learn(record.key, record.features, record.outcome)
 
@@ -152,19 +172,38 @@ class LearningGate(Gate):
 
     # ------------------------------------------------------------- decisions
 
+    @property
+    def reviews(self) -> bool:  # type: ignore[override]
+        return self.predictor is not None and self.options.when == "after"
+
     def decide(self, attempt: Attempt, parent: Variant, archive: Archive) -> tuple[bool, dict[str, Any]]:
         features = attempt_features(attempt, parent, archive, self.history,
                                     generator=self.generator, model=self.model)
-        if self.predictor is None:
+        if self.predictor is None or self.reviews:
             self._pending[attempt.id] = (features, {})
             return True, {}
+        return self._gate(attempt, features, duplicate_of=None)
+
+    def review(self, attempt: Attempt, parent: Variant, archive: Archive, patch: Patch) -> tuple[bool, dict[str, Any]]:
+        features, _ = self._pending.get(attempt.id) or (
+            attempt_features(attempt, parent, archive, self.history, generator=self.generator, model=self.model), {})
+        signature = patch.signature
+        features = {**features, **patch_features(patch, attempt.target, self.history.signature_rates(signature)),
+                    "patch_signature": signature}
+        duplicate = patch.duplicate_of if self.options.skip_duplicates else None
+        return self._gate(attempt, features, duplicate_of=duplicate)
+
+    def _gate(self, attempt: Attempt, features: dict[str, Any], duplicate_of: str | None) -> tuple[bool, dict[str, Any]]:
+        """Predict, decide, record the decision; skipped attempts go to the replay buffer now."""
         prediction = self._call("predict", [features])[0]
         opts = self.options
         ready = self.observations >= opts.warmup
         low = prediction.p_accept < opts.threshold or (
             opts.min_expected_delta is not None and prediction.expected_delta < opts.min_expected_delta
         )
-        if not ready:
+        if duplicate_of is not None:
+            verdict = "duplicate"
+        elif not ready:
             verdict = "warmup"
         elif not low:
             verdict = "run"
@@ -174,11 +213,15 @@ class LearningGate(Gate):
             verdict = "skip"
         decision = {
             "predictor": self.predictor_name, "decision": verdict, "ready": ready,
+            "stage": "after_generation" if self.reviews else "before_generation",
             "p_accept": float(prediction.p_accept), "expected_delta": float(prediction.expected_delta),
             "threshold": opts.threshold, "min_expected_delta": opts.min_expected_delta,
             "observations": self.observations,
         }
-        if verdict == "skip":
+        if duplicate_of is not None:
+            decision["duplicate_of"] = duplicate_of
+        if verdict in ("skip", "duplicate"):
+            self._pending.pop(attempt.id, None)
             record = new_record(self.run_id, attempt, features, decision, time.time())
             record.outcome = dict(SKIPPED_OUTCOME)
             self.replay.add(record)
@@ -197,13 +240,20 @@ class LearningGate(Gate):
         record.outcome = outcome_of(parent, child, archive.last_stage)
         record = self.replay.add(record)
         self.history.add(record)
-        if self.predictor is None or record.key in self._seen or not record.trainable:
+        if self.predictor is None or record.key in self._seen or not self._teaches(record):
             return
         assert record.outcome is not None
         self._learn(record.key, record.features, record.outcome)
         self._since_save += 1
         if self._since_save >= self.options.save_every:
             self.save()
+
+    def _teaches(self, record: Any) -> bool:
+        """An after-generation gate learns only from attempts it reviewed (a change that was
+        evaluated); a before-generation gate from every attempt that ran."""
+        if not record.trainable:
+            return False
+        return not self.reviews or record.decision.get("stage") == "after_generation"
 
     def _learn(self, key: str, features: dict[str, Any], outcome: dict[str, Any]) -> None:
         self._call("observe", features, outcome)

@@ -7,6 +7,8 @@ A variant's ``snapshot`` holds the full tree for the root and only changed files
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import fnmatch
 import os
 import shutil
@@ -87,11 +89,25 @@ class CodeBook:
         self.store = store
         self._manifests: dict[str, Manifest] = {}
         self._variants: dict[str, Variant] = {}
+        self._order: list[str] = []
         self._lock = threading.Lock()
 
     def add(self, variant: Variant) -> None:
         with self._lock:
+            if variant.id not in self._variants:
+                self._order.append(variant.id)
             self._variants[variant.id] = variant
+
+    def variant(self, variant_id: str) -> Variant:
+        return self._variants[variant_id]
+
+    def has(self, variant_id: str) -> bool:
+        return variant_id in self._variants
+
+    def added_since(self, count: int) -> list[str]:
+        """Ids of the variants added after the first ``count``, in the order they were added."""
+        with self._lock:
+            return self._order[count:]
 
     def manifest(self, variant_id: str) -> Manifest:
         with self._lock:
@@ -140,3 +156,46 @@ class CodeBook:
                 snapshot[rel] = key
                 effective[rel] = data
         return snapshot, effective
+
+
+class TreeIndex:
+    """Finds a recorded variant (or one being evaluated) with exactly a given code tree.
+
+    Trees are compared by their manifests (path -> content-addressed blob key), so nothing is
+    read or hashed again. Only variants whose evaluation is known count (``accepted`` or
+    ``rejected``), plus the attempts reserved while their evaluation runs.
+    """
+
+    EVALUATED = ("accepted", "rejected")
+
+    def __init__(self, codebook: CodeBook) -> None:
+        self.codebook = codebook
+        self._seen = 0
+        self._by_digest: dict[str, list[str]] = {}
+        self._reserved: dict[str, str] = {}
+
+    @staticmethod
+    def digest(manifest: Manifest) -> str:
+        return hashlib.sha256(json.dumps(sorted(manifest.items())).encode()).hexdigest()
+
+    def _sync(self) -> None:
+        for variant_id in self.codebook.added_since(self._seen):
+            self._seen += 1
+            digest = self.digest(self.codebook.manifest(variant_id))
+            self._by_digest.setdefault(digest, []).append(variant_id)
+
+    def find(self, manifest: Manifest) -> str | None:
+        """A variant with this tree whose evaluation is known or under way, if any."""
+        self._sync()
+        digest = self.digest(manifest)
+        for variant_id in self._by_digest.get(digest, ()):
+            if self.codebook.variant(variant_id).status in self.EVALUATED:
+                return variant_id
+        reserved = self._reserved.get(digest)
+        if reserved is not None and not self.codebook.has(reserved):
+            return reserved  # being evaluated now
+        return None
+
+    def reserve(self, manifest: Manifest, variant_id: str) -> None:
+        """``variant_id`` (not recorded yet) is being evaluated with this tree."""
+        self._reserved[self.digest(manifest)] = variant_id
