@@ -15,9 +15,10 @@ warm-started run carries it. Attempts the saved state has not seen are replayed 
 With ``when = "after"`` the gate decides after generation instead, before evaluation: the
 engine runs the generator, hands the change to :meth:`LearningGate.review`, and evaluates it
 only if the gate lets it through. The predictor then also sees the change's ``patch_*``
-features (:mod:`darwin_core.patch_features`), and a change whose code equals an already
-recorded variant is skipped as a ``duplicate`` (``skip_duplicates``). Generation is paid for
-either way; evaluation is what this gate saves.
+features (:mod:`darwin_core.patch_features`); a change whose code equals an already
+recorded variant is skipped as a ``duplicate`` (``skip_duplicates``), and one that repeats an
+edit already evaluated without improving anything as a ``failed_edit``
+(``skip_failed_edits``). Generation is paid for either way; evaluation is what this gate saves.
 
 ``[predictor]`` keys: ``name`` (the backend), the gate's keys above, and the backend's options.
 """
@@ -86,6 +87,10 @@ class GateOptions(BaseModel):
     evaluation (sees the change itself; saves evaluation only)."""
     skip_duplicates: bool = True
     """With ``when = "after"``: skip a change whose code equals a recorded variant's."""
+    skip_failed_edits: int = Field(1, ge=0)
+    """With ``when = "after"``: skip a change whose edit (the same removed and added lines, on
+    whatever parent) was evaluated this many times before and never improved its parent
+    (0: never)."""
 
 
 class LearningGate(Gate):
@@ -191,9 +196,13 @@ class LearningGate(Gate):
         features = {**features, **patch_features(patch, attempt.target, self.history.signature_rates(signature)),
                     "patch_signature": signature}
         duplicate = patch.duplicate_of if self.options.skip_duplicates else None
-        return self._gate(attempt, features, duplicate_of=duplicate)
+        tally = self.history.by_signature.get(signature)
+        limit = self.options.skip_failed_edits
+        repeat = bool(limit and tally is not None and tally.improved == 0 and tally.n >= limit)
+        return self._gate(attempt, features, duplicate_of=duplicate, failed_edit=repeat)
 
-    def _gate(self, attempt: Attempt, features: dict[str, Any], duplicate_of: str | None) -> tuple[bool, dict[str, Any]]:
+    def _gate(self, attempt: Attempt, features: dict[str, Any], duplicate_of: str | None,
+              failed_edit: bool = False) -> tuple[bool, dict[str, Any]]:
         """Predict, decide, record the decision; skipped attempts go to the replay buffer now."""
         prediction = self._call("predict", [features])[0]
         opts = self.options
@@ -203,6 +212,8 @@ class LearningGate(Gate):
         )
         if duplicate_of is not None:
             verdict = "duplicate"
+        elif failed_edit:
+            verdict = "failed_edit"
         elif not ready:
             verdict = "warmup"
         elif not low:
@@ -220,7 +231,7 @@ class LearningGate(Gate):
         }
         if duplicate_of is not None:
             decision["duplicate_of"] = duplicate_of
-        if verdict in ("skip", "duplicate"):
+        if verdict in ("skip", "duplicate", "failed_edit"):
             self._pending.pop(attempt.id, None)
             record = new_record(self.run_id, attempt, features, decision, time.time())
             record.outcome = dict(SKIPPED_OUTCOME)

@@ -77,7 +77,8 @@ class SameChangePlugin:
 def test_a_change_equal_to_recorded_code_is_not_evaluated_again(learning_run, skip_duplicates):
     engine = learning_run({"generator": {"name": "same-change"},
                            "selection": {"name": "random"},
-                           "predictor": {**AFTER, "threshold": 0.0, "skip_duplicates": skip_duplicates},
+                           "predictor": {**AFTER, "threshold": 0.0, "skip_duplicates": skip_duplicates,
+                                         "skip_failed_edits": 0},
                            "run": {"generations": 2, "children_per_generation": 3}},
                           extra_plugins=[SameChangePlugin()])
     attempts = sorted(engine.attempts.values(), key=lambda a: a.id)
@@ -125,3 +126,38 @@ def test_patch_features_describe_the_change():
         edit_signature({"pkg/mod.py": b"b = 2\n"}, {"pkg/mod.py": b"b = 20\n"})
     assert edit_signature(old, {"pkg/mod.py": b"a = 1\nb = 21\nc = 3\n"}) != \
         edit_signature(old, {"pkg/mod.py": b"a = 1\nb = 20\nc = 3\n"})
+
+
+class AppendGenerator:
+    """Appends the same line to ``note.txt``: the same edit on every parent, a new tree each time."""
+
+    def propose(self, context: GenerationContext) -> Proposal:
+        note = context.parent_dir / "note.txt"
+        text = note.read_text() if note.exists() else ""
+        return Proposal(changes={"note.txt": text + "same\n"}, improvement_type="fixed:append")
+
+
+class AppendPlugin:
+    @hookimpl
+    def darwin_register_generators(self, registry: Any) -> None:
+        registry.add("append", lambda options, context: AppendGenerator())
+
+
+@pytest.mark.parametrize("limit", [1, 0])
+def test_an_edit_that_never_improved_is_not_evaluated_again(learning_run, limit):
+    engine = learning_run({"generator": {"name": "append"}, "selection": {"name": "random"},
+                           "predictor": {**AFTER, "threshold": 0.0, "skip_failed_edits": limit},
+                           "run": {"generations": 3, "children_per_generation": 3}},
+                          extra_plugins=[AppendPlugin()])
+    attempts = sorted(engine.attempts.values(), key=lambda a: a.id)
+    decisions = {a.id: a.metadata.get("gate", {}).get("decision") for a in attempts}
+    deeper = [a for a in attempts if a.parent_id != "v0000root"]
+    assert deeper, "random selection picks a child as parent at least once with this seed"
+    if limit:
+        # the first child showed that appending the line changes no test outcome
+        assert all(decisions[a.id] == "failed_edit" and a.status == "skipped" for a in deeper)
+        signatures = {a.metadata["proposal"]["patch_ref"] for a in deeper}
+        assert len(signatures) >= 1
+    else:
+        assert all(decisions[a.id] != "failed_edit" and a.status == "finished" for a in deeper)
+    assert sum(a.status == "finished" for a in attempts if a.parent_id == "v0000root") == 1  # duplicates
