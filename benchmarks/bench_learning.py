@@ -1,12 +1,15 @@
 """Learning from the archive, measured side by side on the quickstart with the mutation generator.
 
-    python benchmarks/bench_learning.py [--seeds 1 2] [--gate-generations 10] [--select-attempts 16]
+    python benchmarks/bench_learning.py [--seeds 1 2 3] [--gate-generations 24] [--select-attempts 48]
 
 1. Predictor discrimination and calibration on held-out attempts: the ``world-model`` predicts
-   every attempt of ungated runs before its outcome is known (prequential hold-out), and a model
-   trained on one seed's replay buffer predicts another seed's attempts (cross-run hold-out).
-2. Gating: the same runs (same seeds, same planned attempts) without and with the gate;
-   evaluations saved versus the drop in final best score.
+   every attempt of ungated runs before its outcome is known (prequential hold-out), after
+   generation (online, with the ``patch_*`` features) and before it (the same attempts replayed
+   with the pre-generation features only); a model trained on one seed's replay buffer predicts
+   another seed's attempts (cross-run hold-out).
+2. Gating: the same seeds ungated and with each gate (``ARMS``): the predictor before
+   generation, the after-generation rules (duplicates, edits that already failed), and those
+   rules plus the predictor; evaluations saved versus the drop in the mean final best score.
 3. Parent selection: ``cmp`` vs ``score_child_prop`` vs ``random``, final best score at an equal
    attempt budget over several seeds.
 4. Batched predictions per second on the CPU.
@@ -90,6 +93,34 @@ def run(workdir: Path, name: str, sections: dict[str, dict[str, Any]]) -> dict[s
     }
 
 
+ARMS: dict[str, dict[str, Any]] = {
+    # every change evaluated; the after-generation model predicts each one before it is
+    "ungated": {"when": "after", "threshold": 0.0, "skip_duplicates": False, "skip_failed_edits": 0},
+    # the predictor alone, before generation (threshold from --threshold)
+    "before": {"when": "before", "exploration": 0.1},
+    # after generation: duplicates and edits that already failed, no predictor threshold
+    "after-rules": {"when": "after", "threshold": 0.0},
+    # after generation: those rules and the predictor (threshold from --threshold)
+    "after-predictor": {"when": "after", "exploration": 0.1},
+}
+
+
+def prequential_before(records: list[Any], warmup: int = 10) -> tuple[list[float], list[bool]]:
+    """The before-generation model's predictions of the same attempts, replayed in order: each
+    attempt predicted from its pre-generation features, then learned from (as the gate does)."""
+    from darwin_plugins.world_model.model import WorldModel, WorldModelOptions
+
+    model = WorldModel(WorldModelOptions(), seed=0)
+    probs, ys = [], []
+    for r in (r for r in records if r.trainable):
+        features = {k: v for k, v in r.features.items() if not k.startswith("patch_")}
+        if model.observations >= warmup:
+            probs.append(model.predict([features])[0].p_accept)
+            ys.append(bool(r.outcome["accepted"]))
+        model.observe(features, r.outcome)
+    return probs, ys
+
+
 def held_out(records: list[Any]) -> tuple[list[float], list[bool]]:
     probs, ys = [], []
     for r in records:
@@ -144,12 +175,12 @@ def fmt(x: float | None, digits: int = 3) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--select-seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--gate-generations", type=int, default=8)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--select-seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument("--gate-generations", type=int, default=24)
     parser.add_argument("--children", type=int, default=4)
     parser.add_argument("--threshold", type=float, default=0.75)
-    parser.add_argument("--select-attempts", type=int, default=12)
+    parser.add_argument("--select-attempts", type=int, default=48)
     parser.add_argument("--plot", type=Path, default=None, help="write figures to this PNG")
     parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
     args = parser.parse_args()
@@ -165,51 +196,60 @@ def main() -> int:
         # ---------------------------------------------------- gating, side by side
         common = {"generations": args.gate_generations, "children_per_generation": args.children,
                   "archive_policy": "keep_better", "keep_better_margin": 0.0}
-        gating = []
+        arms = {name: {"name": "world-model", "warmup": 10, **options} for name, options in ARMS.items()}
+        arms["before"]["threshold"] = arms["after-predictor"]["threshold"] = args.threshold
+        gating: dict[str, list[dict[str, Any]]] = {name: [] for name in arms}
         for seed in args.seeds:
-            base = run(workdir, f"ungated-{seed}", {"run": {**common, "seed": seed},
-                                                     "predictor": {"name": "world-model", "threshold": 0.0, "warmup": 10}})
-            gated = run(workdir, f"gated-{seed}", {"run": {**common, "seed": seed},
-                                                   "predictor": {"name": "world-model", "threshold": args.threshold,
-                                                                 "exploration": 0.1, "warmup": 10}})
-            gating.append((seed, base, gated))
-            print(f"seed {seed}: ungated best {base['best']:.4f} ({base['evaluated']} evaluated), "
-                  f"gated best {gated['best']:.4f} ({gated['evaluated']} evaluated, {gated['skipped']} skipped)",
-                  file=sys.stderr, flush=True)
+            for name, predictor in arms.items():
+                r = run(workdir, f"{name}-{seed}", {"run": {**common, "seed": seed}, "predictor": predictor})
+                gating[name].append(r)
+                print(f"seed {seed} {name:16s} best {r['best']:.4f}  evaluated {r['evaluated']:3d}  "
+                      f"skipped {r['skipped']:3d}  {r['wall_s']:.0f}s", file=sys.stderr, flush=True)
 
         # ------------------------------------------------------- predictor quality
+        ungated = gating["ungated"]
         probs: list[float] = []
         ys: list[bool] = []
-        for _, base, _ in gating:
-            p, y = held_out(base["records"])
+        pre_probs: list[float] = []
+        pre_ys: list[bool] = []
+        for r in ungated:
+            p, y = held_out(r["records"])  # predicted online, after generation
             probs += p
             ys += y
+            p, y = prequential_before(r["records"])  # the same attempts, before generation
+            pre_probs += p
+            pre_ys += y
         cross = []
-        if len(gating) >= 2:
-            for i, (_, train, _) in enumerate(gating):
-                _, test, _ = gating[(i + 1) % len(gating)]
+        if len(ungated) >= 2:
+            for i, train in enumerate(ungated):
+                test = ungated[(i + 1) % len(ungated)]
                 cross.append(cross_run(train["records"], test["records"]))
         results["predictor"] = {
-            "prequential_auc": roc_auc(probs, ys), "prequential_brier": brier_score(probs, ys),
-            "prequential_n": len(ys), "base_rate": (sum(ys) / len(ys)) if ys else None,
+            "after_auc": roc_auc(probs, ys), "after_brier": brier_score(probs, ys), "after_n": len(ys),
+            "before_auc": roc_auc(pre_probs, pre_ys), "before_brier": brier_score(pre_probs, pre_ys),
+            "before_n": len(pre_ys), "base_rate": (sum(ys) / len(ys)) if ys else None,
+            "base_brier": brier_score([sum(ys) / len(ys)] * len(ys), ys) if ys else None,
             "cross_run": [{"auc": a, "brier": b, "n": n} for a, b, n in cross],
         }
-        evaluated_base = sum(b["evaluated"] for _, b, _ in gating)
-        evaluated_gated = sum(g["evaluated"] for _, _, g in gating)
-        tasks_base = sum(b["tasks_evaluated"] for _, b, _ in gating)
-        tasks_gated = sum(g["tasks_evaluated"] for _, _, g in gating)
-        best_base = statistics.mean(b["best"] for _, b, _ in gating)
-        best_gated = statistics.mean(g["best"] for _, _, g in gating)
-        results["gating"] = {
-            "threshold": args.threshold,
-            "per_seed": [{"seed": s, "ungated_best": b["best"], "gated_best": g["best"],
-                          "ungated_evaluated": b["evaluated"], "gated_evaluated": g["evaluated"],
-                          "gated_skipped": g["skipped"]} for s, b, g in gating],
-            "evaluations_saved": 1 - evaluated_gated / evaluated_base if evaluated_base else None,
-            "tasks_saved": 1 - tasks_gated / tasks_base if tasks_base else None,
-            "best_ungated": best_base, "best_gated": best_gated,
-            "score_drop": (1 - best_gated / best_base) if best_base else None,
-        }
+        base_evaluated = sum(r["evaluated"] for r in ungated)
+        base_tasks = sum(r["tasks_evaluated"] for r in ungated)
+        base_best = statistics.mean(r["best"] for r in ungated)
+        results["gating"] = {}
+        for name, rs in gating.items():
+            best = statistics.mean(r["best"] for r in rs)
+            decisions: dict[str, int] = {}
+            for r in rs:
+                for record in r["records"]:
+                    verdict = record.decision.get("decision")
+                    if verdict:
+                        decisions[verdict] = decisions.get(verdict, 0) + 1
+            results["gating"][name] = {
+                "evaluated": sum(r["evaluated"] for r in rs), "skipped": sum(r["skipped"] for r in rs),
+                "evaluations_saved": 1 - sum(r["evaluated"] for r in rs) / base_evaluated if base_evaluated else None,
+                "tasks_saved": 1 - sum(r["tasks_evaluated"] for r in rs) / base_tasks if base_tasks else None,
+                "mean_best": best, "bests": [r["best"] for r in rs],
+                "score_drop": (1 - best / base_best) if base_best else None, "decisions": decisions,
+            }
 
         # ---------------------------------------------------------- selection
         selection: dict[str, list[dict[str, Any]]] = {}
@@ -228,25 +268,26 @@ def main() -> int:
         }
 
         # ---------------------------------------------------------- throughput
-        records = [r for _, b, _ in gating for r in b["records"] if r.trainable]
+        records = [rec for r in ungated for rec in r["records"] if rec.trainable]
         results["throughput"] = throughput(records)
         results["wall_s"] = time.perf_counter() - started
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
     pred, gate, sel, thr = results["predictor"], results["gating"], results["selection"], results["throughput"]
-    print("\n== predictor (world-model), held-out attempts ==")
-    print(f"prequential: AUC {fmt(pred['prequential_auc'])}  Brier {fmt(pred['prequential_brier'])}  "
-          f"n={pred['prequential_n']}  base rate {fmt(pred['base_rate'])}  (target AUC >= 0.7)")
+    print("\n== predictor (world-model), held-out attempts of the ungated runs ==")
+    print(f"after generation:  AUC {fmt(pred['after_auc'])}  Brier {fmt(pred['after_brier'])}  n={pred['after_n']}")
+    print(f"before generation: AUC {fmt(pred['before_auc'])}  Brier {fmt(pred['before_brier'])}  n={pred['before_n']}")
+    print(f"base rate {fmt(pred['base_rate'])} (its Brier {fmt(pred['base_brier'])}); target AUC >= 0.7")
     for c in pred["cross_run"]:
-        print(f"cross-run:   AUC {fmt(c['auc'])}  Brier {fmt(c['brier'])}  n={c['n']}")
-    print(f"\n== gating (threshold {gate['threshold']}, exploration 0.1) ==")
-    for row in gate["per_seed"]:
-        print(f"seed {row['seed']}: evaluated {row['ungated_evaluated']} -> {row['gated_evaluated']} "
-              f"(skipped {row['gated_skipped']}); best {row['ungated_best']:.4f} -> {row['gated_best']:.4f}")
-    print(f"evaluations saved {fmt(gate['evaluations_saved'])} (tasks {fmt(gate['tasks_saved'])}); "
-          f"mean final best {gate['best_ungated']:.4f} -> {gate['best_gated']:.4f} "
-          f"(drop {fmt(gate['score_drop'])}; target: >= 0.30 saved for <= 0.05 drop)")
+        print(f"cross-run (trained on one seed, tested on the next): AUC {fmt(c['auc'])}  Brier {fmt(c['brier'])}  n={c['n']}")
+    print(f"\n== gating, seeds {args.seeds}, {args.gate_generations}x{args.children} attempts, "
+          f"predictor threshold {args.threshold} ==")
+    print(f"{'arm':16s} {'evaluated':>9s} {'saved':>6s} {'tasks saved':>11s} {'mean best':>9s} {'drop':>6s}  decisions")
+    for name, row in gate.items():
+        print(f"{name:16s} {row['evaluated']:9d} {fmt(row['evaluations_saved'], 3):>6s} {fmt(row['tasks_saved'], 3):>11s} "
+              f"{row['mean_best']:9.4f} {fmt(row['score_drop'], 3):>6s}  {row['decisions']}  bests {row['bests']}")
+    print("target: >= 0.30 evaluations saved for <= 0.05 drop of the mean final best score")
     print(f"\n== selection, {args.select_attempts} attempts, seeds {args.select_seeds} ==")
     for s, row in sel.items():
         print(f"{s:18s} mean best {row['mean_best']:.4f}  per seed {row['bests']}")
@@ -263,7 +304,7 @@ def main() -> int:
     return 0
 
 
-def plot(path: Path, gating: list[Any], selection: dict[str, list[dict[str, Any]]],
+def plot(path: Path, gating: dict[str, list[dict[str, Any]]], selection: dict[str, list[dict[str, Any]]],
          probs: list[float], ys: list[bool]) -> None:
     try:
         import matplotlib
@@ -284,16 +325,17 @@ def plot(path: Path, gating: list[Any], selection: dict[str, list[dict[str, Any]
             fr.append(sum(members) / len(members))
             counts.append(len(members))
     ax.plot([0, 1], [0, 1], "k:", label="perfect calibration")
-    ax.plot(xs, fr, "o-", label="world-model (held-out)")
+    ax.plot(xs, fr, "o-", label="world-model after generation (held-out)")
     for x, f, n in zip(xs, fr, counts):
         ax.annotate(str(n), (x, f), textcoords="offset points", xytext=(4, 4), fontsize=8)
     ax.set(xlabel="predicted P(accepted)", ylabel="observed fraction accepted", title="Calibration")
     ax.legend(fontsize=8)
     ax = axes[1]
-    for seed, base, gated in gating:
-        ax.plot(range(1, len(base["curve"]) + 1), base["curve"], "-", label=f"ungated seed {seed}")
-        ax.plot(range(1, len(gated["curve"]) + 1), gated["curve"], "--", label=f"gated seed {seed}")
-    ax.set(xlabel="evaluated attempts", ylabel="best score", title="Gating: best score vs evaluations")
+    for name, rs in gating.items():
+        for i, r in enumerate(rs):
+            ax.plot(range(1, len(r["curve"]) + 1), r["curve"], ["-", "--", ":", "-."][list(gating).index(name) % 4],
+                    color=f"C{list(gating).index(name)}", alpha=0.8, label=name if i == 0 else None)
+    ax.set(xlabel="evaluated attempts", ylabel="best score", title="Gating: best score vs evaluations (each seed)")
     ax.legend(fontsize=8)
     ax = axes[2]
     names = list(selection)
