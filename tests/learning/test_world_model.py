@@ -125,7 +125,9 @@ def test_batched_encoding_matches_the_row_by_row_reference():
     uniform = [_sample(rng)[0] for _ in range(200)]
     mixed = [{"a": 1.0, "b": "x"}, {"a": "s", "b": "x"}, {"a": None, "c": 2},
              {"a": float("inf"), "b": "y", "flag": True}, {"b": "x", "a": -3.0}, {}]
-    for batch in (uniform, mixed, uniform[:3] + mixed):
+    # as many keys in every row, but not the same keys; a label where a number was
+    same_length = [{"a": 1.0, "b": "x"}, {"a": 2.0, "c": "y"}, {"d": 3.0, "b": "z"}, {"a": "t", "b": "x"}]
+    for batch in (uniform, mixed, uniform[:3] + mixed, same_length, uniform[:5] + same_length):
         rows, cols, vals = hasher.rows(batch)
         reference = torch.zeros((len(batch), 32))
         reference.index_put_((torch.tensor(rows), torch.tensor(cols)), torch.tensor(vals), accumulate=True)

@@ -65,21 +65,23 @@ class FeatureHasher:
 
     def matrix(self, batch: Sequence[dict[str, Any]], torch: Any) -> Any:
         """The ``len(batch) x dims`` matrix of a batch (a torch tensor)."""
-        x = torch.zeros((len(batch), self.dims))
         if not batch:
-            return x
-        keys0 = batch[0].keys()
+            return torch.zeros((0, self.dims))
+        keys0 = tuple(batch[0])
+        if len(set(map(len, batch))) == 1:  # the usual case: one shape (checked by _block's lookups)
+            try:
+                return self._block(keys0, batch, torch)
+            except (KeyError, TypeError, ValueError, RuntimeError):
+                pass
+        x = torch.zeros((len(batch), self.dims))
         groups: dict[tuple[str, ...], list[int]] = {}
-        if all(map(keys0.__eq__, map(dict.keys, batch))):  # the usual case: one shape
-            groups[tuple(keys0)] = list(range(len(batch)))
-        else:
-            for i, features in enumerate(batch):
-                groups.setdefault(tuple(features), []).append(i)
+        for i, features in enumerate(batch):
+            groups.setdefault(tuple(sorted(features)), []).append(i)
         for keys, index in groups.items():
             rows = [batch[i] for i in index]
             try:
                 block = self._block(keys, rows, torch)
-            except (TypeError, ValueError, RuntimeError):  # mixed value types: row by row
+            except (KeyError, TypeError, ValueError, RuntimeError):  # mixed value types: row by row
                 block = torch.zeros((len(rows), self.dims))
                 r, c, v = self.rows(rows)
                 if r:
@@ -99,7 +101,7 @@ class FeatureHasher:
         block = torch.zeros((len(rows), self.dims))
         if numeric:
             getter = itemgetter(*numeric) if len(numeric) > 1 else (lambda f, k=numeric[0]: (f[k],))
-            flat = array("f", list(chain.from_iterable(map(getter, rows))))  # TypeError on a str
+            flat = array("f", chain.from_iterable(map(getter, rows)))  # TypeError on a str
             values = torch.frombuffer(flat, dtype=torch.float32).view(len(rows), len(numeric))
             values = torch.where(torch.isfinite(values), values, torch.zeros_like(values))
             values = torch.sign(values) * torch.log1p(values.abs())
@@ -115,7 +117,7 @@ class FeatureHasher:
                 if not isinstance(value, str):
                     raise TypeError("a label column holds a non-text value: row by row")
                 col_of[value], sign_of[value] = self.slot(f"{k}={value}")
-            cols = torch.tensor(list(map(col_of.__getitem__, column)))
-            signs = torch.tensor(list(map(sign_of.__getitem__, column)))
+            cols = torch.frombuffer(array("q", map(col_of.__getitem__, column)), dtype=torch.int64)
+            signs = torch.frombuffer(array("f", map(sign_of.__getitem__, column)), dtype=torch.float32)
             block.index_put_((rows_index, cols), signs, accumulate=True)
         return block

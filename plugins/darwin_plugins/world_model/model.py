@@ -107,7 +107,8 @@ class WorldModel:
         if not features:
             return []
         p, d = self.predict_encoded(self.encode(features))
-        return [Prediction(p_accept=float(a), expected_delta=float(b)) for a, b in zip(p.tolist(), d.tolist())]
+        # positional construction through map: a Python-level loop costs more than the network
+        return list(map(Prediction, p.double().tolist(), d.double().tolist()))
 
     def _standardise(self, x: Any) -> Any:
         """Centre and scale by the window's statistics; clip, because run-level counts
