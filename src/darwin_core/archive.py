@@ -24,6 +24,7 @@ class Archive:
         self._variants: dict[str, Variant] = {}
         self._order: list[str] = []
         self._children: dict[str, list[str]] = defaultdict(list)
+        self._added: list[str] = []  # insertion order (the archive only grows)
         self.best_id: str | None = None
 
     # ---------------------------------------------------------------- ArchiveView
@@ -40,6 +41,10 @@ class Archive:
     def get(self, variant_id: str) -> Variant:
         return self._variants[variant_id]
 
+    def added_since(self, count: int) -> list[Variant]:
+        """The variants added after the first ``count``, in the order they were added."""
+        return [self._variants[i] for i in self._added[count:]]
+
     # ---------------------------------------------------------------- mutation
 
     def add(self, variant: Variant) -> bool:
@@ -47,6 +52,7 @@ class Archive:
         if variant.id in self._variants:
             return False
         self._variants[variant.id] = variant
+        self._added.append(variant.id)
         bisect.insort(self._order, variant.id)  # ids sort by generation, then attempt
         if variant.parent_id is not None:
             bisect.insort(self._children[variant.parent_id], variant.id)

@@ -46,13 +46,15 @@ class _Tally:
 
 class History:
     """Running tallies of finished attempts by targeted task, by parent, by edit signature (the
-    after-generation gate's ``patch_signature``) and for the run."""
+    after-generation gate's ``patch_signature``) and for the run, and the clade index of the
+    run's archive."""
 
     def __init__(self, records: Iterable[ReplayRecord] = ()) -> None:
         self.by_task: dict[str, _Tally] = defaultdict(_Tally)
         self.by_parent: dict[str, _Tally] = defaultdict(_Tally)
         self.by_signature: dict[str, _Tally] = defaultdict(_Tally)
         self.run = _Tally()
+        self.clades = CladeIndex()
         for record in records:
             self.add(record)
 
@@ -84,6 +86,7 @@ def clade(archive: Archive, variant_id: str) -> list[Variant]:
 
 
 def clade_stats(archive: Archive, variant_id: str) -> dict[str, float]:
+    """The clade's features by walking it (the reference for :class:`CladeIndex`)."""
     members = clade(archive, variant_id)
     passed = sum(r.passed for m in members for r in m.task_results.values())
     evaluated = sum(len(m.task_results) for m in members)
@@ -92,12 +95,75 @@ def clade_stats(archive: Archive, variant_id: str) -> dict[str, float]:
         for child in archive.children(m.id):
             edges += 1
             improved += child.score > m.score
+    return _clade_features(len(members), evaluated, passed, edges, improved)
+
+
+def _clade_features(size: int, evaluated: int, passed: int, edges: int, improved: int) -> dict[str, float]:
+    """Laplace-smoothed, like :meth:`_Tally.rates`."""
     return {
-        "clade_size": float(len(members)),
+        "clade_size": float(size),
         "clade_evaluations": float(evaluated),
         "clade_pass_rate": (passed + 1) / (evaluated + 2),
         "clade_improve_rate": (improved + 1) / (edges + 2),
     }
+
+
+class CladeIndex:
+    """Running clade sums for every variant of one archive, kept up to date incrementally.
+
+    Per variant: clade size, evaluated tasks, passed tasks and improved edges (a member's child
+    scoring strictly above it). Edges inside a clade are ``size - 1``: every member but the clade's
+    own top has its parent inside. :meth:`stats` equals :func:`clade_stats` but costs O(1) once
+    synced; syncing costs O(depth) per new variant (its sums are added to each ancestor's).
+
+    Syncing is lazy: the index picks up whatever the archive gained since the last query (the gate,
+    warm-start seeds, a resume loading every variant at once), in any order. A variant indexed
+    before its parent is a provisional top; when the parent arrives it absorbs the child's sums,
+    then passes the total up. The archive never replaces or removes a variant (``Archive.add``
+    keeps the first one recorded under an id) and nothing edits a recorded variant's score or
+    task results, so sums once added stay right (``sync`` raises if it finds a variant gone).
+    """
+
+    def __init__(self) -> None:
+        self._archive: Archive | None = None
+        self._sums: dict[str, list[int]] = {}  # id -> [size, evaluated, passed, improved edges]
+
+    def stats(self, archive: Archive, variant_id: str) -> dict[str, float]:
+        """The clade features of ``variant_id`` (keys and values as :func:`clade_stats`)."""
+        self.sync(archive)
+        size, evaluated, passed, improved = self._sums[variant_id]
+        return _clade_features(size, evaluated, passed, size - 1, improved)
+
+    def sync(self, archive: Archive) -> None:
+        """Index the variants ``archive`` gained since the last call (all of them for a new one)."""
+        if archive is not self._archive:
+            self._archive, self._sums = archive, {}
+        new = len(archive) - len(self._sums)
+        if new <= 0:
+            return
+        for variant in archive.added_since(len(self._sums)):
+            self._add(archive, variant)
+
+    def _add(self, archive: Archive, variant: Variant) -> None:
+        results = variant.task_results.values()
+        sums = [1, len(results), sum(r.passed for r in results), 0]
+        for child in archive.children(variant.id):  # children indexed before their parent
+            below = self._sums.get(child.id)
+            if below is not None:
+                sums = [a + b for a, b in zip(sums, below)]
+                sums[3] += child.score > variant.score
+        self._sums[variant.id] = sums
+        size, evaluated, passed, improved = sums
+        parent_id = variant.parent_id
+        if parent_id in self._sums:  # the new edge parent -> variant
+            improved += variant.score > archive.get(parent_id).score
+        while parent_id in self._sums:  # up to the top, or to an ancestor not indexed yet
+            above = self._sums[parent_id]
+            above[0] += size
+            above[1] += evaluated
+            above[2] += passed
+            above[3] += improved
+            parent_id = archive.get(parent_id).parent_id
 
 
 def attempt_features(
@@ -127,7 +193,7 @@ def attempt_features(
         "best_gap": (best.score - parent.score) if best else 0.0,
         "generation": float(attempt.generation),
         "target_explore": float(target is not None and target.kind == "explore"),
-        **clade_stats(archive, parent.id),
+        **history.clades.stats(archive, parent.id),
         **history.by_task[task_id or "-"].rates("task"),
         **history.by_parent[parent.id].rates("parent_hist"),
         **history.run.rates("run"),
