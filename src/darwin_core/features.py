@@ -121,7 +121,7 @@ class CladeIndex:
     before its parent is a provisional top; when the parent arrives it absorbs the child's sums,
     then passes the total up. The archive never replaces or removes a variant (``Archive.add``
     keeps the first one recorded under an id) and nothing edits a recorded variant's score or
-    task results, so sums once added stay right (``sync`` raises if it finds a variant gone).
+    task results, so sums once added stay right.
     """
 
     def __init__(self) -> None:
