@@ -96,11 +96,11 @@ def run(workdir: Path, name: str, sections: dict[str, dict[str, Any]]) -> dict[s
 ARMS: dict[str, dict[str, Any]] = {
     # every change evaluated; the after-generation model predicts each one before it is
     "ungated": {"when": "after", "threshold": 0.0, "skip_duplicates": False, "skip_failed_edits": 0},
-    # the predictor alone, before generation (threshold from --threshold)
+    # the predictor alone, before generation (one arm per --thresholds value)
     "before": {"when": "before", "exploration": 0.1},
     # after generation: duplicates and edits that already failed, no predictor threshold
     "after-rules": {"when": "after", "threshold": 0.0},
-    # after generation: those rules and the predictor (threshold from --threshold)
+    # after generation: those rules and the predictor (one arm per --thresholds value)
     "after-predictor": {"when": "after", "exploration": 0.1},
 }
 
@@ -179,7 +179,8 @@ def main() -> int:
     parser.add_argument("--select-seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--gate-generations", type=int, default=24)
     parser.add_argument("--children", type=int, default=4)
-    parser.add_argument("--threshold", type=float, default=0.75)
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.75],
+                        help="predictor thresholds of the gated arms (one arm each)")
     parser.add_argument("--select-attempts", type=int, default=48)
     parser.add_argument("--plot", type=Path, default=None, help="write figures to this PNG")
     parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
@@ -196,8 +197,14 @@ def main() -> int:
         # ---------------------------------------------------- gating, side by side
         common = {"generations": args.gate_generations, "children_per_generation": args.children,
                   "archive_policy": "keep_better", "keep_better_margin": 0.0}
-        arms = {name: {"name": "world-model", "warmup": 10, **options} for name, options in ARMS.items()}
-        arms["before"]["threshold"] = arms["after-predictor"]["threshold"] = args.threshold
+        arms: dict[str, dict[str, Any]] = {}
+        for name, options in ARMS.items():
+            if name in ("before", "after-predictor"):  # one arm per predictor threshold
+                for threshold in args.thresholds:
+                    arms[f"{name}@{threshold}"] = {"name": "world-model", "warmup": 10, **options,
+                                                   "threshold": threshold}
+            else:
+                arms[name] = {"name": "world-model", "warmup": 10, **options}
         gating: dict[str, list[dict[str, Any]]] = {name: [] for name in arms}
         for seed in args.seeds:
             for name, predictor in arms.items():
@@ -248,6 +255,7 @@ def main() -> int:
                 "evaluations_saved": 1 - sum(r["evaluated"] for r in rs) / base_evaluated if base_evaluated else None,
                 "tasks_saved": 1 - sum(r["tasks_evaluated"] for r in rs) / base_tasks if base_tasks else None,
                 "mean_best": best, "bests": [r["best"] for r in rs],
+                "sem_best": statistics.stdev(r["best"] for r in rs) / len(rs) ** 0.5 if len(rs) > 1 else 0.0,
                 "score_drop": (1 - best / base_best) if base_best else None, "decisions": decisions,
             }
 
@@ -282,11 +290,13 @@ def main() -> int:
     for c in pred["cross_run"]:
         print(f"cross-run (trained on one seed, tested on the next): AUC {fmt(c['auc'])}  Brier {fmt(c['brier'])}  n={c['n']}")
     print(f"\n== gating, seeds {args.seeds}, {args.gate_generations}x{args.children} attempts, "
-          f"predictor threshold {args.threshold} ==")
-    print(f"{'arm':16s} {'evaluated':>9s} {'saved':>6s} {'tasks saved':>11s} {'mean best':>9s} {'drop':>6s}  decisions")
+          f"predictor thresholds {args.thresholds} ==")
+    print(f"{'arm':21s} {'evaluated':>9s} {'saved':>6s} {'tasks saved':>11s} {'mean best':>9s} {'+-sem':>6s} {'drop':>6s}")
     for name, row in gate.items():
-        print(f"{name:16s} {row['evaluated']:9d} {fmt(row['evaluations_saved'], 3):>6s} {fmt(row['tasks_saved'], 3):>11s} "
-              f"{row['mean_best']:9.4f} {fmt(row['score_drop'], 3):>6s}  {row['decisions']}  bests {row['bests']}")
+        print(f"{name:21s} {row['evaluated']:9d} {fmt(row['evaluations_saved'], 3):>6s} {fmt(row['tasks_saved'], 3):>11s} "
+              f"{row['mean_best']:9.4f} {row['sem_best']:6.4f} {fmt(row['score_drop'], 3):>6s}")
+    for name, row in gate.items():
+        print(f"  {name}: decisions {row['decisions']}; best per seed {row['bests']}")
     print("target: >= 0.30 evaluations saved for <= 0.05 drop of the mean final best score")
     print(f"\n== selection, {args.select_attempts} attempts, seeds {args.select_seeds} ==")
     for s, row in sel.items():
@@ -331,12 +341,19 @@ def plot(path: Path, gating: dict[str, list[dict[str, Any]]], selection: dict[st
     ax.set(xlabel="predicted P(accepted)", ylabel="observed fraction accepted", title="Calibration")
     ax.legend(fontsize=8)
     ax = axes[1]
-    for name, rs in gating.items():
-        for i, r in enumerate(rs):
-            ax.plot(range(1, len(r["curve"]) + 1), r["curve"], ["-", "--", ":", "-."][list(gating).index(name) % 4],
-                    color=f"C{list(gating).index(name)}", alpha=0.8, label=name if i == 0 else None)
-    ax.set(xlabel="evaluated attempts", ylabel="best score", title="Gating: best score vs evaluations (each seed)")
-    ax.legend(fontsize=8)
+    base = gating["ungated"]
+    base_evaluated = sum(r["evaluated"] for r in base)
+    for i, (name, rs) in enumerate(gating.items()):
+        saved = 1 - sum(r["evaluated"] for r in rs) / base_evaluated
+        bests = [r["best"] for r in rs]
+        sem = statistics.stdev(bests) / len(bests) ** 0.5 if len(bests) > 1 else 0.0
+        ax.errorbar([100 * saved], [statistics.mean(bests)], yerr=[sem], fmt="os^vD<>p*h"[i % 10],
+                    color=f"C{i}", capsize=3, label=name)
+    ax.axvline(30, color="k", ls=":", lw=0.8)
+    ax.axhline(0.95 * statistics.mean(r["best"] for r in base), color="k", ls=":", lw=0.8)
+    ax.set(xlabel="evaluations saved vs ungated (%)", ylabel="mean final best score (+- s.e.m.)",
+           title="Gating: evaluations saved vs final score")
+    ax.legend(fontsize=7)
     ax = axes[2]
     names = list(selection)
     means = [statistics.mean(r["best"] for r in selection[n]) for n in names]
