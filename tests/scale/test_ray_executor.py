@@ -108,3 +108,25 @@ def test_unreachable_head_is_a_clear_error(tmp_path: Path, darwin_cli: Any) -> N
     result = darwin_cli("run", str(config), "--run-dir", str(tmp_path / "run"), "-q", timeout=120)
     assert result.returncode == 2
     assert f"nothing answers at 127.0.0.1:{port}" in result.stderr and "fix:" in result.stderr
+
+
+def test_after_generation_gate_runs_generate_and_evaluate_jobs_on_the_cluster(tmp_path: Path, ray_cluster: Any) -> None:
+    workers_dir = tmp_path / "on-the-workers"
+    config = copy_quickstart(tmp_path / "ray", generations=3, executor=ray_section(
+        ray_cluster.address, worker_run_dir=str(workers_dir / "{run_id}")))
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write('\n[predictor]\nname = "world-model"\nwhen = "after"\nthreshold = 0.0\nwarmup = 4\n')
+    engine = run_engine(config, tmp_path / "run")
+    view = open_run(tmp_path / "run")
+    assert view.run is not None and view.run.status == "completed"
+    reviewed = [a for a in view.attempts if a.metadata.get("gate")]
+    assert reviewed and all(a.metadata["gate"]["stage"] == "after_generation" for a in reviewed)
+    evaluated = [a for a in reviewed if a.status == "finished"]
+    assert evaluated, "changes were evaluated after their review"
+    for attempt in evaluated:  # generated in one Ray task, evaluated in another
+        child = engine.archive.get(attempt.child_id)
+        assert child.task_results and child.timings["generation_s"] > 0 and child.timings["evaluation_s"] > 0
+    for attempt in view.attempts:
+        assert attempt.status in ("finished", "skipped")
+        if attempt.status == "skipped":
+            assert attempt.metadata["gate"]["decision"] in ("duplicate", "failed_edit", "skip")
