@@ -458,12 +458,13 @@ class Engine:
         snapshot, effective = self.codebook.store_changes(parent.id, outcome.changes)
         manifest = self.codebook.manifest(parent.id)
         old = {rel: self.store.get_blob(manifest[rel]) for rel in effective if rel in manifest}
+        child_manifest = self._child_manifest(manifest, snapshot)
         patch = Patch(proposal=outcome.proposal, old=old, new=effective,
-                      duplicate_of=self.trees.find(self._child_manifest(manifest, snapshot)))
+                      duplicate_of=self.trees.find(child_manifest))
         run_it, decision = self.gate.review(attempt, parent, self.archive, patch)
         attempt.metadata["gate"] = decision
         if run_it:
-            self.trees.reserve(self._child_manifest(manifest, snapshot), variant_id_for(attempt.id))
+            self.trees.reserve(child_manifest, variant_id_for(attempt.id))
             return True
         self.hook.darwin_proposal_generated(
             run=self.run, attempt=attempt, proposal=outcome.proposal,

@@ -99,3 +99,55 @@ def test_warm_start_from_nothing_is_a_clear_error(
     done = darwin_app("run", str(config), "--run-dir", str(quickstart / "r"), "-q", "--warm-start", empty_url)
     assert done.returncode == 2 and "holds no run" in done.stderr, done.stderr
     assert not (quickstart / "r" / "run.json").exists()
+
+
+KILL_AFTER_FIRST_SEED = """
+import os, signal, sys
+from pathlib import Path
+from darwin_core.config import load_config
+from darwin_core.engine import Engine
+from darwin_core.warmstart import open_warm_start
+from darwin_hookspecs import hookimpl
+
+class KillAfterFirstSeed:
+    @hookimpl
+    def darwin_variant_accepted(self, run, variant):
+        if variant.id == "v0000w000":  # recorded; the second seed is not
+            os.kill(os.getpid(), signal.SIGKILL)
+
+config, run_dir, earlier = sys.argv[1:4]
+engine = Engine.create(load_config(Path(config)), Path(run_dir), warm_start=open_warm_start(earlier, 2, []),
+                       extra_plugins=[KillAfterFirstSeed()])
+engine.run_loop()
+"""
+
+
+def test_a_warm_start_killed_while_seeding_resumes_without_losing_or_redoing_a_seed(
+    quickstart: Path, darwin_app: Callable[..., Any],
+) -> None:
+    import subprocess
+    import sys
+
+    earlier_dir = quickstart / "earlier"
+    earlier = Engine.create(load_config(quick_config(quickstart, generations=3, children_per_generation=2)), earlier_dir)
+    earlier.run_loop()
+    top = sorted((v for v in earlier.archive.variants() if v.status == "accepted"), key=lambda v: (-v.score, v.id))[:2]
+
+    config = quick_config(quickstart, generations=1, children_per_generation=2, name="warm")
+    new_dir = quickstart / "warm"
+    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_FIRST_SEED, str(config), str(new_dir), str(earlier_dir)],
+                            capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -9, killed.stderr
+    rows = {r["id"]: r for r in json.loads(darwin_app("archive", str(new_dir), "--json").stdout)}
+    assert "v0000w000" in rows and "v0000w001" not in rows  # killed between the two seeds
+    first = next(new_dir.rglob("v0000w000*")).read_bytes()
+
+    resumed = darwin_app("resume", str(new_dir), "-q")
+    assert resumed.returncode == 0, resumed.stderr
+    rows = {r["id"]: r for r in json.loads(darwin_app("archive", str(new_dir), "--json").stdout)}
+    seeds = sorted(i for i in rows if i.startswith("v0000w"))
+    assert seeds == ["v0000w000", "v0000w001"]  # each seed once
+    assert [rows[s]["score"] for s in seeds] == [v.score for v in top]
+    assert next(new_dir.rglob("v0000w000*")).read_bytes() == first  # the recorded seed was not redone
+    status = json.loads(darwin_app("status", str(new_dir), "--json").stdout)
+    assert status["status"] == "completed" and status["attempts"] == 2
