@@ -122,9 +122,9 @@ start_docker() {
     fi
     rm -f "$DOCKERD_PIDFILE"
     log "starting dockerd (log: $DOCKERD_LOG)"
-    setsid dockerd --iptables=false --ip-forward=false --bridge=none \
+    (cd "$STATE_DIR" && exec setsid dockerd --iptables=false --ip-forward=false --bridge=none \
         -H "unix://$DOCKER_SOCK" --pidfile "$DOCKERD_PIDFILE" \
-        >>"$DOCKERD_LOG" 2>&1 </dev/null &
+        >>"$DOCKERD_LOG" 2>&1 </dev/null) &
     pid=$!
     wait_until docker_ok "$pid" dockerd "$DOCKERD_LOG"
     echo "$pid" >"$DOCKERD_PIDFILE"
@@ -146,8 +146,11 @@ start_podman() {
     fi
     rm -f "$PODMAN_PIDFILE" "$PODMAN_SOCK"
     log "starting podman system service (log: $PODMAN_LOG)"
-    CONTAINERS_CONF=$CONF setsid podman system service --time=0 "unix://$PODMAN_SOCK" \
-        >>"$PODMAN_LOG" 2>&1 </dev/null &
+    # From the state directory: conmon inherits the service's working directory and writes an
+    # empty file named `oom` there when a container is OOM-killed (it used to land in the
+    # checkout that ran the tests).
+    (cd "$STATE_DIR" && CONTAINERS_CONF=$CONF exec setsid podman system service --time=0 "unix://$PODMAN_SOCK" \
+        >>"$PODMAN_LOG" 2>&1 </dev/null) &
     pid=$!
     echo "$pid" >"$PODMAN_PIDFILE"
     wait_until podman_ok "$pid" "podman service" "$PODMAN_LOG"
