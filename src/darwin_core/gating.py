@@ -336,4 +336,8 @@ def learning_status(store: RunStore) -> dict[str, Any]:
             "predictor_auc": round(auc, 4) if auc is not None else None,
             "predictor_delta_mae": round(sum(delta_errors) / len(delta_errors), 4) if delta_errors else None,
         })
+        if outcomes:  # what always predicting the observed rate would score: the bar to beat
+            rate = sum(outcomes) / len(outcomes)
+            status["predictor_base_rate"] = round(rate, 4)
+            status["predictor_base_brier"] = round(rate * (1 - rate), 4)
     return status

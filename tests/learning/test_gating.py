@@ -81,6 +81,10 @@ def test_state_is_saved_restored_and_reported_by_status(learning_run, darwin_cli
     expected = brier_score([a.metadata["gate"]["p_accept"] for a in held_out],
                            [engine.archive.get(a.child_id).status == "accepted" for a in held_out])
     assert status["predictor_brier"] == pytest.approx(expected, abs=1e-4)
+    accepted = [engine.archive.get(a.child_id).status == "accepted" for a in held_out]
+    rate = sum(accepted) / len(accepted)
+    assert status["predictor_base_rate"] == pytest.approx(rate, abs=1e-4)
+    assert status["predictor_base_brier"] == pytest.approx(brier_score([rate] * len(accepted), accepted), abs=1e-4)
     assert "predictor_auc" in status  # None when the held-out attempts are all of one class
     text = darwin_cli("status", str(engine.run_dir))
     assert "predictor_brier" in text.stdout and "replay_records" in text.stdout
