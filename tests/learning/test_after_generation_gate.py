@@ -161,3 +161,29 @@ def test_an_edit_that_never_improved_is_not_evaluated_again(learning_run, limit)
     else:
         assert all(decisions[a.id] != "failed_edit" and a.status == "finished" for a in deeper)
     assert sum(a.status == "finished" for a in attempts if a.parent_id == "v0000root") == 1  # duplicates
+
+
+def test_the_rules_run_without_torch_on_the_base_rate_predictor(learning_run):
+    engine = learning_run({"predictor": {"name": "base-rate", "when": "after", "threshold": 0.0, "warmup": 2},
+                           "run": {"generations": 3, "children_per_generation": 3}})
+    gate = engine.gate
+    assert isinstance(gate, LearningGate) and gate.predictor_name == "base-rate"
+    reviewed = [r for r in gate.replay.records() if r.decision.get("stage") == "after_generation"]
+    assert reviewed and all(r.decision["predictor"] == "base-rate" for r in reviewed)
+    learned = [r for r in reviewed if r.trainable]
+    accepted = sum(r.outcome["accepted"] for r in learned)
+    [prediction] = gate.predictor.predict([{}])
+    assert prediction.p_accept == pytest.approx((accepted + 1) / (len(learned) + 2))
+    # nothing of it needs torch
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from darwin_core.plugins import PluginManager\n"
+            "from darwin_hookspecs import BuildContext\n"
+            "p = PluginManager().create('predictor', 'base-rate', {}, BuildContext(run_id='x'))\n"
+            "p.observe({}, {'accepted': True, 'score_delta': 0.5})\n"
+            "print(p.predict([{}, {}]))\n")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("p_accept=0.666") == 2 and "expected_delta=0.5" in out.stdout
