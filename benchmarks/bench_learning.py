@@ -181,6 +181,11 @@ def main() -> int:
     parser.add_argument("--children", type=int, default=4)
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.75],
                         help="predictor thresholds of the gated arms (one arm each)")
+    parser.add_argument("--improve-thresholds", type=float, nargs="*", default=[],
+                        help="thresholds of after-generation arms whose predictor learns 'improved'")
+    parser.add_argument("--arms", nargs="*", default=None,
+                        help="run only these gating arms (and 'ungated'); default: all")
+    parser.add_argument("--skip-selection", action="store_true", help="no parent-selection comparison")
     parser.add_argument("--select-attempts", type=int, default=48)
     parser.add_argument("--plot", type=Path, default=None, help="write figures to this PNG")
     parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
@@ -205,6 +210,15 @@ def main() -> int:
                                                    "threshold": threshold}
             else:
                 arms[name] = {"name": "world-model", "warmup": 10, **options}
+        for threshold in args.improve_thresholds:  # the predictor learns "improved", not "accepted"
+            arms[f"after-improved@{threshold}"] = {"name": "world-model", "warmup": 10, "when": "after",
+                                                   "objective": "improved", "exploration": 0.1,
+                                                   "threshold": threshold}
+        if args.arms:
+            unknown = set(args.arms) - set(arms)
+            if unknown:
+                parser.error(f"--arms: unknown {sorted(unknown)}; known: {sorted(arms)}")
+            arms = {name: arms[name] for name in arms if name in args.arms or name == "ungated"}
         gating: dict[str, list[dict[str, Any]]] = {name: [] for name in arms}
         for seed in args.seeds:
             for name, predictor in arms.items():
@@ -261,7 +275,7 @@ def main() -> int:
 
         # ---------------------------------------------------------- selection
         selection: dict[str, list[dict[str, Any]]] = {}
-        for strategy in ("cmp", "score_child_prop", "random"):
+        for strategy in () if args.skip_selection else ("cmp", "score_child_prop", "random"):
             for seed in args.select_seeds:
                 r = run(workdir, f"{strategy}-{seed}", {
                     "run": {"seed": seed, "generations": 1000, "children_per_generation": args.children,
@@ -356,6 +370,11 @@ def plot(path: Path, gating: dict[str, list[dict[str, Any]]], selection: dict[st
     ax.legend(fontsize=7)
     ax = axes[2]
     names = list(selection)
+    if not names:
+        ax.set_axis_off()
+        fig.tight_layout()
+        fig.savefig(path, dpi=90)
+        return
     means = [statistics.mean(r["best"] for r in selection[n]) for n in names]
     ax.bar(names, means, color=["tab:green", "tab:blue", "tab:gray"])
     for i, n in enumerate(names):

@@ -82,6 +82,9 @@ class GateOptions(BaseModel):
     """Finished attempts to learn from before the gate skips anything."""
     save_every: int = Field(10, ge=1)
     """Save the predictor's state every this many observations (and at the end)."""
+    objective: Literal["accepted", "improved"] = "accepted"
+    """What the predictor learns (its ``p_accept``): an accepted child, or a child that
+    improved on its parent (scored higher, evaluated on every stage)."""
     when: Literal["before", "after"] = "before"
     """``before`` generation (saves generation and evaluation) or ``after`` it, before
     evaluation (sees the change itself; saves evaluation only)."""
@@ -227,7 +230,7 @@ class LearningGate(Gate):
             "stage": "after_generation" if self.reviews else "before_generation",
             "p_accept": float(prediction.p_accept), "expected_delta": float(prediction.expected_delta),
             "threshold": opts.threshold, "min_expected_delta": opts.min_expected_delta,
-            "observations": self.observations,
+            "observations": self.observations, "objective": opts.objective,
         }
         if duplicate_of is not None:
             decision["duplicate_of"] = duplicate_of
@@ -267,9 +270,17 @@ class LearningGate(Gate):
         return not self.reviews or record.decision.get("stage") == "after_generation"
 
     def _learn(self, key: str, features: dict[str, Any], outcome: dict[str, Any]) -> None:
-        self._call("observe", features, outcome)
+        self._call("observe", features, learned_outcome(outcome, self.options.objective))
         self._observed.append(key)
         self._seen.add(key)
+
+
+def learned_outcome(outcome: dict[str, Any], objective: str) -> dict[str, Any]:
+    """The outcome as the predictor sees it: with ``objective = "improved"``, ``accepted``
+    means "improved on its parent"."""
+    if objective == "improved":
+        return {**outcome, "accepted": outcome.get("failure_kind") is None}
+    return outcome
 
 
 def build_gate(config: DarwinConfig, plugins: Any, context: BuildContext, store: RunStore) -> Gate:
@@ -315,7 +326,8 @@ def learning_status(store: RunStore) -> dict[str, Any]:
         if record.trainable and record.decision.get("ready") and "p_accept" in record.decision:
             assert record.outcome is not None
             probabilities.append(float(record.decision["p_accept"]))
-            outcomes.append(bool(record.outcome["accepted"]))
+            objective = str(record.decision.get("objective", "accepted"))
+            outcomes.append(bool(learned_outcome(record.outcome, objective)["accepted"]))
             delta_errors.append(abs(float(record.decision.get("expected_delta", 0.0))
                                     - float(record.outcome.get("score_delta", 0.0))))
     status: dict[str, Any] = {

@@ -187,3 +187,22 @@ def test_the_rules_run_without_torch_on_the_base_rate_predictor(learning_run):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("p_accept=0.666") == 2 and "expected_delta=0.5" in out.stdout
+
+
+def test_the_improved_objective_teaches_and_scores_improvement(learning_run, darwin_cli):
+    import json
+
+    engine = learning_run({"predictor": {"name": "base-rate", "objective": "improved", "threshold": 0.0, "warmup": 2},
+                           "run": {"generations": 3, "children_per_generation": 3}})
+    gate = engine.gate
+    learned = [r for r in gate.replay.records() if r.trainable]
+    improved = sum(r.outcome["failure_kind"] is None for r in learned)
+    accepted = sum(r.outcome["accepted"] for r in learned)
+    assert improved < accepted  # the two labels differ on this run
+    [prediction] = gate.predictor.predict([{}])
+    assert prediction.p_accept == pytest.approx((improved + 1) / (len(learned) + 2))
+    held_out = [r for r in learned if r.decision.get("ready")]
+    assert held_out and all(r.decision["objective"] == "improved" for r in held_out)
+    status = json.loads(darwin_cli("status", str(engine.run_dir), "--json").stdout)
+    rate = sum(r.outcome["failure_kind"] is None for r in held_out) / len(held_out)
+    assert status["predictor_base_rate"] == pytest.approx(rate, abs=1e-4)
