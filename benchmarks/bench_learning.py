@@ -312,9 +312,10 @@ def main() -> int:
     for name, row in gate.items():
         print(f"  {name}: decisions {row['decisions']}; best per seed {row['bests']}")
     print("target: >= 0.30 evaluations saved for <= 0.05 drop of the mean final best score")
-    print(f"\n== selection, {args.select_attempts} attempts, seeds {args.select_seeds} ==")
-    for s, row in sel.items():
-        print(f"{s:18s} mean best {row['mean_best']:.4f}  per seed {row['bests']}")
+    if sel:
+        print(f"\n== selection, {args.select_attempts} attempts, seeds {args.select_seeds} ==")
+        for s, row in sel.items():
+            print(f"{s:18s} mean best {row['mean_best']:.4f}  per seed {row['bests']}")
     print("\n== predictions per second (CPU, one thread) ==")
     print(f"batched, encoded: {thr['encoded_per_s']:,.0f}/s  encoding dicts: {thr['encode_per_s']:,.0f}/s  "
           f"predict(list of dicts): {thr['end_to_end_per_s']:,.0f}/s  (target >= 100,000/s)")
