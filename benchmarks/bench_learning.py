@@ -368,7 +368,7 @@ def plot(path: Path, gating: dict[str, list[dict[str, Any]]], selection: dict[st
     ax.axhline(0.95 * statistics.mean(r["best"] for r in base), color="k", ls=":", lw=0.8)
     ax.set(xlabel="evaluations saved vs ungated (%)", ylabel="mean final best score (+- s.e.m.)",
            title="Gating: evaluations saved vs final score")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="lower left")
     ax = axes[2]
     names = list(selection)
     if not names:
