@@ -206,3 +206,20 @@ def test_the_improved_objective_teaches_and_scores_improvement(learning_run, dar
     status = json.loads(darwin_cli("status", str(engine.run_dir), "--json").stdout)
     rate = sum(r.outcome["failure_kind"] is None for r in held_out) / len(held_out)
     assert status["predictor_base_rate"] == pytest.approx(rate, abs=1e-4)
+
+
+def test_the_gated_quickstart_example_runs_on_a_core_install(quickstart: Path, darwin_cli):
+    """examples/quickstart/gated.toml as shipped, with fewer generations."""
+    import json
+    import re
+
+    config = quickstart / "gated.toml"
+    config.write_text(re.sub(r"(?m)^generations = \d+", "generations = 6", config.read_text()))
+    run_dir = quickstart / "runs" / "gated"
+    result = darwin_cli("run", str(config), "--run-dir", str(run_dir), "-q")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(darwin_cli("status", str(run_dir), "--json").stdout)
+    decisions = status["gate_decisions"]
+    assert status["predictor"] == "base-rate" and decisions.get("run", 0) > 0
+    assert set(decisions) <= {"run", "duplicate", "failed_edit"}  # threshold 0: only the rules skip
+    assert status["best_score"] > status["initial_score"]
