@@ -320,7 +320,8 @@ class RunSummary:
 class Prediction:
     """A predictor's estimate for one planned attempt.
 
-    :param p_accept: Probability that the attempt yields an accepted child.
+    :param p_accept: Probability that the attempt yields an accepted child (with the gate's
+        ``objective = "improved"``: a child that improves on its parent).
     :param expected_delta: Expected score change of the child over its parent.
     """
 
