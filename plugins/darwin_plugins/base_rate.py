@@ -32,10 +32,13 @@ class BaseRatePredictor:
     def _recent(self) -> list[tuple[bool, float]]:
         return self.outcomes[-self.options.window:] if self.options.window else self.outcomes
 
+    def _rate(self) -> float:
+        recent = self._recent()
+        return (sum(a for a, _ in recent) + 1) / (len(recent) + 2)
+
     def predict(self, features: list[dict[str, Any]]) -> list[Prediction]:
         recent = self._recent()
-        p = (sum(a for a, _ in recent) + 1) / (len(recent) + 2)
-        delta = sum(d for _, d in recent) / len(recent) if recent else 0.0
+        p, delta = self._rate(), (sum(d for _, d in recent) / len(recent) if recent else 0.0)
         return [Prediction(p_accept=p, expected_delta=delta) for _ in features]
 
     def observe(self, features: dict[str, Any], outcome: dict[str, Any]) -> None:
@@ -57,9 +60,7 @@ class BaseRatePredictor:
             ) from None
 
     def metrics(self) -> dict[str, float]:
-        recent = self._recent()
-        return {"observations": float(len(self.outcomes)),
-                "accept_rate": (sum(a for a, _ in recent) + 1) / (len(recent) + 2)}
+        return {"observations": float(len(self.outcomes)), "accept_rate": self._rate()}
 
 
 @hookimpl

@@ -97,6 +97,9 @@ class Engine:
         self.archive = Archive(last_stage=len(config.evaluation.stages) - 1)
         self.codebook = CodeBook(self.store)
         self.trees = TreeIndex(self.codebook)
+        self._stored: dict[str, tuple[dict[str, str | None], dict[str, bytes | None], dict[str, bytes]]] = {}
+        """Changes already stored by the after-generation review: attempt id -> (snapshot,
+        effective changes, the parent's old content), so recording does not store them again."""
         self.attempts: dict[str, Attempt] = {}
         self.generations: dict[int, dict[str, Any]] = {}
         self.run: RunInfo | None = None
@@ -465,6 +468,7 @@ class Engine:
         attempt.metadata["gate"] = decision
         if run_it:
             self.trees.reserve(child_manifest, variant_id_for(attempt.id))
+            self._stored[attempt.id] = (snapshot, effective, old)
             return True
         self.hook.darwin_proposal_generated(
             run=self.run, attempt=attempt, proposal=outcome.proposal,
@@ -539,12 +543,16 @@ class Engine:
             )
         for result in outcome.results:
             self.hook.darwin_task_evaluated(run=self.run, attempt=attempt, result=result)
-        snapshot, effective = self.codebook.store_changes(parent.id, outcome.changes) if outcome.changes else ({}, {})
-        patch_ref = None
-        if effective:
+        stored = self._stored.pop(attempt.id, None)
+        if stored is not None:
+            snapshot, effective, old = stored
+        elif outcome.changes:
+            snapshot, effective = self.codebook.store_changes(parent.id, outcome.changes)
             manifest = self.codebook.manifest(parent.id)
             old = {rel: self.store.get_blob(manifest[rel]) for rel in effective if rel in manifest}
-            patch_ref = self.store.put_blob(unified_diff(old, effective).encode())
+        else:
+            snapshot, effective, old = {}, {}, {}
+        patch_ref = self.store.put_blob(unified_diff(old, effective).encode()) if effective else None
         score = self._score(outcome.results)
         status, reason = self._judge(outcome, effective, score, parent)
         proposal = outcome.proposal

@@ -40,7 +40,7 @@ from .calibration import brier_score, roc_auc
 from .config import ConfigError, DarwinConfig, format_validation_error
 from .features import History, attempt_features
 from .patch_features import Patch, patch_features
-from .replay import SKIPPED_OUTCOME, ReplayBuffer, new_record, outcome_of
+from .replay import SKIPPED_OUTCOME, ReplayBuffer, ReplayRecord, new_record, outcome_of
 from .store import RunStore
 
 STATE_COLLECTION = "state_predictor"
@@ -262,7 +262,7 @@ class LearningGate(Gate):
         if self._since_save >= self.options.save_every:
             self.save()
 
-    def _teaches(self, record: Any) -> bool:
+    def _teaches(self, record: ReplayRecord) -> bool:
         """An after-generation gate learns only from attempts it reviewed (a change that was
         evaluated); a before-generation gate from every attempt that ran."""
         if not record.trainable:

@@ -40,11 +40,17 @@ class Patch:
     """The parent's line numbers each file's change replaces or deletes (computed)."""
     added: int = 0
     removed: int = 0
+    signature: str = ""
+    """A short hash of what the edit does, independent of where the rest of the file stands:
+    the removed and added lines (whitespace-trimmed) per file. The same mutation applied to two
+    different parents has the same signature (computed)."""
 
     def __post_init__(self) -> None:
-        for rel, data in self.new.items():
-            before = _lines(self.old.get(rel, b""))
-            after = _lines(data or b"")
+        digest = hashlib.sha256()
+        for rel in sorted(self.new):
+            data = self.new[rel]
+            before, after = _lines(self.old.get(rel, b"")), _lines(data or b"")
+            digest.update(f"\0{rel}\0{data is None}".encode())
             lines: list[int] = []
             for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
                 if tag == "equal":
@@ -53,11 +59,11 @@ class Patch:
                 self.added += j2 - j1
                 # an insertion touches the line it follows (1-based), a replacement its own lines
                 lines.extend(range(i1 + 1, i2 + 1) if i2 > i1 else [max(i1, 1)])
+                removed = "\n".join(line.strip() for line in before[i1:i2])
+                added = "\n".join(line.strip() for line in after[j1:j2])
+                digest.update(f"\1{removed}\2{added}".encode())
             self.changed_lines[rel] = lines
-
-    @property
-    def signature(self) -> str:
-        return edit_signature(self.old, self.new)
+        self.signature = digest.hexdigest()[:16]
 
 
 def _lines(data: bytes) -> list[str]:
@@ -65,19 +71,8 @@ def _lines(data: bytes) -> list[str]:
 
 
 def edit_signature(old: dict[str, bytes], new: dict[str, bytes | None]) -> str:
-    """A short hash of what an edit does, independent of where the rest of the file stands:
-    the removed and added lines (whitespace-trimmed) per file. The same mutation applied to two
-    different parents has the same signature."""
-    digest = hashlib.sha256()
-    for rel in sorted(new):
-        before, after = _lines(old.get(rel, b"")), _lines(new[rel] or b"")
-        digest.update(f"\0{rel}\0{new[rel] is None}".encode())
-        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
-            if tag != "equal":
-                removed = "\n".join(line.strip() for line in before[i1:i2])
-                added = "\n".join(line.strip() for line in after[j1:j2])
-                digest.update(f"\1{removed}\2{added}".encode())
-    return digest.hexdigest()[:16]
+    """The :attr:`Patch.signature` of changing ``old`` files into ``new`` ones."""
+    return Patch(proposal=Proposal(changes={}), old=old, new=new).signature
 
 
 def patch_features(patch: Patch, target: Target | None, signature_rates: dict[str, float]) -> dict[str, Any]:

@@ -156,8 +156,6 @@ def test_an_edit_that_never_improved_is_not_evaluated_again(learning_run, limit)
     if limit:
         # the first child showed that appending the line changes no test outcome
         assert all(decisions[a.id] == "failed_edit" and a.status == "skipped" for a in deeper)
-        signatures = {a.metadata["proposal"]["patch_ref"] for a in deeper}
-        assert len(signatures) >= 1
     else:
         assert all(decisions[a.id] != "failed_edit" and a.status == "finished" for a in deeper)
     assert sum(a.status == "finished" for a in attempts if a.parent_id == "v0000root") == 1  # duplicates

@@ -90,12 +90,7 @@ def _rmtree(path):
 
 def _wipe(path):
     try:
-        for entry in os.scandir(path):
-            if entry.is_dir(follow_symlinks=False):
-                _rmtree(entry.path)
-                os.rmdir(entry.path)
-            else:
-                os.unlink(entry.path)
+        _rmtree(path)
         return True
     except FileNotFoundError:
         return True

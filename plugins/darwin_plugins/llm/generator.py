@@ -90,7 +90,8 @@ class LLMGenerator:
 
         files = read_files(context.parent_dir, opts.include, opts.exclude, opts.max_context_chars)
         try:
-            diagnosis = self._diagnose(files, context, ask) if opts.diagnose else None
+            diagnosis = (prompts.diagnose(files, context.target, context.memory, ask, opts.max_repairs)
+                         if opts.diagnose else None)
             changes, note = self._implement(files, context, diagnosis, ask)
         finally:
             self.calls.ledger.flush(context.attempt_id)  # this attempt's spend and replies are durable
@@ -103,24 +104,6 @@ class LLMGenerator:
             metadata={"llm_model": endpoint.model, "llm_provider": endpoint.provider.name,
                       "diagnosis": diagnosis or {}, "edit_note": note},
         )
-
-    def _diagnose(self, files: dict[str, str], context: GenerationContext,
-                  ask: Callable[..., Any]) -> dict[str, Any] | None:
-        messages = [{"role": "system", "content": prompts.SYSTEM},
-                    {"role": "user", "content": prompts.diagnose_prompt(files, context.target, context.memory)}]
-        last = ""
-        for step in range(self.options.max_repairs + 1):
-            completion = ask(messages, "diagnose", step)
-            last = completion.text
-            try:
-                return prompts.parse_diagnosis(last)
-            except ValueError as exc:
-                messages = messages + [
-                    {"role": "assistant", "content": last or "(empty)"},
-                    {"role": "user", "content": f"That was not the requested JSON object ({exc}). "
-                                                "Answer again with only the JSON object."},
-                ]
-        return {"raw": last[:4000]} if last.strip() else None
 
     def _implement(self, files: dict[str, str], context: GenerationContext,
                    diagnosis: dict[str, Any] | None, ask: Callable[..., Any]) -> tuple[dict[str, str | None], str]:

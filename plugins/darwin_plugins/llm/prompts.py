@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from darwin_hookspecs import Target
 
@@ -70,6 +70,27 @@ def parse_diagnosis(text: str) -> dict[str, Any]:
     if missing:
         raise ValueError(f"missing keys: {', '.join(missing)}")
     return data
+
+
+def diagnose(files: dict[str, str], target: Target | None, memory: list[str],
+             ask: Callable[[list[dict[str, str]], str, int], Any], max_repairs: int) -> dict[str, Any] | None:
+    """Ask for the diagnosis JSON, asking again (at most ``max_repairs`` times) when the reply is
+    not one; ``ask(messages, role, step)`` returns a completion with ``.text``. ``None`` when the
+    model said nothing; ``{"raw": ...}`` when it never produced the JSON."""
+    messages = [{"role": "system", "content": SYSTEM},
+                {"role": "user", "content": diagnose_prompt(files, target, memory)}]
+    last = ""
+    for step in range(max_repairs + 1):
+        last = ask(messages, "diagnose", step).text
+        try:
+            return parse_diagnosis(last)
+        except ValueError as exc:
+            messages = messages + [
+                {"role": "assistant", "content": last or "(empty)"},
+                {"role": "user", "content": f"That was not the requested JSON object ({exc}). "
+                                            "Answer again with only the JSON object."},
+            ]
+    return {"raw": last[:4000]} if last.strip() else None
 
 
 def implement_prompt(files: dict[str, str], target: Target | None, diagnosis: dict[str, Any] | None,

@@ -135,23 +135,15 @@ class SelfGenerator:
     def _diagnose(self, context: GenerationContext, endpoint: Any, record: Any) -> dict[str, Any] | None:
         opts = self.options
         files = read_files(context.parent_dir, opts.include, opts.exclude, opts.max_context_chars)
-        messages = [{"role": "system", "content": prompts.SYSTEM},
-                    {"role": "user", "content": prompts.diagnose_prompt(files, context.target, context.memory)}]
-        last = ""
-        for step in range(opts.max_repairs + 1):
-            completion, _ = self.calls.complete(messages, role="diagnose", attempt_id=context.attempt_id,
+
+        def ask(messages: list[dict[str, str]], role: str, step: int) -> Any:
+            completion, _ = self.calls.complete(messages, role=role, attempt_id=context.attempt_id,
                                                 seed=context.seed + step, endpoint=endpoint,
                                                 temperature=opts.temperature, max_tokens=opts.max_tokens,
                                                 record_usage=record)
-            last = completion.text
-            try:
-                return prompts.parse_diagnosis(last)
-            except ValueError as exc:
-                messages = messages + [
-                    {"role": "assistant", "content": last or "(empty)"},
-                    {"role": "user", "content": f"That was not the requested JSON object ({exc}). "
-                                                "Answer again with only the JSON object."}]
-        return {"raw": last[:4000]} if last.strip() else None
+            return completion
+
+        return prompts.diagnose(files, context.target, context.memory, ask, opts.max_repairs)
 
     @staticmethod
     def _task_text(context: GenerationContext, diagnosis: dict[str, Any] | None) -> str:
