@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 RUN_DIR=${RUN_DIR:-runs/quickstart-$(date +%Y%m%d-%H%M%S)}
 .venv/bin/darwin run examples/quickstart/darwin.toml --run-dir "$RUN_DIR"
-COLUMNS=${COLUMNS:-140} .venv/bin/darwin archive "$RUN_DIR" | tail -n 15
+COLUMNS=${COLUMNS:-140} .venv/bin/darwin archive "$RUN_DIR"

@@ -15,26 +15,48 @@ from typing import Any, Iterator, NoReturn, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from darwin_hookspecs import DarwinError
 
-from .config import load_config
+from . import __version__
 from .engine import Engine
 from .plugins import PluginManager
 from .reader import open_run, variant_row
 from .rundir import override_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Darwin: self-improving code, validated in sandboxes.")
-console = Console(stderr=True)
-out = Console()
+# markup is off: messages print literally ("[run] initial" stays "[run] initial"); styles are
+# given as Text objects
+console = Console(stderr=True, markup=False, highlight=False)
+out = Console(markup=False, highlight=False)
+
+
+def styled(label: str, style: str, message: str = "") -> Text:
+    """``label`` in ``style`` followed by ``message`` as plain text (never parsed as markup)."""
+    return Text.assemble((label, style), message)
 
 
 def _fail(exc: DarwinError) -> NoReturn:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    console.print(styled("error:", "bold red", " " + str(exc)), soft_wrap=True)
     raise typer.Exit(exc.exit_code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"darwin {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Darwin: self-improving code, validated in sandboxes."""
 
 
 @contextmanager
@@ -49,12 +71,10 @@ def guard() -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - last resort
         if os.environ.get("DARWIN_DEBUG"):
             raise
-        console.print(
-            f"[bold red]unexpected error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}\n"
+        console.print(styled(
+            "unexpected error:", "bold red", f" {type(exc).__name__}: {exc}\n"
             "What was recorded is intact; `darwin resume RUN_DIR` continues a run. "
-            "Set DARWIN_DEBUG=1 to see the traceback, and please report it.",
-            highlight=False,
-        )
+            "Set DARWIN_DEBUG=1 to see the traceback, and please report it."))
         raise typer.Exit(1) from None
 
 
@@ -71,7 +91,6 @@ def _run(engine: Engine, quiet: bool) -> None:
         f"  attempts {summary.attempts}, variants {summary.variants}, accepted {summary.accepted}\n"
         f"  initial score {summary.initial_score:.4f} -> best {summary.best_score:.4f} ({summary.best_id})\n"
         f"  run dir: {engine.run_dir}",
-        highlight=False,
     )
     if summary.status not in ("completed", "stopped"):
         raise typer.Exit(1)
@@ -81,17 +100,32 @@ def _run(engine: Engine, quiet: bool) -> None:
 def run(
     config: Path = typer.Argument(..., help="The run's TOML config file."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Where to keep the run (default ./runs/NAME-TIME)."),
+    settings: list[str] = typer.Option([], "--set", help="Override a config value, KEY=VALUE (TOML value; repeatable), e.g. run.generations=3."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="The run's seed (same as --set run.seed=N)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
     warm_start: Optional[str] = typer.Option(None, "--warm-start", help="Seed the archive with the best variants of an earlier run (run dir or storage URL)."),
     warm_start_k: int = typer.Option(5, "--warm-start-k", help="How many of its best variants to seed (re-evaluated)."),
     warm_start_option: list[str] = typer.Option([], "--warm-start-option", help="Storage option KEY=VALUE of the earlier run's store (repeatable)."),
 ) -> None:
-    """Start a run."""
+    """Start a run (the config is checked and every backend built before anything is recorded)."""
     with guard():
+        from .commands.preflight import check_options, preflight
+        from .commands.settings import load_with_settings
         from .warmstart import open_warm_start
 
+        if seed is not None:
+            settings = [*settings, f"run.seed={seed}"]
+        cfg, base = load_with_settings(config, settings)
+        manager = PluginManager(disable=cfg.plugins.disable)
+        if settings:
+            check_options(base, manager)  # errors in the file name the file ...
+        preflight(cfg, manager, source=_set_label(settings))  # ... the others name --set
         warm = open_warm_start(warm_start, warm_start_k, warm_start_option) if warm_start else None
-        _run(Engine.create(load_config(config), run_dir, warm_start=warm), quiet)
+        _run(Engine.create(cfg, run_dir, warm_start=warm), quiet)
+
+
+def _set_label(settings: list[str]) -> str | None:
+    return f"--set ({' '.join(settings)})" if settings else None
 
 
 @app.command()
@@ -104,7 +138,14 @@ def resume(
     """Continue a stopped, interrupted or crashed run."""
     with guard():
         if settings or new_config:
-            override_config(run_dir, settings, new_config)
+            from .commands.preflight import check_options
+
+            label = _set_label(settings) if settings else None
+
+            def check(config: Any) -> None:
+                check_options(config, PluginManager(disable=config.plugins.disable), label)
+
+            override_config(run_dir, settings, new_config, check=check)
         _run(Engine.open(run_dir), quiet)
 
 
@@ -121,7 +162,7 @@ def status(
         return
     table = Table(show_header=False, box=None)
     for key, value in data.items():
-        table.add_row(key, str(value))
+        table.add_row(Text(key), Text(str(value)))
     out.print(table)
 
 
@@ -141,8 +182,9 @@ def archive(
     table = Table("id", "parent", "gen", "status", "score", "passed", "change")
     for row in rows:
         mark = " *" if row["id"] == best else ""
-        table.add_row(row["id"] + mark, row["parent_id"] or "-", str(row["generation"]), row["status"],
-                      f"{row['score']:.3f}", f"{row['passed']}/{row['evaluated']}", row["description"][:60])
+        cells = [row["id"] + mark, row["parent_id"] or "-", str(row["generation"]), row["status"],
+                 f"{row['score']:.3f}", f"{row['passed']}/{row['evaluated']}", row["description"][:60]]
+        table.add_row(*(Text(c) for c in cells))
     out.print(table)
     out.print(f"* best variant: {best}")
 
@@ -181,3 +223,5 @@ def main() -> None:
 
 from .commands import export as _export  # noqa: E402,F401  (registers `darwin export`)
 from .commands import report as _report  # noqa: E402,F401  (registers `darwin report`)
+from .commands import validate as _validate  # noqa: E402,F401  (registers `darwin validate`)
+from .commands import show as _show  # noqa: E402,F401  (registers `darwin show`)

@@ -21,6 +21,7 @@ from darwin_hookspecs import (
     REGISTRY_TYPES,
     BackendSpec,
     BuildContext,
+    DarwinError,
     PluginError,
     Registry,
     UserError,
@@ -158,12 +159,22 @@ class PluginManager:
         parsed = validate_options(spec, options, context, section=section or kind)
         try:
             return spec.factory(parsed, context)
-        except (UserError, PluginError):
+        except DarwinError:
             raise
         except ImportError as exc:
             raise UserError(
                 f"{kind} backend {spec.name!r} could not import {exc.name or exc}; "
                 f"fix: pip install 'darwin[{spec.extra or spec.name}]'"
+            ) from exc
+        except (ValueError, TypeError) as exc:  # the backend rejected its options
+            raise ConfigError(
+                f"[{section or kind}] {kind} backend {spec.name!r} (plugin {spec.plugin or '?'}) rejected "
+                f"its options: {type(exc).__name__}: {exc}; fix: correct the [{section or kind}] section"
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 - a broken factory is named
+            raise PluginError(
+                f"{kind} backend {spec.name!r} (plugin {spec.plugin or '?'}) failed to start: "
+                f"{type(exc).__name__}: {exc}; fix: upgrade or disable the plugin ({DISABLE_ENV})"
             ) from exc
 
     def plugin_infos(self) -> list[PluginInfo]:

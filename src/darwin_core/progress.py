@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from darwin_hookspecs import Attempt, RunInfo, RunSummary, Variant, hookimpl
 
@@ -30,7 +31,7 @@ class ProgressDisplay:
 
     @hookimpl
     def darwin_run_started(self, run: RunInfo, resumed: bool, services: dict[str, Any]) -> None:
-        self.console.print(f"{'Resuming' if resumed else 'Starting'} run [bold]{run.run_id}[/]")
+        self.console.print(Text.assemble(f"{'Resuming' if resumed else 'Starting'} run ", (run.run_id, "bold")))
         self.progress.start()
 
     @hookimpl
@@ -41,9 +42,8 @@ class ProgressDisplay:
             best = self.archive.best
             if best is not None and best.id != self.best_id:
                 if self.best_id is not None:
-                    self.progress.console.print(
-                        f"  new best [green]{best.score:.3f}[/] {best.id}: {best.description}"
-                    )
+                    self.progress.console.print(Text.assemble(
+                        "  new best ", (f"{best.score:.3f}", "green"), f" {best.id}: {best.description}"))
                 self.best_id = best.id
             score = best.score if best else 0.0
             self.progress.update(self.task, advance=1, detail=f"accepted {self.accepted}  best {score:.3f}")

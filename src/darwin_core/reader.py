@@ -30,6 +30,28 @@ class RunView:
     def variants(self) -> list[Variant]:
         return self.archive.variants()
 
+    def variant(self, ref: str) -> Variant:
+        """A variant by id, unique id prefix, ``best`` or ``root``; a clear error otherwise."""
+        return resolve_variant(self.archive, ref)
+
+    def code(self, variant_id: str) -> dict[str, bytes]:
+        """The variant's files, ``{relative path: content}`` (rebuilt from its snapshot chain)."""
+        from .snapshots import CodeBook
+
+        book = CodeBook(self.store)
+        for variant in self.variants:
+            book.add(variant)
+        return book.files(self.variant(variant_id).id)
+
+    def write_code(self, variant_id: str, dest: Path) -> list[str]:
+        """Write the variant's code into ``dest`` (created; existing files are replaced, others
+        left alone); return the relative paths written."""
+        from .snapshots import write_tree
+
+        files = self.code(variant_id)
+        write_tree(files, dest)
+        return sorted(files)
+
     def status_dict(self) -> dict[str, Any]:
         variants = self.variants
         best, root = self.archive.best, self.archive.root
@@ -57,6 +79,22 @@ class RunView:
             **learning_status(self.store),
             **self.extra,
         }
+
+
+def resolve_variant(archive: Archive, ref: str) -> Variant:
+    from darwin_hookspecs import UserError
+
+    ids = [v.id for v in archive.variants()]
+    alias = {"best": archive.best_id, "root": ids[0] if ids else None}
+    if ref in alias and alias[ref]:
+        return archive.get(alias[ref])
+    matches = [i for i in ids if i == ref] or [i for i in ids if i.startswith(ref)]
+    if len(matches) == 1:
+        return archive.get(matches[0])
+    near = ", ".join(matches[:5] or ids[-5:]) or "none"
+    what = "is ambiguous" if matches else "is not a variant of this run"
+    raise UserError(f"variant {ref!r} {what} (e.g. {near}); fix: pass an id from `darwin archive`, "
+                    "or best/root")
 
 
 def open_run(run_dir: Path, plugins: PluginManager | None = None) -> RunView:

@@ -85,11 +85,13 @@ def open_storage(
     return plugins.create("storage", url, {**options, "url": url}, context, section="storage")
 
 
-def override_config(run_dir: Path, settings: list[str], new_config: Path | None = None) -> RunPointer:
+def override_config(run_dir: Path, settings: list[str], new_config: Path | None = None,
+                    check: Any = None) -> RunPointer:
     """Change the config a run resumes with: ``new_config`` replaces it, then each ``KEY=VALUE``
     of ``settings`` (dotted key, TOML value; a bare word is a string) overrides one value. The
-    result is validated before the pointer is rewritten."""
-    from .config import load_config, tomllib
+    result is validated (and given to ``check``, e.g. to validate backend options) before the
+    pointer is rewritten."""
+    from .config import load_config
 
     pointer = read_pointer(run_dir)
     data: dict[str, Any] = json.loads(json.dumps(pointer.config))
@@ -97,22 +99,13 @@ def override_config(run_dir: Path, settings: list[str], new_config: Path | None 
         config = load_config(new_config)
         data = config.model_dump(mode="json", exclude={"source"})
         pointer.config_source = str(config.source)
-    for setting in settings:
-        key, sep, raw = setting.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"--set {setting!r}: expected KEY=VALUE; fix: e.g. --set budget.usd=5")
-        try:
-            value = tomllib.loads(f"v = {raw.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw.strip()
-        parts = key.strip().split(".")
-        node = data
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise UserError(f"--set {setting!r}: {part!r} is not a section; fix: check the key")
-        node[parts[-1]] = value
-    config_from_dict(dict(data), source=Path(pointer.config_source) if pointer.config_source else None)
+    from .commands.settings import apply_settings, validate_settings
+
+    source = Path(pointer.config_source) if pointer.config_source else None
+    config = validate_settings(data, settings, source)  # errors name --set, not the file
+    if check is not None:
+        check(config)
+    data = apply_settings(data, settings)
     pointer.config = data
     write_pointer(run_dir, pointer)
     return pointer
