@@ -19,6 +19,7 @@ T = TypeVar("T")
 class LocalExecutorOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     max_workers: int = Field(2, ge=1, le=256)
+    """Attempts run at once (each waits on the sandbox; more than the cores rarely helps)."""
 
 
 class LocalExecutor:

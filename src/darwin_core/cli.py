@@ -189,30 +189,6 @@ def archive(
     out.print(f"* best variant: {best}")
 
 
-@app.command()
-def plugins(as_json: bool = typer.Option(False, "--json")) -> None:
-    """List installed plugins and the backends they register."""
-    with guard():
-        manager = PluginManager()
-    infos = manager.plugin_infos()
-    if as_json:
-        data: list[dict[str, Any]] = []
-        for info in infos:
-            backends = []
-            for kind, name in info.backends:
-                spec = manager.spec(kind, name) if kind != "storage" else manager.registries[kind].get(name)
-                backends.append({"kind": kind, "name": name, "description": spec.description,
-                                 "extra": spec.extra, "available": spec.missing_requirement() is None})
-            data.append({"name": info.name, "distribution": info.distribution, "version": info.version,
-                         "module": info.module, "backends": backends})
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-        return
-    table = Table("plugin", "version", "backends")
-    for info in infos:
-        table.add_row(info.name, info.version, ", ".join(f"{k}:{n}" for k, n in info.backends))
-    out.print(table)
-
-
 def main() -> None:
     try:
         app()
@@ -225,3 +201,4 @@ from .commands import export as _export  # noqa: E402,F401  (registers `darwin e
 from .commands import report as _report  # noqa: E402,F401  (registers `darwin report`)
 from .commands import validate as _validate  # noqa: E402,F401  (registers `darwin validate`)
 from .commands import show as _show  # noqa: E402,F401  (registers `darwin show`)
+from .commands import plugins as _plugins  # noqa: E402,F401  (registers `darwin plugins`)

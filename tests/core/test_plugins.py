@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -163,12 +164,16 @@ def test_example_third_party_plugin_is_installed_and_used(tmp_path: Path, darwin
          "--target", str(site), str(REPO / "examples" / "plugin-wordcount")],
         check=True, capture_output=True, text=True,
     )
-    env = {"PYTHONPATH": str(site)}
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     listing = json.loads(darwin_cli("plugins", "--json", env=env).stdout)
     wordcount = next(p for p in listing if p["name"] == "wordcount")
     assert wordcount["distribution"] == "darwin-wordcount"
-    assert wordcount["backends"] == [{"kind": "benchmark", "name": "wordcount",
-                                      "description": "Count words.", "extra": None, "available": True}]
+    backend = {k: v for k, v in wordcount["backends"][0].items() if k != "options"}
+    assert len(wordcount["backends"]) == 1 and backend == {
+        "kind": "benchmark", "name": "wordcount", "description": "Count words.", "extra": None,
+        "available": True}
+    assert wordcount["backends"][0]["options"]["additionalProperties"] is True  # a dict, unchecked
+    assert wordcount["hooks"] == ["darwin_register_benchmarks"] and wordcount["roles"] == ["backends"]
     example = tmp_path / "example"
     import shutil
 

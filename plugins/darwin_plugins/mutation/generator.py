@@ -27,10 +27,15 @@ from .operators import FAMILIES, ParsedModule, apply_site, parse_module
 class MutationOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     include: list[str] = Field(default_factory=lambda: ["*.py"])
+    """Glob patterns of the files that may be mutated (relative to the variant)."""
     exclude: list[str] = Field(default_factory=lambda: ["test_*.py", "*_test.py", "tests/*", "conftest.py", "setup.py"])
+    """Glob patterns of files never mutated (the tests themselves, by default)."""
     families: list[str] = Field(default_factory=lambda: list(FAMILIES))
+    """Mutation families to draw from (comparison, arithmetic, boolean, constant...)."""
     uncovered_weight: float = Field(0.01, ge=0.0)
+    """Weight of a site the target task's coverage does not reach (covered sites weigh 1)."""
     max_tries: int = Field(20, ge=1)
+    """Mutants tried before the attempt gives up (a mutant that does not parse is redrawn)."""
 
 
 class _Cache:
