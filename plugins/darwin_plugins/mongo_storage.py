@@ -2,8 +2,8 @@
 
 URL: ``mongodb://[user:pass@]host[:port][,host2...]/DBNAME?prefix=NAME&<pymongo options>``.
 ``DBNAME`` defaults to ``darwin``; ``prefix`` (removed before the URL reaches pymongo) names the
-run's collections ``NAME.records``, ``NAME.blobs`` and ``NAME.blob_parts``, so that one database
-holds many runs (put ``{run_id}`` in it).
+run's collections ``NAME.records``, ``NAME.blobs``, ``NAME.blob_parts`` and ``NAME.lease`` (the
+writer lease), so that one database holds many runs (put ``{run_id}`` in it).
 
 Records are documents ``{_id: "collection/key", c, k, v: <JSON text>, ver}``: the JSON is kept
 as text so that any key (dots, ``$``) and any number round-trip exactly. Create-only writes rely
@@ -25,9 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from darwin_hookspecs import (
     BuildContext,
+    CellLease,
     ConflictError,
+    CorruptBlobError,
     CorruptRecordError,
+    Lease,
     NotFoundError,
+    Storage,
     StorageUnavailableError,
     UserError,
     hookimpl,
@@ -76,7 +80,7 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-class MongoStorage:
+class MongoStorage(Storage):
     """A run stored in MongoDB collections."""
 
     def __init__(self, url: str, *, timeout_s: float = 10.0, socket_timeout_s: float = 60.0) -> None:
@@ -95,6 +99,7 @@ class MongoStorage:
         self._records = db[name("records")]
         self._blobs = db[name("blobs")]
         self._parts = db[name("blob_parts")]
+        self._lease = db[name("lease")]
         try:
             self._client.admin.command("ping")
             self._records.create_index([("c", 1), ("k", 1)])
@@ -168,8 +173,8 @@ class MongoStorage:
                                      "it from a backup or an export of the run") from None
         data = b"".join(chunks)
         if hashlib.sha256(data).hexdigest() != key:
-            raise CorruptRecordError(f"blob {key} in {self.url} does not match its hash; fix: "
-                                     "restore it from a backup or an export of the run")
+            raise CorruptBlobError(f"blob {key} in {self.url} does not match its hash (damaged or "
+                                   "replaced); fix: restore it from a backup or an export of the run")
         return data
 
     def has_blob(self, key: str) -> bool:
@@ -188,20 +193,23 @@ class MongoStorage:
         check_key(collection)
         check_key(key)
         text = json.dumps(value, separators=(",", ":"), sort_keys=True)
+        return self._put(self._records, f"{collection}/{key}", {"c": collection, "k": key, "v": text},
+                         if_version)
+
+    def _put(self, target: Any, doc_id: str, doc: dict[str, Any], if_version: str | None) -> str:
+        """Create-only (unique ``_id``) or replace-if-``ver`` one document; return its new ``ver``."""
         version = secrets.token_hex(8)
-        doc = {"c": collection, "k": key, "v": text, "ver": version}
-        doc_id = f"{collection}/{key}"
+        doc = {**doc, "ver": version}
         if if_version is None:
             try:
-                self._call(f"writing {doc_id}", self._records.insert_one, {"_id": doc_id, **doc})
+                self._call(f"writing {doc_id}", target.insert_one, {"_id": doc_id, **doc})
             except self._errors.duplicate:
                 raise ConflictError(f"record {doc_id} already exists in {self.url}") from None
             return version
-        result = self._call(f"writing {doc_id}", self._records.replace_one,
-                            {"_id": doc_id, "ver": if_version}, doc)
+        result = self._call(f"writing {doc_id}", target.replace_one, {"_id": doc_id, "ver": if_version}, doc)
         if result.matched_count == 1:
             return version
-        current = self._call(f"reading {doc_id}", self._records.find_one, {"_id": doc_id}, {"ver": 1})
+        current = self._call(f"reading {doc_id}", target.find_one, {"_id": doc_id}, {"ver": 1})
         if current is None:
             raise NotFoundError(f"record {doc_id} not found in {self.url}")
         raise ConflictError(f"record {doc_id} changed since it was read (version "
@@ -227,8 +235,27 @@ class MongoStorage:
     def collections(self) -> list[str]:
         return sorted(self._call("listing collections", self._records.distinct, "c"))
 
+    def acquire_lease(self, owner: str = "", ttl_s: float = 60.0) -> Lease:
+        """The lease is document ``writer`` of ``PREFIX.lease``, changed by conditional writes."""
+        return CellLease.acquire(self.url, _LeaseCell(self), owner, ttl_s)
+
     def close(self) -> None:
         self._client.close()
+
+
+class _LeaseCell:
+    def __init__(self, store: MongoStorage) -> None:
+        self.store = store
+
+    def read(self) -> tuple[dict[str, Any], str] | None:
+        doc = self.store._call("reading the lease", self.store._lease.find_one, {"_id": "writer"})
+        return None if doc is None else self.store._decode(doc, "lease", "writer")
+
+    def create(self, value: dict[str, Any]) -> str:
+        return self.store._put(self.store._lease, "writer", {"v": json.dumps(value)}, None)
+
+    def replace(self, value: dict[str, Any], version: str) -> str:
+        return self.store._put(self.store._lease, "writer", {"v": json.dumps(value)}, version)
 
 
 class _ErrorTypes:

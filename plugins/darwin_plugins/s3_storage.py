@@ -4,7 +4,8 @@ Any S3-compatible server works through the ``endpoint_url`` option. Credentials 
 standard AWS chain (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_PROFILE``,
 ``~/.aws/credentials``, instance roles), never from the config file.
 
-Layout under the prefix: ``records/<collection>/<key>.json`` and ``blobs/<sha256>``. A record's
+Layout under the prefix: ``records/<collection>/<key>.json``, ``blobs/<sha256>`` and
+``lease.json`` (the writer lease). A record's
 version is its ETag. Create-only writes send ``If-None-Match: *`` and conditional replaces
 ``If-Match: <etag>``: S3 refuses (412) a write whose condition no longer holds, so two racing
 writers cannot both win, and a PUT is atomic (never half-visible).
@@ -24,9 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from darwin_hookspecs import (
     BuildContext,
+    CellLease,
     ConflictError,
+    CorruptBlobError,
     CorruptRecordError,
+    Lease,
     NotFoundError,
+    Storage,
     StorageUnavailableError,
     UserError,
     hookimpl,
@@ -64,7 +69,7 @@ def split_url(url: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-class S3Storage:
+class S3Storage(Storage):
     """A run stored under a prefix of an S3 bucket."""
 
     def __init__(self, url: str, *, endpoint_url: str | None = None, region: str | None = None,
@@ -144,14 +149,16 @@ class S3Storage:
             token = page["NextContinuationToken"]
 
     def _read(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
-        s3_key = self._record_key(collection, key)
+        return self._read_object(self._record_key(collection, key), f"{collection}/{key}")
+
+    def _read_object(self, s3_key: str, name: str) -> tuple[dict[str, Any], str]:
         try:
-            response = self._call(f"reading {collection}/{key}", self._client.get_object,
+            response = self._call(f"reading {name}", self._client.get_object,
                                   Bucket=self.bucket, Key=s3_key)
-            data = self._call(f"reading {collection}/{key}", response["Body"].read)
+            data = self._call(f"reading {name}", response["Body"].read)
         except self._errors.client as exc:
             if _code(exc) in ("NoSuchKey", "404"):
-                raise NotFoundError(f"record {collection}/{key} not found in {self.url}") from None
+                raise NotFoundError(f"record {name} not found in {self.url}") from None
             raise
         try:
             value = json.loads(data)
@@ -159,7 +166,7 @@ class S3Storage:
                 raise ValueError("not a JSON object")
         except (ValueError, UnicodeDecodeError) as exc:
             raise CorruptRecordError(
-                f"record {collection}/{key} is corrupt (s3://{self.bucket}/{s3_key}: {exc}); fix: "
+                f"record {name} is corrupt (s3://{self.bucket}/{s3_key}: {exc}); fix: "
                 "restore it from a backup or an export of the run (Darwin changed nothing)"
             ) from None
         return value, response["ETag"].strip('"')
@@ -189,8 +196,8 @@ class S3Storage:
                 raise NotFoundError(f"blob {key} not found in {self.url}") from None
             raise
         if hashlib.sha256(data).hexdigest() != key:
-            raise CorruptRecordError(f"blob {key} in {self.url} does not match its hash; fix: "
-                                     "restore it from a backup or an export of the run")
+            raise CorruptBlobError(f"blob {key} in {self.url} does not match its hash (damaged or "
+                                   "replaced); fix: restore it from a backup or an export of the run")
         return data
 
     def has_blob(self, key: str) -> bool:
@@ -215,21 +222,24 @@ class S3Storage:
     def put_record(
         self, collection: str, key: str, value: dict[str, Any], *, if_version: str | None = None
     ) -> str:
-        s3_key = self._record_key(collection, key)
+        return self._put_object(self._record_key(collection, key), f"{collection}/{key}", value, if_version)
+
+    def _put_object(self, s3_key: str, name: str, value: dict[str, Any], if_version: str | None) -> str:
+        """PUT with ``If-None-Match: *`` (create) or ``If-Match: <etag>``; return the new ETag."""
         body = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
         condition = {"IfNoneMatch": "*"} if if_version is None else {"IfMatch": f'"{if_version}"'}
         try:
-            response = self._call(f"writing {collection}/{key}", self._client.put_object,
+            response = self._call(f"writing {name}", self._client.put_object,
                                   Bucket=self.bucket, Key=s3_key, Body=body,
                                   ContentType="application/json", **condition)
         except self._errors.client as exc:
             status = _status(exc)
             if if_version is not None and (status == 404 or _code(exc) == "NoSuchKey"):
-                raise NotFoundError(f"record {collection}/{key} not found in {self.url}") from None
+                raise NotFoundError(f"record {name} not found in {self.url}") from None
             if status in (409, 412):
                 if if_version is None:
-                    raise ConflictError(f"record {collection}/{key} already exists in {self.url}") from None
-                raise ConflictError(f"record {collection}/{key} changed since it was read "
+                    raise ConflictError(f"record {name} already exists in {self.url}") from None
+                raise ConflictError(f"record {name} changed since it was read "
                                     f"(expected version {if_version})") from None
             raise
         return response["ETag"].strip('"')
@@ -255,8 +265,29 @@ class S3Storage:
                  for page in self._list(prefix, "/") for p in page.get("CommonPrefixes", [])}
         return sorted(names)
 
+    def acquire_lease(self, owner: str = "", ttl_s: float = 60.0) -> Lease:
+        """The lease is the object ``PREFIX/lease.json``, written with If-None-Match / If-Match."""
+        return CellLease.acquire(self.url, _LeaseCell(self), owner, ttl_s)
+
     def close(self) -> None:
         self._client.close()
+
+
+class _LeaseCell:
+    def __init__(self, store: S3Storage) -> None:
+        self.store, self.key = store, f"{store._root}lease.json"
+
+    def read(self) -> tuple[dict[str, Any], str] | None:
+        try:
+            return self.store._read_object(self.key, "lease")
+        except NotFoundError:
+            return None
+
+    def create(self, value: dict[str, Any]) -> str:
+        return self.store._put_object(self.key, "lease", value, None)
+
+    def replace(self, value: dict[str, Any], version: str) -> str:
+        return self.store._put_object(self.key, "lease", value, version)
 
 
 _SESSION_LOCK = threading.Lock()

@@ -20,7 +20,10 @@ and in a test module::
 
 Optionally override ``darwin_storage_corrupter`` (a callable ``(storage, collection, key)``
 that overwrites the stored record with bytes that are not JSON, bypassing the backend) to run the
-corrupt-record test. Every test uses fresh namespaces, so the fixtures may share one server.
+corrupt-record test, and ``darwin_storage_blob_swapper`` (``(storage, key, other_key)``: put blob
+``other_key``'s bytes in place of blob ``key``'s) to run the blob-verification test. Every test
+uses fresh namespaces, so the fixtures may share one server. Batches, blob verification and the
+writer lease are tested by :mod:`.storage_conformance_lease` (mixed in).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ from darwin_hookspecs import (
     Storage,
     StorageError,
 )
+
+from .storage_conformance_lease import BatchBlobLeaseConformance
 
 StorageFactory = Callable[[str], Storage]
 """``factory(namespace)``: a new handle on the store named ``namespace`` (empty at first use)."""
@@ -68,6 +73,13 @@ def darwin_storage_factory() -> StorageFactory:
 def darwin_storage_corrupter() -> Corrupter | None:
     """Override (optional): ``corrupt(storage, collection, key)`` writes non-JSON bytes in
     place of the record, behind the backend's back."""
+    return None
+
+
+@pytest.fixture
+def darwin_storage_blob_swapper() -> Callable[[Storage, str, str], None] | None:
+    """Override (optional): ``swap(storage, key, other)`` stores blob ``other``'s bytes under
+    ``key``, behind the backend's back."""
     return None
 
 
@@ -104,7 +116,7 @@ def _race(n: int, fn: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-class StorageConformance:
+class StorageConformance(BatchBlobLeaseConformance):
     """What every :class:`~darwin_hookspecs.Storage` backend must do. Subclass it."""
 
     # ---------------------------------------------------------------- identity

@@ -3,6 +3,7 @@ subprocess) and moto's S3 server over HTTP (in a thread), plus the conformance f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -203,8 +204,8 @@ def darwin_storage_corrupter(backend: str, request: pytest.FixtureRequest) -> Ca
     def corrupt(storage: Storage, collection: str, key: str) -> None:
         garbage = b'{"truncated": '
         if backend == "file":
-            path = Path(storage.root) / "records" / collection / f"{key}.json"  # type: ignore[attr-defined]
-            path.write_bytes(garbage)
+            corrupt_file_row(storage, "UPDATE records SET value = ? WHERE collection = ? AND key = ?",
+                             (garbage.decode(), collection, key))
         elif backend == "mongodb":
             corrupt_mongo_record(storage.url, collection, key, garbage.decode())
         else:
@@ -214,6 +215,42 @@ def darwin_storage_corrupter(backend: str, request: pytest.FixtureRequest) -> Ca
                                        Body=garbage)
 
     return corrupt
+
+
+@pytest.fixture
+def darwin_storage_blob_swapper(backend: str, request: pytest.FixtureRequest) -> Callable[[Storage, str, str], None]:
+    """Replace blob ``key``'s bytes by blob ``other``'s bytes, behind the backend's back."""
+
+    def swap(storage: Storage, key: str, other: str) -> None:
+        data = storage.get_blob(other)
+        if backend == "file":
+            corrupt_file_row(storage, "UPDATE blobs SET data = ? WHERE key = ?", (data, key))
+        elif backend == "mongodb":
+            import pymongo
+            from bson.binary import Binary
+
+            from darwin_plugins.mongo_storage import split_url
+
+            client_url, database, prefix = split_url(storage.url)
+            with pymongo.MongoClient(client_url) as client:
+                result = client[database][f"{prefix}.blobs"].update_one(
+                    {"_id": key}, {"$set": {"d": Binary(data), "size": len(data)}})
+                assert result.matched_count == 1
+        else:
+            server = request.getfixturevalue("s3_server")
+            bucket, _, prefix = storage.url[len("s3://"):].partition("/")
+            server.client().put_object(Bucket=bucket, Key=f"{prefix}/blobs/{key}", Body=data)
+
+    return swap
+
+
+def corrupt_file_row(storage: Storage, sql: str, args: tuple[Any, ...]) -> None:
+    """Change the SQLite file of a ``file://`` store directly (as a damaged disk or a user would)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(storage.path)) as conn:  # type: ignore[attr-defined]
+        with conn:
+            assert conn.execute(sql, args).rowcount == 1
 
 
 def corrupt_mongo_record(url: str, collection: str, key: str, text: str) -> None:
@@ -241,7 +278,8 @@ def servers() -> Any:
     import types
 
     return types.SimpleNamespace(MongoServer=MongoServer, S3Server=S3Server, free_port=free_port,
-                                 corrupt_mongo_record=corrupt_mongo_record)
+                                 corrupt_mongo_record=corrupt_mongo_record,
+                                 corrupt_file_row=corrupt_file_row)
 
 
 @pytest.fixture

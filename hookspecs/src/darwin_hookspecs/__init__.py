@@ -3,8 +3,11 @@
 from .errors import (
     BudgetExceededError,
     ConflictError,
+    CorruptBlobError,
     CorruptRecordError,
     DarwinError,
+    LeaseHeldError,
+    LeaseLostError,
     MissingDependencyError,
     NotFoundError,
     PluginError,
@@ -27,6 +30,7 @@ from .protocols import (
     SelectionStrategy,
     Storage,
 )
+from .storage_api import Batch, CellLease, Lease, LeaseCell, LeaseHolder
 from .records import (
     Attempt,
     ExecRequest,

@@ -61,6 +61,22 @@ class CorruptRecordError(StorageError):
     """A stored record cannot be decoded."""
 
 
+class CorruptBlobError(CorruptRecordError):
+    """A stored blob's bytes do not hash to its key (damaged or replaced behind the store's back)."""
+
+
+class LeaseHeldError(StorageError):
+    """Another process holds the run's writer lease. ``holder`` describes it (host, pid, since)."""
+
+    def __init__(self, message: str, holder: object = None):
+        super().__init__(message)
+        self.holder = holder
+
+
+class LeaseLostError(StorageError):
+    """The writer lease this process held expired and was taken over (or released) elsewhere."""
+
+
 class BudgetExceededError(DarwinError):
     """A hard budget (tokens, dollars, time) is spent: new attempts stop, the run is resumable."""
 

@@ -1,10 +1,10 @@
-"""Storage backend ``file://``: a directory on local disk.
+"""The directory-of-files format of ``file://`` stores written before the SQLite journal.
 
-Layout: ``records/<collection>/<key>.json`` and ``blobs/<2 hex>/<sha256>``. Every write goes to
-a temporary file that is fsynced, then renamed (replace) or hard-linked (create-only) into
-place, and the directory is fsynced: a crash leaves either the old or the new record, never a
-half one. The directory itself is the index, so it survives crashes by construction.
-Conditional replaces hold a per-record ``flock`` so two processes cannot both win.
+Kept to migrate such stores on open (:mod:`.migrate`), to build one in tests, and as the
+baseline of ``benchmarks/bench_storage.py``. Layout: ``records/<collection>/<key>.json`` and
+``blobs/<2 hex>/<sha256>``. Every write goes to a temporary file that is fsynced, then renamed
+(replace) or hard-linked (create-only) into place, and the directory is fsynced. Conditional
+replaces hold a per-record ``flock``. About 3 fsyncs and one file per write.
 """
 
 from __future__ import annotations
@@ -17,39 +17,18 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
-from urllib.parse import unquote, urlparse
 
-from darwin_hookspecs import (
-    BuildContext,
-    ConflictError,
-    CorruptRecordError,
-    NotFoundError,
-    StorageError,
-    UserError,
-    hookimpl,
-)
+from darwin_hookspecs import ConflictError, CorruptRecordError, NotFoundError
 
-
-def path_from_url(url: str) -> Path:
-    """``file:///abs/path``, ``file://rel/path`` or a bare path."""
-    if "://" not in url:
-        return Path(url).expanduser().resolve()
-    parsed = urlparse(url)
-    return Path(unquote(parsed.netloc + parsed.path)).expanduser().resolve()
+from .paths import check_key
 
 
 def _version(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def check_key(key: str) -> None:
-    """Reject keys that are not portable across backends (the same rule for every backend)."""
-    if not key or "/" in key or "\\" in key or key.startswith(".") or "\x00" in key:
-        raise StorageError(f"invalid record key {key!r}: keys cannot contain '/' or start with '.'")
-
-
-class FileStorage:
-    """A run stored in a local directory."""
+class LegacyFileStorage:
+    """A run stored as a directory of files (the format before the SQLite journal)."""
 
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
@@ -198,19 +177,3 @@ class FileStorage:
 
     def close(self) -> None:
         pass
-
-
-def _create(options: dict[str, Any], context: BuildContext) -> FileStorage:
-    unknown = set(options) - {"url", "fsync"}
-    if unknown:
-        raise UserError(f"file storage has no option(s) {sorted(unknown)}; known: url, fsync")
-    return FileStorage(path_from_url(options["url"]), fsync=bool(options.get("fsync", True)))
-
-
-@hookimpl
-def darwin_register_storage(registry: Any) -> None:
-    registry.add(
-        "file",
-        _create,
-        description="Local directory; atomic writes (fsync + rename), crash-safe index.",
-    )
