@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -149,36 +150,44 @@ def test_generator_failure_is_recorded_as_error(quickstart: Path) -> None:
 # ------------------------------------------------------------------------ kill -9 and resume
 
 
-def _count(path: Path) -> int:
-    return len(list(path.glob("*.json"))) if path.is_dir() else 0
+def _stored(run_dir: Path, collection: str) -> dict[str, tuple[dict, str]]:
+    """``{key: (value, version)}`` of a collection of the run's file store ({} before it exists)."""
+    from darwin_hookspecs import StorageError
+    from darwin_plugins.file_storage import FileStorage
+
+    try:
+        storage = FileStorage(run_dir / "store", must_exist=True)
+    except StorageError:
+        return {}
+    try:
+        return {key: (value, version) for key, value, version in storage.scan(collection)}
+    finally:
+        storage.close()
 
 
 def test_sigkill_then_resume_loses_nothing_and_redoes_nothing(quickstart: Path, darwin_cli) -> None:
     config = quick_config(quickstart, generations=12, children_per_generation=3)
     run_dir = quickstart / "run"
-    records = run_dir / "store" / "records"
     proc = subprocess.Popen(
         [sys.executable, "-m", "darwin_core", "run", str(config), "--run-dir", str(run_dir), "-q"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 240
-    while _count(records / "variants") < 8 and time.monotonic() < deadline and proc.poll() is None:
+    while len(_stored(run_dir, "variants")) < 8 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert _count(records / "variants") >= 8, "the run did not get far enough to be killed mid-way"
+    assert len(_stored(run_dir, "variants")) >= 8, "the run did not get far enough to be killed mid-way"
 
-    before = {p.name: p.read_bytes() for p in (records / "variants").glob("*.json")}
-    attempts_before = {
-        p.stem: json.loads(p.read_text()) for p in (records / "attempts").glob("*.json")
-    }
+    before = _stored(run_dir, "variants")
+    attempts_before = {key: value for key, (value, _) in _stored(run_dir, "attempts").items()}
     in_flight = {k for k, a in attempts_before.items() if a["status"] == "running"}
 
     result = darwin_cli("resume", str(run_dir), "-q")
     assert result.returncode == 0, result.stderr
 
-    after = {p.name: p.read_bytes() for p in (records / "variants").glob("*.json")}
-    for name, data in before.items():  # nothing recorded is lost or rewritten
+    after = _stored(run_dir, "variants")
+    for name, data in before.items():  # nothing recorded is lost or rewritten (same version)
         assert after[name] == data
     view = open_run(run_dir)
     assert view.run is not None and view.run.status == "completed"
@@ -192,7 +201,7 @@ def test_sigkill_then_resume_loses_nothing_and_redoes_nothing(quickstart: Path, 
     for attempt_id in in_flight:
         attempt = attempts[attempt_id]
         if attempt.status == "finished":
-            assert f"v{attempt_id[1:]}.json" in after
+            assert f"v{attempt_id[1:]}" in after
         else:
             assert attempt.status == "interrupted"
             retry = attempts[f"{attempt_id}r1"]
@@ -207,15 +216,27 @@ def test_corrupt_record_gives_a_clear_error_and_changes_nothing(quickstart: Path
     config = quick_config(quickstart, generations=1, children_per_generation=2)
     run_dir = quickstart / "run"
     assert darwin_cli("run", str(config), "--run-dir", str(run_dir), "-q").returncode == 0
-    target = run_dir / "store" / "records" / "variants" / "v0001a000.json"
-    target.write_text('{"id": "v0001a000", "truncated')
-    snapshot = {p: p.read_bytes() for p in (run_dir / "store").rglob("*") if p.is_file()}
+    db = run_dir / "store" / "darwin.sqlite3"
+    with sqlite3.connect(db) as conn:  # damage the record behind the store's back
+        conn.execute("UPDATE records SET value = ? WHERE collection = 'variants' AND key = 'v0001a000'",
+                     ('{"id": "v0001a000", "truncated',))
+    conn.close()
+    snapshot = _dump(db)
     for command in (["status", str(run_dir)], ["resume", str(run_dir), "-q"], ["archive", str(run_dir)]):
         result = darwin_cli(*command)
         assert result.returncode == 4, (command, result.stdout, result.stderr)
         assert "variants/v0001a000 is corrupt" in result.stderr
         assert "fix:" in result.stderr and "Traceback" not in result.stderr
-    assert snapshot == {p: p.read_bytes() for p in (run_dir / "store").rglob("*") if p.is_file()}
+    assert snapshot == _dump(db)
+
+
+def _dump(db: Path) -> list[tuple]:
+    """Every row of the store, as stored."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT 'r', collection, key, value, version FROM records UNION ALL "
+                            "SELECT 'b', key, '', hex(data), '' FROM blobs ORDER BY 1, 2, 3").fetchall()
+    conn.close()
+    return rows
 
 
 def test_bad_config_names_file_key_and_fix(quickstart: Path, darwin_cli) -> None:

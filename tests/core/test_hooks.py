@@ -178,7 +178,9 @@ def test_every_registration_hook_reaches_the_engine(quickstart: Path) -> None:
     config.write_text(text)
     Engine.create(load_config(config), quickstart / "run", extra_plugins=[plugin]).run_loop()
     assert plugin.used == {"storage", "executor", "selection"}
-    assert (storage_dir / "records" / "variants").is_dir()
+    from darwin_plugins.file_storage import FileStorage
+
+    assert len(list(FileStorage(storage_dir, must_exist=True).scan("variants"))) == 3
     manager = PluginManager(extra_plugins=[AllKinds()])
     assert "constant" in manager.registries["predictor"]
     assert manager.create("predictor", "constant", {}, BuildContext()) is not None
