@@ -32,7 +32,8 @@ def test_json_has_option_schemas_with_defaults_and_descriptions(darwin_cli) -> N
     executor = backends[("executor", "local")]["options"]["properties"]["max_workers"]
     assert executor["default"] == 2 and executor["minimum"] == 1 and executor["description"]
     storage = backends[("storage", "file")]["options"]
-    assert storage["additionalProperties"] is True  # the file store takes its options as a dict
+    assert storage["additionalProperties"] is False  # the file store validates its options too
+    assert storage["properties"]["fsync"]["default"] is True and storage["properties"]["fsync"]["description"]
     for plugin in data:
         assert plugin["hooks"] and all(h.startswith("darwin_") for h in plugin["hooks"])
         if plugin["backends"]:
