@@ -10,6 +10,10 @@ Per backend, through the engine's own RunStore/CodeBook (what a run really does)
 
 Run: ``.venv/bin/python benchmarks/bench_storage.py`` (``--quick`` for a smaller smoke run).
 Servers are started as subprocesses on 127.0.0.1 and stopped at the end.
+
+``--engines`` instead compares the ``file://`` engines side by side, interleaved and repeated
+(``--reps``): the directory of files (before), SQLite WAL (shipped), an append-only journal
+prototype, and the raw-SQLite floor (see ``file_engines.py``).
 """
 
 from __future__ import annotations
@@ -226,7 +230,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
     parser.add_argument("--backends", default="file,mongodb,s3")
+    parser.add_argument("--engines", action="store_true", help="compare the file:// engines")
+    parser.add_argument("--reps", type=int, default=5, help="repetitions (with --engines)")
     args = parser.parse_args()
+    if args.engines:
+        sys.path.insert(0, str(Path(__file__).parent))
+        import file_engines
+
+        work = Path(tempfile.mkdtemp(prefix="darwin-bench-engines-", dir=os.environ.get("BENCH_DIR")))
+        try:
+            file_engines.main(work, args.reps, 20 if args.quick else 100, 500 if args.quick else 10_000)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     n_record, n_load, n_children, tree_mb = (5, 500, 50, 1.0) if args.quick else (20, 10_000, 1_000, 5.0)
     backends = args.backends.split(",")
     work = Path(tempfile.mkdtemp(prefix="darwin-bench-storage-"))

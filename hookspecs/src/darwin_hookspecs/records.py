@@ -8,6 +8,7 @@ can persist it without knowing its shape.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping, TypeVar
@@ -43,8 +44,13 @@ def _plain(value: Any) -> Any:
 
 def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     """Keep only the fields ``cls`` knows (records written by newer versions still load)."""
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = _field_names(cls)
     return {k: v for k, v in data.items() if k in names}
+
+
+@functools.lru_cache(maxsize=None)
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
 
 
 @dataclass
