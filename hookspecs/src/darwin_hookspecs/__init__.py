@@ -21,6 +21,7 @@ from .protocols import (
     BuildContext,
     Executor,
     GenerationContext,
+    Inspiration,
     Generator,
     Predictor,
     Sandbox,
