@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from darwin_hookspecs import ArchiveView, hookimpl
 
+from .exhaustion import open_parents
+
 
 class CMPOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -48,7 +50,7 @@ class CladeMetaproductivity:
         self.prior = prior
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        items = archive.selectable()
+        items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")
         pooled = clade_outcomes(archive)

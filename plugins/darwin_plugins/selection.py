@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from darwin_hookspecs import ArchiveView, Variant, hookimpl
 
+from .exhaustion import open_parents
+
 
 def _sigmoid(x: float) -> float:
     if x >= 0:
@@ -42,7 +44,7 @@ class ScoreChildProp:
         self.steepness, self.midpoint = steepness, midpoint
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        items = archive.selectable()
+        items = open_parents(archive)
         weights = [
             _sigmoid(self.steepness * (v.score - self.midpoint)) / (1 + len(archive.children(v.id)))
             for v in items
@@ -57,7 +59,7 @@ class ScoreChildPropMAD:
         self.steepness = steepness
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        items = archive.selectable()
+        items = open_parents(archive)
         scores = [v.score for v in items]
         median = statistics.median(scores)
         mad = statistics.median(abs(s - median) for s in scores) or 1e-6
@@ -72,7 +74,7 @@ class ScoreProp:
     """p_i proportional to score_i (uniform when all scores are 0)."""
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        items = archive.selectable()
+        items = open_parents(archive)
         return _draw(rng, items, [max(v.score, 0.0) for v in items], n)
 
 
@@ -80,7 +82,7 @@ class Best:
     """Always the best-scoring variant (the earliest among equals)."""
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        items = archive.selectable()
+        items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")
         best = max(items, key=lambda v: v.score)  # max keeps the first maximum
@@ -91,7 +93,7 @@ class Uniform:
     """Uniformly at random among selectable variants."""
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        items = archive.selectable()
+        items = open_parents(archive)
         return _draw(rng, items, [1.0] * len(items), n)
 
 
@@ -99,7 +101,7 @@ class Latest:
     """The most recent selectable variant (DGM's "no archive" baseline)."""
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        items = archive.selectable()
+        items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")
         return [items[-1].id] * n

@@ -1,15 +1,15 @@
-"""The offline mutation generator: every family, formatting kept, seeded, aimed by coverage."""
+"""The offline mutation generator: complete families, formatting kept, a parent's
+neighbourhood enumerated without replacement, aimed by coverage, evolve blocks, multi-edit."""
 
 from __future__ import annotations
 
 import ast
 import difflib
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from darwin_hookspecs import GenerationContext, Target, Variant
+from darwin_hookspecs import GenerationContext, Target, TaskResult, UserError, Variant
 from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
 from darwin_plugins.mutation.operators import FAMILIES
 
@@ -18,90 +18,184 @@ from support import QUICKSTART
 PROGRAM = QUICKSTART / "program"
 SOURCE = (PROGRAM / "textstats.py").read_text()
 
+# one construct of every family (and the fixes the issue names: ``^=`` to ``&=``, swapped call
+# arguments, a name in scope, ``r`` to ``r + 1`` in a range, a sibling attribute)
+EVERY = '''"""Doc."""
 
-def propose(seed: int, families: list[str] | None = None, coverage=None, parent_dir: Path = PROGRAM):
-    options = MutationOptions(**({"families": families} if families else {}))
-    context = GenerationContext(
-        run_id="r", attempt_id="a", seed=seed, parent_dir=parent_dir,
-        parent=Variant(id="v", parent_id=None, generation=0, status="accepted"),
+# a comment that must survive
+def scale(a,  b, flags):   # odd spacing kept
+    total = 0
+    flags ^= 3
+    for i in range(1, b):
+        if a < i and not flags:
+            total += a * i
+        total = total | i
+    point = Point(a, b)
+    value = point.x - (~a)
+    keep = -1.5 if total else 2.0
+    out = divmod(total, a)
+    return [point.y, out[0]], keep
+
+
+def other(xs):
+    return xs[1:len(xs)]
+'''
+
+
+def context(k: int = 0, coverage=None, parent_dir: Path = PROGRAM, parent: Variant | None = None,
+            seed: int = 1) -> GenerationContext:
+    return GenerationContext(
+        run_id="r", attempt_id="g0001a000", seed=seed, parent_dir=parent_dir, sibling_index=k,
+        parent=parent or Variant(id="v", parent_id=None, generation=0, status="accepted"),
         target=Target(kind="failing_task", task_id="t", coverage=coverage),
     )
-    return MutationGenerator(options).propose(context)
+
+
+def generator(**options) -> MutationGenerator:
+    return MutationGenerator(MutationOptions(**options))
+
+
+def neighbourhood(gen: MutationGenerator, limit: int = 5000, **kw) -> list:
+    out = []
+    for k in range(limit):
+        proposal = gen.propose(context(k, **kw))
+        if proposal.metadata.get("exhausted"):
+            break
+        out.append(proposal)
+    return out
+
+
+@pytest.fixture()
+def every(tmp_path: Path) -> Path:
+    (tmp_path / "m.py").write_text(EVERY)
+    return tmp_path
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_each_family_yields_a_valid_single_edit(family: str) -> None:
-    seen = 0
-    for seed in range(15):
-        proposal = propose(seed, [family])
+def test_each_family_enumerates_valid_distinct_local_edits(family: str, every: Path) -> None:
+    proposals = neighbourhood(generator(families=[family]), parent_dir=every)
+    assert proposals, f"no {family} edit in the sample module"
+    texts = [p.changes["m.py"] for p in proposals]
+    assert len(set(texts)) == len(texts)  # no edit twice
+    for proposal, new in zip(proposals, texts):
         assert proposal.improvement_type == f"mutation:{family}"
-        new = proposal.changes["textstats.py"]
-        assert new != SOURCE
+        assert new != EVERY and "# a comment that must survive" in new and "odd spacing kept" in new
         ast.parse(new)
-        # a single, local edit: everything outside a few lines is byte-identical
-        changed = [l for l in difflib.unified_diff(SOURCE.splitlines(), new.splitlines(), n=0, lineterm="")
+        changed = [l for l in difflib.unified_diff(EVERY.splitlines(), new.splitlines(), n=0, lineterm="")
                    if l[:1] in "+-" and not l.startswith(("+++", "---"))]
         assert 1 <= len(changed) <= 8, changed
-        seen += 1
-    assert seen == 15
 
 
-def test_formatting_and_comments_are_kept() -> None:
-    source = '''"""Doc."""
-
-# a comment that must survive
-def f(a,  b):   # odd spacing kept
-    return a  <  b
-
-
-def g(x):
-    return x + 1
-'''
-    tmp = Path(__file__).parent  # unused; write into a private dir below
-    del tmp
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        Path(d, "m.py").write_text(source)
-        for seed in range(30):
-            new = propose(seed, parent_dir=Path(d)).changes.get("m.py")
-            if new is None:
-                continue
-            assert "# a comment that must survive" in new
-            assert '"""Doc."""' in new
+def test_neighbourhood_is_enumerated_without_replacement_then_exhausted(every: Path) -> None:
+    gen = generator()
+    proposals = neighbourhood(gen, parent_dir=every)
+    texts = [p.changes["m.py"] for p in proposals]
+    assert len(texts) > 300 and len(set(texts)) == len(texts)
+    size = proposals[0].metadata["neighbourhood"]
+    assert all(p.metadata["neighbourhood"] == size for p in proposals) and size >= len(texts)
+    end = gen.propose(context(len(texts), parent_dir=every))
+    assert end.changes == {} and end.metadata["exhausted"] is True
+    # the same sibling index gives the same child, from a fresh generator too (resumable)
+    assert generator().propose(context(17, parent_dir=every)).changes["m.py"] == texts[17]
+    assert [p.metadata["sibling_index"] for p in proposals[:3]] == [0, 1, 2]
 
 
-def test_same_seed_same_mutant_and_seeds_differ() -> None:
-    assert propose(5).changes == propose(5).changes
-    mutants = {propose(s).changes["textstats.py"] for s in range(30)}
-    assert len(mutants) > 20
+def test_issue_operators_are_in_the_neighbourhood(every: Path) -> None:
+    texts = [p.changes["m.py"] for p in neighbourhood(generator(), parent_dir=every)]
+    wanted = ["flags &= 3", "flags |= 3", "flags = 3", "range(1, (b + 1))", "divmod(a, total)",
+              "Point(b, a)", "point.y - (~a)", "if a >= i", "if a != i", "total -= a * i",
+              "total += a // i", "total = total ^ i", "total = total | (i + 1)",
+              "if not (a < i and not flags)", "\n    return None\n", "xs[1:(len(xs) - 1)]"]
+    for fragment in wanted:
+        assert any(fragment in t for t in texts), fragment
 
 
-def test_coverage_aims_edits_at_the_failing_code() -> None:
+def test_name_replacement_stays_in_scope_and_never_invents_names(every: Path) -> None:
+    names = {n.id for n in ast.walk(ast.parse(EVERY)) if isinstance(n, ast.Name)}
+    scale_names = {n.id for n in ast.walk(ast.parse(EVERY).body[1]) if isinstance(n, ast.Name)} | {"a", "b", "flags"}
+    for p in neighbourhood(generator(families=["name"]), parent_dir=every):
+        tree = ast.parse(p.changes["m.py"])
+        new_names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        assert new_names <= names | {"None", "scale", "other"}  # names and functions of the file
+        other = tree.body[2]
+        assert not {n.id for n in ast.walk(other) if isinstance(n, ast.Name)} & (scale_names - {"len", "xs"})
+
+
+def test_coverage_puts_the_failing_code_first() -> None:
     running_total = list(range(35, 41))  # the lines of running_total()
-    lines = Counter()
-    for seed in range(200):
-        proposal = propose(seed, coverage={"textstats.py": running_total})
-        lines[proposal.metadata["line"] in running_total] += 1
-    assert lines[True] / 200 > 0.8
+    first = neighbourhood(generator(), limit=60, coverage={"textstats.py": running_total})
+    inside = sum(p.metadata["line"] in running_total for p in first)
+    assert inside / len(first) > 0.8
+    # a parent's failing tasks' coverage counts too (one order for all its siblings)
+    parent = Variant(id="p", parent_id=None, generation=0, status="accepted", task_results={
+        "t": TaskResult(task_id="t", passed=False, score=0.0, coverage={"textstats.py": running_total})})
+    gen = generator()
+    lines = [gen.propose(context(k, parent=parent)).metadata["line"] for k in range(60)]
+    assert sum(line in running_total for line in lines) / 60 > 0.8
 
 
-def test_name_replacement_never_invents_names() -> None:
-    tree_names = {n.id for n in ast.walk(ast.parse(SOURCE)) if isinstance(n, ast.Name)}
-    for seed in range(40):
-        new = propose(seed, ["name"]).changes["textstats.py"]
-        new_names = {n.id for n in ast.walk(ast.parse(new)) if isinstance(n, ast.Name)}
-        assert new_names <= tree_names | {"None"}
+def test_run_seed_changes_the_order_and_tried_edits_go_last() -> None:
+    a = [p.changes["textstats.py"] for p in neighbourhood(generator(), limit=20)]
+    other = MutationGenerator(MutationOptions(), seed=99)
+    b = [other.propose(context(k)).changes["textstats.py"] for k in range(20)]
+    assert a != b
+    child = generator().propose(context(0))
+    tried = child.metadata["tried"]
+    assert tried == []
+    later = generator().propose(context(5))
+    assert len(later.metadata["tried"]) == 5
+    parent = Variant(id="v", parent_id=None, generation=0, status="accepted", metadata={"tried": later.metadata["tried"]})
+    again = [generator().propose(context(k, parent=parent)).changes["textstats.py"] for k in range(5)]
+    assert not set(again) & set(a[:5])
 
 
-def test_files_without_python_give_an_empty_proposal(tmp_path: Path) -> None:
+def test_evolve_block_markers_confine_edits(tmp_path: Path) -> None:
+    source = "def f(x):\n    return x + 1\n\n# EVOLVE-BLOCK-START\ndef g(y):\n    return y * 2\n# EVOLVE-BLOCK-END\n"
+    (tmp_path / "m.py").write_text(source)
+    (tmp_path / "n.py").write_text("def h(z):\n    return z - 1\n")
+    proposals = neighbourhood(generator(), parent_dir=tmp_path)
+    assert proposals
+    for p in proposals:
+        assert list(p.changes) == ["m.py"]
+        new = p.changes["m.py"].splitlines()
+        assert new[:3] == source.splitlines()[:3] and p.metadata["line"] in (5, 6)
+    regioned = neighbourhood(generator(regions=["n.py:2-2"]), parent_dir=tmp_path)
+    assert {next(iter(p.changes)) for p in regioned} == {"m.py", "n.py"}
+    with pytest.raises(UserError, match="path:first-last"):
+        generator(regions=["n.py"])
+
+
+def test_multi_edit_children_carry_several_valid_edits(every: Path) -> None:
+    gen = generator(edits_mean=3.0)
+    counts = []
+    for k in range(40):
+        p = gen.propose(context(k, parent_dir=every, seed=k))
+        ast.parse(p.changes["m.py"])
+        counts.append(len(p.metadata["edits"]))
+        assert len(p.metadata["families"]) == len(p.metadata["edits"])
+    assert max(counts) >= 3 and counts.count(1) < 30 and 1.5 < sum(counts) / len(counts) < 3.5
+
+
+def test_bandit_weights_follow_improving_families() -> None:
+    from darwin_plugins.mutation.bandit import family_stats, weights
+
+    records = [{"id": "r", "parent_id": None, "score": 0.5}]
+    for i in range(10):
+        records.append({"id": f"c{i}", "parent_id": "r", "score": 0.7 if i < 4 else 0.1,
+                        "metadata": {"families": ["comparison" if i < 5 else "delete"]}})
+    stats = family_stats(records)
+    assert stats == {"comparison": [4, 5], "delete": [0, 5]}
+    w = weights(stats, ["comparison", "delete", "name"])
+    assert w["comparison"] > 1.0 > w["delete"] and w["name"] == 1.0
+
+
+def test_files_without_python_give_an_exhausted_empty_proposal(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("nothing to mutate")
-    proposal = propose(1, parent_dir=tmp_path)
+    proposal = generator().propose(context(0, parent_dir=tmp_path))
     assert proposal.changes == {} and "no mutable site" in proposal.description
+    assert proposal.metadata["exhausted"] is True
 
 
 def test_unknown_family_is_a_user_error() -> None:
-    from darwin_hookspecs import UserError
-
     with pytest.raises(UserError):
         MutationGenerator(MutationOptions(families=["teleport"]))

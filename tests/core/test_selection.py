@@ -95,3 +95,30 @@ def test_strategy_options_are_validated() -> None:
     with pytest.raises(ConfigError) as info:
         strategy("score_child_prop", steepnes=3)
     assert "steepnes" in str(info.value)
+
+
+def exhaustion_archive() -> Archive:
+    """``a`` (best) has an exhausted child; ``b``'s two children use up its neighbourhood of 2;
+    ``c`` has one child of a neighbourhood of 5."""
+    archive = Archive()
+    for vid, score in {"a": 0.9, "b": 0.8, "c": 0.3}.items():
+        archive.add(Variant(id=vid, parent_id=None, generation=0, status="accepted", score=score))
+    archive.add(Variant(id="y1", parent_id="a", generation=1, status="invalid", metadata={"exhausted": True}))
+    for i in (2, 3):
+        archive.add(Variant(id=f"y{i}", parent_id="b", generation=1, status="invalid", metadata={"neighbourhood": 2}))
+    archive.add(Variant(id="y4", parent_id="c", generation=1, status="invalid", metadata={"neighbourhood": 5}))
+    return archive
+
+
+@pytest.mark.parametrize("name", ["score_child_prop", "score_child_prop_mad", "score_prop", "best",
+                                  "random", "latest", "cmp"])
+def test_no_strategy_draws_an_exhausted_parent(name: str) -> None:
+    picks = strategy(name).select(exhaustion_archive(), 200, random.Random(3))
+    assert set(picks) == {"c"}
+
+
+def test_every_parent_exhausted_falls_back_to_all() -> None:
+    archive = Archive()
+    archive.add(Variant(id="a", parent_id=None, generation=0, status="accepted", score=0.5))
+    archive.add(Variant(id="y1", parent_id="a", generation=1, status="invalid", metadata={"exhausted": True}))
+    assert strategy("best").select(archive, 2, random.Random(0)) == ["a", "a"]

@@ -37,7 +37,7 @@ def test_skipped_changes_are_generated_recorded_and_never_evaluated(learning_run
     replay = _replay(engine)
     for attempt in skipped:
         gate = attempt.metadata["gate"]
-        assert gate["decision"] in ("skip", "duplicate") and attempt.child_id is None
+        assert gate["decision"] in ("skip", "duplicate", "failed_edit") and attempt.child_id is None
         proposal = attempt.metadata["proposal"]
         assert proposal["improvement_type"].startswith("mutation:")
         diff = engine.store.get_blob(proposal["patch_ref"]).decode()

@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from darwin_hookspecs import Attempt, RunInfo, Target, TaskResult, Variant, hookimpl
-from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
+from darwin_plugins.mutation.generator import MutationOptions, create
 from darwin_plugins.reasoning_bank import (
     COLLECTION,
     BM25,
@@ -20,8 +20,8 @@ from darwin_plugins.reasoning_bank import (
 class RecordingGenerator:
     """Proposes mutants and remembers the memory each attempt was given."""
 
-    def __init__(self, seen: list[tuple[str, list[str]]], lock: threading.Lock) -> None:
-        self.inner = MutationGenerator(MutationOptions())
+    def __init__(self, seen: list[tuple[str, list[str]]], lock: threading.Lock, context: Any) -> None:
+        self.inner = create(MutationOptions(), context)
         self.seen, self.lock = seen, lock
 
     def propose(self, context: Any) -> Any:
@@ -37,7 +37,7 @@ class RecordingPlugin:
 
     @hookimpl
     def darwin_register_generators(self, registry: Any) -> None:
-        registry.add("recording", lambda options, context: RecordingGenerator(self.seen, self.lock))
+        registry.add("recording", lambda options, context: RecordingGenerator(self.seen, self.lock, context))
 
 
 def _result(task: str, passed: bool, kind: str | None = None) -> TaskResult:

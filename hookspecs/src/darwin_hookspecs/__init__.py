@@ -24,6 +24,7 @@ from .protocols import (
     BuildContext,
     Executor,
     GenerationContext,
+    Inspiration,
     Generator,
     Predictor,
     Sandbox,

@@ -101,6 +101,10 @@ class GenerationContext:
     :param memory: Hints from memory plugins (``darwin_memory_retrieve``), most relevant first.
     :param sandbox: The run's sandbox, for generators that run code (the ``self`` generator).
     :param record_usage: Call with each :class:`Usage` as soon as it is spent (the ledger).
+    :param sibling_index: How many attempts on this parent were planned before this one (so a
+        generator can enumerate a parent's neighbourhood without repeats).
+    :param inspirations: Other variants a generator may draw on (crossover's second parent,
+        an LLM prompt's examples), each with its code in ``files``.
     """
 
     run_id: str
@@ -114,6 +118,23 @@ class GenerationContext:
     benchmark: Benchmark | None = None
     record_usage: Callable[[Usage], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    sibling_index: int = 0
+    inspirations: list["Inspiration"] = field(default_factory=list)
+
+
+@dataclass
+class Inspiration:
+    """A variant handed to a generator besides its parent, with its whole code.
+
+    :param files: ``{relative path: text}`` of the variant's code.
+    :param ancestor_files: The code of the most recent common ancestor of this variant and
+        the parent (``None`` when the engine did not compute it; crossover then uses the root).
+    """
+
+    variant: Variant
+    files: dict[str, str]
+    ancestor_id: str | None = None
+    ancestor_files: dict[str, str] | None = None
 
 
 @runtime_checkable

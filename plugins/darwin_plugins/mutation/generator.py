@@ -1,15 +1,20 @@
-"""Generator ``mutation``: one offline genetic-improvement edit per child.
+"""Generator ``mutation``: offline genetic-improvement edits, a parent's neighbourhood enumerated
+without replacement.
 
-Sites are weighted toward the lines the targeted failing task executed (GenProg's fault
-localisation): covered lines weigh 1, others ``uncovered_weight`` (0.01). A family is drawn first
-(so frequent node kinds do not drown rare operators), then a site. Parsed modules are cached by
-content, so a mutant costs milliseconds.
+The ``k``-th attempt on a parent (``k = GenerationContext.sibling_index``) gets the ``k``-th
+valid, distinct single edit of the parent's ordered neighbourhood (:mod:`.neighbourhood`); when
+``k`` passes its end the proposal says so (``metadata["exhausted"]``) and selection stops
+drawing that parent. With ``edits_mean > 1`` a child carries a geometric number of further
+edits drawn by the same priorities. Family weights adapt to the run (:mod:`.bandit`); the
+weights a parent's neighbourhood is ordered by are frozen on the parent when it is created
+(``metadata["bandit"]``), so its siblings share one order and a resume finds it again.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import math
 import random
 import threading
 from collections import OrderedDict
@@ -19,9 +24,19 @@ from typing import Any
 import libcst as cst
 from pydantic import BaseModel, ConfigDict, Field
 
-from darwin_hookspecs import BuildContext, GenerationContext, Proposal
+from darwin_hookspecs import BuildContext, GenerationContext, Proposal, UserError
 
-from .operators import FAMILIES, ParsedModule, apply_site, parse_module
+from . import regions as evolve
+from .bandit import RunStats, weights
+from .neighbourhood import Edit, Neighbourhood, NeighbourhoodCache, build
+from .operators import FAMILIES, ParsedModule, apply_edits, parse_module
+
+PRIORS: dict[str, float] = {
+    "comparison": 3.0, "arithmetic": 2.0, "bitwise": 1.0, "augmented": 2.0, "boolean": 2.0,
+    "condition": 1.5, "constant": 2.0, "off_by_one": 3.0, "swap": 1.5, "name": 2.0,
+    "attribute": 1.0, "return": 1.5, "delete": 1.0, "insert": 0.5, "move": 0.5,
+}
+MAX_TRIED = 2000
 
 
 class MutationOptions(BaseModel):
@@ -32,13 +47,23 @@ class MutationOptions(BaseModel):
     """Glob patterns of files never mutated (the tests themselves, by default)."""
     families: list[str] = Field(default_factory=lambda: list(FAMILIES))
     """Mutation families to draw from (comparison, arithmetic, boolean, constant...)."""
+    family_weights: dict[str, float] = Field(default_factory=dict)
+    """Prior weight per family (defaults: :data:`PRIORS`)."""
     uncovered_weight: float = Field(0.01, ge=0.0)
-    """Weight of a site the target task's coverage does not reach (covered sites weigh 1)."""
+    """Weight of lines no failing task executed, against 1-2 for executed ones."""
+    edits_mean: float = Field(1.0, ge=1.0, le=8.0)
+    """Mean number of edits per child (geometric); 1: single edits only."""
+    max_edits: int = Field(4, ge=1)
+    """Most edits one child carries."""
+    adaptive: bool = True
+    """Adapt family weights to the run's improving children (a bandit over families)."""
+    regions: list[str] = Field(default_factory=list)
+    """Editable regions ``"path:first-last"``, on top of ``EVOLVE-BLOCK-START/END`` markers."""
     max_tries: int = Field(20, ge=1)
-    """Mutants tried before the attempt gives up (a mutant that does not parse is redrawn)."""
+    """Draws for the further edits of a multi-edit child."""
 
 
-class _Cache:
+class _ParseCache:
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self.items: OrderedDict[str, ParsedModule | None] = OrderedDict()
@@ -62,14 +87,20 @@ class _Cache:
 
 
 class MutationGenerator:
-    def __init__(self, options: MutationOptions) -> None:
-        unknown = set(options.families) - set(FAMILIES)
+    def __init__(self, options: MutationOptions, seed: int = 0, storage: Any = None) -> None:
+        unknown = (set(options.families) | set(options.family_weights)) - set(FAMILIES)
         if unknown:
-            from darwin_hookspecs import UserError
-
             raise UserError(f"[generator] families: unknown {sorted(unknown)}; known: {', '.join(FAMILIES)}")
         self.options = options
-        self.cache = _Cache()
+        self.seed = seed
+        self.storage = storage
+        self.priors = {f: options.family_weights.get(f, PRIORS[f]) for f in options.families}
+        self.regions = evolve.parse_specs(options.regions)
+        self.parses = _ParseCache()
+        self.neighbourhoods = NeighbourhoodCache()
+        self.stats = RunStats(storage)
+
+    # ---------------------------------------------------------------- inputs
 
     def _files(self, root: Path) -> list[str]:
         files = []
@@ -85,53 +116,129 @@ class MutationGenerator:
             files.append(rel)
         return files
 
-    def propose(self, context: GenerationContext) -> Proposal:
-        rng = random.Random(context.seed)
-        coverage = context.target.coverage or {}
-        candidates: list[tuple[str, str, ParsedModule, Any, float]] = []
+    def _sibling_index(self, context: GenerationContext) -> int:
+        """``context.sibling_index``; an engine that does not fill it yet: the run's earlier
+        first attempts on the same parent, counted from the recorded plan."""
+        k = int(getattr(context, "sibling_index", 0) or 0)
+        if k or self.storage is None:
+            return k
+        base = context.attempt_id.split("r")[0]
+        try:
+            attempts = [v for _k, v, _ver in self.storage.scan("attempts")]
+        except Exception:  # noqa: BLE001 - no plan to read: the first edit
+            return 0
+        return sum(1 for a in attempts if a.get("parent_id") == context.parent.id
+                   and not a.get("retry_of") and str(a.get("id", "")) < base)
+
+    def _neighbourhood(self, context: GenerationContext) -> Neighbourhood | None:
+        sources: dict[str, str] = {}
+        parsed: dict[str, ParsedModule] = {}
+        spans: evolve.Regions = {}
         for rel in self._files(context.parent_dir):
             source = (context.parent_dir / rel).read_text(encoding="utf-8", errors="replace")
-            parsed = self.cache.get(source)
-            if parsed is None:
+            module = self.parses.get(source)
+            if module is None:
                 continue
-            covered = set(coverage.get(rel, ()))
-            for site in parsed.sites:
-                if site.family not in self.options.families:
-                    continue
-                if coverage:
-                    weight = 1.0 if site.line in covered else self.options.uncovered_weight
-                else:
-                    weight = 1.0
-                if weight > 0:
-                    candidates.append((rel, source, parsed, site, weight))
-        if not candidates:
+            sources[rel], parsed[rel] = source, module
+            spans[rel] = evolve.marked(source) + self.regions.get(rel, [])
+        restricted = any(spans.values())
+        meta = context.parent.metadata or {}
+        bandit = meta.get("bandit") if self.options.adaptive else None
+        family_weights = {f: w * float((bandit or {}).get(f, 1.0)) for f, w in self.priors.items()}
+        coverage = [r.coverage for r in context.parent.task_results.values() if not r.passed and r.coverage]
+        if context.target.coverage and context.target.coverage not in coverage:
+            coverage.append(context.target.coverage)
+        tried = set(meta.get("tried") or ())
+        key = hashlib.sha1(repr((context.parent.id, self.seed, sorted(sources.items()),
+                                 sorted(family_weights.items()), coverage, sorted(tried))).encode()).hexdigest()
+        cached = self.neighbourhoods.get(key)
+        if cached is not None:
+            return cached
+        if not parsed:
+            return None
+
+        def keep(rel: str, site: Any) -> bool:
+            return not restricted or evolve.inside(spans[rel], site.line, site.end_line)
+
+        hood = build(parsed, sources, seed=self.seed, family_weights=family_weights, coverage=coverage,
+                     uncovered_weight=self.options.uncovered_weight, tried=tried, keep=keep)
+        return self.neighbourhoods.put(key, hood)
+
+    # --------------------------------------------------------------- propose
+
+    def propose(self, context: GenerationContext) -> Proposal:
+        hood = self._neighbourhood(context)
+        if hood is None or not hood.edits:
             return Proposal(changes={}, improvement_type="mutation:none",
-                            description="no mutable site in the variant's Python files")
-        # a family weighs as much as its best site: families present only in code the
-        # target does not exercise are rarely drawn, and frequent node kinds do not dominate
-        family_weight: dict[str, float] = {}
-        for c in candidates:
-            family_weight[c[3].family] = max(family_weight.get(c[3].family, 0.0), c[4])
-        families = sorted(family_weight)
-        for _ in range(self.options.max_tries):
-            family = rng.choices(families, weights=[family_weight[f] for f in families], k=1)[0]
-            pool = [c for c in candidates if c[3].family == family]
-            rel, source, parsed, site, _w = rng.choices(pool, weights=[c[4] for c in pool], k=1)[0]
-            try:
-                new_source = apply_site(parsed, site, rng)
-                compile(new_source, rel, "exec")  # syntax check only; nothing is executed
-            except Exception:  # noqa: BLE001 - an operator that yields invalid code is skipped
+                            description="no mutable site in the variant's Python files (or its evolve blocks)",
+                            metadata={"neighbourhood": 0, "exhausted": True})
+        k = self._sibling_index(context)
+        found = hood.nth(k)
+        size = len(hood.edits)
+        if found is None:
+            return Proposal(changes={}, improvement_type="mutation:exhausted",
+                            description=f"the parent's {len(hood.valid)} distinct single edits are all tried",
+                            metadata={"neighbourhood": size, "exhausted": True, "sibling_index": k})
+        primary, new_source = found
+        chosen = [primary]
+        changes = {primary.rel: new_source}
+        rng = random.Random(context.seed)
+        extra = self._extra_count(rng)
+        if extra:
+            chosen, changes = self._multi(hood, primary, changes, extra, rng)
+        families = [e.site.family for e in chosen]
+        stats = self.stats.before(_generation(context.attempt_id)) if self.options.adaptive else {}
+        tried = list((context.parent.metadata or {}).get("tried") or ()) + hood.tried_before(k)
+        return Proposal(
+            changes=changes,
+            improvement_type=f"mutation:{primary.site.family}",
+            description="; ".join(f"{e.site.label} ({e.description}) in {e.rel} line {e.site.line}" for e in chosen),
+            metadata={
+                "file": primary.rel, "line": primary.site.line, "family": primary.site.family,
+                "operator": primary.site.label, "families": families, "edits": [e.key for e in chosen],
+                "sibling_index": k, "neighbourhood": size,
+                "bandit": weights(stats, list(self.priors)) if stats else {},
+                "tried": tried[-MAX_TRIED:],
+            },
+        )
+
+    def _extra_count(self, rng: random.Random) -> int:
+        if self.options.edits_mean <= 1.0:
+            return 0
+        go_on = 1.0 - 1.0 / self.options.edits_mean
+        count = 0
+        while count + 1 < self.options.max_edits and rng.random() < go_on:
+            count += 1
+        return count
+
+    def _multi(self, hood: Neighbourhood, primary: Edit, changes: dict[str, str], extra: int,
+               rng: random.Random) -> tuple[list[Edit], dict[str, str]]:
+        """Add ``extra`` edits drawn by priority (on other nodes); keep whatever still compiles."""
+        keyed = sorted(hood.edits, key=lambda e: math.log(rng.random() or 1e-300) / e.weight, reverse=True)
+        chosen = [primary]
+        for edit in keyed[: self.options.max_tries * 4]:
+            if len(chosen) > extra:
+                break
+            if any(edit.site.node is c.site.node for c in chosen):
                 continue
-            if new_source != source:
-                return Proposal(
-                    changes={rel: new_source},
-                    improvement_type=f"mutation:{family}",
-                    description=f"{site.label} mutation in {rel} line {site.line}",
-                    metadata={"file": rel, "line": site.line, "family": family, "operator": site.label},
-                )
-        return Proposal(changes={}, improvement_type="mutation:none",
-                        description=f"no valid mutant after {self.options.max_tries} tries")
+            group = [c for c in chosen if c.rel == edit.rel] + [edit]
+            try:
+                new = apply_edits(hood.parsed[edit.rel], [(c.site, c.alt) for c in group])
+                compile(new, edit.rel, "exec")
+            except Exception:  # noqa: BLE001 - an incompatible combination is dropped
+                continue
+            if new == hood.sources[edit.rel] or new == changes.get(edit.rel):
+                continue
+            chosen.append(edit)
+            changes = {**changes, edit.rel: new}
+        return chosen, changes
+
+
+def _generation(attempt_id: str) -> int:
+    """``g0003a001`` -> 3 (0 when the id has another form)."""
+    digits = attempt_id[1:].split("a")[0]
+    return int(digits) if attempt_id.startswith("g") and digits.isdigit() else 0
 
 
 def create(options: MutationOptions, context: BuildContext) -> MutationGenerator:
-    return MutationGenerator(options)
+    return MutationGenerator(options, seed=context.seed, storage=context.services.get("storage"))

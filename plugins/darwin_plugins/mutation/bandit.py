@@ -1,0 +1,65 @@
+"""Operator-family weights that adapt to what improved children in this run.
+
+The state is derived from the run's recorded variants (``metadata["families"]`` of each child
+and its score against its parent's), so it needs no state of its own and survives a resume.
+A family's weight is its prior times its smoothed improvement rate over the run's overall rate
+(clipped to ``[1/4, 4]``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CLIP = 4.0
+SMOOTHING = 5.0
+
+
+def family_stats(records: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """``{family: [improved children, children]}`` over variant records."""
+    scores = {r["id"]: float(r.get("score", 0.0)) for r in records if "id" in r}
+    stats: dict[str, list[int]] = {}
+    for record in records:
+        parent = record.get("parent_id")
+        families = (record.get("metadata") or {}).get("families") or []
+        if parent not in scores:
+            continue
+        improved = float(record.get("score", 0.0)) > scores[parent] + 1e-12
+        for family in set(families):
+            entry = stats.setdefault(str(family), [0, 0])
+            entry[0] += int(improved)
+            entry[1] += 1
+    return stats
+
+
+def weights(stats: dict[str, list[int]], families: list[str]) -> dict[str, float]:
+    """Multipliers of the family priors (1 for a family never tried)."""
+    wins = sum(s[0] for s in stats.values())
+    trials = sum(s[1] for s in stats.values())
+    base = (wins + 1) / (trials + 2)
+    out: dict[str, float] = {}
+    for family in families:
+        w, t = stats.get(family, (0, 0))
+        rate = (w + SMOOTHING * base) / (t + SMOOTHING)
+        out[family] = round(min(CLIP, max(1 / CLIP, rate / base)), 4)
+    return out
+
+
+class RunStats:
+    """Family statistics of the run's variants of earlier generations (read from its storage
+    once per generation), so they are the same whatever the executor's timing."""
+
+    def __init__(self, storage: Any) -> None:
+        self.storage = storage
+        self._by_generation: dict[int, dict[str, list[int]]] = {}
+
+    def before(self, generation: int) -> dict[str, list[int]]:
+        if self.storage is None:
+            return {}
+        if generation not in self._by_generation:
+            try:
+                records = [value for _key, value, _version in self.storage.scan("variants")]
+            except Exception:  # noqa: BLE001 - adaptation is best effort; priors stand without it
+                records = []
+            records = [r for r in records if int(r.get("generation", 0)) < generation]
+            self._by_generation = {generation: family_stats(records)}
+        return self._by_generation[generation]

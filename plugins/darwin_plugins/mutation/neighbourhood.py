@@ -1,0 +1,146 @@
+"""A parent's neighbourhood: every single edit, in a deterministic priority order.
+
+Each edit has a key stable across a lineage (file, line, operator, occurrence, alternative).
+Its priority is a weighted random key (Efraimidis-Spirakis: ``log(u) / w`` with ``u`` a hash
+of the run's seed and the edit's key), so sorting by it samples edits without replacement in
+proportion to ``w``: the family's weight shared by its edits, times the line's suspiciousness
+(executed by the parent's failing tasks: GenProg's fault localisation). Edits already tried on
+an ancestor go last. The ``k``-th valid, new mutant is the ``k``-th attempt's child.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from .operators import ParsedModule, Site, apply_edits
+
+
+@dataclass
+class Edit:
+    rel: str
+    site: Site
+    alt: int
+    key: str
+    weight: float
+    priority: float
+
+    @property
+    def short(self) -> str:
+        return hashlib.sha1(self.key.encode()).hexdigest()[:10]
+
+    @property
+    def description(self) -> str:
+        return self.site.alternatives[self.alt][0]
+
+
+@dataclass
+class Neighbourhood:
+    edits: list[Edit]
+    sources: dict[str, str]
+    parsed: dict[str, ParsedModule]
+    valid: list[tuple[int, str]] = field(default_factory=list)
+    """``(index in edits, mutated source)`` of the valid, distinct mutants found so far."""
+    scanned: int = 0
+    seen: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def nth(self, k: int) -> tuple[Edit, str] | None:
+        """The ``k``-th valid mutant whose code differs from the parent and from earlier ones."""
+        with self.lock:
+            while len(self.valid) <= k and self.scanned < len(self.edits):
+                index = self.scanned
+                self.scanned += 1
+                edit = self.edits[index]
+                try:
+                    new = apply_edits(self.parsed[edit.rel], [(edit.site, edit.alt)])
+                    compile(new, edit.rel, "exec")  # syntax check only; nothing is executed
+                except Exception:  # noqa: BLE001 - an alternative that yields invalid code is skipped
+                    continue
+                digest = hashlib.sha1(f"{edit.rel}\0{new}".encode()).hexdigest()
+                if new == self.sources[edit.rel] or digest in self.seen:
+                    continue
+                self.seen.add(digest)
+                self.valid.append((index, new))
+            if k < len(self.valid):
+                index, new = self.valid[k]
+                return self.edits[index], new
+            return None
+
+    def tried_before(self, k: int) -> list[str]:
+        """Short keys of the mutants ``0..k-1`` (what earlier siblings tried)."""
+        return [self.edits[i].short for i, _ in self.valid[:k]]
+
+
+def suspiciousness(coverage: list[dict[str, list[int]]]) -> dict[str, dict[int, float]]:
+    """``{file: {line: 1 + share of failing tasks executing it}}``."""
+    counts: dict[str, dict[int, int]] = {}
+    for cov in coverage:
+        for rel, lines in cov.items():
+            per = counts.setdefault(rel, {})
+            for line in set(lines):
+                per[line] = per.get(line, 0) + 1
+    n = max(len(coverage), 1)
+    return {rel: {line: 1.0 + c / n for line, c in per.items()} for rel, per in counts.items()}
+
+
+def build(
+    parsed: dict[str, ParsedModule], sources: dict[str, str], *, seed: int,
+    family_weights: dict[str, float], coverage: list[dict[str, list[int]]],
+    uncovered_weight: float, tried: set[str], keep: "callable[[str, Site], bool]",  # type: ignore[valid-type]
+) -> Neighbourhood:
+    raw: list[tuple[str, Site, int, str]] = []
+    for rel in sorted(parsed):
+        occurrence: dict[tuple[int, str], int] = {}
+        for site in parsed[rel].sites:
+            if site.family not in family_weights or not keep(rel, site):
+                continue
+            n = occurrence.get((site.line, site.label), 0)
+            occurrence[(site.line, site.label)] = n + 1
+            for alt, (desc, _make) in enumerate(site.alternatives):
+                raw.append((rel, site, alt, f"{rel}:{site.line}:{site.label}:{n}:{desc}"))
+    per_family: dict[str, int] = {}
+    for _, site, _, _ in raw:
+        per_family[site.family] = per_family.get(site.family, 0) + 1
+    lines = suspiciousness(coverage)
+    edits: list[Edit] = []
+    for rel, site, alt, key in raw:
+        weight = family_weights[site.family] / per_family[site.family]
+        if lines:
+            weight *= lines.get(rel, {}).get(site.line, uncovered_weight)
+        if weight <= 0:
+            continue
+        digest = hashlib.sha256(f"{seed}\0{key}".encode()).digest()
+        u = (int.from_bytes(digest[:8], "big") + 0.5) / 2.0**64
+        edits.append(Edit(rel, site, alt, key, weight, math.log(u) / weight))
+    for edit in edits:
+        if edit.short in tried:
+            edit.priority -= 1e12  # tried on an ancestor: after every fresh edit
+    edits.sort(key=lambda e: (-e.priority, e.key))
+    return Neighbourhood(edits, sources, parsed)
+
+
+class NeighbourhoodCache:
+    """Recently used neighbourhoods (validation of their prefix is reused across siblings)."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self.items: OrderedDict[str, Neighbourhood] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> Neighbourhood | None:
+        with self.lock:
+            item = self.items.get(key)
+            if item is not None:
+                self.items.move_to_end(key)
+            return item
+
+    def put(self, key: str, item: Neighbourhood) -> Neighbourhood:
+        with self.lock:
+            item = self.items.setdefault(key, item)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+            return item

@@ -1,0 +1,34 @@
+"""Mutation operators over libcst trees (formatting is kept: libcst round-trips source exactly).
+
+Every site lists all its alternatives, so a parent's neighbourhood can be enumerated without
+replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR:
+
+* ``comparison``: each of ``< <= > >= == !=`` to every other (``is``/``is not``, ``in``/``not in``);
+* ``arithmetic``: each of ``+ - * / // % **`` to every other; ``-e`` to ``e``;
+* ``bitwise``: each of ``& | ^ << >>`` to every other; ``~e`` to ``e``;
+* ``augmented``: each augmented assignment to every other of its kind, and to plain ``=``;
+* ``boolean``: ``and`` <-> ``or``, one operand kept, ``not e`` to ``e``;
+* ``condition``: the test of an ``if``/``while``/conditional expression negated;
+* ``constant``: integers (``n +/- 1``, ``0``, ``1``, ``-1``, ``2n``, ``n // 2``) and floats
+  (``x 1.1``, ``x 0.9``, ``x 2``, ``/ 2``, ``+/- 1``, ``x 1.01``, ``x 0.99``, ``-x``, ``0``, ``1``);
+* ``off_by_one``: ``e`` to ``(e + 1)`` / ``(e - 1)`` in subscripts, slice bounds, ``range``
+  bounds and other call arguments, comparisons and arithmetic;
+* ``swap``: operands of a binary/boolean operation or comparison, any two call arguments, the
+  branches of a conditional expression;
+* ``name``: a name to another in scope (its function's names, module names, ``min`` <-> ``max``...);
+  a called name only to another called name;
+* ``attribute``: an attribute to a sibling attribute used in the file (methods to methods);
+* ``return``: the returned value to another one returned by the same function, or ``None``;
+* ``delete``: a statement or a block replaced by ``pass``;
+* ``insert``: a statement of the same function copied before another one;
+* ``move``: two adjacent statements swapped.
+"""
+
+from .collector import ParsedModule, Site, apply_edits, parse_module
+
+FAMILIES = (
+    "comparison", "arithmetic", "bitwise", "augmented", "boolean", "condition", "constant",
+    "off_by_one", "swap", "name", "attribute", "return", "delete", "insert", "move",
+)
+
+__all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

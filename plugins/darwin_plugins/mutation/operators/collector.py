@@ -1,0 +1,130 @@
+"""Collect every mutation site of a module, and apply chosen edits (formatting kept)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .expressions import ExpressionSites
+from .names import NameSites
+from .statements import StatementSites
+from .tables import Make, Replacement
+
+
+@dataclass
+class Site:
+    """One place operators act on: ``node`` may become any of ``alternatives``."""
+
+    family: str
+    line: int
+    end_line: int
+    node: cst.CSTNode
+    label: str
+    alternatives: list[tuple[str, Make]]
+    """``(description, build)``: ``build(updated node)`` returns the replacement."""
+
+
+class SiteCollector(ExpressionSites, NameSites, StatementSites, cst.CSTVisitor):
+    """Finds every site of a module (expression, name and statement families)."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sites: list[Site] = []
+        self._init_names()
+        self._init_statements()
+
+    def _add(self, family: str, node: cst.CSTNode, label: str, alternatives: list[tuple[str, Make]]) -> None:
+        if alternatives:
+            pos = self.get_metadata(PositionProvider, node)
+            self.sites.append(Site(family, pos.start.line, pos.end.line, node, label, alternatives))
+
+    # hooks shared by several mixins
+    def visit_Call(self, node: cst.Call) -> None:
+        NameSites.visit_Call(self, node)
+        ExpressionSites.visit_Call(self, node)
+
+    def visit_If(self, node: cst.If) -> None:
+        ExpressionSites.visit_If(self, node)
+        StatementSites.visit_If(self, node)
+
+    def visit_While(self, node: cst.While) -> None:
+        ExpressionSites.visit_While(self, node)
+        StatementSites.visit_While(self, node)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._finish_names()
+        self._finish_statements()
+
+
+class _Replace(cst.CSTTransformer):
+    def __init__(self, targets: dict[int, Make]) -> None:
+        super().__init__()
+        self.targets = targets
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Replacement:  # type: ignore[override]
+        make = self.targets.pop(id(original_node), None)
+        return make(updated_node) if make is not None else updated_node
+
+
+@dataclass
+class ParsedModule:
+    module: cst.Module
+    sites: list[Site]
+    statement_of: dict[int, int]
+    """``id(site.node)`` -> index of the top-level statement holding it."""
+    chunks: list[str] | None = None
+    """The source split as [header, statement 0, ..., statement n-1, footer], when that split
+    reproduces it exactly: a mutant then regenerates only the edited statements' code."""
+
+
+def parse_module(source: str) -> ParsedModule:
+    wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
+    collector = SiteCollector()
+    wrapper.visit(collector)
+    positions = wrapper.resolve(PositionProvider)
+    spans = [(positions[stmt].start.line, positions[stmt].end.line) for stmt in wrapper.module.body]
+    statement_of: dict[int, int] = {}
+    for site in collector.sites:
+        for index, (first, last) in enumerate(spans):
+            if first <= site.line <= last:
+                statement_of[id(site.node)] = index
+                break
+    module = wrapper.module
+    chunks = [module.code_for_node(stmt) for stmt in module.body]
+    start = source.find(chunks[0]) if chunks else -1
+    split: list[str] | None = None
+    if start >= 0:
+        end = start + sum(len(c) for c in chunks)
+        if source[start:end] == "".join(chunks):
+            split = [source[:start], *chunks, source[end:]]
+    return ParsedModule(module, collector.sites, statement_of, split)
+
+
+def _code(module: cst.Module, replaced: Replacement) -> str:
+    if isinstance(replaced, cst.FlattenSentinel):
+        return "".join(module.code_for_node(n) for n in replaced.nodes)
+    if isinstance(replaced, cst.RemovalSentinel):
+        return ""
+    return module.code_for_node(replaced)
+
+
+def apply_edits(parsed: ParsedModule, edits: list[tuple[Site, int]]) -> str:
+    """The module's source with each ``(site, alternative index)`` applied (sites on distinct
+    nodes); only the top-level statements holding them are transformed (libcst transforms are
+    the expensive part)."""
+    by_statement: dict[int | None, dict[int, Make]] = {}
+    for site, alt in edits:
+        index = parsed.statement_of.get(id(site.node))
+        by_statement.setdefault(index, {})[id(site.node)] = site.alternatives[alt][1]
+    if None in by_statement or parsed.chunks is None:
+        targets = {k: v for group in by_statement.values() for k, v in group.items()}
+        return parsed.module.visit(_Replace(targets)).code
+    chunks = list(parsed.chunks)
+    for index, targets in by_statement.items():
+        assert index is not None
+        chunks[index + 1] = _code(parsed.module, parsed.module.body[index].visit(_Replace(dict(targets))))
+    return "".join(chunks)
