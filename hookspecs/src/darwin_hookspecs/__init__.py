@@ -19,6 +19,7 @@ from .errors import (
 )
 from .markers import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
 from .protocols import (
+    LEDGER,
     ArchiveView,
     Benchmark,
     BuildContext,
@@ -29,6 +30,7 @@ from .protocols import (
     Predictor,
     Sandbox,
     SelectionStrategy,
+    SpendLedger,
     Storage,
 )
 from .storage_api import Batch, CellLease, Lease, LeaseCell, LeaseHolder

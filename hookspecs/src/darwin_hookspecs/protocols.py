@@ -38,7 +38,8 @@ class BuildContext:
     :param config_dir: Directory of the config file; resolve relative paths against it.
     :param seed: The run's seed.
     :param hook: The run's pluggy hook relay (``pm.hook``), to notify observers.
-    :param services: Engine services a backend may use (storage, ledger, gateway...), by name.
+    :param services: Engine services a backend may use, by name: ``storage`` (the run's
+        :class:`Storage`), ``ledger`` (the run's :class:`SpendLedger`; see :data:`LEDGER`).
     """
 
     run_id: str = ""
@@ -47,6 +48,44 @@ class BuildContext:
     seed: int = 0
     hook: Any = None
     services: dict[str, Any] = field(default_factory=dict)
+
+
+LEDGER = "ledger"
+"""Key of the run's :class:`SpendLedger` in :attr:`BuildContext.services` (present in the
+contexts of the run's generator, sandbox and benchmark, also in remote workers)."""
+
+
+@runtime_checkable
+class SpendLedger(Protocol):
+    """The run's spend ledger and hard budgets; the engine owns it, plugins report to it.
+
+    A backend that pays for model calls calls :meth:`check` before each call and :meth:`spend`
+    after it, then :meth:`flush` before its attempt returns. Thread-safe; shared by every
+    attempt of the run in this process.
+    """
+
+    storage: Storage | None
+    """The run's storage (``None`` outside a run), for backends that keep records there."""
+
+    def check(self) -> None:
+        """Raise :class:`~darwin_hookspecs.errors.BudgetExceededError` when a budget is spent
+        (the engine then stops the run, resumably)."""
+        ...
+
+    def spend(self, attempt_id: str, usage: Usage) -> None:
+        """Record one call of ``attempt_id`` (``usage.cached``: answered from a cache, costs
+        nothing); durable after the next :meth:`flush`."""
+        ...
+
+    def defer_record(self, attempt_id: str, collection: str, key: str, value: dict[str, Any]) -> None:
+        """Write a record to the run's storage behind the caller's back (the first writer of
+        a key wins); durable after :meth:`flush` of ``attempt_id``. Nothing without storage."""
+        ...
+
+    def flush(self, attempt_id: str | None = None) -> None:
+        """Wait until what ``attempt_id`` (default: every attempt) spent and deferred is
+        durable; raise :class:`~darwin_hookspecs.errors.StorageError` if a write failed."""
+        ...
 
 
 @runtime_checkable
