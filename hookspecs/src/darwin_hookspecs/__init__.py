@@ -27,6 +27,7 @@ from .protocols import (
     GenerationContext,
     Inspiration,
     Generator,
+    Memory,
     Predictor,
     Sandbox,
     SelectionStrategy,
@@ -55,11 +56,14 @@ from .registry import (
     BenchmarkRegistry,
     ExecutorRegistry,
     GeneratorRegistry,
+    MemoryRegistry,
     PredictorRegistry,
     Registry,
     SandboxRegistry,
     SelectorRegistry,
     StorageRegistry,
+    missing_members,
+    protocol_members,
 )
 
 __all__ = [name for name in dir() if not name.startswith("_")]

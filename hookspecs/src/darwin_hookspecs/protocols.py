@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, Literal, Protocol, TypeVar, runtime_checkable
 
 from .records import (
+    Attempt,
     ExecRequest,
     ExecResult,
     Prediction,
     Proposal,
+    RunInfo,
     Target,
     TaskResult,
     TaskSpec,
@@ -288,4 +290,23 @@ class SelectionStrategy(Protocol):
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         """Return ``n`` parent ids (repetition allowed) drawn with ``rng`` only."""
+        ...
+
+
+@runtime_checkable
+class Memory(Protocol):
+    """Remembers what worked and what failed, and hints generators (the ``[memory]`` backend).
+
+    The engine builds the configured one in the orchestrator when a run starts and attaches it
+    to the memory hooks: :meth:`retrieve` answers ``darwin_memory_retrieve`` and :meth:`record`
+    receives ``darwin_memory_record``, with the same arguments. Called from the orchestrator's
+    thread only.
+    """
+
+    def retrieve(self, run: RunInfo, parent: Variant, target: Target) -> list[str]:
+        """Hints for a child of ``parent`` aimed at ``target``, most relevant first."""
+        ...
+
+    def record(self, run: RunInfo, attempt: Attempt, parent: Variant, child: Variant) -> None:
+        """Learn from a finished attempt (``child.status`` says whether it was accepted)."""
         ...
