@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from darwin_hookspecs import (
     ENTRY_POINT_GROUP,
+    LEDGER,
     PROJECT_NAME,
     REGISTRY_TYPES,
     BackendSpec,
@@ -34,6 +35,7 @@ from darwin_hookspecs import (
 )
 
 from .config import ConfigError, format_validation_error
+from .ledger import RunLedger
 
 DISABLE_ENV = "DARWIN_DISABLE_PLUGINS"
 
@@ -200,9 +202,12 @@ class PluginManager:
         *,
         section: str | None = None,
     ) -> Any:
-        """Validate ``options`` against the backend's model and call its factory."""
+        """Validate ``options`` against the backend's model and call its factory. The context
+        gets the run's spend ledger (``services["ledger"]``) unless it has one: the engine owns
+        spending."""
         spec = self.registries[kind].for_url(name) if kind == "storage" else self.spec(kind, name)
         spec.check_available()
+        context.services.setdefault(LEDGER, RunLedger(context))
         parsed = validate_options(spec, options, context, section=section or kind)
         try:
             backend = spec.factory(parsed, context)

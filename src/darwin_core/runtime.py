@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from darwin_hookspecs import LEDGER, Benchmark, BuildContext, Generator, Sandbox, TaskSpec, UserError
+from darwin_hookspecs import Benchmark, BuildContext, Generator, Sandbox, TaskSpec, UserError
 
 from .config import DarwinConfig, StageConfig, config_from_dict
-from .ledger import RunLedger
 from .plugins import PluginManager
 
 
@@ -88,7 +87,6 @@ def build_runtime(
         run_id=run_id, run_dir=run_dir, config_dir=config.config_dir,
         seed=config.run.seed, hook=plugins.hook, services=services,
     )
-    services.setdefault(LEDGER, RunLedger(context))  # the engine owns spending
     sandbox = plugins.create("sandbox", config.sandbox.name, config.sandbox.options, context)
     try:
         benchmark = plugins.create("benchmark", config.benchmark.name, config.benchmark.options, context)

@@ -53,8 +53,8 @@ class BuildContext:
 
 
 LEDGER = "ledger"
-"""Key of the run's :class:`SpendLedger` in :attr:`BuildContext.services` (present in the
-contexts of the run's generator, sandbox and benchmark, also in remote workers)."""
+"""Key of the run's :class:`SpendLedger` in :attr:`BuildContext.services` (the engine puts it in
+every backend's context, in remote workers too; outside a run it records nothing durably)."""
 
 
 @runtime_checkable
