@@ -4,7 +4,6 @@ imports the engine (``darwin_core``), not even lazily inside a function."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from support import REPO
 
