@@ -50,18 +50,19 @@ class TallyPlugin:
 
     @hookimpl
     def darwin_register_generators(self, registry: Any) -> None:
-        from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
+        from darwin_plugins.mutation.generator import MutationOptions, create
 
         hints = self.hints
 
         class Recording:
-            inner = MutationGenerator(MutationOptions())
+            def __init__(self, context: Any) -> None:
+                self.inner = create(MutationOptions(), context)
 
             def propose(self, context: Any) -> Any:
                 hints.append(list(context.memory))
                 return self.inner.propose(context)
 
-        registry.add("recording", lambda o, c: Recording())
+        registry.add("recording", lambda o, c: Recording(c))
 
 
 def test_the_configured_memory_backend_answers_the_memory_hooks(quickstart: Path) -> None:
