@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from darwin_hookspecs import Prediction, UserError, hookimpl
+from darwin_hookspecs import Prediction, PredictorRegistry, UserError, hookimpl
 
 
 class BaseRateOptions(BaseModel):
@@ -64,7 +64,7 @@ class BaseRatePredictor:
 
 
 @hookimpl
-def darwin_register_predictors(registry: Any) -> None:
+def darwin_register_predictors(registry: PredictorRegistry) -> None:
     registry.add(
         "base-rate",
         lambda options, context: BaseRatePredictor(options),

@@ -11,7 +11,7 @@ from typing import Any, Callable, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from darwin_hookspecs import BuildContext, hookimpl
+from darwin_hookspecs import BuildContext, ExecutorRegistry, hookimpl
 
 T = TypeVar("T")
 
@@ -39,7 +39,7 @@ def _create(options: LocalExecutorOptions, context: BuildContext) -> LocalExecut
 
 
 @hookimpl
-def darwin_register_executors(registry: Any) -> None:
+def darwin_register_executors(registry: ExecutorRegistry) -> None:
     registry.add(
         "local",
         _create,

@@ -25,7 +25,7 @@ from typing import Any, Callable, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from darwin_hookspecs import BuildContext, UserError, hookimpl
+from darwin_hookspecs import BuildContext, ExecutorRegistry, UserError, hookimpl
 
 T = TypeVar("T")
 
@@ -181,7 +181,7 @@ def _create(options: RayExecutorOptions, context: BuildContext) -> RayExecutor:
 
 
 @hookimpl
-def darwin_register_executors(registry: Any) -> None:
+def darwin_register_executors(registry: ExecutorRegistry) -> None:
     registry.add(
         "ray",
         _create,

@@ -1,13 +1,15 @@
-"""Memory plugin: a reasoning bank of lessons distilled from finished attempts.
+"""Memory backend ``reasoning-bank``: lessons distilled from finished attempts.
 
 From a child that improved on its parent it keeps what was tried and why it worked (the
 change, the tasks it fixed); from the others what failed (the change, the tasks it broke, why it
 was rejected). Before each attempt it retrieves the lessons most relevant to the targeted task
 (BM25 over the lessons' words, offline, stdlib only) and hands them to the generator as
-``GenerationContext.memory`` (hooks ``darwin_memory_record`` / ``darwin_memory_retrieve``).
+``GenerationContext.memory`` (the engine attaches the run's memory backend to the hooks
+``darwin_memory_record`` / ``darwin_memory_retrieve``).
 
 Lessons persist in the run's storage (collection ``state_reasoning_bank``, carried by warm
-starts), so a resumed run remembers them. Turned on per run::
+starts), so a resumed run remembers them. Turned on per run (the section's keys other than
+``name`` are its options, validated before the run)::
 
     [memory]
     name = "reasoning-bank"
@@ -26,9 +28,18 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from darwin_hookspecs import Attempt, ConflictError, RunInfo, Target, UserError, Variant, hookimpl
+from darwin_hookspecs import (
+    Attempt,
+    BuildContext,
+    ConflictError,
+    MemoryRegistry,
+    RunInfo,
+    Target,
+    Variant,
+    hookimpl,
+)
 
 COLLECTION = "state_reasoning_bank"
 NAME = "reasoning-bank"
@@ -43,24 +54,10 @@ class ReasoningBankOptions(BaseModel):
     """Keys of the ``[memory]`` section when ``name = "reasoning-bank"``."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = NAME
     top_k: int = Field(TOP_K, ge=1, le=50)
+    """Lessons handed to each attempt."""
     hint_chars: int = Field(HINT_CHARS, ge=50, le=4000)
-
-
-def options_for(run: RunInfo) -> ReasoningBankOptions | None:
-    """The bank's options when the run's ``[memory]`` section turns it on, else ``None``."""
-    section = (run.config or {}).get("memory") or {}
-    if str(section.get("name", "")).strip().lower() != NAME:
-        return None
-    try:
-        return ReasoningBankOptions.model_validate(section)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise UserError(
-            f"[memory] section of run {run.run_id}: {problems}; fix: use only top_k (1-50) and "
-            "hint_chars (50-4000)"
-        ) from None
+    """Longest lesson text."""
 
 
 def tokens(text: str) -> list[str]:
@@ -240,44 +237,29 @@ class ReasoningBank:
             return [self.lessons[i].text for i in ranked[: self.top_k]]
 
 
-class ReasoningBankPlugin:
-    """Hook implementations; one bank per run id (one process may host several runs)."""
+class ReasoningBankMemory:
+    """The memory backend: one bank per run, distilling every finished attempt."""
 
-    def __init__(self) -> None:
-        self.banks: dict[str, ReasoningBank] = {}
-        self.lock = threading.Lock()
+    def __init__(self, bank: ReasoningBank) -> None:
+        self.bank = bank
 
-    def _bank(self, run: RunInfo) -> ReasoningBank | None:
-        with self.lock:
-            return self.banks.get(run.run_id)
+    def retrieve(self, run: RunInfo, parent: Variant, target: Target) -> list[str]:
+        return self.bank.retrieve(parent, target)
 
-    @hookimpl
-    def darwin_run_started(self, run: RunInfo, resumed: bool, services: dict[str, Any]) -> None:
-        options = options_for(run)
-        if options is None:
-            return
-        bank = ReasoningBank(storage=services.get("storage"), top_k=options.top_k,
-                             hint_chars=options.hint_chars)
-        bank.load()
-        with self.lock:
-            self.banks[run.run_id] = bank
-
-    @hookimpl
-    def darwin_run_finished(self, run: RunInfo, summary: Any) -> None:
-        with self.lock:
-            self.banks.pop(run.run_id, None)
-
-    @hookimpl
-    def darwin_memory_record(self, run: RunInfo, attempt: Attempt, parent: Variant, child: Variant) -> None:
-        bank = self._bank(run)
-        if bank is not None:
-            bank.record(distil(run, attempt, parent, child, bank.storage, bank.hint_chars))
-
-    @hookimpl
-    def darwin_memory_retrieve(self, run: RunInfo, parent: Variant, target: Target) -> list[str] | None:
-        bank = self._bank(run)
-        return (bank.retrieve(parent, target) or None) if bank is not None else None
+    def record(self, run: RunInfo, attempt: Attempt, parent: Variant, child: Variant) -> None:
+        self.bank.record(distil(run, attempt, parent, child, self.bank.storage, self.bank.hint_chars))
 
 
-plugin = ReasoningBankPlugin()
-"""The object the ``darwin-reasoning-bank`` entry point loads."""
+def create(options: ReasoningBankOptions, context: BuildContext) -> ReasoningBankMemory:
+    """The bank of the run's storage (``services["storage"]``), with the lessons it holds."""
+    bank = ReasoningBank(storage=context.services.get("storage"), top_k=options.top_k,
+                         hint_chars=options.hint_chars)
+    bank.load()
+    return ReasoningBankMemory(bank)
+
+
+@hookimpl
+def darwin_register_memory(registry: MemoryRegistry) -> None:
+    registry.add(NAME, create, options=ReasoningBankOptions,
+                 description="Lessons of finished attempts (what worked, what failed), "
+                 "retrieved by BM25 for each attempt's target; offline.")

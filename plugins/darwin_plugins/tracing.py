@@ -78,9 +78,13 @@ class TracingObserver:
         if self._provider is None:
             return None
         if self._tracer is None:
-            from darwin_core import __version__
+            from importlib import metadata  # the installed darwin's version, not the engine's module
 
-            self._tracer = self._provider.get_tracer(INSTRUMENTATION, __version__)
+            try:
+                version = metadata.version(INSTRUMENTATION)
+            except metadata.PackageNotFoundError:  # a checkout that is not installed
+                version = "0"
+            self._tracer = self._provider.get_tracer(INSTRUMENTATION, version)
         return self._tracer
 
     def _span(self, name: str, parent: Any, start: float, attributes: dict[str, Any]) -> Any:

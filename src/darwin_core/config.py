@@ -114,7 +114,8 @@ class DarwinConfig(_Strict):
     )
     predictor: BackendSection | None = None
     memory: BackendSection | None = None
-    """Memory plugin to turn on (``name = "reasoning-bank"``) and its options."""
+    """The memory backend (``name = "reasoning-bank"``; ``darwin plugins`` lists them) and its
+    options; none when absent."""
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
     acceptance: AcceptanceSection = Field(default_factory=AcceptanceSection)
     plugins: PluginsSection = Field(default_factory=PluginsSection)

@@ -37,6 +37,7 @@ from .archive import Archive
 from .attempt import AttemptJob, AttemptOutcome, evaluate_staged, run_attempt_job
 from .config import DarwinConfig
 from .gating import Gate, build_gate
+from .memory import attach_memory, detach_memory
 from .plugins import PluginManager, validate_options
 from .rundir import (
     RunPointer,
@@ -141,6 +142,8 @@ class Engine:
         sections = [("generator", self.config.generator), ("sandbox", self.config.sandbox),
                     ("benchmark", self.config.benchmark), ("executor", self.config.executor),
                     ("selection", self.config.selection)]
+        if self.config.memory is not None:
+            sections.append(("memory", self.config.memory))
         for kind, section in sections:
             spec = self.plugins.spec(kind, section.name)
             spec.check_available()
@@ -198,6 +201,7 @@ class Engine:
             "selection", self.config.selection.name, self.config.selection.options, self._context(),
         )
         self.gate = build_gate(self.config, self.plugins, self._context(), self.store)
+        attach_memory(self.plugins, self.config, self._context())
         register_runtime(self.runtime)
         status, reason = "failed", ""
         try:
@@ -223,6 +227,7 @@ class Engine:
             raise
         finally:
             self.executor.shutdown(wait=status != "interrupted")
+            detach_memory(self.plugins)
             unregister_runtime(self.run.run_id)
             self.runtime.close()
             summary = self._finish(status, reason)

@@ -12,6 +12,10 @@ attempt back to ``planned`` and stops the run as ``stopped``; ``darwin resume DI
 budget.usd=...`` continues it. Calls already in flight finish (a run may overshoot by at most
 the calls of its concurrent attempts). ``wall_time_s`` counts from when this process opened the
 ledger (one session of the run).
+
+Plugins never import this module: the engine hands the run's ledger to backends as the
+:class:`~darwin_hookspecs.SpendLedger` service ``BuildContext.services["ledger"]`` (a
+:class:`RunLedger`, which opens the :class:`Ledger` on first use).
 """
 
 from __future__ import annotations
@@ -165,6 +169,19 @@ class Ledger:
         with self._lock:
             self._add(entry)
 
+    def spend(self, attempt_id: str, usage: Usage) -> None:
+        """:meth:`record` one call given as :class:`Usage` (the :class:`SpendLedger` method)."""
+        self.record(LedgerEntry(attempt_id=attempt_id, role=usage.role, model=usage.model,
+                                provider=usage.provider, input_tokens=usage.input_tokens,
+                                output_tokens=usage.output_tokens, cost_usd=usage.cost_usd,
+                                cached=usage.cached))
+
+    def defer_record(self, attempt_id: str, collection: str, key: str, value: dict[str, Any]) -> None:
+        """Write ``value`` on the ledger's writer (a conflict is ignored); durable after
+        :meth:`flush` of ``attempt_id``. Nothing without storage."""
+        if self.writer is not None:
+            self.track(attempt_id, self.writer.put(collection, key, value, ignore_conflict=True))
+
     def track(self, attempt_id: str, done: threading.Event) -> None:
         """Make :meth:`flush` of ``attempt_id`` wait for ``done`` (a pending write)."""
         with self._lock:
@@ -232,6 +249,44 @@ def summarize(storage: Storage) -> dict[str, Any]:
         "llm_cost_usd": round(totals.cost_usd, 6),
         "llm_by_role": totals.by_role,
     }
+
+
+class RunLedger:
+    """The ``ledger`` service of a run: the :class:`Ledger` of :func:`ledger_for`, opened on
+    first use (a run whose backends spend nothing never opens it)."""
+
+    def __init__(self, context: BuildContext) -> None:
+        self._context = context
+        self._ledger: Ledger | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def ledger(self) -> Ledger:
+        with self._lock:
+            if self._ledger is None:
+                self._ledger = ledger_for(self._context)
+            return self._ledger
+
+    @property
+    def storage(self) -> Storage | None:
+        return self.ledger.storage
+
+    @property
+    def totals(self) -> Totals:
+        return self.ledger.totals
+
+    def check(self) -> None:
+        self.ledger.check()
+
+    def spend(self, attempt_id: str, usage: Usage) -> None:
+        self.ledger.spend(attempt_id, usage)
+
+    def defer_record(self, attempt_id: str, collection: str, key: str, value: dict[str, Any]) -> None:
+        self.ledger.defer_record(attempt_id, collection, key, value)
+
+    def flush(self, attempt_id: str | None = None) -> None:
+        if self._ledger is not None:
+            self._ledger.flush(attempt_id)
 
 
 def ledger_for(context: BuildContext) -> Ledger:

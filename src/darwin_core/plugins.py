@@ -1,12 +1,16 @@
-"""The plugin manager: a fresh one per run, loading the ``darwin`` entry-point group.
+"""The plugin manager: a fresh one per run, with the built-in plugins and the ``darwin``
+entry-point group.
 
-Built-in backends are entry points of the ``darwin`` distribution itself, loaded exactly like
-third-party ones. ``DARWIN_DISABLE_PLUGINS=name1,name2`` (or ``[plugins] disable``) skips
-plugins by entry-point name. Nothing happens at import time.
+Built-ins are the modules of :data:`DEFAULT_PLUGINS` (as pytest's ``default_plugins``), so a
+checkout that is not installed has its backends too; third-party plugins are entry points.
+``DARWIN_DISABLE_PLUGINS=name1,name2`` (or ``[plugins] disable``) skips plugins by name (a
+built-in's name, or an entry point's). Every backend created is checked against the protocol
+of its kind. Nothing happens at import time.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata as metadata
 import os
 from dataclasses import dataclass, field
@@ -17,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from darwin_hookspecs import (
     ENTRY_POINT_GROUP,
+    LEDGER,
     PROJECT_NAME,
     REGISTRY_TYPES,
     BackendSpec,
@@ -25,12 +30,36 @@ from darwin_hookspecs import (
     PluginError,
     Registry,
     UserError,
+    missing_members,
     specs,
 )
 
 from .config import ConfigError, format_validation_error
+from .ledger import RunLedger
 
 DISABLE_ENV = "DARWIN_DISABLE_PLUGINS"
+
+DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("darwin-mutation", "darwin_plugins.mutation.plugin"),
+    ("darwin-local-sandbox", "darwin_plugins.local_sandbox.plugin"),
+    ("darwin-container-sandboxes", "darwin_plugins.containers.plugin"),
+    ("darwin-custom-benchmark", "darwin_plugins.custom_benchmark.plugin"),
+    ("darwin-file-storage", "darwin_plugins.file_storage"),
+    ("darwin-mongo-storage", "darwin_plugins.mongo_storage"),
+    ("darwin-s3-storage", "darwin_plugins.s3_storage"),
+    ("darwin-local-executor", "darwin_plugins.local_executor"),
+    ("darwin-selection", "darwin_plugins.selection"),
+    ("darwin-llm", "darwin_plugins.llm.plugin"),
+    ("darwin-self-agent", "darwin_plugins.self_agent.plugin"),
+    ("darwin-swebench", "darwin_plugins.swebench.plugin"),
+    ("darwin-ray-executor", "darwin_plugins.ray_executor"),
+    ("darwin-tracing", "darwin_plugins.tracing"),
+    ("darwin-cmp-selection", "darwin_plugins.cmp_selection"),
+    ("darwin-world-model", "darwin_plugins.world_model.plugin"),
+    ("darwin-base-rate", "darwin_plugins.base_rate"),
+    ("darwin-reasoning-bank", "darwin_plugins.reasoning_bank"),
+)
+"""The built-in plugins: ``(name, module)``, registered in this order before any entry point."""
 
 _REGISTER_HOOKS = {
     "generator": "darwin_register_generators",
@@ -40,6 +69,7 @@ _REGISTER_HOOKS = {
     "predictor": "darwin_register_predictors",
     "executor": "darwin_register_executors",
     "selection": "darwin_register_selectors",
+    "memory": "darwin_register_memory",
 }
 
 
@@ -63,6 +93,7 @@ class PluginManager:
         disable: Iterable[str] = (),
         extra_plugins: Iterable[Any] = (),
         load_entry_points: bool = True,
+        defaults: Iterable[tuple[str, str]] = DEFAULT_PLUGINS,
     ) -> None:
         self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(specs)
@@ -70,6 +101,7 @@ class PluginManager:
         disabled = {d.strip() for d in disable if d.strip()}
         disabled |= {d.strip() for d in os.environ.get(DISABLE_ENV, "").split(",") if d.strip()}
         self.disabled = disabled
+        self._load_defaults(defaults)
         if load_entry_points:
             self._load_entry_points()
         for plugin in extra_plugins:
@@ -96,10 +128,27 @@ class PluginManager:
         if registered:
             self.infos.setdefault(registered, PluginInfo(name=registered, module=str(plugin)))
 
+    def _load_defaults(self, defaults: Iterable[tuple[str, str]]) -> None:
+        from . import __version__
+
+        for name, module in defaults:
+            if name in self.disabled:
+                continue
+            try:
+                plugin = importlib.import_module(module)
+            except Exception as exc:  # noqa: BLE001 - any import failure names the plugin
+                raise PluginError(
+                    f"built-in plugin {name!r} ({module}) failed to import: {type(exc).__name__}: "
+                    f"{exc}; fix: reinstall darwin, or disable it with {DISABLE_ENV}={name}"
+                ) from exc
+            self.register(plugin, name=name)
+            self.infos[name] = PluginInfo(name=name, distribution=PROJECT_NAME, version=__version__,
+                                          module=module)
+
     def _load_entry_points(self) -> None:
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if ep.name in self.disabled or self.pm.has_plugin(ep.name):
-                continue
+                continue  # also a built-in still listed by the metadata of an older install
             try:
                 plugin = ep.load()
             except Exception as exc:  # noqa: BLE001 - any import failure names the plugin
@@ -153,12 +202,15 @@ class PluginManager:
         *,
         section: str | None = None,
     ) -> Any:
-        """Validate ``options`` against the backend's model and call its factory."""
+        """Validate ``options`` against the backend's model and call its factory. The context
+        gets the run's spend ledger (``services["ledger"]``) unless it has one: the engine owns
+        spending."""
         spec = self.registries[kind].for_url(name) if kind == "storage" else self.spec(kind, name)
         spec.check_available()
+        context.services.setdefault(LEDGER, RunLedger(context))
         parsed = validate_options(spec, options, context, section=section or kind)
         try:
-            return spec.factory(parsed, context)
+            backend = spec.factory(parsed, context)
         except DarwinError:
             raise
         except ImportError as exc:
@@ -176,9 +228,22 @@ class PluginManager:
                 f"{kind} backend {spec.name!r} (plugin {spec.plugin or '?'}) failed to start: "
                 f"{type(exc).__name__}: {exc}; fix: upgrade or disable the plugin ({DISABLE_ENV})"
             ) from exc
+        check_backend(spec, backend, self.registries[kind].protocol)
+        return backend
 
     def plugin_infos(self) -> list[PluginInfo]:
         return [self.infos[name] for name in sorted(self.infos)]
+
+
+def check_backend(spec: BackendSpec[Any], backend: Any, protocol: type | None) -> None:
+    """Raise :class:`PluginError` naming the plugin when ``backend`` lacks part of ``protocol``."""
+    missing = missing_members(protocol, backend) if protocol is not None else []
+    if missing:
+        raise PluginError(
+            f"{spec.kind} backend {spec.name!r} of plugin {spec.plugin or '?'!r} does not implement "
+            f"{', '.join(missing)} of the {protocol.__name__} protocol (darwin_hookspecs.protocols); "
+            f"fix: upgrade the plugin, or disable it with {DISABLE_ENV}={spec.plugin or '?'}"
+        )
 
 
 def validate_options(

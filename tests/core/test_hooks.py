@@ -165,7 +165,23 @@ class AllKinds:
 
     @hookimpl
     def darwin_register_predictors(self, registry):
-        registry.add("constant", lambda o, c: object(), description="placeholder")
+        class Constant:  # the Predictor protocol, doing nothing
+            def predict(self, features):
+                return []
+
+            def observe(self, features, outcome):
+                pass
+
+            def state(self):
+                return b""
+
+            def load_state(self, data):
+                pass
+
+            def metrics(self):
+                return {}
+
+        registry.add("constant", lambda o, c: Constant(), description="placeholder")
 
 
 def test_every_registration_hook_reaches_the_engine(quickstart: Path) -> None:

@@ -19,6 +19,8 @@ from darwin_hookspecs import (
     hookimpl,
 )
 
+from darwin_core.plugins import DEFAULT_PLUGINS
+
 from support import REPO, quick_config
 
 BUILTINS = {
@@ -33,6 +35,7 @@ BUILTINS = {
     ("selection", "best"),
     ("selection", "random"),
     ("selection", "latest"),
+    ("memory", "reasoning-bank"),
 }
 
 
@@ -193,6 +196,57 @@ def test_embedding_script_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "accepted" in result.stdout and "lineage: v0000root" in result.stdout
+
+
+def test_builtins_come_from_the_default_plugins_not_from_entry_points() -> None:
+    """A checkout that is not installed has every built-in backend: none is an entry point."""
+    manager = PluginManager(load_entry_points=False)
+    backends = {(kind, name) for kind, registry in manager.registries.items() for name in registry.names()}
+    assert BUILTINS <= backends
+    assert {info.name for info in manager.plugin_infos()} == {name for name, _ in DEFAULT_PLUGINS}
+    from darwin_core.config import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = project.get("entry-points", {}).get("darwin", {})
+    assert not [v for v in declared.values() if v.startswith("darwin_plugins")]
+    bare = PluginManager(load_entry_points=False, defaults=(), disable=["x"])
+    assert all(not registry.names() for registry in bare.registries.values())
+
+
+class Incomplete:
+    @hookimpl
+    def darwin_register_sandboxes(self, registry):
+        class HalfSandbox:  # no guarantees(); close is not callable
+            close = None
+
+            def run(self, request):
+                raise AssertionError("never run")
+
+        registry.add("half", lambda o, c: HalfSandbox())
+
+
+def test_a_backend_missing_part_of_its_protocol_is_a_plugin_error() -> None:
+    manager = PluginManager(extra_plugins=[Incomplete()])
+    with pytest.raises(PluginError) as info:
+        manager.create("sandbox", "half", {}, BuildContext())
+    message = str(info.value)
+    assert info.value.exit_code == 3
+    assert "sandbox backend 'half'" in message and "close, guarantees" in message
+    assert "Sandbox protocol" in message and "DARWIN_DISABLE_PLUGINS=" in message
+    plugin = manager.spec("sandbox", "half").plugin
+    assert plugin and f"plugin {plugin!r}" in message
+
+
+def test_memory_is_a_kind_listed_with_its_options_model() -> None:
+    from darwin_hookspecs import MemoryRegistry
+
+    manager = PluginManager()
+    assert isinstance(manager.registries["memory"], MemoryRegistry)
+    spec = manager.spec("memory", "reasoning-bank")
+    assert spec.plugin == "darwin-reasoning-bank" and spec.options is not None
+    with pytest.raises(UnknownBackendError) as info:
+        manager.spec("memory", "reasoning-bnak")
+    assert "available: reasoning-bank" in str(info.value)
 
 
 def test_config_disable_list_is_honoured(quickstart: Path) -> None:

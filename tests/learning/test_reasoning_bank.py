@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from darwin_hookspecs import Attempt, RunInfo, Target, TaskResult, Variant, hookimpl
+from darwin_core import PluginManager
+from darwin_hookspecs import Attempt, BuildContext, Memory, RunInfo, Target, TaskResult, Variant, hookimpl
 from darwin_plugins.mutation.generator import MutationOptions, create
 from darwin_plugins.reasoning_bank import (
     COLLECTION,
     BM25,
     ReasoningBank,
-    ReasoningBankPlugin,
     distil,
     tokens,
 )
@@ -114,12 +114,13 @@ def test_lessons_reach_the_generators_prompt_and_persist(learning_run):
             assert hint.startswith(("WORKED:", "FAILED:"))
 
     # a new process (a resumed run) reloads the lessons from the run's storage
-    plugin = ReasoningBankPlugin()
     assert engine.run is not None
-    plugin.darwin_run_started(run=engine.run, resumed=True, services={"storage": engine.storage})
+    memory = PluginManager().create("memory", "reasoning-bank", {"top_k": 3}, BuildContext(
+        run_id=engine.run.run_id, services={"storage": engine.storage}))
+    assert isinstance(memory, Memory)
     parent = engine.archive.root
     target = next(a.target for a in engine.attempts.values() if a.target and a.target.task_id)
-    hints = plugin.darwin_memory_retrieve(run=engine.run, parent=parent, target=target)
+    hints = memory.retrieve(engine.run, parent, target)
     assert hints and set(hints) <= set(stored)
 
 
@@ -139,3 +140,15 @@ def test_bad_memory_options_stop_the_run_with_a_clear_error(quickstart, darwin_c
     result = darwin_cli("run", str(path), "--run-dir", str(quickstart / "runs" / "bad"), "-q")
     assert result.returncode == 2, result.stdout + result.stderr
     assert "[memory]" in result.stderr and "top_k" in result.stderr
+
+
+def test_a_misspelt_memory_name_stops_before_the_run_and_lists_the_known_ones(quickstart, darwin_cli):
+    from .conftest import write_learning_config
+
+    path = write_learning_config(quickstart, {"memory": {"name": "reasoning-bnak"}})
+    run_dir = quickstart / "runs" / "typo"
+    result = darwin_cli("run", str(path), "--run-dir", str(run_dir), "-q")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "memory backend 'reasoning-bnak' is not available" in result.stderr
+    assert "available: reasoning-bank" in result.stderr
+    assert not (run_dir / "run.json").exists()  # nothing was recorded

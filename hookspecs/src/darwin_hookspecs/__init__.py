@@ -19,6 +19,7 @@ from .errors import (
 )
 from .markers import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
 from .protocols import (
+    LEDGER,
     ArchiveView,
     Benchmark,
     BuildContext,
@@ -26,9 +27,11 @@ from .protocols import (
     GenerationContext,
     Inspiration,
     Generator,
+    Memory,
     Predictor,
     Sandbox,
     SelectionStrategy,
+    SpendLedger,
     Storage,
 )
 from .storage_api import Batch, CellLease, Lease, LeaseCell, LeaseHolder
@@ -53,11 +56,14 @@ from .registry import (
     BenchmarkRegistry,
     ExecutorRegistry,
     GeneratorRegistry,
+    MemoryRegistry,
     PredictorRegistry,
     Registry,
     SandboxRegistry,
     SelectorRegistry,
     StorageRegistry,
+    missing_members,
+    protocol_members,
 )
 
 __all__ = [name for name in dir() if not name.startswith("_")]

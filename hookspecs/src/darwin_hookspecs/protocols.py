@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, Literal, Protocol, TypeVar, runtime_checkable
 
 from .records import (
+    Attempt,
     ExecRequest,
     ExecResult,
     Prediction,
     Proposal,
+    RunInfo,
     Target,
     TaskResult,
     TaskSpec,
@@ -38,7 +40,8 @@ class BuildContext:
     :param config_dir: Directory of the config file; resolve relative paths against it.
     :param seed: The run's seed.
     :param hook: The run's pluggy hook relay (``pm.hook``), to notify observers.
-    :param services: Engine services a backend may use (storage, ledger, gateway...), by name.
+    :param services: Engine services a backend may use, by name: ``storage`` (the run's
+        :class:`Storage`), ``ledger`` (the run's :class:`SpendLedger`; see :data:`LEDGER`).
     """
 
     run_id: str = ""
@@ -47,6 +50,44 @@ class BuildContext:
     seed: int = 0
     hook: Any = None
     services: dict[str, Any] = field(default_factory=dict)
+
+
+LEDGER = "ledger"
+"""Key of the run's :class:`SpendLedger` in :attr:`BuildContext.services` (the engine puts it in
+every backend's context, in remote workers too; outside a run it records nothing durably)."""
+
+
+@runtime_checkable
+class SpendLedger(Protocol):
+    """The run's spend ledger and hard budgets; the engine owns it, plugins report to it.
+
+    A backend that pays for model calls calls :meth:`check` before each call and :meth:`spend`
+    after it, then :meth:`flush` before its attempt returns. Thread-safe; shared by every
+    attempt of the run in this process.
+    """
+
+    storage: Storage | None
+    """The run's storage (``None`` outside a run), for backends that keep records there."""
+
+    def check(self) -> None:
+        """Raise :class:`~darwin_hookspecs.errors.BudgetExceededError` when a budget is spent
+        (the engine then stops the run, resumably)."""
+        ...
+
+    def spend(self, attempt_id: str, usage: Usage) -> None:
+        """Record one call of ``attempt_id`` (``usage.cached``: answered from a cache, costs
+        nothing); durable after the next :meth:`flush`."""
+        ...
+
+    def defer_record(self, attempt_id: str, collection: str, key: str, value: dict[str, Any]) -> None:
+        """Write a record to the run's storage behind the caller's back (the first writer of
+        a key wins); durable after :meth:`flush` of ``attempt_id``. Nothing without storage."""
+        ...
+
+    def flush(self, attempt_id: str | None = None) -> None:
+        """Wait until what ``attempt_id`` (default: every attempt) spent and deferred is
+        durable; raise :class:`~darwin_hookspecs.errors.StorageError` if a write failed."""
+        ...
 
 
 @runtime_checkable
@@ -249,4 +290,23 @@ class SelectionStrategy(Protocol):
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         """Return ``n`` parent ids (repetition allowed) drawn with ``rng`` only."""
+        ...
+
+
+@runtime_checkable
+class Memory(Protocol):
+    """Remembers what worked and what failed, and hints generators (the ``[memory]`` backend).
+
+    The engine builds the configured one in the orchestrator when a run starts and attaches it
+    to the memory hooks: :meth:`retrieve` answers ``darwin_memory_retrieve`` and :meth:`record`
+    receives ``darwin_memory_record``, with the same arguments. Called from the orchestrator's
+    thread only.
+    """
+
+    def retrieve(self, run: RunInfo, parent: Variant, target: Target) -> list[str]:
+        """Hints for a child of ``parent`` aimed at ``target``, most relevant first."""
+        ...
+
+    def record(self, run: RunInfo, attempt: Attempt, parent: Variant, child: Variant) -> None:
+        """Learn from a finished attempt (``child.status`` says whether it was accepted)."""
         ...

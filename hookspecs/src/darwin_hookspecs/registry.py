@@ -2,14 +2,16 @@
 
 A plugin adds backends by name; the engine later looks them up by the name the config gives
 (storage: by URL scheme). Factories should import heavy or optional dependencies lazily, inside
-the factory, and declare them in ``requires`` so a missing one gives an install hint.
+the factory, and declare them in ``requires`` so a missing one gives an install hint. Each
+registry names the protocol its backends implement; the engine checks every backend it creates
+against it (:func:`missing_members`) and names the plugin and what is missing.
 """
 
 from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, Protocol, TypeVar
 
 from .errors import MissingDependencyError, PluginError, UnknownBackendError
 from .protocols import (
@@ -17,6 +19,7 @@ from .protocols import (
     BuildContext,
     Executor,
     Generator,
+    Memory,
     Predictor,
     Sandbox,
     SelectionStrategy,
@@ -62,10 +65,37 @@ class BackendSpec(Generic[B]):
             raise MissingDependencyError(self.kind, self.name, missing, self.extra)
 
 
+def protocol_members(protocol: type) -> list[str]:
+    """The methods and attributes a :class:`typing.Protocol` class declares (its bases too)."""
+    names: set[str] = set()
+    for cls in protocol.__mro__:
+        if cls in (Protocol, Generic, object) or not getattr(cls, "_is_protocol", False):
+            continue
+        names |= set(getattr(cls, "__annotations__", {}))
+        names |= {n for n, v in vars(cls).items() if callable(v) and not n.startswith("_")}
+    return sorted(n for n in names if not n.startswith("_"))
+
+
+def missing_members(protocol: type, backend: object) -> list[str]:
+    """What ``backend`` lacks of ``protocol``: absent attributes, and methods not callable."""
+    missing = []
+    for name in protocol_members(protocol):
+        declared = getattr(protocol, name, None)  # a method; ``None`` for a declared attribute
+        value = getattr(backend, name, _ABSENT)
+        if value is _ABSENT or (callable(declared) and not callable(value)):
+            missing.append(name)
+    return missing
+
+
+_ABSENT = object()
+
+
 class Registry(Generic[B]):
     """Backends of one kind, by name."""
 
     kind: str = "backend"
+    protocol: type | None = None
+    """The protocol every backend of this kind implements."""
 
     def __init__(self) -> None:
         self._specs: dict[str, BackendSpec[B]] = {}
@@ -124,14 +154,17 @@ class Registry(Generic[B]):
 
 class GeneratorRegistry(Registry[Generator]):
     kind = "generator"
+    protocol = Generator
 
 
 class SandboxRegistry(Registry[Sandbox]):
     kind = "sandbox"
+    protocol = Sandbox
 
 
 class BenchmarkRegistry(Registry[Benchmark]):
     kind = "benchmark"
+    protocol = Benchmark
 
 
 class StorageRegistry(Registry[Storage]):
@@ -142,6 +175,7 @@ class StorageRegistry(Registry[Storage]):
     """
 
     kind = "storage"
+    protocol = Storage
 
     def for_url(self, url: str) -> BackendSpec[Storage]:
         scheme = url.split("://", 1)[0] if "://" in url else "file"
@@ -150,14 +184,24 @@ class StorageRegistry(Registry[Storage]):
 
 class PredictorRegistry(Registry[Predictor]):
     kind = "predictor"
+    protocol = Predictor
 
 
 class ExecutorRegistry(Registry[Executor]):
     kind = "executor"
+    protocol = Executor
 
 
 class SelectorRegistry(Registry[SelectionStrategy]):
     kind = "selection"
+    protocol = SelectionStrategy
+
+
+class MemoryRegistry(Registry[Memory]):
+    """Memory backends, picked by ``[memory] name`` (at most one per run)."""
+
+    kind = "memory"
+    protocol = Memory
 
 
 REGISTRY_TYPES: dict[str, type[Registry[Any]]] = {
@@ -170,6 +214,7 @@ REGISTRY_TYPES: dict[str, type[Registry[Any]]] = {
         PredictorRegistry,
         ExecutorRegistry,
         SelectorRegistry,
+        MemoryRegistry,
     )
 }
 """Every backend kind and its registry class."""

@@ -11,6 +11,9 @@ Hooks come in three families:
 * **registration** (``darwin_register_*``): called once per run with a typed registry; add
   backends to it. Return ``None``.
 * **memory** (``darwin_memory_*``): let plugins remember what worked and feed it to generators.
+  The configured ``[memory]`` backend (registered with ``darwin_register_memory``) is attached
+  to these two hooks by the engine, so its hints and those of any plugin implementing the hooks
+  directly reach the generator through one path.
 * **lifecycle** (``darwin_run_*``, ``darwin_attempt_*``, ...): observers, called for
   every event of a run, in order, from the orchestrator's thread (events of attempts that ran
   on an executor are reported when their outcome is recorded, with their original
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
         BenchmarkRegistry,
         ExecutorRegistry,
         GeneratorRegistry,
+        MemoryRegistry,
         PredictorRegistry,
         SandboxRegistry,
         SelectorRegistry,
@@ -103,6 +107,20 @@ def darwin_register_selectors(registry: "SelectorRegistry") -> None:
     """
 
 
+@hookspec
+def darwin_register_memory(registry: "MemoryRegistry") -> None:
+    """Register memory backends, which learn from finished attempts and hint generators.
+
+    ``[memory] name = "..."`` picks one per run (validated before the run like every kind; the
+    section's other keys are its options). The engine builds it in the orchestrator when the
+    run starts and attaches it to the memory hooks: its ``retrieve`` answers
+    ``darwin_memory_retrieve`` and its ``record`` receives ``darwin_memory_record``.
+
+    :param registry: Call ``registry.add(name, factory, ...)`` for each memory backend.
+    :return: Nothing; every plugin's implementation is called.
+    """
+
+
 # ---------------------------------------------------------------------------------- memory
 
 
@@ -111,7 +129,8 @@ def darwin_memory_retrieve(run: "RunInfo", parent: "Variant", target: "Target") 
     """Return hints for the generator about to propose a child of ``parent`` aimed at
     ``target`` (strategies that worked, failures to avoid), most relevant first.
 
-    Called in the orchestrator before the attempt is shipped to an executor.
+    Called in the orchestrator before the attempt is shipped to an executor. The configured
+    ``[memory]`` backend answers it too (see ``darwin_register_memory``).
 
     :param run: The run.
     :param parent: The parent variant.

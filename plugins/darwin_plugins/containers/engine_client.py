@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from darwin_hookspecs import SandboxError
+from darwin_plugins.sandbox_common.reaping import kill_pids, owner_alive, owner_label
 
 from .options import ContainerSandboxOptions
 
@@ -50,29 +51,6 @@ def driver_source() -> str:
     if not _driver_cache:
         _driver_cache.append(Path(__file__).with_name("driver.py").read_text(encoding="utf-8"))
     return _driver_cache[0]
-
-
-def owner_label() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{_start_time(os.getpid())}"
-
-
-def _start_time(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return "?"
-
-
-def owner_alive(label: str) -> bool:
-    """Whether the orchestrator named by an owner label still runs (other hosts: assume so)."""
-    try:
-        host, pid, started = label.rsplit(":", 2)
-    except ValueError:
-        return False
-    if host != socket.gethostname():
-        return True
-    return pid.isdigit() and _start_time(int(pid)) == started
 
 
 @dataclass(frozen=True)
@@ -264,11 +242,7 @@ class EngineClient:
         with self._lock:
             ids = set(self.removed)
         pids = self.monitor_processes(ids) if ids else []
-        for pid in pids:
-            try:
-                os.kill(pid, 9)
-            except (ProcessLookupError, PermissionError):
-                pass
+        kill_pids(pids)
         return len(pids)
 
     # ------------------------------------------------------------------ exec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from darwin_hookspecs import BuildContext, hookimpl
+from darwin_hookspecs import BuildContext, SandboxRegistry, hookimpl
 
 from .options import ContainerSandboxOptions
 
@@ -22,7 +22,7 @@ def _podman(options: ContainerSandboxOptions, context: BuildContext) -> Any:
 
 
 @hookimpl
-def darwin_register_sandboxes(registry: Any) -> None:
+def darwin_register_sandboxes(registry: SandboxRegistry) -> None:
     registry.add(
         "docker", _docker, options=ContainerSandboxOptions, extra="docker", requires=("docker",),
         description="Pooled, locked-down Docker containers: no network, read-only root, "

@@ -19,6 +19,7 @@ import weakref
 from typing import Any
 
 from darwin_hookspecs import ExecRequest, ExecResult, SandboxError
+from darwin_plugins.sandbox_common.transfer import unpack_into
 
 from . import transfer
 from .engine_client import Container, EngineClient, Outcome, Profile
@@ -157,7 +158,7 @@ class ContainerSandbox:
             healthy = False  # recycle (Podman keeps two conmon processes per exec alive)
         stderr = _text(outcome.stderr)
         try:
-            transfer.unpack_into(request.workdir, transfer.records_to_tar(outcome.archive))
+            unpack_into(request.workdir, transfer.records_to_tar(outcome.archive))
         except (tarfile.TarError, OSError) as exc:
             healthy = False
             stderr += f"\n[darwin {self.backend} sandbox] working copy not copied back: {exc}"

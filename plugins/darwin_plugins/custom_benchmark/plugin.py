@@ -1,12 +1,11 @@
 """Registers the ``custom`` benchmark."""
 
-from typing import Any
 
-from darwin_hookspecs import hookimpl
+from darwin_hookspecs import BenchmarkRegistry, hookimpl
 
 from .benchmark import register
 
 
 @hookimpl
-def darwin_register_benchmarks(registry: Any) -> None:
+def darwin_register_benchmarks(registry: BenchmarkRegistry) -> None:
     register(registry)

@@ -9,7 +9,7 @@ One :meth:`CallPath.complete`:
 4. calls the provider with tenacity: exponential backoff with jitter on 429/5xx/529, timeouts,
    connection errors and unparseable replies, honouring ``Retry-After`` (the SDKs' own retries
    are off, so attempts are not multiplied);
-5. records tokens and dollars in the ledger (durably) and stores the reply in the cache.
+5. records tokens and dollars in the run's ledger (the engine's ``SpendLedger`` service) and stores the reply in the cache.
 
 When every model keeps failing, :class:`ProviderUnavailableError` stops the run cleanly and
 resumably instead of turning the outage into failed children.
@@ -28,8 +28,7 @@ from typing import Any, Callable
 
 import tenacity
 
-from darwin_hookspecs import ConflictError, NotFoundError, Storage, StorageError, Usage
-from darwin_core.ledger import Ledger, LedgerEntry
+from darwin_hookspecs import ConflictError, NotFoundError, SpendLedger, Storage, StorageError, Usage
 
 from .providers import Provider
 from .resilience import CircuitBreaker, CircuitOpenError, RateLimiter
@@ -80,7 +79,7 @@ class ResponseCache:
     """Replies by the hash of the full request, kept in the run's storage (so they survive a
     crash and a resume) and in memory."""
 
-    def __init__(self, storage: Storage | None, ledger: Ledger | None = None) -> None:
+    def __init__(self, storage: Storage | None, ledger: SpendLedger | None = None) -> None:
         self.storage = storage
         self.ledger = ledger
         """Writes go behind through the ledger's writer (flushed with the attempt's entries)."""
@@ -114,9 +113,8 @@ class ResponseCache:
         value = dict(completion.__dict__)
         with self.lock:
             self.memory[key] = value
-        if self.ledger is not None and self.ledger.writer is not None:
-            done = self.ledger.writer.put(CACHE_COLLECTION, key, value, ignore_conflict=True)
-            self.ledger.track(attempt_id, done)
+        if self.ledger is not None and self.ledger.storage is not None:
+            self.ledger.defer_record(attempt_id, CACHE_COLLECTION, key, value)
         elif self.storage is not None:
             try:
                 self.storage.put_record(CACHE_COLLECTION, key, value)
@@ -127,7 +125,7 @@ class ResponseCache:
 class CallPath:
     """Calls models through providers, safely. Thread-safe; one per backend instance."""
 
-    def __init__(self, endpoints: list[Endpoint], ledger: Ledger, cache: ResponseCache | None = None,
+    def __init__(self, endpoints: list[Endpoint], ledger: SpendLedger, cache: ResponseCache | None = None,
                  policy: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         if not endpoints:
             raise ValueError("at least one endpoint")
@@ -191,23 +189,23 @@ class CallPath:
         if self.cache:
             hit = self.cache.get(key)
             if hit is not None:
-                entry = LedgerEntry(attempt_id=attempt_id, role=role, model=ep.model, provider=ep.provider.name,
-                                    input_tokens=hit.input_tokens, output_tokens=hit.output_tokens,
-                                    cost_usd=0.0, cached=True)
-                self.ledger.record(entry)
+                usage = Usage(role=role, model=ep.model, provider=ep.provider.name,
+                              input_tokens=hit.input_tokens, output_tokens=hit.output_tokens,
+                              cost_usd=0.0, cached=True)
+                self.ledger.spend(attempt_id, usage)
                 if record_usage:
-                    record_usage(entry.usage())
+                    record_usage(usage)
                 hit.cached, hit.cost_usd = True, 0.0
                 return hit
         self.ledger.check()
         completion = self._call_with_retries(ep, request)
         completion.cost_usd = ep.cost(completion.input_tokens, completion.output_tokens)
-        entry = LedgerEntry(attempt_id=attempt_id, role=role, model=ep.model, provider=ep.provider.name,
-                            input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
-                            cost_usd=completion.cost_usd)
-        self.ledger.record(entry)
+        usage = Usage(role=role, model=ep.model, provider=ep.provider.name,
+                      input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
+                      cost_usd=completion.cost_usd)
+        self.ledger.spend(attempt_id, usage)
         if record_usage:
-            record_usage(entry.usage())
+            record_usage(usage)
         if self.cache:
             self.cache.put(key, completion, attempt_id)
         return completion

@@ -19,14 +19,13 @@ from typing import Any, Callable, Literal
 
 from pydantic import Field
 
-from darwin_hookspecs import BuildContext, GenerationContext, Proposal, Usage
-from darwin_core.ledger import Ledger, ledger_for
+from darwin_hookspecs import BuildContext, GenerationContext, Proposal, SpendLedger, Usage
 
 from . import prompts
 from .choice import ModelChooser, register
 from .client import CallPath, Endpoint
 from .edits import EditError, apply_edits, parse_edits
-from .options import CallOptions, build_call_path
+from .options import CallOptions, build_call_path, run_ledger
 
 
 class LLMOptions(CallOptions):
@@ -144,7 +143,7 @@ class LLMGenerator:
         return out
 
 
-def make_chooser(options: CallOptions, ledger: Ledger, run_id: str) -> ModelChooser:
+def make_chooser(options: CallOptions, ledger: SpendLedger, run_id: str) -> ModelChooser:
     specs = options.specs()
     chooser = ModelChooser([s.model for s in specs], [s.weight for s in specs], options.model_choice)
     if ledger.storage is not None and len(specs) > 1:
@@ -162,7 +161,7 @@ def make_chooser(options: CallOptions, ledger: Ledger, run_id: str) -> ModelChoo
 
 def factory(provider: str) -> Callable[[LLMOptions, BuildContext], LLMGenerator]:
     def create(options: LLMOptions, context: BuildContext) -> LLMGenerator:
-        ledger = ledger_for(context)
+        ledger = run_ledger(context, provider)
         calls = build_call_path(provider, options, context, ledger, provider)
         return LLMGenerator(provider, options, calls, make_chooser(options, ledger, context.run_id))
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from darwin_hookspecs import BuildContext, UserError
+from darwin_hookspecs import LEDGER, BuildContext, SpendLedger, UserError
 
 from .client import CallPath, Endpoint, ResponseCache, RetryPolicy
 from .pricing import price_per_token
@@ -85,7 +85,19 @@ def resolve_key(provider: str, env_name: str | None, backend: str) -> str:
     return value
 
 
-def build_call_path(provider: str, options: CallOptions, context: BuildContext, ledger, backend: str) -> CallPath:
+def run_ledger(context: BuildContext, backend: str) -> SpendLedger:
+    """The run's spend ledger (the engine's ``ledger`` service): budgets and the record of spend."""
+    ledger = context.services.get(LEDGER)
+    if ledger is None:
+        raise UserError(
+            f"generator {backend!r} needs the run's spend ledger (BuildContext.services[{LEDGER!r}]), "
+            "which the engine provides; fix: build it through a run (darwin run, or Engine)"
+        )
+    return ledger
+
+
+def build_call_path(provider: str, options: CallOptions, context: BuildContext, ledger: SpendLedger,
+                    backend: str) -> CallPath:
     """Endpoints (one per model) with their own breaker and rate limiter, one cache, one ledger."""
     cls = PROVIDERS[provider]
     endpoints = []

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from darwin_hookspecs import hookimpl
+from darwin_hookspecs import GeneratorRegistry, hookimpl
 
 from .choice import chooser_for
 from .generator import LLMOptions, factory
 
 
 @hookimpl
-def darwin_register_generators(registry: Any) -> None:
+def darwin_register_generators(registry: GeneratorRegistry) -> None:
     registry.add("openai", factory("openai"), options=LLMOptions, extra="openai",
                  requires=("openai", "tenacity"),
                  description="OpenAI chat completions (or any compatible server): diagnose, then edit.")

@@ -25,12 +25,11 @@ from typing import Any, Literal
 from pydantic import Field
 
 from darwin_hookspecs import BudgetExceededError, BuildContext, ExecRequest, GenerationContext, Proposal, Usage, UserError
-from darwin_core.ledger import ledger_for
 
 from darwin_plugins.llm import prompts
 from darwin_plugins.llm.client import CallPath
 from darwin_plugins.llm.generator import make_chooser, read_files
-from darwin_plugins.llm.options import CallOptions, build_call_path
+from darwin_plugins.llm.options import CallOptions, build_call_path, run_ledger
 
 from .gateway import Gateway
 
@@ -161,6 +160,6 @@ class SelfGenerator:
 
 
 def create(options: SelfOptions, context: BuildContext) -> SelfGenerator:
-    ledger = ledger_for(context)
+    ledger = run_ledger(context, "self")
     calls = build_call_path(options.provider, options, context, ledger, "self")
     return SelfGenerator(options, calls, make_chooser(options, ledger, context.run_id))

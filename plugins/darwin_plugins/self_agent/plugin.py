@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 
-from darwin_hookspecs import hookimpl
+from darwin_hookspecs import GeneratorRegistry, hookimpl
 
 
 @hookimpl
-def darwin_register_generators(registry: Any) -> None:
+def darwin_register_generators(registry: GeneratorRegistry) -> None:
     from .generator import SelfOptions, create
 
     registry.add("self", create, options=SelfOptions, requires=("tenacity",),

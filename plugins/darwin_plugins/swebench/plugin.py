@@ -3,13 +3,13 @@ packages, imported only when the benchmark is built)."""
 
 from typing import Any
 
-from darwin_hookspecs import hookimpl
+from darwin_hookspecs import BenchmarkRegistry, hookimpl
 
 from .options import SWEBenchOptions
 
 
 @hookimpl
-def darwin_register_benchmarks(registry: Any) -> None:
+def darwin_register_benchmarks(registry: BenchmarkRegistry) -> None:
     registry.add(
         "swebench",
         _create,

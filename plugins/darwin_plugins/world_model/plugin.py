@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from darwin_hookspecs import BuildContext, hookimpl
+from darwin_hookspecs import BuildContext, PredictorRegistry, hookimpl
 
 from .model import WorldModelOptions
 
@@ -16,7 +16,7 @@ def create(options: WorldModelOptions, context: BuildContext) -> Any:
 
 
 @hookimpl
-def darwin_register_predictors(registry: Any) -> None:
+def darwin_register_predictors(registry: PredictorRegistry) -> None:
     registry.add(
         "world-model",
         create,

@@ -1,0 +1,36 @@
+"""Options of the ``local`` sandbox, and the names it gives what it creates on the host."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SANDBOX_DIR = "/sandbox"
+"""Where the working copy appears inside bubblewrap."""
+NOBODY = 65534
+CGROUP_PREFIX = "darwin-local-"
+"""Cgroups and staged copies are named this + the orchestrator's pid + ``-`` + random."""
+STAGE_ROOT = Path("/dev/shm")
+
+
+class LocalSandboxOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    isolation: Literal["auto", "bwrap", "none"] = "auto"
+    """``auto``: bubblewrap when installed and usable; ``bwrap``: required; ``none``: plain."""
+    python: str = Field(default_factory=lambda: sys.executable)
+    """Interpreter exposed as ``python``/``python3`` inside the sandbox."""
+    extra_ro_paths: list[str] = Field(default_factory=list)
+    """More host paths to expose read-only (bubblewrap only)."""
+    cgroups: Literal["auto", "require", "off"] = "auto"
+    """Per-run cgroup v1 limits (memory, pids, cpu): ``auto`` when writable (root)."""
+    cpus: float = Field(default=1.0, gt=0)
+    """CPU quota per run, in cores (with cgroups)."""
+    pids: int = Field(default=256, ge=8)
+    """Process limit when a request leaves ``pids`` unset (with cgroups)."""
+    stage_on_tmpfs: Literal["auto", "on", "off"] = "auto"
+    """Run in a copy of the working copy on ``/dev/shm`` (copied back afterwards), so that
+    what a run writes is bounded by its memory cgroup instead of filling the disk. ``auto``:
+    when cgroups are in use."""
