@@ -76,7 +76,7 @@ def measure(config: Path, run_dir: Path) -> dict[str, float]:
     overheads = []
     for a in attempts:
         child = variants[a.child_id]  # type: ignore[index]
-        inner = child.timings.get("generation_s", 0.0) + child.timings.get("evaluation_s", 0.0)
+        inner = child.timings.get("proposal_s", 0.0) + child.timings.get("evaluation_s", 0.0)
         overheads.append((a.finished_at - a.started_at) - inner)
     return {"attempts": len(attempts), "throughput": len(attempts) / span,
             "overhead_ms": statistics.median(overheads) * 1000}

@@ -2,9 +2,12 @@
 
 The Python API::
 
-    from darwin_core import load_config, Engine
+    from darwin_core import load_config, Engine, open_run
     engine = Engine.create(load_config("darwin.toml"), run_dir=Path("runs/demo"))
     summary = engine.run_loop()
+    view = open_run("runs/demo")            # read-only: variants, attempts, files
+    best = view.archive.best
+    code = view.files(best.id)              # {relative path: bytes}
 """
 
 __version__ = "0.1.0"
@@ -12,6 +15,7 @@ __version__ = "0.1.0"
 from .config import ConfigError, DarwinConfig, config_from_dict, load_config  # noqa: E402
 from .engine import Engine  # noqa: E402
 from .plugins import PluginManager  # noqa: E402
+from .reader import RunView, open_run  # noqa: E402
 
-__all__ = ["ConfigError", "DarwinConfig", "Engine", "PluginManager", "__version__",
-           "config_from_dict", "load_config"]
+__all__ = ["ConfigError", "DarwinConfig", "Engine", "PluginManager", "RunView", "__version__",
+           "config_from_dict", "load_config", "open_run"]

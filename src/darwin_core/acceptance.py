@@ -1,5 +1,6 @@
-"""Whether a valid child is accepted into the archive: the archive policy, then the
-noise-aware acceptance rule.
+"""The judge step: a child's status. An error, an empty change or a child that does not run
+is ``error`` or ``invalid`` (:func:`verdict`); a valid child is accepted into the archive by the
+archive policy, then the noise-aware acceptance rule (:func:`judge`).
 
 Archive policy: ``keep_all`` (DGM's default) accepts every valid child; ``keep_better`` only
 those scoring at least the initial variant's score minus a margin.
@@ -43,6 +44,29 @@ class AcceptanceSection(BaseModel):
     """Weight of a flaky task in the margin (non-flaky tasks weigh 1)."""
     min_shared_tasks: int = Field(1, ge=1)
     """Fewer shared tasks than this: the child is rejected (nothing to compare)."""
+
+
+def verdict(config: "DarwinConfig", error: str, changed: bool, score: float, parent: Variant,
+            root: Variant | None, results: list[TaskResult]) -> tuple[str, str]:
+    """The judge step: ``(status, reason)`` of a child, from its error, whether it changed
+    anything and its evaluation; a valid child goes to :func:`judge`."""
+    if error:
+        return "error", error.splitlines()[0][:500]
+    invalid = validity(results, changed)
+    if invalid is not None:
+        return invalid
+    return judge(config, score, parent, root, results)
+
+
+def validity(results: list[TaskResult], changed: bool) -> tuple[str, str] | None:
+    """``("invalid", why)`` for a variant with nothing to judge, else ``None``."""
+    if not changed:
+        return "invalid", "empty proposal: no file changed"
+    if not results:
+        return "invalid", "not evaluated"
+    if all(r.score == 0.0 and r.failure_kind in ("crash", "error") for r in results):
+        return "invalid", "does not run: every evaluated task crashed"
+    return None
 
 
 def judge(config: "DarwinConfig", child_score: float, parent: Variant, root: Variant | None,

@@ -1,4 +1,5 @@
-"""The ``darwin`` command line.
+"""The ``darwin`` command line: ``run``, ``resume``, ``status`` and ``archive`` here, the other
+commands in :mod:`darwin_core.commands` (registered on the same application).
 
 Exit codes: 0 success; 1 failure; 2 bad input (config, unknown backend, missing dependency);
 3 broken plugin; 4 storage; 5 budget spent; 6 sandbox unusable; 130 interrupted.
@@ -7,76 +8,24 @@ Exit codes: 0 success; 1 failure; 2 bad input (config, unknown backend, missing 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
-from contextlib import contextmanager
-from typing import Any, Iterator, NoReturn, Optional
+from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from darwin_hookspecs import DarwinError
-
-from . import __version__
+from .commands import export as _export  # noqa: F401  (registers `darwin export`)
+from .commands import plugins as _plugins  # noqa: F401  (registers `darwin plugins`)
+from .commands import report as _report  # noqa: F401  (registers `darwin report`)
+from .commands import show as _show  # noqa: F401  (registers `darwin show`)
+from .commands import validate as _validate  # noqa: F401  (registers `darwin validate`)
+from .commands.app import _fail, app, console, guard, out, set_label, styled  # noqa: F401
 from .engine import Engine
 from .plugins import PluginManager
 from .reader import open_run, variant_row
 from .rundir import override_config
-
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  context_settings={"help_option_names": ["-h", "--help"]},
-                  help="Darwin: self-improving code, validated in sandboxes.")
-# markup is off: messages print literally ("[run] initial" stays "[run] initial"); styles are
-# given as Text objects
-console = Console(stderr=True, markup=False, highlight=False)
-out = Console(markup=False, highlight=False)
-
-
-def styled(label: str, style: str, message: str = "") -> Text:
-    """``label`` in ``style`` followed by ``message`` as plain text (never parsed as markup)."""
-    return Text.assemble((label, style), message)
-
-
-def _fail(exc: DarwinError) -> NoReturn:
-    console.print(styled("error:", "bold red", " " + str(exc)), soft_wrap=True)
-    raise typer.Exit(exc.exit_code)
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"darwin {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _main(
-    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
-) -> None:
-    """Darwin: self-improving code, validated in sandboxes."""
-
-
-@contextmanager
-def guard() -> Iterator[None]:
-    """Turn errors into a message and an exit code: never a traceback for the user."""
-    try:
-        yield
-    except DarwinError as exc:
-        _fail(exc)
-    except (typer.Exit, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # noqa: BLE001 - last resort
-        if os.environ.get("DARWIN_DEBUG"):
-            raise
-        console.print(styled(
-            "unexpected error:", "bold red", f" {type(exc).__name__}: {exc}\n"
-            "What was recorded is intact; `darwin resume RUN_DIR` continues a run. "
-            "Set DARWIN_DEBUG=1 to see the traceback, and please report it."))
-        raise typer.Exit(1) from None
-
 
 def _run(engine: Engine, quiet: bool) -> None:
     from .progress import ProgressDisplay
@@ -119,13 +68,9 @@ def run(
         manager = PluginManager(disable=cfg.plugins.disable)
         if settings:
             check_options(base, manager)  # errors in the file name the file ...
-        preflight(cfg, manager, source=_set_label(settings))  # ... the others name --set
+        preflight(cfg, manager, source=set_label(settings))  # ... the others name --set
         warm = open_warm_start(warm_start, warm_start_k, warm_start_option) if warm_start else None
         _run(Engine.create(cfg, run_dir, warm_start=warm), quiet)
-
-
-def _set_label(settings: list[str]) -> str | None:
-    return f"--set ({' '.join(settings)})" if settings else None
 
 
 @app.command()
@@ -140,7 +85,7 @@ def resume(
         if settings or new_config:
             from .commands.preflight import check_options
 
-            label = _set_label(settings) if settings else None
+            label = set_label(settings) if settings else None
 
             def check(config: Any) -> None:
                 check_options(config, PluginManager(disable=config.plugins.disable), label)
@@ -196,9 +141,3 @@ def main() -> None:
         console.print("interrupted; `darwin resume RUN_DIR` continues the run")
         sys.exit(130)
 
-
-from .commands import export as _export  # noqa: E402,F401  (registers `darwin export`)
-from .commands import report as _report  # noqa: E402,F401  (registers `darwin report`)
-from .commands import validate as _validate  # noqa: E402,F401  (registers `darwin validate`)
-from .commands import show as _show  # noqa: E402,F401  (registers `darwin show`)
-from .commands import plugins as _plugins  # noqa: E402,F401  (registers `darwin plugins`)

@@ -13,8 +13,8 @@ The predictor learns online from every finished attempt; its state is saved in
 warm-started run carries it. Attempts the saved state has not seen are replayed into it.
 
 With ``when = "after"`` the gate decides after generation instead, before evaluation: the
-engine runs the generator, hands the change to :meth:`LearningGate.review`, and evaluates it
-only if the gate lets it through. The predictor then also sees the change's ``patch_*``
+review step (:mod:`darwin_core.admission`) hands the change to :meth:`LearningGate.review`, and
+the change is evaluated (a second executor job) only if the gate lets it through. The predictor then also sees the change's ``patch_*``
 features (:mod:`darwin_core.patch_features`); a change whose code equals an already
 recorded variant is skipped as a ``duplicate`` (``skip_duplicates``), and one that repeats an
 edit already evaluated without improving anything as a ``failed_edit``
@@ -59,7 +59,9 @@ class Gate:
         return True, {}
 
     reviews: bool = False
-    """Whether the engine should split attempts and call :meth:`review` before evaluating."""
+    """Whether this gate reviews changes after generation (:meth:`review`); when it does not,
+    the review step admits every change and an attempt is generated and evaluated in one
+    executor job."""
 
     def observe(self, attempt: Attempt, parent: Variant, child: Variant, archive: Archive) -> None:
         """Learn from a finished attempt."""

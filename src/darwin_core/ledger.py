@@ -299,14 +299,10 @@ def ledger_for(context: BuildContext) -> Ledger:
     budget: dict[str, Any] | None = None
     run_dir = Path(context.run_dir) if context.run_dir else None
     if run_dir is not None and (run_dir / "run.json").is_file():
-        from .plugins import PluginManager
-        from .rundir import open_storage, read_pointer
+        from .run import RunHandle
+        from .rundir import read_pointer
 
-        pointer = read_pointer(run_dir)
-        budget = pointer.config.get("budget")
+        budget = read_pointer(run_dir).config.get("budget")
         if storage is None:
-            config = pointer.load_config()
-            storage = open_storage(PluginManager(disable=config.plugins.disable), pointer.storage_url,
-                                   config.storage.options, run_id=pointer.run_id, run_dir=run_dir,
-                                   config_dir=config.config_dir)
+            storage = RunHandle.open(run_dir, load=False).storage
     return Ledger(storage, Budget.from_config(budget), run_id=context.run_id)

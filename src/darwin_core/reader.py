@@ -1,4 +1,5 @@
-"""Read a run without running it (``darwin status``, ``darwin archive``)."""
+"""Read a run without running it: the public loader :func:`open_run` (``darwin status``,
+``darwin archive``, ``darwin report`` use it)."""
 
 from __future__ import annotations
 
@@ -13,22 +14,42 @@ from .archive import Archive
 from .gating import learning_status
 from .metrics import compute_metrics
 from .plugins import PluginManager
-from .rundir import RunPointer, open_storage, read_pointer
+from .run import RunHandle
+from .rundir import RunPointer
 from .store import RunStore
 
 
 @dataclass
 class RunView:
-    pointer: RunPointer
-    run: RunInfo | None
-    archive: Archive
-    attempts: list[Attempt]
-    store: RunStore
+    """A run, read-only: its variants, attempts and each variant's files."""
+
+    handle: RunHandle
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pointer(self) -> RunPointer:
+        return self.handle.pointer
+
+    @property
+    def run(self) -> RunInfo | None:
+        return self.handle.run
+
+    @property
+    def archive(self) -> Archive:
+        return self.handle.archive
+
+    @property
+    def store(self) -> RunStore:
+        return self.handle.store
 
     @property
     def variants(self) -> list[Variant]:
         return self.archive.variants()
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Every attempt, by generation and index."""
+        return sorted(self.handle.attempts.values(), key=lambda a: (a.generation, a.index, a.id))
 
     def variant(self, ref: str) -> Variant:
         """A variant by id, unique id prefix, ``best`` or ``root``; a clear error otherwise."""
@@ -36,12 +57,7 @@ class RunView:
 
     def code(self, variant_id: str) -> dict[str, bytes]:
         """The variant's files, ``{relative path: content}`` (rebuilt from its snapshot chain)."""
-        from .snapshots import CodeBook
-
-        book = CodeBook(self.store)
-        for variant in self.variants:
-            book.add(variant)
-        return book.files(self.variant(variant_id).id)
+        return self.handle.files(self.variant(variant_id).id)
 
     def write_code(self, variant_id: str, dest: Path) -> list[str]:
         """Write the variant's code into ``dest`` (created; existing files are replaced, others
@@ -51,6 +67,9 @@ class RunView:
         files = self.code(variant_id)
         write_tree(files, dest)
         return sorted(files)
+
+    def close(self) -> None:
+        self.handle.close()
 
     def status_dict(self) -> dict[str, Any]:
         variants = self.variants
@@ -97,18 +116,14 @@ def resolve_variant(archive: Archive, ref: str) -> Variant:
                     "or best/root")
 
 
-def open_run(run_dir: Path, plugins: PluginManager | None = None) -> RunView:
-    pointer = read_pointer(run_dir)
-    config = pointer.load_config()
-    plugins = plugins or PluginManager(disable=config.plugins.disable)
-    storage = open_storage(plugins, pointer.storage_url, config.storage.options,
-                           run_id=pointer.run_id, run_dir=run_dir, config_dir=config.config_dir)
-    store = RunStore(storage, run_id=pointer.run_id)
-    archive = Archive(last_stage=len(config.evaluation.stages) - 1)
-    for variant in store.load_variants():
-        archive.add(variant)
-    return RunView(pointer=pointer, run=store.load_run(), archive=archive,
-                   attempts=store.load_attempts(), store=store)
+def open_run(run_dir: Path | str, plugins: PluginManager | None = None) -> RunView:
+    """Open a run directory read-only (``darwin_core.open_run``): it may be finished, running
+    elsewhere or crashed; nothing is written.
+
+    >>> view = open_run("runs/demo")                    # doctest: +SKIP
+    >>> best = view.archive.best; view.code(best.id)   # doctest: +SKIP
+    """
+    return RunView(RunHandle.open(Path(run_dir), plugins=plugins))
 
 
 def variant_row(variant: Variant) -> dict[str, Any]:

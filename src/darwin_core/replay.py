@@ -81,6 +81,11 @@ def record_key(run_id: str, attempt_id: str) -> str:
     return f"{run_id}.{attempt_id}"
 
 
+def proposal_seconds(timings: dict[str, float]) -> float:
+    """How long the generator took (``proposal_s``; older records call it ``generation_s``)."""
+    return float(timings.get("proposal_s", timings.get("generation_s", 0.0)))
+
+
 def outcome_of(parent: Variant, child: Variant, last_stage: int) -> dict[str, Any]:
     """The learnable outcome of a recorded child."""
     delta = child.score - parent.score
@@ -111,7 +116,7 @@ def outcome_of(parent: Variant, child: Variant, last_stage: int) -> dict[str, An
         "target_failure": target_result.failure_kind if target_result and not target_result.passed else None,
         "cost": {
             "usd": child.cost_usd,
-            "generation_s": float(child.timings.get("generation_s", 0.0)),
+            "proposal_s": proposal_seconds(child.timings),
             "evaluation_s": float(child.timings.get("evaluation_s", 0.0)),
             "tasks_evaluated": len(child.task_results),
         },
@@ -121,7 +126,7 @@ def outcome_of(parent: Variant, child: Variant, last_stage: int) -> dict[str, An
 SKIPPED_OUTCOME: dict[str, Any] = {
     "status": "skipped", "accepted": False, "skipped": True, "child_id": None,
     "score_delta": 0.0, "failure_kind": "skipped", "target_fixed": False, "target_failure": None,
-    "cost": {"usd": 0.0, "generation_s": 0.0, "evaluation_s": 0.0, "tasks_evaluated": 0},
+    "cost": {"usd": 0.0, "proposal_s": 0.0, "evaluation_s": 0.0, "tasks_evaluated": 0},
 }
 
 

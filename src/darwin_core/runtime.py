@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,6 @@ class Runtime:
     sandbox: Sandbox
     benchmark: Benchmark
     tasks: list[TaskSpec]
-    services: dict[str, Any] = field(default_factory=dict)
 
     @property
     def stages(self) -> list[StageConfig]:
@@ -101,8 +100,7 @@ def build_runtime(
     if len(set(ids)) != len(ids):
         raise UserError(f"benchmark {config.benchmark.name!r} has duplicate task ids")
     return Runtime(config=config, plugins=plugins, run_id=run_id, run_dir=run_dir,
-                   generator=generator, sandbox=sandbox, benchmark=benchmark, tasks=tasks,
-                   services=services)
+                   generator=generator, sandbox=sandbox, benchmark=benchmark, tasks=tasks)
 
 
 _RUNTIMES: dict[str, Runtime] = {}

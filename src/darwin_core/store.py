@@ -135,6 +135,12 @@ class RunStore:
         payload = _ZLIB_MAGIC + zlib.compress(data, 6) if len(data) > 64 else data
         return self._retry("writing a blob", lambda: self.storage.put_blob(payload))
 
+    def copy_blob(self, source: Storage, key: str) -> None:
+        """Copy a blob byte for byte from another run's storage (compressed payloads keep
+        their keys), unless it is here already."""
+        if not self._retry(f"checking blob {key}", lambda: self.storage.has_blob(key)):
+            self._retry("copying a blob", lambda: self.storage.put_blob(source.get_blob(key)))
+
     def get_blob(self, key: str) -> bytes:
         cached = self._blob_cache.get(key)
         if cached is not None:

@@ -8,7 +8,8 @@ Two steps, so that a crash at any point leaves a resumable run:
    (the ``state_*`` convention, see :data:`STATE_PREFIXES`), and the plan is recorded as
    ``warm_start/spec``. From then on the earlier run is not needed (resume works without it).
 2. After the new run's root is evaluated (:func:`seed_archive`), each seed becomes a variant
-   ``v0000wNNN`` of generation 0, child of the root, **re-evaluated** on the new run's benchmark:
+   ``v0000wNNN`` of generation 0, child of the root, **re-evaluated** on the new run's benchmark
+   by the same evaluate and record steps as the root (:meth:`~darwin_core.record.Recorder.record_initial`):
    scores of another run (maybe another benchmark, sandbox or task set) are not trusted. A seed
    that does not run at all is recorded ``invalid``; the others are ``accepted`` parents.
 """
@@ -17,16 +18,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from darwin_hookspecs import ConflictError, Storage, UserError, Variant
+from darwin_hookspecs import ConflictError, NotFoundError, Storage, UserError, Variant
 
+from .plugins import PluginManager
+from .record import ROOT_ID, Recorder
+from .run import RunHandle, open_run_storage, parse_options
+from .runtime import Runtime
 from .snapshots import CodeBook
 from .store import RunStore
-
-if TYPE_CHECKING:
-    from .engine import Engine
-    from .plugins import PluginManager
 
 SPEC = ("warm_start", "spec")
 SEED_PREFIX = "v0000w"
@@ -53,10 +54,8 @@ class WarmStart:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-def open_source(ref: str, k: int, options: dict[str, Any], plugins: "PluginManager") -> WarmStart:
+def open_source(ref: str, k: int, options: dict[str, Any], plugins: PluginManager) -> WarmStart:
     """Open the earlier run (a run directory or a storage URL); fail now if it is unusable."""
-    from .commands.export import open_run_storage
-
     if k < 1:
         raise UserError(f"--warm-start-k must be at least 1 (got {k})")
     source = open_run_storage(ref, options, plugins)
@@ -89,8 +88,7 @@ def prepare(warm: WarmStart, store: RunStore) -> dict[str, Any]:
     for variant in choose_seeds(variants, warm.k):
         manifest = codebook.manifest(variant.id)
         for key in sorted(set(manifest.values())):
-            if not store.storage.has_blob(key):  # raw copy: compressed payloads keep their keys
-                store._retry("copying a blob", lambda: store.storage.put_blob(warm.source.get_blob(key)))
+            store.copy_blob(warm.source, key)
         seeds.append({"source_id": variant.id, "source_score": variant.score, "manifest": manifest,
                       "description": variant.description})
     copied = []
@@ -113,56 +111,34 @@ def prepare(warm: WarmStart, store: RunStore) -> dict[str, Any]:
     return spec
 
 
-def seed_archive(engine: "Engine") -> list[Variant]:
-    """Add the recorded seeds to the archive, re-evaluated (step 2); resumable, idempotent."""
-    from darwin_hookspecs import NotFoundError
-
-    from .engine import ROOT_ID
-
+def seed_archive(handle: RunHandle, recorder: Recorder, runtime: Runtime) -> list[Variant]:
+    """Add the recorded seeds to the archive, re-evaluated and recorded by the same steps as
+    the initial variant (step 2); resumable, idempotent."""
     try:
-        spec, _ = engine.store.get(*SPEC)
+        spec, _ = handle.store.get(*SPEC)
     except NotFoundError:
         return []
-    assert engine.runtime is not None
     added: list[Variant] = []
-    root_manifest = engine.codebook.manifest(ROOT_ID)
+    root_manifest = handle.codebook.manifest(ROOT_ID)
     for index, seed in enumerate(spec["seeds"]):
         variant_id = f"{SEED_PREFIX}{index:03d}"
-        if variant_id in engine.archive:
+        if variant_id in handle.archive:
             continue
         manifest: dict[str, str] = seed["manifest"]
         snapshot: dict[str, str | None] = {rel: key for rel, key in manifest.items() if root_manifest.get(rel) != key}
         snapshot.update({rel: None for rel in root_manifest if rel not in manifest})
-        engine.codebook.add(Variant(id=variant_id, parent_id=ROOT_ID, generation=0, status="accepted",
-                                    snapshot=snapshot))
-        scratch = engine.codebook.materialize(variant_id, engine.run_dir / "scratch" / variant_id)
-        started = time.perf_counter()
-        results = engine.runtime.benchmark.evaluate(scratch, list(engine.runtime.tasks), engine.runtime.sandbox)
-        crashed = bool(results) and all(r.failure_kind in ("crash", "error") for r in results) \
-            and all(r.score == 0.0 for r in results)
-        for result in results:
-            engine.hook.darwin_task_evaluated(run=engine.run, attempt=None, result=result)
-        variant = Variant(
-            id=variant_id, parent_id=ROOT_ID, generation=0,
-            status="invalid" if crashed or not results else "accepted",
-            reason="does not run: every task crashed" if crashed else "",
-            score=engine._score(results), task_results=engine._compact(results), snapshot=snapshot,
+        seed_variant = Variant(
+            id=variant_id, parent_id=ROOT_ID, generation=0, status="accepted", snapshot=snapshot,
             generator="warm_start", improvement_type="warm_start",
             description=f"warm start from {spec['source_run_id']}/{seed['source_id']} "
                         f"(score there {seed['source_score']:.4f})",
-            stage_reached=engine.runtime.last_stage, created_at=time.time(),
-            timings={"evaluation_s": time.perf_counter() - started},
             metadata={"warm_start": {"source": spec["source"], "run_id": spec["source_run_id"],
                                      "variant_id": seed["source_id"], "score": seed["source_score"]}},
         )
-        engine._save_variant(variant)
-        added.append(variant)
+        added.append(recorder.record_initial(runtime, seed_variant, judge=True))
     return added
 
 
 def open_warm_start(ref: str, k: int, option_pairs: list[str]) -> WarmStart:
     """``darwin run --warm-start REF --warm-start-k K --warm-start-option KEY=VALUE``."""
-    from .commands.export import parse_options
-    from .plugins import PluginManager
-
     return open_source(ref, k, parse_options(option_pairs), PluginManager())

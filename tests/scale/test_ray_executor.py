@@ -125,7 +125,7 @@ def test_after_generation_gate_runs_generate_and_evaluate_jobs_on_the_cluster(tm
     assert evaluated, "changes were evaluated after their review"
     for attempt in evaluated:  # generated in one Ray task, evaluated in another
         child = engine.archive.get(attempt.child_id)
-        assert child.task_results and child.timings["generation_s"] > 0 and child.timings["evaluation_s"] > 0
+        assert child.task_results and child.timings["proposal_s"] > 0 and child.timings["evaluation_s"] > 0
     for attempt in view.attempts:
         assert attempt.status in ("finished", "skipped")
         if attempt.status == "skipped":

@@ -142,8 +142,10 @@ class GenerationContext:
     :param memory: Hints from memory plugins (``darwin_memory_retrieve``), most relevant first.
     :param sandbox: The run's sandbox, for generators that run code (the ``self`` generator).
     :param record_usage: Call with each :class:`Usage` as soon as it is spent (the ledger).
-    :param sibling_index: How many attempts on this parent were planned before this one (so a
-        generator can enumerate a parent's neighbourhood without repeats).
+    :param sibling_index: How many attempts were planned on the same parent earlier in the run
+        (0 for the first), so a generator can enumerate a parent's neighbourhood without
+        repeats. It is derived from the run's records, so a resumed run (or a retry) sees the
+        same value.
     :param inspirations: Other variants a generator may draw on (crossover's second parent,
         an LLM prompt's examples), each with its code in ``files``.
     """
@@ -156,9 +158,7 @@ class GenerationContext:
     seed: int
     memory: list[str] = field(default_factory=list)
     sandbox: Sandbox | None = None
-    benchmark: Benchmark | None = None
     record_usage: Callable[[Usage], None] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
     sibling_index: int = 0
     inspirations: list["Inspiration"] = field(default_factory=list)
 

@@ -9,7 +9,6 @@ both stores: the same records in every collection and every blob present and int
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,48 +18,10 @@ import typer
 
 from darwin_hookspecs import ConflictError, NotFoundError, Storage, StorageError, UserError
 
-from ..cli import app, guard, out
 from ..plugins import PluginManager
-from ..rundir import POINTER, RunPointer, open_storage, read_pointer, write_pointer
-
-
-@dataclass
-class RunSource:
-    """An opened run: its storage and, when it came from a run directory, its pointer."""
-
-    storage: Storage
-    pointer: RunPointer | None
-    options: dict[str, Any]
-
-
-def parse_options(pairs: list[str]) -> dict[str, Any]:
-    """``["key=value", ...]`` -> dict; values are JSON when they parse (numbers, booleans)."""
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"storage option {pair!r} is not KEY=VALUE; fix: e.g. endpoint_url=http://host:9000")
-        try:
-            options[key.strip()] = json.loads(value)
-        except ValueError:
-            options[key.strip()] = value
-    return options
-
-
-def open_run_storage(ref: str, options: dict[str, Any], plugins: PluginManager) -> RunSource:
-    """Open a run given as a run directory (holding ``run.json``) or as a storage URL."""
-    path = Path(ref).expanduser()
-    if (path / POINTER).is_file():
-        pointer = read_pointer(path)
-        config = pointer.load_config()
-        merged = {**config.storage.options, **options}
-        storage = open_storage(plugins, pointer.storage_url, merged, run_id=pointer.run_id,
-                               run_dir=path.resolve(), config_dir=config.config_dir)
-        return RunSource(storage, pointer, merged)
-    if "://" in ref:
-        return RunSource(open_storage(plugins, ref, options), None, options)
-    raise UserError(f"{ref!r} is neither a run directory (no {POINTER}) nor a storage URL; fix: pass "
-                    "the directory `darwin run` printed, or a URL such as s3://bucket/prefix")
+from ..run import RunSource, open_run_storage, parse_options
+from ..rundir import POINTER, RunPointer, open_storage, write_pointer
+from .app import app, guard, out
 
 
 def run_record(storage: Storage) -> dict[str, Any] | None:
@@ -152,6 +113,27 @@ def write_run_dir(run_dir: Path, source: RunSource, url: str, options: dict[str,
     write_pointer(run_dir, replace(pointer, storage_url=url, config=config))
 
 
+def export_run(run: str, to: str, to_options: dict[str, Any], from_options: dict[str, Any],
+               run_dir: Path | None = None, plugins: PluginManager | None = None) -> tuple[RunSource, CopyReport]:
+    """``darwin export``: copy ``run`` (a run directory or storage URL) to ``to``, verify the
+    copy, and optionally write a run directory pointing at it."""
+    plugins = plugins or PluginManager()
+    source = open_run_storage(run, from_options, plugins)
+    dest = open_storage(plugins, to, to_options)
+    try:
+        report = copy_run(source.storage, dest)
+        problems = compare_runs(source.storage, dest)
+        if problems:
+            raise StorageError(f"the copy in {dest.url} differs from {source.storage.url}: "
+                               + "; ".join(problems[:10]) + "; fix: export again")
+        if run_dir is not None:
+            write_run_dir(run_dir.resolve(), source, to, to_options)
+    finally:
+        dest.close()
+        source.storage.close()
+    return source, report
+
+
 @app.command("export")
 def export(
     run: str = typer.Argument(..., help="The run: a run directory or a storage URL."),
@@ -162,21 +144,7 @@ def export(
 ) -> None:
     """Copy a run to another storage backend and verify the copy."""
     with guard():
-        plugins = PluginManager()
-        source = open_run_storage(run, parse_options(from_option), plugins)
-        dest_options = parse_options(to_option)
-        dest = open_storage(plugins, to, dest_options)
-        try:
-            report = copy_run(source.storage, dest)
-            problems = compare_runs(source.storage, dest)
-            if problems:
-                raise StorageError(f"the copy in {dest.url} differs from {source.storage.url}: "
-                                   + "; ".join(problems[:10]) + "; fix: export again")
-            if run_dir is not None:
-                write_run_dir(run_dir.resolve(), source, to, dest_options)
-        finally:
-            dest.close()
-            source.storage.close()
+        source, report = export_run(run, to, parse_options(to_option), parse_options(from_option), run_dir)
     out.print(
         f"exported {source.storage.url} -> {to}: {report.collections} collections, "
         f"{report.records} records, {report.blobs} blobs ({report.blob_bytes} bytes) copied, "

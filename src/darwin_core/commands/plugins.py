@@ -12,7 +12,7 @@ from rich.text import Text
 
 from darwin_hookspecs import BackendSpec, UserError
 
-from ..cli import app, guard, out, styled
+from .app import app, guard, out, styled
 from ..plugins import PluginManager
 from .schema import field_docs, options_schema
 

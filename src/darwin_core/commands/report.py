@@ -9,7 +9,15 @@ import typer
 
 from darwin_hookspecs import DarwinError
 
-from ..cli import _fail, app, out
+from .app import _fail, app, out
+
+
+def report_run(run_dir: Path, out_dir: Path | None = None, *, figures: bool = True) -> tuple[Path, list[str]]:
+    """Write a self-contained HTML report of the run; the page and the figures written."""
+    from ..reader import open_run
+    from ..report import write_report
+
+    return write_report(open_run(run_dir), out_dir or run_dir / "report", figures=figures)
 
 
 @app.command()
@@ -19,12 +27,8 @@ def report(
     no_figures: bool = typer.Option(False, "--no-figures", help="Skip the PNG figures (no matplotlib needed)."),
 ) -> None:
     """Write a self-contained HTML report (archive tree, best score, diffs, task matrix)."""
-    from ..reader import open_run
-    from ..report import write_report
-
     try:
-        view = open_run(run_dir)
-        page, figures = write_report(view, out_dir or run_dir / "report", figures=not no_figures)
+        page, figures = report_run(run_dir, out_dir, figures=not no_figures)
     except DarwinError as exc:
         _fail(exc)
     out.print(f"report: {page}" + (f"\n  figures: {', '.join(figures)}" if figures else ""), highlight=False)

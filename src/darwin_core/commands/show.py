@@ -11,7 +11,7 @@ import typer
 
 from darwin_hookspecs import DarwinError, TaskResult, Variant
 
-from ..cli import app, guard, out, styled
+from .app import app, guard, out, styled
 from ..reader import RunView, open_run
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ..cli import _set_label, app, guard, out
+from .app import app, guard, out, set_label
 from ..plugins import PluginManager
 from .preflight import check_options, preflight
 from .settings import load_with_settings
@@ -28,7 +28,7 @@ def validate(
         manager = PluginManager(disable=cfg.plugins.disable)
         if settings:
             check_options(base, manager)
-        checked = preflight(cfg, manager, source=_set_label(settings))
+        checked = preflight(cfg, manager, source=set_label(settings))
     if as_json:
         sys.stdout.write(json.dumps({"ok": True, "backends": [list(b) for b in checked.backends],
                                      "tasks": checked.tasks, "initial_files": checked.initial_files,

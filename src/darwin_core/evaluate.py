@@ -1,0 +1,90 @@
+"""The evaluate step: run a variant's code on the benchmark's tasks, stage by stage.
+
+It runs wherever its caller runs: inside an executor job for a child (:mod:`darwin_core.attempt`),
+in the orchestrator for the initial variant and warm-start seeds (which are evaluated on every
+task). The benchmark runs the code in the sandbox, never in this process.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from darwin_hookspecs import TaskResult
+
+from .runtime import Runtime
+from .snapshots import safe_join
+
+
+@dataclass
+class Evaluation:
+    """What the evaluate step returns."""
+
+    results: list[TaskResult] = field(default_factory=list)
+    stage_reached: int = -1
+    evaluation_s: float = 0.0
+    error: str = ""
+    error_kind: str = ""
+    """``apply`` (the change could not be written) or ``evaluation`` (the benchmark crashed)."""
+
+
+def apply_changes(changes: dict[str, bytes | None], child_dir: Path) -> str:
+    """Write ``changes`` into ``child_dir`` (``None`` deletes a file); the error, or ``""``."""
+    try:
+        for rel, data in changes.items():
+            path = safe_join(child_dir, rel)
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+    except (ValueError, OSError) as exc:
+        return f"proposal cannot be applied: {exc}"
+    return ""
+
+
+def evaluate_child(runtime: Runtime, child_dir: Path, target_task: str | None) -> Evaluation:
+    """Evaluate a child in stages (its targeted task first); a crash is recorded, not raised."""
+    evaluation = Evaluation()
+    started = time.perf_counter()
+    try:
+        evaluation.results, evaluation.stage_reached = evaluate_staged(runtime, child_dir, target_task)
+    except Exception as exc:  # noqa: BLE001 - an evaluation crash is recorded
+        evaluation.error = f"evaluation failed: {type(exc).__name__}: {exc}"
+        evaluation.error_kind = "evaluation"
+    evaluation.evaluation_s = time.perf_counter() - started
+    return evaluation
+
+
+def evaluate_fully(runtime: Runtime, variant_dir: Path) -> Evaluation:
+    """Evaluate on every task, whatever the stage thresholds (the initial variant, seeds)."""
+    started = time.perf_counter()
+    results, reached = evaluate_staged(runtime, variant_dir, None)
+    if reached < runtime.last_stage:
+        seen = {r.task_id for r in results}
+        rest = [t for t in runtime.tasks if t.id not in seen]
+        results += runtime.benchmark.evaluate(variant_dir, rest, runtime.sandbox)
+    return Evaluation(results=results, stage_reached=runtime.last_stage,
+                      evaluation_s=time.perf_counter() - started)
+
+
+def evaluate_staged(runtime: Runtime, variant_dir: Path, target_task: str | None) -> tuple[list[TaskResult], int]:
+    """Evaluate stage by stage; stop after a stage whose pass rate is below its threshold."""
+    order = runtime.task_order(target_task)
+    sizes = runtime.stage_sizes()
+    results: list[TaskResult] = []
+    done = 0
+    reached = -1
+    for index, (stage, size) in enumerate(zip(runtime.stages, sizes)):
+        tasks = order[done:size]
+        if tasks:
+            results += runtime.benchmark.evaluate(variant_dir, tasks, runtime.sandbox)
+        done = size
+        reached = index
+        weights = {t.id: t.weight for t in order[:done]}
+        total = sum(weights.values()) or 1.0
+        rate = sum(weights[r.task_id] * r.score for r in results) / total
+        if index < len(runtime.stages) - 1 and rate < stage.threshold:
+            break
+    return results, reached

@@ -1,0 +1,82 @@
+"""The generate step: ask the generator for a proposal on a private copy of the parent and
+apply its change to a copy of that copy (the child).
+
+It runs inside an executor job (:mod:`darwin_core.attempt`), touches no storage and decides
+nothing: it returns a :class:`Generated`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from darwin_hookspecs import Attempt, BudgetExceededError, GenerationContext, Proposal, Usage, Variant
+
+from .evaluate import apply_changes
+from .runtime import Runtime
+from .snapshots import write_tree
+
+
+@dataclass
+class Generated:
+    """What the generate step returns: the proposal and its change (``None`` deletes a file)."""
+
+    attempt_id: str
+    proposal: Proposal | None = None
+    changes: dict[str, bytes | None] = field(default_factory=dict)
+    changed: bool = False
+    """The change really changes the parent (so it is worth evaluating)."""
+    usage: list[Usage] = field(default_factory=list)
+    proposal_started: float = 0.0
+    proposal_s: float = 0.0
+    error: str = ""
+    error_kind: str = ""
+    """``generator``, ``apply`` or ``budget``."""
+
+
+def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: dict[str, bytes],
+             memory: list[str], workdir: Path) -> tuple[Generated, Path | None]:
+    """Propose and apply; the outcome and the child's directory (``None`` when nothing applies)."""
+    generated = Generated(attempt_id=attempt.id)
+    parent_dir = workdir / "parent"
+    write_tree(parent_files, parent_dir)
+    context = GenerationContext(
+        run_id=runtime.run_id, attempt_id=attempt.id, parent=parent, parent_dir=parent_dir,
+        target=attempt.target, seed=attempt.seed, memory=list(memory),  # type: ignore[arg-type]
+        sandbox=runtime.sandbox, record_usage=generated.usage.append,
+        sibling_index=int(attempt.metadata.get("sibling_index", 0)),
+    )
+    generated.proposal_started = time.time()
+    started = time.perf_counter()
+    try:
+        proposal = runtime.generator.propose(context)
+    except BudgetExceededError as exc:
+        generated.error, generated.error_kind = str(exc), "budget"
+        return generated, None
+    except Exception as exc:  # noqa: BLE001 - a generator crash is recorded, not fatal
+        generated.error = f"generator failed: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-5)}"
+        generated.error_kind = "generator"
+        return generated, None
+    finally:
+        generated.proposal_s = time.perf_counter() - started
+    generated.proposal = proposal
+    for usage in proposal.usage:
+        if usage not in generated.usage:
+            generated.usage.append(usage)
+    child_dir = workdir / "child"
+    try:
+        generated.changes = {rel: (text.encode("utf-8") if text is not None else None)
+                             for rel, text in proposal.changes.items()}
+        shutil.copytree(parent_dir, child_dir)
+    except (ValueError, OSError) as exc:
+        generated.error, generated.error_kind = f"proposal cannot be applied: {exc}", "apply"
+        return generated, None
+    error = apply_changes(generated.changes, child_dir)
+    if error:
+        generated.error, generated.error_kind = error, "apply"
+        return generated, None
+    generated.changed = any(parent_files.get(rel) != data for rel, data in generated.changes.items())
+    return generated, child_dir

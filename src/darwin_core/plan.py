@@ -1,0 +1,109 @@
+"""The plan step: a generation's attempts, chosen and recorded before anything runs.
+
+Parents are drawn by the selection strategy with a generator seeded by ``(seed, generation)``;
+each attempt is aimed at a weakness of its parent (:mod:`darwin_core.targeting`). Attempts and
+the generation's plan are created durably (or, after a crash, loaded as a first pass made
+them), so the same seed gives the same plan. :func:`recover` settles the attempts a crash left
+``running``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+from darwin_hookspecs import Attempt, SelectionStrategy, to_dict
+
+from .config import DarwinConfig
+from .record import variant_id_for
+from .run import RunHandle
+from .targeting import choose_target
+
+
+def derive_seed(*parts: Any) -> int:
+    return random.Random(":".join(str(p) for p in parts)).getrandbits(32)
+
+
+def counted_attempts(handle: RunHandle) -> int:
+    """Attempts that count against ``max_attempts`` (retries do not)."""
+    return sum(1 for a in handle.attempts.values() if a.retry_of is None)
+
+
+def _store_attempt(handle: RunHandle, attempt: Attempt) -> Attempt:
+    stored = Attempt.from_dict(handle.store.create_or_load("attempts", attempt.id, to_dict(attempt)))
+    handle.attempts[stored.id] = stored
+    return stored
+
+
+def plan(handle: RunHandle, selector: SelectionStrategy, generation: int) -> list[Attempt]:
+    """The attempts of ``generation`` (planned now, or as recorded).
+
+    Each records ``metadata["sibling_index"]``: how many attempts were planned on the same
+    parent earlier in the run (generation, then index order), so generators can vary what
+    they do for siblings; it is a function of the records, so a resumed run gets the same."""
+    record = handle.generations.get(generation)
+    if record is not None:
+        return [handle.attempts[a] for a in record["attempts"] if a in handle.attempts]
+    cfg = handle.config.run
+    n = cfg.children_per_generation
+    if cfg.max_attempts is not None:
+        n = min(n, cfg.max_attempts - counted_attempts(handle))
+    if n <= 0:
+        return []
+    siblings = Counter(a.parent_id for a in handle.attempts.values()
+                       if a.retry_of is None and a.generation < generation)
+    parents = selector.select(handle.archive, n, random.Random(f"{cfg.seed}:select:{generation}"))
+    planned: list[Attempt] = []
+    for index, parent_id in enumerate(parents):
+        parent = handle.archive.get(parent_id)
+        target = choose_target(parent, random.Random(f"{cfg.seed}:target:{generation}:{index}"))
+        planned.append(_store_attempt(handle, Attempt(
+            id=f"g{generation:04d}a{index:03d}", generation=generation, index=index,
+            parent_id=parent_id, seed=derive_seed(cfg.seed, generation, index), target=target,
+            metadata={"sibling_index": siblings[parent_id]},
+        )))
+        siblings[parent_id] += 1
+    record = {"generation": generation, "attempts": [a.id for a in planned], "status": "running"}
+    handle.generations[generation] = handle.store.create_or_load("generations", f"{generation:06d}", record)
+    return [handle.attempts[a] for a in handle.generations[generation]["attempts"]]
+
+
+def recover(handle: RunHandle, config: DarwinConfig, generation: int, attempts: list[Attempt]) -> list[Attempt]:
+    """Settle attempts a crash left ``running``: finish those whose child is recorded, retry
+    the others once (as a new attempt, keeping the original's seed, target and sibling index)."""
+    result: list[Attempt] = []
+    for attempt in attempts:
+        if attempt.status != "running":
+            result.append(attempt)
+            continue
+        child_id = variant_id_for(attempt.id)
+        if child_id in handle.archive:
+            attempt.status, attempt.child_id = "finished", child_id
+            handle.store.save_attempt(attempt)
+            result.append(attempt)
+            continue
+        attempt.status = "interrupted"
+        retries = int(attempt.metadata.get("retry", 0))
+        if retries >= config.run.retries_on_interrupt:
+            attempt.status = "abandoned"
+            attempt.error = "interrupted again after its retry; not retried further"
+        handle.store.save_attempt(attempt)
+        result.append(attempt)
+        if attempt.status != "interrupted":
+            continue
+        metadata: dict[str, Any] = {"retry": retries + 1}
+        if "sibling_index" in attempt.metadata:
+            metadata["sibling_index"] = attempt.metadata["sibling_index"]
+        stored = _store_attempt(handle, Attempt(
+            id=f"{attempt.id.split('r')[0]}r{retries + 1}", generation=attempt.generation,
+            index=attempt.index, parent_id=attempt.parent_id, seed=attempt.seed,
+            target=attempt.target, retry_of=attempt.id, metadata=metadata,
+        ))
+        record = handle.generations[generation]
+        if stored.id not in record["attempts"]:
+            record = {**record, "attempts": [*record["attempts"], stored.id]}
+            handle.store.save_generation(record, create=False)
+            handle.generations[generation] = record
+        result.append(stored)
+    return result

@@ -1,0 +1,199 @@
+"""The record step: the orchestrator, the only writer, stores a change and the variant it makes.
+
+A change's files go to content-addressed blobs and its diff to a blob; a child variant is
+written once (immutable), then its attempt is marked finished, so a crash in between leaves a
+recorded child that resume recognises. The initial variant and warm-start seeds are recorded
+by the same :meth:`Recorder.record_evaluated`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from darwin_hookspecs import Attempt, ConflictError, TaskResult, TaskSpec, Variant
+
+from . import acceptance
+from .evaluate import Evaluation, evaluate_fully
+from .generate import Generated
+from .run import RunHandle
+from .runtime import Runtime
+from .snapshots import unified_diff
+
+ROOT_ID = "v0000root"
+INLINE_LOG = 1500
+
+
+def variant_id_for(attempt_id: str) -> str:
+    return "v" + attempt_id[1:]
+
+
+@dataclass
+class Change:
+    """A generated code change, stored: the child's ``snapshot`` (what differs from its parent),
+    the effective ``new`` content (``None`` deletes), the parent's ``old`` content of those
+    files, and the child's full ``manifest``."""
+
+    snapshot: dict[str, str | None]
+    new: dict[str, bytes | None]
+    old: dict[str, bytes]
+    manifest: dict[str, str]
+
+    def diff(self) -> bytes:
+        return unified_diff(self.old, self.new).encode()
+
+
+NO_CHANGE = Change(snapshot={}, new={}, old={}, manifest={})
+
+
+class Recorder:
+    """Writes what the pipeline produced into the run (store, code book, archive) and tells
+    the observers (``darwin_*`` hooks)."""
+
+    def __init__(self, handle: RunHandle, tasks: list[TaskSpec], gate: Any) -> None:
+        self.handle = handle
+        self.store = handle.store
+        self.hook = handle.plugins.hook
+        self.gate = gate
+        self.weights = {t.id: t.weight for t in tasks}
+
+    # ------------------------------------------------------------- pieces
+
+    def store_change(self, parent_id: str, changes: dict[str, bytes | None]) -> Change:
+        """Store the changed files; the :class:`Change` they make to ``parent_id``."""
+        if not changes:
+            return NO_CHANGE
+        codebook = self.handle.codebook
+        snapshot, new = codebook.store_changes(parent_id, changes)
+        manifest = codebook.manifest(parent_id)
+        old = {rel: self.store.get_blob(manifest[rel]) for rel in new if rel in manifest}
+        for rel, key in snapshot.items():
+            if key is None:
+                manifest.pop(rel, None)
+            else:
+                manifest[rel] = key
+        return Change(snapshot=snapshot, new=new, old=old, manifest=manifest)
+
+    def score(self, results: list[TaskResult]) -> float:
+        """The weighted mean over the whole task set (unevaluated tasks count 0)."""
+        total = sum(self.weights.values()) or 1.0
+        return sum(self.weights.get(r.task_id, 0.0) * r.score for r in results) / total
+
+    def compact(self, results: list[TaskResult]) -> dict[str, TaskResult]:
+        """Keep logs and coverage of failing tasks only; long logs go to a blob."""
+        compact: dict[str, TaskResult] = {}
+        for r in results:
+            r = TaskResult(**{**r.__dict__})
+            if r.passed:
+                r.log, r.coverage = "", None
+            elif len(r.log) > INLINE_LOG:
+                r.log_ref = self.store.put_blob(r.log.encode())
+                r.log = r.log[-INLINE_LOG:]
+            compact[r.task_id] = r
+        return compact
+
+    def save_variant(self, variant: Variant) -> Variant:
+        """Write a variant once; one a crashed pass already wrote is taken as recorded."""
+        try:
+            self.store.save_variant(variant)
+        except ConflictError:
+            value, _ = self.store.get("variants", variant.id)
+            variant = Variant.from_dict(value)
+        self.handle.add_variant(variant)
+        if variant.id == ROOT_ID:
+            return variant
+        if variant.status == "accepted":
+            self.hook.darwin_variant_accepted(run=self.handle.run, variant=variant)
+        else:
+            self.hook.darwin_variant_rejected(run=self.handle.run, variant=variant, reason=variant.reason)
+        return variant
+
+    def _evaluated(self, attempt: Attempt | None, results: list[TaskResult]) -> None:
+        for result in results:
+            self.hook.darwin_task_evaluated(run=self.handle.run, attempt=attempt, result=result)
+
+    def _proposed(self, attempt: Attempt, generated: Generated) -> None:
+        if generated.proposal is not None:
+            self.hook.darwin_proposal_generated(
+                run=self.handle.run, attempt=attempt, proposal=generated.proposal,
+                started_at=generated.proposal_started, duration_s=generated.proposal_s,
+            )
+
+    # ------------------------------------------------------------- records
+
+    def record_initial(self, runtime: Runtime, variant: Variant, *, judge: bool) -> Variant:
+        """Evaluate a variant that is no attempt's child (its ``snapshot`` against its parent)
+        on every task and record it. This runs in the orchestrator; the benchmark runs the
+        code in the sandbox."""
+        codebook = self.handle.codebook
+        codebook.add(variant)
+        workdir = codebook.materialize(variant.id, self.handle.run_dir / "scratch" / variant.id)
+        try:
+            evaluation = evaluate_fully(runtime, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return self.record_evaluated(variant, evaluation, judge=judge)
+
+    def record_evaluated(self, variant: Variant, evaluation: Evaluation, *, judge: bool) -> Variant:
+        """An evaluated variant that is no attempt's child (the initial variant, a seed):
+        ``judge`` marks one whose every task crashed invalid (the initial variant is accepted)."""
+        results = evaluation.results
+        self._evaluated(None, results)
+        status, reason = "accepted", ""
+        if judge:
+            status, reason = acceptance.validity(results, changed=True) or ("accepted", "")
+        return self.save_variant(replace(
+            variant, status=status, reason=reason, score=self.score(results),
+            task_results=self.compact(results), stage_reached=evaluation.stage_reached,
+            created_at=time.time(), timings={"evaluation_s": evaluation.evaluation_s},
+        ))
+
+    def record_child(self, attempt: Attempt, parent: Variant, generated: Generated, change: Change,
+                     evaluation: Evaluation | None, generator: str) -> Variant:
+        """The child of a finished attempt (judged), then the attempt itself."""
+        evaluation = evaluation or Evaluation()
+        self._proposed(attempt, generated)
+        self._evaluated(attempt, evaluation.results)
+        score = self.score(evaluation.results)
+        error = generated.error or evaluation.error
+        status, reason = acceptance.verdict(self.handle.config, error, bool(change.new), score, parent,
+                                            self.handle.archive.root, evaluation.results)
+        proposal = generated.proposal
+        child = self.save_variant(Variant(
+            id=variant_id_for(attempt.id), parent_id=parent.id, generation=attempt.generation,
+            status=status, reason=reason, score=score, task_results=self.compact(evaluation.results),
+            snapshot=change.snapshot, patch_ref=self.store.put_blob(change.diff()) if change.new else None,
+            generator=generator, improvement_type=proposal.improvement_type if proposal else "",
+            description=proposal.description if proposal else "", target=attempt.target,
+            usage=generated.usage, cost_usd=sum(u.cost_usd for u in generated.usage),
+            timings={"proposal_s": generated.proposal_s, "evaluation_s": evaluation.evaluation_s},
+            stage_reached=evaluation.stage_reached, attempt_id=attempt.id, created_at=time.time(),
+            metadata=dict(proposal.metadata) if proposal else {},
+        ))
+        attempt.status, attempt.child_id = "finished", child.id
+        attempt.finished_at, attempt.error = time.time(), error[:4000]
+        self.store.save_attempt(attempt)
+        self.gate.observe(attempt, parent, child, self.handle.archive)
+        self.hook.darwin_memory_record(run=self.handle.run, attempt=attempt, parent=parent, child=child)
+        self.hook.darwin_attempt_finished(run=self.handle.run, attempt=attempt, child=child)
+        return child
+
+    def record_skipped(self, attempt: Attempt, generated: Generated | None = None,
+                       change: Change = NO_CHANGE) -> None:
+        """An attempt a gate skipped; one skipped after generation keeps its change (its diff in
+        a blob) on the attempt, and is never evaluated."""
+        if generated is not None and generated.proposal is not None:
+            self._proposed(attempt, generated)
+            attempt.metadata["proposal"] = {
+                "improvement_type": generated.proposal.improvement_type,
+                "description": generated.proposal.description[:2000],
+                "patch_ref": self.store.put_blob(change.diff()),
+                "snapshot": change.snapshot,
+                "cost_usd": sum(u.cost_usd for u in generated.usage),
+                "proposal_s": generated.proposal_s,
+            }
+        attempt.status, attempt.finished_at = "skipped", time.time()
+        self.store.save_attempt(attempt)
+        self.hook.darwin_attempt_finished(run=self.handle.run, attempt=attempt, child=None)

@@ -1,0 +1,176 @@
+"""One way to open a run: :class:`RunHandle` owns its pointer, storage, store, archive and
+code book.
+
+The engine is built from a handle (:meth:`RunHandle.create` for a new run, :meth:`RunHandle.open`
+for an existing one); ``darwin status/archive/report/export``, the read-only loader
+:func:`darwin_core.open_run` and the ledger open runs through it too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from darwin_hookspecs import Attempt, RunInfo, Storage, UserError, Variant
+
+from .archive import Archive
+from .config import DarwinConfig
+from .plugins import PluginManager
+from .rundir import (
+    POINTER,
+    RunPointer,
+    default_run_dir,
+    new_run_id,
+    open_storage,
+    read_pointer,
+    storage_url_for,
+    write_pointer,
+)
+from .snapshots import CodeBook
+from .store import RunStore
+
+
+def plugin_manager(
+    config: DarwinConfig, plugins: PluginManager | None = None, extra_plugins: Iterable[Any] = ()
+) -> PluginManager:
+    """``plugins`` (or a fresh manager honouring ``[plugins] disable``) with ``extra_plugins``
+    registered in it: passing both honours both."""
+    extra = list(extra_plugins)
+    if plugins is None:
+        return PluginManager(disable=config.plugins.disable, extra_plugins=extra)
+    for plugin in extra:
+        plugins.register(plugin)
+    return plugins
+
+
+@dataclass
+class RunHandle:
+    """An opened run: where it lives and what is recorded in it (loaded by :meth:`load`)."""
+
+    run_dir: Path
+    pointer: RunPointer
+    config: DarwinConfig
+    plugins: PluginManager
+    storage: Storage
+    store: RunStore
+    archive: Archive
+    codebook: CodeBook
+    run: RunInfo | None = None
+    attempts: dict[str, Attempt] = field(default_factory=dict)
+    generations: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def _build(cls, config: DarwinConfig, pointer: RunPointer, run_dir: Path, plugins: PluginManager,
+               storage_options: dict[str, Any] | None = None) -> "RunHandle":
+        options = {**config.storage.options, **(storage_options or {})}
+        storage = open_storage(plugins, pointer.storage_url, options, run_id=pointer.run_id,
+                               run_dir=run_dir, config_dir=config.config_dir)
+        store = RunStore(storage, run_id=pointer.run_id, hook=plugins.hook,
+                         retry_for_s=config.storage.retry_for_s)
+        return cls(run_dir=run_dir, pointer=pointer, config=config, plugins=plugins, storage=storage,
+                   store=store, archive=Archive(last_stage=len(config.evaluation.stages) - 1),
+                   codebook=CodeBook(store))
+
+    @classmethod
+    def new(cls, config: DarwinConfig, run_dir: Path | None = None, *, plugins: PluginManager | None = None,
+            extra_plugins: Iterable[Any] = ()) -> "RunHandle":
+        """A new run in ``run_dir`` (default ``./runs/<name>-<time>``); its pointer is written by
+        :meth:`write_pointer`, once the run is known to be startable."""
+        run_dir = (run_dir or default_run_dir(config)).resolve()
+        if (run_dir / POINTER).exists():
+            raise UserError(
+                f"{run_dir} already holds a run; fix: `darwin resume {run_dir}` or choose another --run-dir"
+            )
+        run_id = new_run_id(config.run.name)
+        pointer = RunPointer(
+            run_id=run_id, storage_url=storage_url_for(config, run_dir, run_id),
+            config=config.model_dump(mode="json", exclude={"source"}),
+            config_source=str(config.source) if config.source else None, created_at=time.time(),
+        )
+        return cls._build(config, pointer, run_dir, plugin_manager(config, plugins, extra_plugins))
+
+    @classmethod
+    def open(cls, run_dir: Path, *, plugins: PluginManager | None = None, extra_plugins: Iterable[Any] = (),
+             storage_options: dict[str, Any] | None = None, load: bool = True) -> "RunHandle":
+        """An existing run directory, its records loaded (``load=False``: storage only)."""
+        run_dir = Path(run_dir).resolve()
+        pointer = read_pointer(run_dir)
+        config = pointer.load_config()
+        handle = cls._build(config, pointer, run_dir, plugin_manager(config, plugins, extra_plugins),
+                            storage_options)
+        if load:
+            handle.load()
+        return handle
+
+    def write_pointer(self) -> None:
+        write_pointer(self.run_dir, self.pointer)
+
+    def load(self) -> None:
+        """Read the run record, every variant, attempt and generation plan."""
+        self.run = self.store.load_run()
+        if self.run is not None and self.run.run_id != self.pointer.run_id:
+            raise UserError(
+                f"storage {self.storage.url} holds run {self.run.run_id!r}, not {self.pointer.run_id!r}; "
+                "fix: give each run its own storage URL (use {run_id} in [storage] url)"
+            )
+        for variant in self.store.load_variants():
+            self.add_variant(variant)
+        self.attempts = {a.id: a for a in self.store.load_attempts()}
+        self.generations = self.store.load_generations()
+
+    # ------------------------------------------------------------ reading
+
+    def add_variant(self, variant: Variant) -> None:
+        self.codebook.add(variant)
+        self.archive.add(variant)
+
+    @property
+    def variants(self) -> list[Variant]:
+        return self.archive.variants()
+
+    def files(self, variant_id: str) -> dict[str, bytes]:
+        """The complete code of a variant: relative path -> content."""
+        return self.codebook.files(variant_id)
+
+    def close(self) -> None:
+        self.storage.close()
+
+
+@dataclass
+class RunSource:
+    """A run opened by reference: its storage and, when it came from a run directory, its pointer."""
+
+    storage: Storage
+    pointer: RunPointer | None
+    options: dict[str, Any]
+
+
+def open_run_storage(ref: str, options: dict[str, Any], plugins: PluginManager) -> RunSource:
+    """Open a run given as a run directory (holding ``run.json``) or as a storage URL."""
+    path = Path(ref).expanduser()
+    if (path / POINTER).is_file():
+        handle = RunHandle.open(path, plugins=plugins, storage_options=options, load=False)
+        return RunSource(handle.storage, handle.pointer, {**handle.config.storage.options, **options})
+    if "://" in ref:
+        return RunSource(open_storage(plugins, ref, options), None, options)
+    raise UserError(f"{ref!r} is neither a run directory (no {POINTER}) nor a storage URL; fix: pass "
+                    "the directory `darwin run` printed, or a URL such as s3://bucket/prefix")
+
+
+def parse_options(pairs: list[str]) -> dict[str, Any]:
+    """``["key=value", ...]`` -> dict; values are JSON when they parse (numbers, booleans)."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"storage option {pair!r} is not KEY=VALUE; fix: e.g. endpoint_url=http://host:9000")
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options

@@ -1,0 +1,55 @@
+"""When a run stops: the caps checked between generations and while attempts run."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .plan import counted_attempts
+from .run import RunHandle
+
+
+@dataclass
+class StopSignal:
+    reason: str
+    status: str  # "completed" or "stopped"
+
+
+class StopRules:
+    """``[run]`` ``generations``, ``max_attempts``, ``stop_at_score`` and ``time_budget_s``."""
+
+    def __init__(self, handle: RunHandle) -> None:
+        self.handle = handle
+        self.cfg = handle.config.run
+        self.started = time.monotonic()
+
+    def between_generations(self, generation: int) -> StopSignal | None:
+        """Before a generation: the running conditions, plus the generation and attempt caps."""
+        if stop := self.score():
+            return stop
+        if generation > self.cfg.generations and not self._unfinished(generation):
+            return StopSignal(f"all {self.cfg.generations} generations done", "completed")
+        cap = self.cfg.max_attempts
+        if cap is not None and counted_attempts(self.handle) >= cap and not self._unfinished(generation):
+            return StopSignal(f"max_attempts={cap} reached", "completed")
+        return self.time()
+
+    def while_running(self) -> StopSignal | None:
+        """While attempts run: the conditions that stop submitting new ones."""
+        return self.score() or self.time()
+
+    def score(self) -> StopSignal | None:
+        best, target = self.handle.archive.best, self.cfg.stop_at_score
+        if target is not None and best is not None and best.score >= target:
+            return StopSignal(f"best score {best.score:.4f} reached stop_at_score", "completed")
+        return None
+
+    def time(self) -> StopSignal | None:
+        budget = self.cfg.time_budget_s
+        if budget is not None and time.monotonic() - self.started > budget:
+            return StopSignal(f"time budget of {budget:.0f}s spent", "stopped")
+        return None
+
+    def _unfinished(self, generation: int) -> bool:
+        record = self.handle.generations.get(generation)
+        return record is not None and record.get("status") != "done"
