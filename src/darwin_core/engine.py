@@ -13,23 +13,33 @@ from __future__ import annotations
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Union
 
-from darwin_hookspecs import Attempt, BuildContext, DarwinError, RunInfo, RunSummary, UserError, Variant
+from darwin_hookspecs import (
+    Attempt,
+    BuildContext,
+    DarwinError,
+    Executor,
+    RunInfo,
+    RunSummary,
+    SelectionStrategy,
+    UserError,
+    Variant,
+)
 
 from . import __version__, admission, warmstart
 from .attempt import EvaluateJob, GenerateJob, run_evaluate_job, run_generate_job
 from .config import DarwinConfig
 from .evaluate import Evaluation
-from .gating import build_gate
+from .gating import Gate
 from .generate import Generated
 from .plan import plan, recover
-from .plugins import PluginManager, validate_options
-from .record import ROOT_ID, Change, Recorder
+from .plugins import PluginManager
+from .record import ROOT_ID, Change
 from .run import RunHandle
-from .runtime import Runtime, build_runtime, register_runtime, unregister_runtime
+from .runtime import build_runtime, register_runtime, unregister_runtime
+from .session import Session, build_context, preflight
 from .snapshots import TreeIndex, read_tree
 from .stopping import StopRules, StopSignal
 
@@ -38,15 +48,6 @@ __all__ = ["Engine", "ROOT_ID"]
 Pending = Union[None, tuple[Generated, Change]]
 """What an in-flight future continues: ``None`` for a generate job, the reviewed change for an
 evaluate job."""
-
-
-@dataclass
-class Pass:
-    """What lives while :meth:`Engine.run_loop` runs: the runtime and the recorder."""
-
-    runtime: Runtime
-    recorder: Recorder
-    stop: StopSignal | None = None
 
 
 class Engine:
@@ -59,12 +60,8 @@ class Engine:
         self.storage, self.store, self.archive = handle.storage, handle.store, handle.archive
         self.codebook, self.trees = handle.codebook, TreeIndex(handle.codebook)
         self.stops = StopRules(handle)
-        context = build_context(handle)
-        self.selector = self.plugins.create("selection", self.config.selection.name,
-                                            self.config.selection.options, context)
-        self.gate = build_gate(self.config, self.plugins, context, self.store)
-        self.executor = self.plugins.create("executor", self.config.executor.name,
-                                            self.config.executor.options, context)
+        self.session: Session | None = None
+        """The backends of the loop (``None`` until :meth:`run_loop` starts)."""
 
     @property
     def run(self) -> RunInfo | None:
@@ -73,6 +70,23 @@ class Engine:
     @property
     def attempts(self) -> dict[str, Attempt]:
         return self.handle.attempts
+
+    def _session(self) -> Session:
+        if self.session is None:
+            raise UserError("the engine's backends exist once run_loop() has started; fix: call it first")
+        return self.session
+
+    @property
+    def executor(self) -> Executor:
+        return self._session().executor
+
+    @property
+    def selector(self) -> SelectionStrategy:
+        return self._session().selector
+
+    @property
+    def gate(self) -> Gate:
+        return self._session().gate
 
     @classmethod
     def create(cls, config: DarwinConfig, run_dir: Path | None = None, *, warm_start: Any = None,
@@ -108,8 +122,9 @@ class Engine:
                                 services=services)
         register_runtime(runtime)
         status, reason = "failed", ""
+        steps: Session | None = None
         try:
-            steps = Pass(runtime, Recorder(self.handle, runtime.tasks, self.gate))
+            steps = self.session = Session.start(self.handle, runtime)
             self.hook.darwin_run_started(run=run, resumed=resumed, services=services)
             self._ensure_root(steps)
             warmstart.seed_archive(self.handle, steps.recorder, runtime)
@@ -130,17 +145,19 @@ class Engine:
             status, reason = "failed", str(exc)
             raise
         finally:
-            self.executor.shutdown(wait=status != "interrupted")
+            if steps is not None:
+                steps.executor.shutdown(wait=status != "interrupted")
             unregister_runtime(run.run_id)
             runtime.close()
-            summary = self._finish(run, status, reason)
+            summary = self._finish(steps, run, status, reason)
         return summary
 
-    def _finish(self, run: RunInfo, status: str, reason: str) -> RunSummary:
+    def _finish(self, steps: Session | None, run: RunInfo, status: str, reason: str) -> RunSummary:
         run.status = status
         run.metadata["stop_reason"] = reason
         try:
-            self.gate.save()
+            if steps is not None:
+                steps.gate.save()
             self.store.save_run(run)
         except DarwinError:
             pass  # the store is gone: the records already written stand
@@ -160,7 +177,7 @@ class Engine:
             cost_usd=sum(v.cost_usd for v in variants),
         )
 
-    def _ensure_root(self, steps: Pass) -> None:
+    def _ensure_root(self, steps: Session) -> None:
         if ROOT_ID in self.archive:
             return
         files = read_tree(self.config.resolve(self.config.run.initial), self.config.run.ignore)
@@ -173,8 +190,8 @@ class Engine:
 
     # ------------------------------------------------------------- scheduling
 
-    def _run_generation(self, steps: Pass, generation: int) -> None:
-        attempts = recover(self.handle, self.config, generation, plan(self.handle, self.selector, generation))
+    def _run_generation(self, steps: Session, generation: int) -> None:
+        attempts = recover(self.handle, self.config, generation, plan(self.handle, steps.selector, generation))
         if not attempts:
             steps.stop = StopSignal("nothing left to attempt", "completed")
             return
@@ -182,10 +199,10 @@ class Engine:
         queue = deque(a for a in attempts if a.status == "planned")
         in_flight: dict[Future[Any], tuple[Attempt, Pending]] = {}
         while queue or in_flight:
-            while queue and len(in_flight) < self.executor.max_workers and steps.stop is None:
+            while queue and len(in_flight) < steps.executor.max_workers and steps.stop is None:
                 attempt = queue.popleft()
-                if admission.admit(self.gate, attempt, self.archive):
-                    in_flight[self._submit_generate(attempt)] = (attempt, None)
+                if admission.admit(steps.gate, attempt, self.archive):
+                    in_flight[self._submit_generate(steps, attempt)] = (attempt, None)
                 else:
                     steps.recorder.record_skipped(attempt)
             if not in_flight:
@@ -204,7 +221,7 @@ class Engine:
                 self.handle.generations[generation] = record
                 self.hook.darwin_generation_finished(run=self.run, generation=generation)
 
-    def _submit_generate(self, attempt: Attempt) -> "Future[tuple[Generated, Evaluation | None]]":
+    def _submit_generate(self, steps: Session, attempt: Attempt) -> "Future[tuple[Generated, Evaluation | None]]":
         parent = self.archive.get(attempt.parent_id)
         memory: list[str] = []
         if attempt.target is not None:
@@ -215,14 +232,14 @@ class Engine:
         self.hook.darwin_attempt_started(run=self.run, attempt=attempt)
         job = GenerateJob(**self._run_fields(), attempt=attempt, parent=parent,
                           parent_files=self.codebook.files(parent.id), memory=memory,
-                          evaluate=not self.gate.reviews)
-        return self.executor.submit(run_generate_job, job)
+                          evaluate=not steps.gate.reviews)
+        return steps.executor.submit(run_generate_job, job)
 
     def _run_fields(self) -> dict[str, Any]:
         return {"run_id": self.pointer.run_id, "config_data": self.pointer.config,
                 "config_source": self.pointer.config_source, "run_dir": str(self.run_dir)}
 
-    def _on_done(self, steps: Pass, attempt: Attempt, future: Future[Any],
+    def _on_done(self, steps: Session, attempt: Attempt, future: Future[Any],
                  pending: Pending) -> tuple[Future[Evaluation], tuple[Generated, Change]] | None:
         """Carry a finished job on to its next step; the evaluate job to wait for, if any."""
         parent = self.archive.get(attempt.parent_id)
@@ -247,7 +264,7 @@ class Engine:
         if generated.error or not generated.changed or generated.proposal is None:
             recorder.record_child(attempt, parent, generated, change, None, self.config.generator.name)
             return None
-        if not admission.review(self.gate, attempt, self.archive, generated.proposal, change, self.trees):
+        if not admission.review(steps.gate, attempt, self.archive, generated.proposal, change, self.trees):
             recorder.record_skipped(attempt, generated, change)
             return None
         if evaluation is not None:
@@ -255,26 +272,4 @@ class Engine:
             return None
         job = EvaluateJob(**self._run_fields(), attempt=attempt, parent_files=self.codebook.files(parent.id),
                           changes=generated.changes)
-        return self.executor.submit(run_evaluate_job, job), (generated, change)
-
-
-def build_context(handle: RunHandle) -> BuildContext:
-    """What the run's backends are built with."""
-    config = handle.config
-    return BuildContext(run_id=handle.pointer.run_id, run_dir=handle.run_dir, config_dir=config.config_dir,
-                        seed=config.run.seed, hook=handle.plugins.hook,
-                        services={"storage": handle.storage, "config_source": config.source})
-
-
-def preflight(handle: RunHandle) -> None:
-    """Check every configured backend exists, is installed and accepts its options, before
-    anything is recorded: a typo never leaves a half-created run behind."""
-    config, plugins, context = handle.config, handle.plugins, build_context(handle)
-    for kind, section in [("generator", config.generator), ("sandbox", config.sandbox),
-                          ("benchmark", config.benchmark), ("executor", config.executor),
-                          ("selection", config.selection)]:
-        spec = plugins.spec(kind, section.name)
-        spec.check_available()
-        validate_options(spec, section.options, context, section=kind)
-    if config.predictor is not None:  # its section mixes gate and backend keys
-        plugins.spec("predictor", config.predictor.name).check_available()
+        return steps.executor.submit(run_evaluate_job, job), (generated, change)

@@ -12,6 +12,7 @@ from darwin_core.config import ConfigError, load_config
 from darwin_core.engine import Engine
 from darwin_core.gating import STATE_COLLECTION, STATE_KEY, LearningGate, build_gate
 from darwin_core.replay import ReplayBuffer, record_key
+from darwin_core.session import build_context
 from darwin_core.store import RunStore
 
 from .conftest import write_learning_config
@@ -67,7 +68,7 @@ def test_state_is_saved_restored_and_reported_by_status(learning_run, darwin_cli
 
     # a new gate over the same storage (a resumed run) predicts exactly as the finished one
     store = RunStore(engine.storage, run_id=engine.pointer.run_id)
-    restored = build_gate(engine.config, engine.plugins, engine._context(), store)
+    restored = build_gate(engine.config, engine.plugins, build_context(engine.handle), store)
     assert isinstance(restored, LearningGate) and restored.observations == 9
     features = [r.features for r in restored.replay.records()]
     assert restored.predictor.predict(features) == gate.predictor.predict(features)
@@ -91,7 +92,7 @@ def test_state_is_saved_restored_and_reported_by_status(learning_run, darwin_cli
 
     # without its saved state, the gate retrains from the replay buffer
     engine.storage.put_record(STATE_COLLECTION, STATE_KEY, {"backend": "other"}, if_version=_version(engine))
-    retrained = build_gate(engine.config, engine.plugins, engine._context(), store)
+    retrained = build_gate(engine.config, engine.plugins, build_context(engine.handle), store)
     assert retrained.observations == 9
 
 

@@ -1,0 +1,60 @@
+"""The backends of one session of a run: checked before a run is created
+(:func:`preflight`), built when the loop starts (:class:`Session`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from darwin_hookspecs import BuildContext, Executor, SelectionStrategy
+
+from .gating import Gate, build_gate
+from .plugins import validate_options
+from .record import Recorder
+from .run import RunHandle
+from .runtime import Runtime
+from .stopping import StopSignal
+
+
+@dataclass
+class Session:
+    """The backends built when :meth:`Engine.run_loop` starts (plugins load their state then),
+    closed when it ends and still readable after."""
+
+    runtime: Runtime
+    executor: Executor
+    selector: SelectionStrategy
+    gate: Gate
+    recorder: Recorder
+    stop: StopSignal | None = None
+
+    @classmethod
+    def start(cls, handle: RunHandle, runtime: Runtime) -> "Session":
+        config, plugins, context = handle.config, handle.plugins, build_context(handle)
+        gate = build_gate(config, plugins, context, handle.store)
+        return cls(
+            runtime=runtime, gate=gate, recorder=Recorder(handle, runtime.tasks, gate),
+            executor=plugins.create("executor", config.executor.name, config.executor.options, context),
+            selector=plugins.create("selection", config.selection.name, config.selection.options, context),
+        )
+
+
+def build_context(handle: RunHandle) -> BuildContext:
+    """What the run's backends are built with."""
+    config = handle.config
+    return BuildContext(run_id=handle.pointer.run_id, run_dir=handle.run_dir, config_dir=config.config_dir,
+                        seed=config.run.seed, hook=handle.plugins.hook,
+                        services={"storage": handle.storage, "config_source": config.source})
+
+
+def preflight(handle: RunHandle) -> None:
+    """Check every configured backend exists, is installed and accepts its options, before
+    anything is recorded: a typo never leaves a half-created run behind."""
+    config, plugins, context = handle.config, handle.plugins, build_context(handle)
+    for kind, section in [("generator", config.generator), ("sandbox", config.sandbox),
+                          ("benchmark", config.benchmark), ("executor", config.executor),
+                          ("selection", config.selection)]:
+        spec = plugins.spec(kind, section.name)
+        spec.check_available()
+        validate_options(spec, section.options, context, section=kind)
+    if config.predictor is not None:  # its section mixes gate and backend keys
+        plugins.spec("predictor", config.predictor.name).check_available()
