@@ -7,12 +7,19 @@
    apply, evaluate its 16 pytest-style tests in the sandbox, record), against the floor of
    forking a child that imports the test file and runs every test function. Target <= 2x.
 
+3. With ``--against DIR`` (a checkout of another revision, e.g. ``git worktree add /tmp/old
+   REV``): only the loop overhead, measured ``--rounds`` times for this checkout and for DIR,
+   interleaved (this, DIR, this, DIR...) in fresh interpreters, so both see the same load.
+
     python benchmarks/bench_engine.py [--attempts N]
+    python benchmarks/bench_engine.py --against /tmp/old [--attempts N] [--rounds R]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -136,10 +143,44 @@ def fork_floor(runs: int, workdir: Path) -> float:
     return statistics.mean(times)
 
 
+def overhead_in(tree: Path, attempts: int) -> dict[str, float]:
+    """Loop overhead (fsync on and off) measured in a fresh interpreter importing ``tree``."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        str(tree / part) for part in ("src", "hookspecs/src", "plugins"))}
+    done = subprocess.run([sys.executable, __file__, "--overhead-only", "--attempts", str(attempts)],
+                          env=env, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare(other: Path, attempts: int, rounds: int) -> None:
+    trees = {"this": REPO, "other": other.resolve()}
+    figures: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    for _ in range(rounds):
+        for name, tree in trees.items():
+            figures[name].append(overhead_in(tree, attempts))
+    print(f"loop overhead per attempt, {rounds} interleaved rounds of {attempts} + {2 * attempts} "
+          f"attempts (median [min-max], ms); this = {REPO}, other = {other}")
+    for key in ("fsync_on", "fsync_off"):
+        for name in trees:
+            values = [f[key] * 1000 for f in figures[name]]
+            print(f"  {key:9} {name:5}: {statistics.median(values):7.2f} [{min(values):.2f}-{max(values):.2f}]")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--attempts", type=int, default=200)
+    parser.add_argument("--against", type=Path, help="another checkout to compare loop overhead with")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--overhead-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.against is not None:
+        compare(args.against, args.attempts, args.rounds)
+        return
+    if args.overhead_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            on, off = loop_overhead(args.attempts, Path(tmp)), loop_overhead(args.attempts, Path(tmp), fsync=False)
+        print(json.dumps({"fsync_on": on, "fsync_off": off}))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         fsync = fsync_latency(workdir)

@@ -1,7 +1,8 @@
 """Executor ``ray``: attempts run as Ray tasks on any node of a Ray cluster.
 
 The orchestrator keeps the archive and every decision; a Ray task only runs the engine's pure
-``run_attempt_job(AttemptJob)`` (generation, then sandboxed evaluation) on whichever node Ray
+attempt jobs (``run_generate_job``: the proposal, then sandboxed evaluation; ``run_evaluate_job``
+after a reviewing gate) on whichever node Ray
 picks, rebuilding the run's backends there from the job's config (``runtime_for``), so the
 sandbox is created on the node that runs the attempt. The job carries the parent's files.
 

@@ -223,7 +223,7 @@ class Variant:
     id: str
     parent_id: str | None
     generation: int
-    status: str
+    status: VariantStatus
     score: float = 0.0
     task_results: dict[str, TaskResult] = field(default_factory=dict)
     snapshot: dict[str, str | None] = field(default_factory=dict)
@@ -271,7 +271,7 @@ class Attempt:
     index: int
     parent_id: str
     seed: int
-    status: str = "planned"
+    status: AttemptStatus = "planned"
     target: Target | None = None
     child_id: str | None = None
     error: str = ""
