@@ -34,7 +34,7 @@ class Generated:
     proposal_s: float = 0.0
     error: str = ""
     error_kind: str = ""
-    """``generator``, ``apply`` or ``budget``."""
+    """``generator``, ``apply``, ``budget``, or ``evaluation`` (the job crashed in the executor)."""
 
 
 def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: dict[str, bytes],
