@@ -18,7 +18,6 @@ from typing import Any, Iterable, Union
 
 from darwin_hookspecs import (
     Attempt,
-    BuildContext,
     DarwinError,
     Executor,
     RunInfo,
@@ -39,7 +38,7 @@ from .plugins import PluginManager
 from .record import ROOT_ID, Change
 from .run import RunHandle
 from .runtime import build_runtime, register_runtime, unregister_runtime
-from .session import Session, build_context, preflight
+from .session import Session, preflight
 from .snapshots import TreeIndex, read_tree
 from .stopping import StopRules, StopSignal
 
@@ -73,7 +72,7 @@ class Engine:
 
     def _session(self) -> Session:
         if self.session is None:
-            raise UserError("the engine's backends exist once run_loop() has started; fix: call it first")
+            raise RuntimeError("the engine's backends exist once run_loop() has started")
         return self.session
 
     @property
@@ -252,7 +251,7 @@ class Engine:
                 else Evaluation(error=error, error_kind="evaluation")
         if pending is not None:  # an evaluate job
             generated, change = pending
-            recorder.record_child(attempt, parent, generated, change, result, self.config.generator.name)
+            recorder.record_child(attempt, parent, generated, change, result)
             return None
         generated, evaluation = result
         if generated.error_kind == "budget":  # not paid for: it runs again after resume
@@ -262,13 +261,13 @@ class Engine:
             return None
         change = recorder.store_change(parent.id, generated.changes)
         if generated.error or not generated.changed or generated.proposal is None:
-            recorder.record_child(attempt, parent, generated, change, None, self.config.generator.name)
+            recorder.record_child(attempt, parent, generated, change, None)
             return None
         if not admission.review(steps.gate, attempt, self.archive, generated.proposal, change, self.trees):
             recorder.record_skipped(attempt, generated, change)
             return None
         if evaluation is not None:
-            recorder.record_child(attempt, parent, generated, change, evaluation, self.config.generator.name)
+            recorder.record_child(attempt, parent, generated, change, evaluation)
             return None
         job = EvaluateJob(**self._run_fields(), attempt=attempt, parent_files=self.codebook.files(parent.id),
                           changes=generated.changes)

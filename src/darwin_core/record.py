@@ -151,7 +151,7 @@ class Recorder:
         ))
 
     def record_child(self, attempt: Attempt, parent: Variant, generated: Generated, change: Change,
-                     evaluation: Evaluation | None, generator: str) -> Variant:
+                     evaluation: Evaluation | None) -> Variant:
         """The child of a finished attempt (judged), then the attempt itself."""
         evaluation = evaluation or Evaluation()
         self._proposed(attempt, generated)
@@ -165,7 +165,7 @@ class Recorder:
             id=variant_id_for(attempt.id), parent_id=parent.id, generation=attempt.generation,
             status=status, reason=reason, score=score, task_results=self.compact(evaluation.results),
             snapshot=change.snapshot, patch_ref=self.store.put_blob(change.diff()) if change.new else None,
-            generator=generator, improvement_type=proposal.improvement_type if proposal else "",
+            generator=self.handle.config.generator.name, improvement_type=proposal.improvement_type if proposal else "",
             description=proposal.description if proposal else "", target=attempt.target,
             usage=generated.usage, cost_usd=sum(u.cost_usd for u in generated.usage),
             timings={"proposal_s": generated.proposal_s, "evaluation_s": evaluation.evaluation_s},
