@@ -148,7 +148,9 @@ def overhead_in(tree: Path, attempts: int) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         str(tree / part) for part in ("src", "hookspecs/src", "plugins"))}
     done = subprocess.run([sys.executable, __file__, "--overhead-only", "--attempts", str(attempts)],
-                          env=env, check=True, capture_output=True, text=True)
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"measuring {tree} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -168,7 +170,7 @@ def compare(other: Path, attempts: int, rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--attempts", type=int, default=200)
+    parser.add_argument("--attempts", type=int, default=200, help="a multiple of 4")
     parser.add_argument("--against", type=Path, help="another checkout to compare loop overhead with")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--overhead-only", action="store_true", help=argparse.SUPPRESS)

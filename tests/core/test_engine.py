@@ -206,7 +206,14 @@ def test_sigkill_then_resume_loses_nothing_and_redoes_nothing(quickstart: Path, 
             assert attempt.status == "interrupted"
             retry = attempts[f"{attempt_id}r1"]
             assert retry.retry_of == attempt_id and retry.status == "finished"
+            assert retry.metadata["sibling_index"] == attempt.metadata["sibling_index"]
     assert sum(1 for a in attempts.values() if a.retry_of is None) == 36
+    # the resumed planner gave every attempt the sibling index the records imply
+    counts: dict[str, int] = {}
+    for attempt in sorted((a for a in attempts.values() if a.retry_of is None),
+                          key=lambda a: (a.generation, a.index)):
+        assert attempt.metadata["sibling_index"] == counts.get(attempt.parent_id, 0), attempt.id
+        counts[attempt.parent_id] = counts.get(attempt.parent_id, 0) + 1
 
 
 # ------------------------------------------------------------------------------ bad input
