@@ -145,7 +145,7 @@ class Engine:
             raise
         finally:
             if steps is not None:
-                steps.executor.shutdown(wait=status != "interrupted")
+                steps.close(self.plugins, wait=status != "interrupted")
             unregister_runtime(run.run_id)
             runtime.close()
             summary = self._finish(steps, run, status, reason)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from darwin_hookspecs import BuildContext, Executor, SelectionStrategy
 
 from .gating import Gate, build_gate
-from .plugins import validate_options
+from .memory import attach_memory, detach_memory
+from .plugins import PluginManager, validate_options
 from .record import Recorder
 from .run import RunHandle
 from .runtime import Runtime
@@ -31,11 +32,24 @@ class Session:
     def start(cls, handle: RunHandle, runtime: Runtime) -> "Session":
         config, plugins, context = handle.config, handle.plugins, build_context(handle)
         gate = build_gate(config, plugins, context, handle.store)
-        return cls(
+        session = cls(
             runtime=runtime, gate=gate, recorder=Recorder(handle, runtime.tasks, gate),
             executor=plugins.create("executor", config.executor.name, config.executor.options, context),
             selector=plugins.create("selection", config.selection.name, config.selection.options, context),
         )
+        try:
+            attach_memory(plugins, config, context)
+        except BaseException:
+            session.executor.shutdown(wait=False)
+            raise
+        return session
+
+    def close(self, plugins: PluginManager, *, wait: bool) -> None:
+        """Stop the executor (waiting for its jobs unless interrupted) and detach the memory."""
+        try:
+            self.executor.shutdown(wait=wait)
+        finally:
+            detach_memory(plugins)
 
 
 def build_context(handle: RunHandle) -> BuildContext:
@@ -52,7 +66,8 @@ def preflight(handle: RunHandle) -> None:
     config, plugins, context = handle.config, handle.plugins, build_context(handle)
     for kind, section in [("generator", config.generator), ("sandbox", config.sandbox),
                           ("benchmark", config.benchmark), ("executor", config.executor),
-                          ("selection", config.selection)]:
+                          ("selection", config.selection),
+                          *([("memory", config.memory)] if config.memory is not None else [])]:
         spec = plugins.spec(kind, section.name)
         spec.check_available()
         validate_options(spec, section.options, context, section=kind)
