@@ -13,6 +13,7 @@ writers cannot both win, and a PUT is atomic (never half-visible).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -264,6 +265,18 @@ class S3Storage(Storage):
         names = {p["Prefix"][len(prefix):].rstrip("/")
                  for page in self._list(prefix, "/") for p in page.get("CommonPrefixes", [])}
         return sorted(names)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Any]:
+        """Blobs uploaded in parallel, records in order (see :mod:`.s3_batch`)."""
+        from .s3_batch import S3Batch
+
+        with ThreadPoolExecutor(max_workers=self._workers) as pool:
+            batch = S3Batch(self, pool)
+            try:
+                yield batch
+            finally:
+                batch.wait()
 
     def acquire_lease(self, owner: str = "", ttl_s: float = 60.0) -> Lease:
         """The lease is the object ``PREFIX/lease.json``, written with If-None-Match / If-Match."""
