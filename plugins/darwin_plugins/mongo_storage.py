@@ -234,6 +234,12 @@ class MongoStorage(Storage):
             value, version = self._decode(doc, collection, key)
             yield key, value, version
 
+    def keys(self, collection: str) -> list[str]:
+        check_key(collection)
+        docs = self._call(f"listing {collection}",
+                          lambda: list(self._records.find({"c": collection}, {"k": 1}).sort("k", 1)))
+        return [str(doc.get("k", "")) for doc in docs]
+
     def collections(self) -> list[str]:
         return sorted(self._call("listing collections", self._records.distinct, "c"))
 

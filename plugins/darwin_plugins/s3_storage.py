@@ -248,12 +248,15 @@ class S3Storage(Storage):
     def get_record(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
         return self._read(collection, key)
 
-    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+    def keys(self, collection: str) -> list[str]:
         check_key(collection)
         prefix = f"{self._root}records/{collection}/"
-        keys = [item["Key"][len(prefix):-len(".json")]
-                for page in self._list(prefix) for item in page.get("Contents", [])
-                if item["Key"].endswith(".json") and "/" not in item["Key"][len(prefix):]]
+        return sorted(item["Key"][len(prefix):-len(".json")]
+                      for page in self._list(prefix) for item in page.get("Contents", [])
+                      if item["Key"].endswith(".json") and "/" not in item["Key"][len(prefix):])
+
+    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+        keys = self.keys(collection)
         if not keys:
             return
         with ThreadPoolExecutor(max_workers=min(self._workers, len(keys))) as pool:

@@ -157,6 +157,11 @@ class FileStorage(Storage):
         for key, text, version in rows:
             yield key, self._decode(collection, key, text), version
 
+    def keys(self, collection: str) -> list[str]:
+        check_key(collection)
+        return [k for (k,) in self._query(f"listing {collection}", "SELECT key FROM records WHERE "
+                                          "collection = ? ORDER BY key", (collection,))]
+
     def collections(self) -> list[str]:
         return [c for (c,) in self._query("listing collections",
                                           "SELECT DISTINCT collection FROM records ORDER BY collection")]
