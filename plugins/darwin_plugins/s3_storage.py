@@ -153,6 +153,11 @@ class S3Storage(Storage):
         return self._read_object(self._record_key(collection, key), f"{collection}/{key}")
 
     def _read_object(self, s3_key: str, name: str) -> tuple[dict[str, Any], str]:
+        data, etag = self._get_raw(s3_key, name)
+        return self._parse(data, s3_key, name), etag
+
+    def _get_raw(self, s3_key: str, name: str) -> tuple[bytes, str]:
+        """``(bytes, etag)`` of one object; ``NotFoundError`` if absent."""
         try:
             response = self._call(f"reading {name}", self._client.get_object,
                                   Bucket=self.bucket, Key=s3_key)
@@ -161,6 +166,9 @@ class S3Storage(Storage):
             if _code(exc) in ("NoSuchKey", "404"):
                 raise NotFoundError(f"record {name} not found in {self.url}") from None
             raise
+        return data, response["ETag"].strip('"')
+
+    def _parse(self, data: bytes, s3_key: str, name: str) -> dict[str, Any]:
         try:
             value = json.loads(data)
             if not isinstance(value, dict):
@@ -170,7 +178,7 @@ class S3Storage(Storage):
                 f"record {name} is corrupt (s3://{self.bucket}/{s3_key}: {exc}); fix: "
                 "restore it from a backup or an export of the run (Darwin changed nothing)"
             ) from None
-        return value, response["ETag"].strip('"')
+        return value
 
     # -------------------------------------------------------------------- blobs
 
@@ -248,20 +256,23 @@ class S3Storage(Storage):
     def get_record(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
         return self._read(collection, key)
 
-    def keys(self, collection: str) -> list[str]:
+    def listing(self, collection: str) -> dict[str, str]:
+        """``{key: etag}`` of a collection's records, from the bucket listing (no GET)."""
         check_key(collection)
         prefix = f"{self._root}records/{collection}/"
-        return sorted(item["Key"][len(prefix):-len(".json")]
-                      for page in self._list(prefix) for item in page.get("Contents", [])
-                      if item["Key"].endswith(".json") and "/" not in item["Key"][len(prefix):])
+        return {item["Key"][len(prefix):-len(".json")]: item["ETag"].strip('"')
+                for page in self._list(prefix) for item in page.get("Contents", [])
+                if item["Key"].endswith(".json") and "/" not in item["Key"][len(prefix):]}
+
+    def keys(self, collection: str) -> list[str]:
+        return sorted(self.listing(collection))
 
     def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
-        keys = self.keys(collection)
-        if not keys:
-            return
-        with ThreadPoolExecutor(max_workers=min(self._workers, len(keys))) as pool:
-            for key, (value, version) in zip(keys, pool.map(lambda k: self._read(collection, k), keys)):
-                yield key, value, version
+        """From the collection's packs where their copy is current (same ETag), else one GET
+        per record; packs the records it had to GET (see :mod:`.s3_pack`)."""
+        from .s3_pack import packed_scan
+
+        yield from packed_scan(self, collection)
 
     def collections(self) -> list[str]:
         prefix = f"{self._root}records/"
