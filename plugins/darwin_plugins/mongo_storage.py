@@ -38,6 +38,8 @@ from darwin_hookspecs import (
     hookimpl,
 )
 
+from darwin_hookspecs.storage_api import release_all as _release_all
+
 from .file_storage import check_key
 
 PART_SIZE = 8 * 1024 * 1024
@@ -101,6 +103,7 @@ class MongoStorage(Storage):
         self._blobs = db[name("blobs")]
         self._parts = db[name("blob_parts")]
         self._lease = db[name("lease")]
+        self._leases: list[Lease] = []
         try:
             self._client.admin.command("ping")
             self._records.create_index([("c", 1), ("k", 1)])
@@ -254,9 +257,12 @@ class MongoStorage(Storage):
 
     def acquire_lease(self, owner: str = "", ttl_s: float = 60.0) -> Lease:
         """The lease is document ``writer`` of ``PREFIX.lease``, changed by conditional writes."""
-        return CellLease.acquire(self.url, _LeaseCell(self), owner, ttl_s)
+        lease = CellLease.acquire(self.url, _LeaseCell(self), owner, ttl_s)
+        self._leases.append(lease)
+        return lease
 
     def close(self) -> None:
+        _release_all(self._leases)
         self._client.close()
 
 

@@ -38,6 +38,8 @@ from darwin_hookspecs import (
     hookimpl,
 )
 
+from darwin_hookspecs.storage_api import release_all as _release_all
+
 from .file_storage import check_key
 
 HEAD_FIRST = 256 * 1024
@@ -81,6 +83,7 @@ class S3Storage(Storage):
         self.bucket, prefix = split_url(url)
         self._root = f"{prefix}/" if prefix else ""
         self._workers = workers
+        self._leases: list[Lease] = []
         self._errors = _error_types()
         session = _session()
         with _SESSION_LOCK:  # a boto3 session is not thread-safe; its clients are
@@ -294,9 +297,12 @@ class S3Storage(Storage):
 
     def acquire_lease(self, owner: str = "", ttl_s: float = 60.0) -> Lease:
         """The lease is the object ``PREFIX/lease.json``, written with If-None-Match / If-Match."""
-        return CellLease.acquire(self.url, _LeaseCell(self), owner, ttl_s)
+        lease = CellLease.acquire(self.url, _LeaseCell(self), owner, ttl_s)
+        self._leases.append(lease)
+        return lease
 
     def close(self) -> None:
+        _release_all(self._leases)
         self._client.close()
 
 

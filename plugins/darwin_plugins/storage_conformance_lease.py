@@ -115,6 +115,17 @@ class BatchBlobLeaseConformance:
             a.close()
             b.close()
 
+    def test_closing_the_store_releases_its_lease(
+        self, darwin_storage_factory: StorageFactory, storage_namespace: str
+    ) -> None:
+        a, b = darwin_storage_factory(storage_namespace), darwin_storage_factory(storage_namespace)
+        try:
+            a.acquire_lease(owner="finished run", ttl_s=30)
+            a.close()
+            b.acquire_lease(ttl_s=30).release()
+        finally:
+            b.close()
+
     def test_lease_racing_acquirers_exactly_one_wins(
         self, darwin_storage_factory: StorageFactory, storage_namespace: str
     ) -> None:

@@ -21,10 +21,12 @@ from darwin_hookspecs import (
     ConflictError,
     CorruptBlobError,
     CorruptRecordError,
+    Lease,
     NotFoundError,
     Storage,
     StorageError,
 )
+from darwin_hookspecs.storage_api import release_all
 
 from .committer import GroupCommitter
 from .database import DB_NAME, Readers, create_schema, storage_error
@@ -78,6 +80,7 @@ class FileStorage(Storage):
             migrate(root, self.path, fsync=fsync)
         self._committer = GroupCommitter(self.path, fsync=fsync, window_s=window_s)
         self._readers = Readers(self.path, fsync)
+        self._leases: list[Lease] = []
 
     # ------------------------------------------------------------------ helpers
 
@@ -177,9 +180,13 @@ class FileStorage(Storage):
             self._committer.run(batch.apply)
 
     def acquire_lease(self, owner: str = "", ttl_s: float = 60.0) -> FileLease:
-        return FileLease.acquire(self.root, self.url, owner, ttl_s)
+        """Released by :meth:`close` at the latest."""
+        lease = FileLease.acquire(self.root, self.url, owner, ttl_s)
+        self._leases.append(lease)
+        return lease
 
     def close(self) -> None:
+        release_all(self._leases)
         self._committer.close()
         self._readers.close()
 
