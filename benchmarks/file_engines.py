@@ -72,8 +72,35 @@ def attempt(store: Any, i: int, item: tuple[bytes, bytes, dict[str, Any]], *, ba
                                        "patch": p, "log": lg}, if_version=version)
 
 
-def per_attempt_ms(make: Callable[[Path], Any], root: Path, items: list[Any], *, batched: bool,
-                   threads: int = 1) -> float:
+class _FsyncCounter:
+    """Counts ``os.fsync`` calls made from Python (the directory store and the journal)."""
+
+    def __init__(self) -> None:
+        self.calls, self._real = 0, os.fsync
+
+    def __enter__(self) -> "_FsyncCounter":
+        def counted(fd: int) -> None:
+            self.calls += 1
+            self._real(fd)
+
+        os.fsync = counted  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.fsync = self._real  # type: ignore[assignment]
+
+
+def per_attempt(make: Callable[[Path], Any], root: Path, items: list[Any], *, batched: bool,
+                threads: int = 1) -> tuple[float, float]:
+    """(ms per attempt, durable syncs per attempt: SQLite commits, or fsync calls)."""
+    with _FsyncCounter() as counter:
+        ms, store = _per_attempt_ms(make, root, items, batched=batched, threads=threads)
+    syncs = getattr(store, "commits", None) if isinstance(store, FileStorage) else counter.calls
+    return ms, (syncs or 0) / len(items)
+
+
+def _per_attempt_ms(make: Callable[[Path], Any], root: Path, items: list[Any], *, batched: bool,
+                    threads: int = 1) -> tuple[float, Any]:
     store = make(root)
     chunks = [list(range(t, len(items), threads)) for t in range(threads)]
     t0 = time.perf_counter()
@@ -85,7 +112,7 @@ def per_attempt_ms(make: Callable[[Path], Any], root: Path, items: list[Any], *,
         w.join()
     elapsed = time.perf_counter() - t0
     store.close() if hasattr(store, "close") else None
-    return elapsed / len(items) * 1000
+    return elapsed / len(items) * 1000, store
 
 
 def sqlite_floor_ms(root: Path, items: list[Any]) -> float:
@@ -125,6 +152,17 @@ def build_archive(make: Callable[[Path], Any], root: Path, n: int, rng: random.R
     store.close() if hasattr(store, "close") else None
 
 
+def scan_s(make: Callable[[Path], Any], root: Path) -> float:
+    """Open the store in a new handle and read every variant record (the storage's share)."""
+    t0 = time.perf_counter()
+    store = make(root)
+    n = sum(1 for _ in store.scan("variants"))
+    elapsed = time.perf_counter() - t0
+    store.close() if hasattr(store, "close") else None
+    assert n > 0
+    return elapsed
+
+
 def load_s(make: Callable[[Path], Any], root: Path) -> float:
     """Open the store in a new handle and load its archive, as ``darwin status``/``resume`` do."""
     t0 = time.perf_counter()
@@ -154,20 +192,29 @@ def main(work: Path, reps: int, n_attempts: int, n_load: int) -> None:
         for name, make in order:
             base = work / f"r{rep}-{abs(hash(name)) % 10**6}"
             row = rows[name]
-            row.setdefault("seq", []).append(per_attempt_ms(make, base / "seq", items, batched=False))
-            row.setdefault("batched", []).append(per_attempt_ms(make, base / "bat", items, batched=True))
-            row.setdefault("4 threads", []).append(per_attempt_ms(make, base / "thr", items, batched=False, threads=4))
+            for label, batched, threads in [("seq", False, 1), ("batched", True, 1), ("4 threads", False, 4),
+                                            ("4 thr batched", True, 4)]:
+                ms, syncs = per_attempt(make, base / label.replace(" ", "-"), items, batched=batched,
+                                        threads=threads)
+                row.setdefault(label, []).append(ms)
+                row.setdefault(f"{label} syncs", []).append(syncs)
+            row.setdefault("scan", []).append(scan_s(make, work / f"load-{len(name)}"))
             row.setdefault("load", []).append(load_s(make, work / f"load-{len(name)}"))
             print(f"rep {rep} {name}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in row.items()),
                   file=sys.stderr, flush=True)
         rows["sqlite floor"].setdefault("seq", []).append(sqlite_floor_ms(work / f"floor{rep}", items))
     print(f"\nper attempt (5 writes, 2 blobs of 50+20 KB before compression), {n_attempts} attempts, "
-          f"median of {reps} interleaved reps; load = open + load_variants of {n_load} variants\n")
-    print(f"{'engine':22} {'seq ms':>8} {'batched ms':>11} {'4 thr ms':>9} {'load s':>7} {'files':>6} {'disk MB':>8}")
+          f"median of {reps} interleaved reps; ms per attempt (durable syncs per attempt: SQLite "
+          f"commits or fsync calls); scan = open + read {n_load} variant records; load = open + "
+          "RunStore.load_variants into an Archive\n")
+    cols = ["seq", "batched", "4 threads", "4 thr batched"]
+    print(f"{'engine':22} " + " ".join(f"{c:>16}" for c in cols)
+          + f" {'scan s':>7} {'load s':>7} {'files':>6} {'disk MB':>8}")
     for name, row in rows.items():
         med = {k: statistics.median(v) for k, v in row.items()}
         files, nbytes = disk(work / f"load-{len(name)}") if name in ENGINES else (0, 0)
-        cell = lambda k, f: (f % med[k]) if k in med else "-"  # noqa: E731
-        print(f"{name:22} {cell('seq', '%8.2f'):>8} {cell('batched', '%11.2f'):>11} "
-              f"{cell('4 threads', '%9.2f'):>9} {cell('load', '%7.3f'):>7} {files or '-':>6} "
-              f"{(f'{nbytes / 1e6:8.1f}' if nbytes else '-'):>8}")
+        cells = [f"{med[c]:.2f} ({med[c + ' syncs']:.1f})" if c + " syncs" in med else
+                 (f"{med[c]:.2f}" if c in med else "-") for c in cols]
+        extra = [f"{med[k]:.3f}" if k in med else "-" for k in ("scan", "load")]
+        print(f"{name:22} " + " ".join(f"{c:>16}" for c in cells) + f" {extra[0]:>7} {extra[1]:>7} "
+              f"{files or '-':>6} {(f'{nbytes / 1e6:8.1f}' if nbytes else '-'):>8}")

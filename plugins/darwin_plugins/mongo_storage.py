@@ -15,6 +15,7 @@ Only the documented pymongo API is used, so a real MongoDB and the test server b
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -36,6 +37,8 @@ from darwin_hookspecs import (
     UserError,
     hookimpl,
 )
+
+from darwin_hookspecs.storage_api import release_all as _release_all
 
 from .file_storage import check_key
 
@@ -100,6 +103,7 @@ class MongoStorage(Storage):
         self._blobs = db[name("blobs")]
         self._parts = db[name("blob_parts")]
         self._lease = db[name("lease")]
+        self._leases: list[Lease] = []
         try:
             self._client.admin.command("ping")
             self._records.create_index([("c", 1), ("k", 1)])
@@ -196,9 +200,10 @@ class MongoStorage(Storage):
         return self._put(self._records, f"{collection}/{key}", {"c": collection, "k": key, "v": text},
                          if_version)
 
-    def _put(self, target: Any, doc_id: str, doc: dict[str, Any], if_version: str | None) -> str:
+    def _put(self, target: Any, doc_id: str, doc: dict[str, Any], if_version: str | None,
+             *, version: str | None = None) -> str:
         """Create-only (unique ``_id``) or replace-if-``ver`` one document; return its new ``ver``."""
-        version = secrets.token_hex(8)
+        version = version or secrets.token_hex(8)
         doc = {**doc, "ver": version}
         if if_version is None:
             try:
@@ -232,14 +237,32 @@ class MongoStorage(Storage):
             value, version = self._decode(doc, collection, key)
             yield key, value, version
 
+    def keys(self, collection: str) -> list[str]:
+        check_key(collection)
+        docs = self._call(f"listing {collection}",
+                          lambda: list(self._records.find({"c": collection}, {"k": 1}).sort("k", 1)))
+        return [str(doc.get("k", "")) for doc in docs]
+
     def collections(self) -> list[str]:
         return sorted(self._call("listing collections", self._records.distinct, "c"))
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Any]:
+        """Writes sent when the block exits, in few round trips (see :mod:`.mongo_batch`)."""
+        from .mongo_batch import MongoBatch
+
+        batch = MongoBatch(self)
+        yield batch
+        batch.flush()
+
     def acquire_lease(self, owner: str = "", ttl_s: float = 60.0) -> Lease:
         """The lease is document ``writer`` of ``PREFIX.lease``, changed by conditional writes."""
-        return CellLease.acquire(self.url, _LeaseCell(self), owner, ttl_s)
+        lease = CellLease.acquire(self.url, _LeaseCell(self), owner, ttl_s)
+        self._leases.append(lease)
+        return lease
 
     def close(self) -> None:
+        _release_all(self._leases)
         self._client.close()
 
 
@@ -259,9 +282,11 @@ class _LeaseCell:
 
 
 class _ErrorTypes:
-    def __init__(self, connection: tuple[type[BaseException], ...], duplicate: type[BaseException]):
+    def __init__(self, connection: tuple[type[BaseException], ...], duplicate: type[BaseException],
+                 bulk: type[BaseException]):
         self.connection = connection
         self.duplicate = duplicate
+        self.bulk = bulk
 
 
 def _error_types() -> _ErrorTypes:
@@ -271,6 +296,7 @@ def _error_types() -> _ErrorTypes:
         connection=(errors.ConnectionFailure, errors.ServerSelectionTimeoutError,
                     errors.NetworkTimeout, errors.WTimeoutError),
         duplicate=errors.DuplicateKeyError,
+        bulk=errors.BulkWriteError,
     )
 
 

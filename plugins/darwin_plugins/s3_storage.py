@@ -13,6 +13,7 @@ writers cannot both win, and a PUT is atomic (never half-visible).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -36,6 +37,8 @@ from darwin_hookspecs import (
     UserError,
     hookimpl,
 )
+
+from darwin_hookspecs.storage_api import release_all as _release_all
 
 from .file_storage import check_key
 
@@ -80,6 +83,7 @@ class S3Storage(Storage):
         self.bucket, prefix = split_url(url)
         self._root = f"{prefix}/" if prefix else ""
         self._workers = workers
+        self._leases: list[Lease] = []
         self._errors = _error_types()
         session = _session()
         with _SESSION_LOCK:  # a boto3 session is not thread-safe; its clients are
@@ -152,6 +156,11 @@ class S3Storage(Storage):
         return self._read_object(self._record_key(collection, key), f"{collection}/{key}")
 
     def _read_object(self, s3_key: str, name: str) -> tuple[dict[str, Any], str]:
+        data, etag = self._get_raw(s3_key, name)
+        return self._parse(data, s3_key, name), etag
+
+    def _get_raw(self, s3_key: str, name: str) -> tuple[bytes, str]:
+        """``(bytes, etag)`` of one object; ``NotFoundError`` if absent."""
         try:
             response = self._call(f"reading {name}", self._client.get_object,
                                   Bucket=self.bucket, Key=s3_key)
@@ -160,6 +169,9 @@ class S3Storage(Storage):
             if _code(exc) in ("NoSuchKey", "404"):
                 raise NotFoundError(f"record {name} not found in {self.url}") from None
             raise
+        return data, response["ETag"].strip('"')
+
+    def _parse(self, data: bytes, s3_key: str, name: str) -> dict[str, Any]:
         try:
             value = json.loads(data)
             if not isinstance(value, dict):
@@ -169,7 +181,7 @@ class S3Storage(Storage):
                 f"record {name} is corrupt (s3://{self.bucket}/{s3_key}: {exc}); fix: "
                 "restore it from a backup or an export of the run (Darwin changed nothing)"
             ) from None
-        return value, response["ETag"].strip('"')
+        return value
 
     # -------------------------------------------------------------------- blobs
 
@@ -247,17 +259,23 @@ class S3Storage(Storage):
     def get_record(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
         return self._read(collection, key)
 
-    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+    def listing(self, collection: str) -> dict[str, str]:
+        """``{key: etag}`` of a collection's records, from the bucket listing (no GET)."""
         check_key(collection)
         prefix = f"{self._root}records/{collection}/"
-        keys = [item["Key"][len(prefix):-len(".json")]
+        return {item["Key"][len(prefix):-len(".json")]: item["ETag"].strip('"')
                 for page in self._list(prefix) for item in page.get("Contents", [])
-                if item["Key"].endswith(".json") and "/" not in item["Key"][len(prefix):]]
-        if not keys:
-            return
-        with ThreadPoolExecutor(max_workers=min(self._workers, len(keys))) as pool:
-            for key, (value, version) in zip(keys, pool.map(lambda k: self._read(collection, k), keys)):
-                yield key, value, version
+                if item["Key"].endswith(".json") and "/" not in item["Key"][len(prefix):]}
+
+    def keys(self, collection: str) -> list[str]:
+        return sorted(self.listing(collection))
+
+    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+        """From the collection's packs where their copy is current (same ETag), else one GET
+        per record; packs the records it had to GET (see :mod:`.s3_pack`)."""
+        from .s3_pack import packed_scan
+
+        yield from packed_scan(self, collection)
 
     def collections(self) -> list[str]:
         prefix = f"{self._root}records/"
@@ -265,11 +283,26 @@ class S3Storage(Storage):
                  for page in self._list(prefix, "/") for p in page.get("CommonPrefixes", [])}
         return sorted(names)
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Any]:
+        """Blobs uploaded in parallel, records in order (see :mod:`.s3_batch`)."""
+        from .s3_batch import S3Batch
+
+        with ThreadPoolExecutor(max_workers=self._workers) as pool:
+            batch = S3Batch(self, pool)
+            try:
+                yield batch
+            finally:
+                batch.wait()
+
     def acquire_lease(self, owner: str = "", ttl_s: float = 60.0) -> Lease:
         """The lease is the object ``PREFIX/lease.json``, written with If-None-Match / If-Match."""
-        return CellLease.acquire(self.url, _LeaseCell(self), owner, ttl_s)
+        lease = CellLease.acquire(self.url, _LeaseCell(self), owner, ttl_s)
+        self._leases.append(lease)
+        return lease
 
     def close(self) -> None:
+        _release_all(self._leases)
         self._client.close()
 
 

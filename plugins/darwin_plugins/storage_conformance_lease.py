@@ -1,4 +1,4 @@
-"""Conformance tests for batches, blob verification and the writer lease (mixed into
+"""Conformance tests for batches, blob verification, whole-store checks and the writer lease (mixed into
 :class:`darwin_plugins.storage_conformance.StorageConformance`; see that module for use)."""
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from darwin_hookspecs import (
     LeaseLostError,
     Storage,
 )
+from darwin_hookspecs.storage_verify import verify_storage
 
 StorageFactory = Callable[[str], Storage]
 BlobSwapper = Callable[[Storage, str, str], None]
+Corrupter = Callable[[Storage, str, str], None]
 
 
 class BatchBlobLeaseConformance:
@@ -65,6 +67,28 @@ class BatchBlobLeaseConformance:
         assert storage.get_blob(other) == b"print('another variant')\n"
         assert hashlib.sha256(storage.get_blob(other)).hexdigest() == other
 
+    def test_verify_reports_every_corrupt_record_and_blob(
+        self, storage: Storage, darwin_storage_corrupter: Corrupter | None,
+        darwin_storage_blob_swapper: BlobSwapper | None,
+    ) -> None:
+        if darwin_storage_corrupter is None or darwin_storage_blob_swapper is None:
+            pytest.skip("override darwin_storage_corrupter and darwin_storage_blob_swapper")
+        good, damaged = storage.put_blob(b"good code"), storage.put_blob(b"parent code")
+        absent = hashlib.sha256(b"never stored").hexdigest()
+        for key, refs in [("v1", [good]), ("v2", [damaged]), ("v3", [absent]), ("v4", [good])]:
+            storage.put_record("variants", key, {"refs": refs})
+        storage.put_record("run", "run", {"status": "completed"})
+        assert verify_storage(storage, references=lambda c, k, v: v.get("refs", [])).ok is False
+        clean = storage.put_blob(b"unrelated")
+        darwin_storage_corrupter(storage, "variants", "v4")
+        darwin_storage_blob_swapper(storage, damaged, clean)
+        report = verify_storage(storage, references=lambda c, k, v: v.get("refs", []))
+        assert sorted((p.kind, p.name) for p in report.problems) == sorted(
+            [("record", "variants/v4"), ("blob", damaged), ("missing blob", absent)])
+        assert (report.records, report.blobs) == (4, 2)
+        assert "variants/v4" in report.summary() and "fix:" in report.summary()
+        assert storage.keys("variants") == ["v1", "v2", "v3", "v4"]
+
     # -------------------------------------------------------------------- lease
 
     def test_lease_is_exclusive_and_names_its_holder(
@@ -89,6 +113,17 @@ class BatchBlobLeaseConformance:
             a.acquire_lease(ttl_s=30).release()
         finally:
             a.close()
+            b.close()
+
+    def test_closing_the_store_releases_its_lease(
+        self, darwin_storage_factory: StorageFactory, storage_namespace: str
+    ) -> None:
+        a, b = darwin_storage_factory(storage_namespace), darwin_storage_factory(storage_namespace)
+        try:
+            a.acquire_lease(owner="finished run", ttl_s=30)
+            a.close()
+            b.acquire_lease(ttl_s=30).release()
+        finally:
             b.close()
 
     def test_lease_racing_acquirers_exactly_one_wins(

@@ -229,6 +229,11 @@ class Storage(Protocol):
 
     def close(self) -> None: ...
 
+    def keys(self, collection: str) -> list[str]:
+        """The keys of ``collection``, sorted, without decoding the records (so that a corrupt
+        one can be named). Default: from ``scan``."""
+        return sorted(key for key, _, _ in self.scan(collection))
+
     def batch(self) -> ContextManager[Batch]:
         """``with storage.batch() as b:`` then ``b.put_blob``/``b.put_record``: the writes of one
         unit of work, committed together where the backend can (then a conflict raises when the

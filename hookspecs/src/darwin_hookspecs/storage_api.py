@@ -246,3 +246,12 @@ def _holder_or_none(value: dict[str, Any]) -> LeaseHolder | None:
         return LeaseHolder.from_dict(value)
     except (KeyError, TypeError, ValueError):
         return None  # unreadable: treat as free (a conditional replace still decides)
+
+
+def release_all(leases: list[Lease]) -> None:
+    """Release every lease a store handle gave out (its ``close``); errors are not raised (the
+    lease then expires by itself)."""
+    for lease in leases:
+        with contextlib.suppress(Exception):
+            lease.release()
+    leases.clear()

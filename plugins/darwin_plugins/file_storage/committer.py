@@ -85,15 +85,21 @@ class GroupCommitter:
         except (sqlite3.Error, OSError) as exc:
             self._fail(group, storage_error(exc, self.path, "starting a write"))
             return
+        alone = len(group) == 1  # no savepoint needed: a failure rolls the transaction back
         try:
             for unit in group:
-                conn.execute("SAVEPOINT unit")
+                if not alone:
+                    conn.execute("SAVEPOINT unit")
                 try:
                     unit.result = unit.apply(conn)
                 except Exception as exc:  # noqa: BLE001 - handed to the unit's caller
-                    conn.execute("ROLLBACK TO unit")
+                    conn.execute("ROLLBACK" if alone else "ROLLBACK TO unit")
                     unit.error = storage_error(exc, self.path, "writing") if isinstance(exc, sqlite3.Error) else exc
-                conn.execute("RELEASE unit")
+                    if alone:
+                        unit.done = True
+                        return
+                if not alone:
+                    conn.execute("RELEASE unit")
             conn.execute("COMMIT")
             self.commits += 1
             self.units += len(group)

@@ -21,10 +21,12 @@ from darwin_hookspecs import (
     ConflictError,
     CorruptBlobError,
     CorruptRecordError,
+    Lease,
     NotFoundError,
     Storage,
     StorageError,
 )
+from darwin_hookspecs.storage_api import release_all
 
 from .committer import GroupCommitter
 from .database import DB_NAME, Readers, create_schema, storage_error
@@ -78,6 +80,7 @@ class FileStorage(Storage):
             migrate(root, self.path, fsync=fsync)
         self._committer = GroupCommitter(self.path, fsync=fsync, window_s=window_s)
         self._readers = Readers(self.path, fsync)
+        self._leases: list[Lease] = []
 
     # ------------------------------------------------------------------ helpers
 
@@ -157,6 +160,11 @@ class FileStorage(Storage):
         for key, text, version in rows:
             yield key, self._decode(collection, key, text), version
 
+    def keys(self, collection: str) -> list[str]:
+        check_key(collection)
+        return [k for (k,) in self._query(f"listing {collection}", "SELECT key FROM records WHERE "
+                                          "collection = ? ORDER BY key", (collection,))]
+
     def collections(self) -> list[str]:
         return [c for (c,) in self._query("listing collections",
                                           "SELECT DISTINCT collection FROM records ORDER BY collection")]
@@ -172,9 +180,13 @@ class FileStorage(Storage):
             self._committer.run(batch.apply)
 
     def acquire_lease(self, owner: str = "", ttl_s: float = 60.0) -> FileLease:
-        return FileLease.acquire(self.root, self.url, owner, ttl_s)
+        """Released by :meth:`close` at the latest."""
+        lease = FileLease.acquire(self.root, self.url, owner, ttl_s)
+        self._leases.append(lease)
+        return lease
 
     def close(self) -> None:
+        release_all(self._leases)
         self._committer.close()
         self._readers.close()
 

@@ -1,0 +1,97 @@
+"""Packed copies of S3 records, so that reading a whole collection is a few GETs, not one per record.
+
+A pack ``PREFIX/packs/<collection>/<random>.json`` maps keys to ``[etag, JSON text]``: copies of
+records as they were when a scan read them. A pack is only a cache: a scan lists the records
+(``ListObjectsV2`` gives every key's current ETag), takes a record from a pack only when the
+pack's ETag equals the listed one (and, for an MD5 ETag, the text's MD5 equals it too), and GETs
+every other record. So a replaced, added or damaged record is always read from its own object,
+and a lost or stale pack costs GETs, never a wrong value. Records a scan had to GET are packed
+when there are at least ``PACK_MIN``; past ``MAX_PACKS`` packs, they are merged into one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator
+
+PACK_MIN = 32
+MAX_PACKS = 8
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _current(etag: str, entry: Any) -> str | None:
+    """The pack entry's text if it is a copy of the object with ``etag``."""
+    if not (isinstance(entry, list) and len(entry) == 2 and entry[0] == etag and isinstance(entry[1], str)):
+        return None
+    if _MD5.match(etag) and hashlib.md5(entry[1].encode(), usedforsecurity=False).hexdigest() != etag:
+        return None
+    return entry[1]
+
+
+def _read_packs(store: Any, prefix: str, pool: ThreadPoolExecutor) -> tuple[list[str], dict[str, Any]]:
+    names = [item["Key"] for page in store._list(prefix) for item in page.get("Contents", [])]
+
+    def get(name: str) -> dict[str, Any]:
+        try:
+            data, _ = store._get_raw(name, "a pack")
+            entries = json.loads(data).get("records", {})
+            return entries if isinstance(entries, dict) else {}
+        except Exception:  # noqa: BLE001 - a pack is a cache: missing or damaged = empty
+            return {}
+
+    merged: dict[str, Any] = {}
+    for entries in pool.map(get, names):
+        merged.update(entries)
+    return names, merged
+
+
+def _write_pack(store: Any, prefix: str, entries: dict[str, list[str]]) -> None:
+    body = json.dumps({"records": entries}, separators=(",", ":")).encode()
+    store._call("writing a pack", store._client.put_object, Bucket=store.bucket,
+                Key=f"{prefix}{secrets.token_hex(8)}.json", Body=body, ContentType="application/json")
+
+
+def packed_scan(store: Any, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+    listed = store.listing(collection)
+    if not listed:
+        return
+    prefix = f"{store._root}packs/{collection}/"
+    record_prefix = f"{store._root}records/{collection}/"
+    with ThreadPoolExecutor(max_workers=store._workers) as pool:
+        pack_names, packed = _read_packs(store, prefix, pool)
+        texts: dict[str, str] = {}
+        for key, etag in listed.items():
+            text = _current(etag, packed.get(key))
+            if text is not None:
+                texts[key] = text
+        missing = [key for key in listed if key not in texts]
+        fetched = dict(zip(missing, pool.map(
+            lambda k: store._get_raw(f"{record_prefix}{k}.json", f"{collection}/{k}"), missing)))
+    fresh: dict[str, list[str]] = {}
+    for key, (data, etag) in fetched.items():
+        listed[key] = etag  # the GET's ETag (it may have changed since the listing)
+        texts[key] = data.decode("utf-8", errors="replace")
+        fresh[key] = [etag, texts[key]]
+    values = {key: store._parse(texts[key].encode(), f"{record_prefix}{key}.json", f"{collection}/{key}")
+              for key in sorted(listed)}  # a corrupt record raises, naming it, before any pack is written
+    try:
+        if len(fresh) >= PACK_MIN:
+            _write_pack(store, prefix, fresh)
+            pack_names.append("")
+        if len(pack_names) > MAX_PACKS:
+            _write_pack(store, prefix, {k: [listed[k], texts[k]] for k in listed})
+            _delete(store, [n for n in pack_names if n])
+    except Exception:  # noqa: BLE001 - packing is an optimisation; the scan itself succeeded
+        pass
+    for key in sorted(listed):
+        yield key, values[key], listed[key]
+
+
+def _delete(store: Any, names: list[str]) -> None:
+    for start in range(0, len(names), 1000):
+        store._call("removing merged packs", store._client.delete_objects, Bucket=store.bucket,
+                    Delete={"Objects": [{"Key": n} for n in names[start:start + 1000]], "Quiet": True})
