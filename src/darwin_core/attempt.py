@@ -24,6 +24,7 @@ from darwin_hookspecs import (
     Proposal,
     TaskResult,
     Usage,
+    UserError,
     Variant,
 )
 
@@ -58,7 +59,8 @@ class AttemptOutcome:
     stage_reached: int = -1
     error: str = ""
     error_kind: str = ""
-    """``generator``, ``apply``, ``evaluation`` or ``budget``."""
+    """``generator``, ``apply``, ``evaluation``, ``budget`` or ``user`` (the generator raised a
+    ``UserError``: the run stops with it)."""
     generation_started: float = 0.0
     generation_s: float = 0.0
     evaluation_s: float = 0.0
@@ -129,6 +131,9 @@ def _generate(runtime: Runtime, job: AttemptJob, workdir: Path, outcome: Attempt
         proposal = runtime.generator.propose(context)
     except BudgetExceededError as exc:
         outcome.error, outcome.error_kind = str(exc), "budget"
+        return None
+    except UserError as exc:  # bad input met mid-run (e.g. a refused API key): the run stops, exit 2
+        outcome.error, outcome.error_kind = str(exc), "user"
         return None
     except Exception as exc:  # noqa: BLE001 - a generator crash is recorded, not fatal
         outcome.error = f"generator failed: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-5)}"

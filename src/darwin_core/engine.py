@@ -540,6 +540,10 @@ class Engine:
             self.store.save_attempt(attempt)
             self._stop = StopSignal(outcome.error, "stopped")
             return
+        if outcome.error_kind == "user":  # bad input (e.g. a refused API key): stop at once, exit 2
+            attempt.status = "planned"
+            self.store.save_attempt(attempt)
+            raise UserError(outcome.error)
         parent = self.archive.get(attempt.parent_id)
         if outcome.proposal is not None:
             self.hook.darwin_proposal_generated(
