@@ -259,6 +259,10 @@ class Engine:
             self.store.save_attempt(attempt)
             steps.stop = StopSignal(generated.error, "stopped")
             return None
+        if generated.error_kind == "user":  # bad input (e.g. a refused API key): stop at once, exit 2
+            attempt.status = "planned"
+            self.store.save_attempt(attempt)
+            raise UserError(generated.error)
         change = recorder.store_change(parent.id, generated.changes)
         if generated.error or not generated.changed or generated.proposal is None:
             recorder.record_child(attempt, parent, generated, change, None)

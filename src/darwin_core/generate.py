@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from darwin_hookspecs import Attempt, BudgetExceededError, GenerationContext, Proposal, Usage, Variant
+from darwin_hookspecs import Attempt, BudgetExceededError, GenerationContext, Proposal, Usage, UserError, Variant
 
 from .evaluate import apply_changes
 from .runtime import Runtime
@@ -34,7 +34,8 @@ class Generated:
     proposal_s: float = 0.0
     error: str = ""
     error_kind: str = ""
-    """``generator``, ``apply``, ``budget``, or ``evaluation`` (the job crashed in the executor)."""
+    """``generator``, ``apply``, ``budget``, ``user`` (the generator raised a ``UserError``, e.g. a
+    refused API key: the run stops with it), or ``evaluation`` (the job crashed in the executor)."""
 
 
 def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: dict[str, bytes],
@@ -55,6 +56,9 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
         proposal = runtime.generator.propose(context)
     except BudgetExceededError as exc:
         generated.error, generated.error_kind = str(exc), "budget"
+        return generated, None
+    except UserError as exc:  # bad input met mid-run (e.g. a refused API key): the run stops, exit 2
+        generated.error, generated.error_kind = str(exc), "user"
         return generated, None
     except Exception as exc:  # noqa: BLE001 - a generator crash is recorded, not fatal
         generated.error = f"generator failed: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-5)}"

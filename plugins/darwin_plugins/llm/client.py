@@ -32,7 +32,8 @@ from darwin_hookspecs import ConflictError, NotFoundError, SpendLedger, Storage,
 
 from .providers import Provider
 from .resilience import CircuitBreaker, CircuitOpenError, RateLimiter
-from .types import ChatRequest, Completion, FatalLLMError, ProviderUnavailableError, TransientError
+from .types import (AuthenticationFailedError, ChatRequest, Completion, FatalLLMError, ProviderUnavailableError,
+                    TransientError)
 
 log = logging.getLogger("darwin.llm")
 CACHE_COLLECTION = "llm_cache"
@@ -66,6 +67,8 @@ class Endpoint:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     temperature: float | None = None
     max_tokens: int | None = None
+    key_fix: str = "set the environment variable named by api_key_env to a valid key"
+    """How to fix a missing or refused key (names the variable), for the authentication error."""
 
     @property
     def key(self) -> str:
@@ -231,6 +234,9 @@ class CallPath:
                 ep.limiter.settle(estimate, 0)
                 log.info("transient failure on %s: %s", ep.key, exc)
                 raise
+            except AuthenticationFailedError as exc:  # never retried: the run stops with the fix
+                ep.breaker.success()
+                raise AuthenticationFailedError(f"{exc}; fix: {ep.key_fix}, then `darwin resume RUN_DIR`") from None
             except FatalLLMError:
                 ep.breaker.success()  # the provider answered: it is up
                 raise

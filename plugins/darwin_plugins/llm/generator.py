@@ -1,13 +1,17 @@
 """Generators ``openai``, ``anthropic``, ``litellm``: DGM's diagnose-then-implement proposal.
 
-1. **Diagnose** (role ``diagnose``): the model sees the parent's files, the targeted task's log
-   and the memory hints, and answers a JSON object (what failed, what to change, how). A reply
-   that is not such an object is re-asked, at most ``max_repairs`` times; past that the raw
-   reply stands as the plan.
+1. **Diagnose** (role ``diagnose``): the model sees the parent's files, the targeted task's log,
+   the parent's evaluation (scores, metrics, artifacts), inspirations from the archive, the
+   editable regions and the lessons from memory (:mod:`.context`), and answers a JSON object
+   (what failed, what to change, how). A reply that is not such an object is re-asked, at most
+   ``max_repairs`` times; past that the raw reply stands as the plan.
 2. **Implement** (role ``implement``): the model answers edits in ``edit_format``; they are
    parsed and applied tolerantly (:mod:`.edits`). When they do not apply (or the reply is empty
-   or cut off), the error goes back to the model, at most ``max_edit_retries`` times; past that
-   the proposal is empty and the child is recorded ``invalid``.
+   or cut off, or changes code outside the evolve blocks), the error goes back to the model, at
+   most ``max_edit_retries`` times; past that the proposal is empty (a refusal's reason in its
+   description and ``metadata["refused"]``) and the child is recorded ``invalid``.
+
+The system message and the prompt template can be replaced by files (:mod:`.prompts`).
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ import random
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from darwin_hookspecs import BuildContext, GenerationContext, Proposal, SpendLedger, Usage
 
+from ..evolve_blocks import EditableRegions, RegionSpec, editable_regions
 from . import prompts
 from .choice import ModelChooser, register
 from .client import CallPath, Endpoint
+from .context import build_sections
 from .edits import EditError, apply_edits, parse_edits
 from .options import CallOptions, build_call_path, run_ledger
 
@@ -37,6 +43,22 @@ class LLMOptions(CallOptions):
     exclude: list[str] = Field(default_factory=lambda: ["test_*.py", "tests/*", "*_test.py", "conftest.py"])
     max_context_chars: int = Field(120_000, ge=1000)
     fuzzy_threshold: float = Field(0.9, ge=0.5, le=1.0)
+    system_prompt_file: str | None = None
+    """A file holding the system message (relative to the config file's directory)."""
+    prompt_template_file: str | None = None
+    """A file holding the prompt template of both steps, relative to the config file's directory
+    ($files, $target, $evaluation, ... and the required $instructions: see docs/llm.md)."""
+    max_inspirations: int = Field(4, ge=0)
+    """How many inspirations (other good variants of the archive, with their diffs) the prompt shows."""
+    regions: list[str | RegionSpec] = Field(default_factory=list)
+    """Editable regions on top of the files' EVOLVE-BLOCK-START/END markers: "path:first-last" (as
+    the mutation generator's), or tables {path, symbol} (a function or class) or {path} (a whole
+    file, a glob); edits elsewhere are refused."""
+
+    @field_validator("regions")
+    @classmethod
+    def _parse_regions(cls, value: list[str | RegionSpec]) -> list[str | RegionSpec]:
+        return [RegionSpec.parse(v) for v in value]
 
 
 def read_files(root: Path, include: list[str], exclude: list[str], limit: int) -> dict[str, str]:
@@ -62,11 +84,13 @@ def read_files(root: Path, include: list[str], exclude: list[str], limit: int) -
 
 
 class LLMGenerator:
-    def __init__(self, name: str, options: LLMOptions, calls: CallPath, chooser: ModelChooser) -> None:
+    def __init__(self, name: str, options: LLMOptions, calls: CallPath, chooser: ModelChooser,
+                 book: prompts.PromptBook | None = None) -> None:
         self.name = name
         self.options = options
         self.calls = calls
         self.chooser = chooser
+        self.book = book or prompts.DEFAULT_BOOK
 
     def propose(self, context: GenerationContext) -> Proposal:
         opts = self.options
@@ -88,48 +112,69 @@ class LLMGenerator:
             return completion
 
         files = read_files(context.parent_dir, opts.include, opts.exclude, opts.max_context_chars)
+        everything = {**self._all_text(context.parent_dir), **files}
+        regions = editable_regions(files, [RegionSpec.parse(r) for r in opts.regions])
+        inspirations = [i for i in getattr(context, "inspirations", None) or []
+                        if i.variant.id != context.parent.id][:opts.max_inspirations]
+        sections = build_sections(files, context.target, context.memory, parent=context.parent,
+                                  benchmark=context.benchmark, inspirations=inspirations, max_inspirations=opts.max_inspirations,
+                                  regions=regions.describe(), parent_files=everything)
         try:
-            diagnosis = (prompts.diagnose(files, context.target, context.memory, ask, opts.max_repairs)
-                         if opts.diagnose else None)
-            changes, note = self._implement(files, context, diagnosis, ask)
+            diagnosis = (prompts.diagnose(files, context.target, context.memory, ask, opts.max_repairs,
+                                          book=self.book, sections=sections) if opts.diagnose else None)
+            changes, note, refused = self._implement(files, everything, regions, sections, context, diagnosis, ask)
         finally:
             self.calls.ledger.flush(context.attempt_id)  # this attempt's spend and replies are durable
         summary = ""
         if diagnosis:
             summary = str(diagnosis.get("what_to_change") or diagnosis.get("raw") or "")[:500]
+        if refused:
+            summary = f"refused: the edits change code outside the editable regions: {refused}"
+        metadata: dict[str, Any] = {"llm_model": endpoint.model, "llm_provider": endpoint.provider.name,
+                                    "diagnosis": diagnosis or {}, "edit_note": note}
+        if inspirations:
+            metadata["inspirations"] = [i.variant.id for i in inspirations]
+        if regions.restricted:
+            metadata["evolve_regions"] = regions.describe()
+        if refused:
+            metadata["refused"] = refused
         return Proposal(
             changes=changes, improvement_type=f"llm:{opts.edit_format}",
-            description=(summary or note or "LLM edit")[:1000], usage=usage,
-            metadata={"llm_model": endpoint.model, "llm_provider": endpoint.provider.name,
-                      "diagnosis": diagnosis or {}, "edit_note": note},
+            description=(summary or note or "LLM edit")[:1000], usage=usage, metadata=metadata,
         )
 
-    def _implement(self, files: dict[str, str], context: GenerationContext,
-                   diagnosis: dict[str, Any] | None, ask: Callable[..., Any]) -> tuple[dict[str, str | None], str]:
+    def _implement(self, files: dict[str, str], everything: dict[str, str], regions: EditableRegions,
+                   sections: Any, context: GenerationContext, diagnosis: dict[str, Any] | None,
+                   ask: Callable[..., Any]) -> tuple[dict[str, str | None], str, str]:
+        """The changes, a note on how they applied, and why the last reply was refused (if it was)."""
         fmt = self.options.edit_format
-        messages = [{"role": "system", "content": prompts.SYSTEM},
-                    {"role": "user", "content": prompts.implement_prompt(files, context.target, diagnosis,
-                                                                         context.memory, fmt)}]
-        error = ""
+        messages = self.book.messages(prompts.implement_prompt(
+            files, context.target, diagnosis, context.memory, fmt, book=self.book, sections=sections))
+        error = refused = ""
         for step in range(self.options.max_edit_retries + 1):
             completion = ask(messages, "implement", 100 + step)
             truncated = completion.finish_reason in ("length", "max_tokens")
+            refused = ""
             try:
                 if not completion.text.strip():
                     raise EditError("the reply was empty")
                 edits = parse_edits(completion.text, fmt)
-                everything = {**self._all_text(context.parent_dir), **files}
                 changes = apply_edits(everything, edits, self.options.fuzzy_threshold)
                 if not changes:
                     raise EditError("the edits change nothing")
-                return changes, f"{len(edits)} edit(s) applied after {step + 1} repl{'y' if step == 0 else 'ies'}"
+                outside = regions.check(everything, changes)
+                if outside:
+                    refused = "; ".join(outside)[:1000]
+                    raise EditError(f"refused: they change code outside the editable regions ({refused}); "
+                                    "change only the code inside them, and keep the marker lines")
+                return changes, f"{len(edits)} edit(s) applied after {step + 1} repl{'y' if step == 0 else 'ies'}", ""
             except EditError as exc:
                 error = str(exc)
                 messages = messages + [
                     {"role": "assistant", "content": completion.text or "(empty)"},
                     {"role": "user", "content": prompts.edit_feedback(error, truncated)},
                 ]
-        return {}, f"edits did not apply after {self.options.max_edit_retries + 1} replies: {error[:300]}"
+        return {}, f"edits did not apply after {self.options.max_edit_retries + 1} replies: {error[:300]}", refused
 
     @staticmethod
     def _all_text(root: Path) -> dict[str, str]:
@@ -163,6 +208,14 @@ def factory(provider: str) -> Callable[[LLMOptions, BuildContext], LLMGenerator]
     def create(options: LLMOptions, context: BuildContext) -> LLMGenerator:
         ledger = run_ledger(context, provider)
         calls = build_call_path(provider, options, context, ledger, provider)
-        return LLMGenerator(provider, options, calls, make_chooser(options, ledger, context.run_id))
+        return LLMGenerator(provider, options, calls, make_chooser(options, ledger, context.run_id),
+                            book_for(options, context, provider))
 
     return create
+
+
+def book_for(options: LLMOptions, context: BuildContext, backend: str) -> prompts.PromptBook:
+    """The system message and template: the files the options name (relative to the config file's
+    directory; a missing one is a clear error naming the path), or the defaults."""
+    return prompts.PromptBook.from_files(options.system_prompt_file, options.prompt_template_file,
+                                         context.config_dir, backend)

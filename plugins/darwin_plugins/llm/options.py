@@ -102,7 +102,8 @@ def build_call_path(provider: str, options: CallOptions, context: BuildContext, 
     cls = PROVIDERS[provider]
     endpoints = []
     for spec in options.specs():
-        key = resolve_key(provider, spec.api_key_env if spec.api_key_env is not None else options.api_key_env, backend)
+        env = spec.api_key_env if spec.api_key_env is not None else options.api_key_env
+        key = resolve_key(provider, env, backend)
         client = cls(key, spec.base_url or options.base_url, options.timeout_s)
         price_in, price_out = price_per_token(
             spec.model, provider,
@@ -113,10 +114,22 @@ def build_call_path(provider: str, options: CallOptions, context: BuildContext, 
             provider=client, model=spec.model, weight=spec.weight, price_in=price_in, price_out=price_out,
             breaker=CircuitBreaker(f"{provider}:{spec.model}", options.breaker_threshold, options.breaker_reset_s),
             limiter=RateLimiter(options.requests_per_minute, options.tokens_per_minute),
-            temperature=spec.temperature, max_tokens=spec.max_tokens,
+            temperature=spec.temperature, max_tokens=spec.max_tokens, key_fix=key_fix(provider, env, spec.model, client),
         ))
     policy = RetryPolicy(max_attempts=options.max_attempts, backoff_s=options.backoff_s,
                          backoff_max_s=options.backoff_max_s, max_retry_after_s=options.max_retry_after_s,
                          timeout_s=options.timeout_s, max_pause_s=options.max_pause_s)
     cache = ResponseCache(ledger.storage, ledger) if options.cache else None
     return CallPath(endpoints, ledger, cache, policy)
+
+
+def key_fix(provider: str, env_name: str | None, model: str, client: object) -> str:
+    """How to fix a missing or refused key of ``model``: the variable(s) to set."""
+    name = env_name if env_name is not None else DEFAULT_KEY_ENV.get(provider)
+    names = [name] if name else list(getattr(client, "key_variables", lambda m: [])(model))
+    if not names:
+        return ("set the key variable of the model's provider (see LiteLLM's provider list), or name the "
+                "variable that holds it with api_key_env")
+    variable = names[0] if len(names) == 1 else " or ".join(names)
+    where = "the variable api_key_env names" if name else "LiteLLM reads it; or name another with api_key_env"
+    return f"export {variable}=YOUR_KEY ({where})"

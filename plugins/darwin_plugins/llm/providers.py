@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import time
 from typing import Any, Protocol
 
-from .types import ChatRequest, Completion, FatalLLMError, TransientError
+from .types import AuthenticationFailedError, ChatRequest, Completion, FatalLLMError, LLMConfigError, TransientError
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 529}
+NO_KEY = re.compile(r"missing (credentials|[\w ]{0,30}api[ _-]?key)|api[_ ]?key (client option )?must be set|"
+                    r"no (api )?key (is )?(set|provided|found)|api[_ ]?key[\w ]{0,20}not (set|provided|found)",
+                    re.IGNORECASE)
+"""What SDKs say when they found no key (LiteLLM wraps it in a 500 InternalServerError)."""
+KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY",
+                 "mistral": "MISTRAL_API_KEY", "groq": "GROQ_API_KEY", "cohere": "COHERE_API_KEY",
+                 "deepseek": "DEEPSEEK_API_KEY", "openrouter": "OPENROUTER_API_KEY",
+                 "together_ai": "TOGETHERAI_API_KEY", "azure": "AZURE_API_KEY", "xai": "XAI_API_KEY"}
+"""The variable LiteLLM reads for a model prefix, to name in an authentication error."""
 
 
 class Provider(Protocol):
@@ -53,7 +63,7 @@ def classify(exc: BaseException, provider: str, model: str, secret: str = "") ->
         masked = str(error).replace(secret, "***")
         if isinstance(error, TransientError):
             return TransientError(masked, status=error.status, retry_after=error.retry_after)
-        return FatalLLMError(masked)
+        return type(error)(masked)
     return error
 
 
@@ -67,6 +77,10 @@ def _classify(exc: BaseException, provider: str, model: str) -> Exception:
         status = getattr(response, "status_code", None)
     headers = getattr(response, "headers", None) if response is not None else None
     what = f"{provider} model {model!r}"
+    if (isinstance(status, int) and status in (401, 403)) or "Authentication" in name or "PermissionDenied" in name:
+        return AuthenticationFailedError(f"{what}: HTTP {status} (the provider refused the key: {_short(exc)})")
+    if status in (None, 400, 500) and NO_KEY.search(str(exc)):
+        return AuthenticationFailedError(f"{what}: no API key found ({name}: {_short(exc)})")
     if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)) or "ResponseValidation" in name \
             or "JSONDecode" in name:
         return TransientError(f"{what}: unparseable reply ({name})", status=status)
@@ -77,11 +91,8 @@ def _classify(exc: BaseException, provider: str, model: str) -> Exception:
     if isinstance(status, int) and status in RETRYABLE_STATUS | {s for s in range(500, 600)}:
         return TransientError(f"{what}: HTTP {status}: {_short(exc)}", status=status,
                               retry_after=parse_retry_after(headers))
-    if isinstance(status, int) and status in (401, 403):
-        return FatalLLMError(f"{what}: HTTP {status} (authentication refused); fix: check that the "
-                             "environment variable named by api_key_env holds a valid key")
     if isinstance(status, int) and status == 404:
-        return FatalLLMError(f"{what}: HTTP 404 (unknown model or endpoint); fix: check model and base_url")
+        return LLMConfigError(f"{what}: HTTP 404 (unknown model or endpoint); fix: check model and base_url")
     if isinstance(status, int):
         return FatalLLMError(f"{what}: HTTP {status}: {_short(exc)}; fix: check the request options")
     if "APIError" in name or "APIStatus" in name:
@@ -208,6 +219,16 @@ class LiteLLMProvider:
                               model=request.model)
         except Exception as exc:  # noqa: BLE001 - classified
             raise classify(exc, self.name, request.model, self.secret) from None
+
+    def key_variables(self, model: str) -> list[str]:
+        """The environment variables LiteLLM reads the key of ``model`` from (for messages)."""
+        try:
+            missing = self.litellm.validate_environment(model).get("missing_keys") or []
+        except Exception:  # noqa: BLE001 - only for a message
+            missing = []
+        names = [n for n in missing if n.endswith(("_KEY", "_TOKEN"))]
+        known = KEY_VARIABLES.get(model.split("/", 1)[0]) if "/" in model else None
+        return names or ([known] if known else [])
 
 
 PROVIDERS: dict[str, type] = {"openai": OpenAIProvider, "anthropic": AnthropicProvider, "litellm": LiteLLMProvider}

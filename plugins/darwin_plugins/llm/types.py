@@ -48,8 +48,19 @@ class TransientError(Exception):
         self.retry_after = retry_after
 
 
-class FatalLLMError(UserError):
-    """Not worth retrying (bad key, unknown model, bad request): the cause and the fix."""
+class FatalLLMError(Exception):
+    """Not worth retrying: the provider refused this request (400, 413, 422...). The attempt
+    fails (its child is recorded ``error``); the run goes on."""
+
+
+class LLMConfigError(FatalLLMError, UserError):
+    """Not worth retrying, and no other attempt would fare better: an unknown model or endpoint.
+    A :class:`UserError`, so the run stops at once (exit code 2) with the cause and the fix."""
+
+
+class AuthenticationFailedError(LLMConfigError):
+    """No key, or the provider refused it (401/403): the run stops at once (exit code 2) with the
+    environment variable to set."""
 
 
 class ProviderUnavailableError(BudgetExceededError):
