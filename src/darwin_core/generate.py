@@ -47,7 +47,7 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
     context = GenerationContext(
         run_id=runtime.run_id, attempt_id=attempt.id, parent=parent, parent_dir=parent_dir,
         target=attempt.target, seed=attempt.seed, memory=list(memory),  # type: ignore[arg-type]
-        sandbox=runtime.sandbox, record_usage=generated.usage.append,
+        sandbox=runtime.sandbox, benchmark=runtime.benchmark, record_usage=generated.usage.append,
         sibling_index=int(attempt.metadata.get("sibling_index", 0)),
     )
     generated.proposal_started = time.time()

@@ -141,6 +141,7 @@ class GenerationContext:
     :param target: The weakness this attempt is aimed at.
     :param memory: Hints from memory plugins (``darwin_memory_retrieve``), most relevant first.
     :param sandbox: The run's sandbox, for generators that run code (the ``self`` generator).
+    :param benchmark: The run's benchmark, read-only (the LLM generator shows its objective).
     :param record_usage: Call with each :class:`Usage` as soon as it is spent (the ledger).
     :param sibling_index: How many attempts were planned on the same parent earlier in the run
         (0 for the first), so a generator can enumerate a parent's neighbourhood without
@@ -158,6 +159,7 @@ class GenerationContext:
     seed: int
     memory: list[str] = field(default_factory=list)
     sandbox: Sandbox | None = None
+    benchmark: Benchmark | None = None
     record_usage: Callable[[Usage], None] | None = None
     sibling_index: int = 0
     inspirations: list["Inspiration"] = field(default_factory=list)
