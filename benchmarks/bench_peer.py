@@ -99,8 +99,10 @@ class Run:
     load: float = 0.0
     gen_s: float = float("nan")
     """Darwin only: the generator's time per proposal (the LLM call included)."""
+    evaluation_s: float = float("nan")
+    """Darwin only: the benchmark's evaluation of a child (working copy, sandbox, clean-up)."""
     task_s: float = float("nan")
-    """Darwin only: a sandboxed evaluation's wall time (interpreter start-up included)."""
+    """Darwin only: the sandboxed command's wall time (interpreter start-up included)."""
 
     @property
     def steady_s(self) -> float:
@@ -127,7 +129,8 @@ def _check(done: subprocess.CompletedProcess, name: str, log: Path) -> None:
                f"{log.read_text(errors='replace')[-3000:]}")
 
 
-def run_darwin(work: Path, base_url: str, n: int, concurrency: int, seed: int) -> tuple[float, str]:
+def run_darwin(work: Path, base_url: str, n: int, concurrency: int, seed: int,
+               spy: Path | None = None) -> tuple[float, str]:
     config = work / "darwin.toml"
     config.write_text(f"""
 [run]
@@ -157,6 +160,8 @@ max_workers = {concurrency}
         paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
     log = work / "darwin.log"
     argv = [sys.executable, "-m", "darwin_core", "run", str(config), "--run-dir", str(work / "run"), "--quiet"]
+    if spy is not None:  # a wall-clock profile of the orchestrator (idle threads included)
+        argv = ["py-spy", "record", "-f", "raw", "-t", "-i", "--nonblocking", "-r", "200", "-o", str(spy), "--", *argv]
     with log.open("w") as out:
         start = time.perf_counter()
         done = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=work)
@@ -206,7 +211,8 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
                 try:
                     url = server.url + "/v1"
                     if system == "darwin":
-                        wall, log = run_darwin(work, url, args.iterations, conc, seed=rep)
+                        spy = args.py_spy / f"darwin-{latency}ms-c{conc}-rep{rep}.txt" if args.py_spy else None
+                        wall, log = run_darwin(work, url, args.iterations, conc, seed=rep, spy=spy)
                     else:
                         wall, log = run_openevolve(runner, work, url, args.iterations, conc, seed=42 + rep)
                     requests = server.requests
@@ -215,12 +221,14 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
                     shutil.rmtree(work, ignore_errors=True)
                 evals = [(float(a), float(b)) for a, b in re.findall(r"PEER_EVAL=([\d.]+) ([\d.]+)", log)]
                 run = Run(system, latency, conc, rep, args.iterations, wall, evals, requests,
-                          (load + os.getloadavg()[0]) / 2, _mean(log, "PEER_GEN"), _mean(log, "PEER_TASK"))
+                          (load + os.getloadavg()[0]) / 2, _mean(log, "PEER_GENERATION_S"),
+                          _mean(log, "PEER_EVALUATION_S"), _mean(log, "PEER_TASK"))
                 runs.append(run)
                 print(f"rep {rep} {latency:>3} ms c={conc} {system:<10} wall/iter {1000 * wall / run.n:7.1f} ms  "
                       f"steady {1000 * run.steady_s:7.1f} ms  eval {1000 * run.eval_s:5.1f} ms  "
                       f"overhead {1000 * run.overhead_s:6.1f} ms  evals {len(evals)}  llm requests {requests}  "
-                      + (f"gen {1000 * run.gen_s:.1f} ms  sandboxed eval {1000 * run.task_s:.1f} ms  "
+                      + (f"generate {1000 * run.gen_s:.1f} ms  evaluate {1000 * run.evaluation_s:.1f} ms  "
+                         f"(sandboxed command {1000 * run.task_s:.1f} ms)  "
                          if system == "darwin" else "") +
                       f"load {run.load:.1f}", flush=True)
                 if requests != args.iterations:
@@ -254,6 +262,15 @@ def summarise(runs: list[Run]) -> str:
             f"**{ratio_wall:.2f}x** / **{ratio_steady:.2f}x** | {med(1000 * r.overhead_s for r in oe):.1f} / "
             f"{med(1000 * r.overhead_s for r in dw):.1f} | {med(1000 * r.eval_s for r in oe):.1f} / "
             f"{med(1000 * r.eval_s for r in dw):.1f} |")
+    lines += ["", "Darwin's attempt, ms per iteration (medians over reps):", "",
+              "| latency | concurrency | generate (the LLM call included) | evaluate (working copy, sandbox, "
+              "clean-up) | sandboxed command | evaluator's own |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for latency, conc in keys:
+        dw = [r for r in runs if r.system == "darwin" and (r.latency_ms, r.concurrency) == (latency, conc)]
+        lines.append(f"| {latency} ms | {conc} | {med(1000 * r.gen_s for r in dw):.1f} | "
+                     f"{med(1000 * r.evaluation_s for r in dw):.1f} | {med(1000 * r.task_s for r in dw):.1f} | "
+                     f"{med(1000 * r.eval_s for r in dw):.1f} |")
     return "\n".join(lines)
 
 
@@ -265,6 +282,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4])
     parser.add_argument("--smoke", action="store_true", help="N=8, 1 rep")
     parser.add_argument("--json", type=Path, default=BENCH / "peer-results.json")
+    parser.add_argument("--py-spy", type=Path, metavar="DIR", help="profile Darwin's runs with py-spy into DIR "
+                        "(summarise with peer_problem/spy_summary.py); slows them: not for the figures")
     parser.add_argument(INNER_FLAG, action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.smoke:
@@ -279,6 +298,12 @@ def main(argv: list[str]) -> int:
     else:
         loopback_up()
     runner = OE_VENV / "bin" / "openevolve-run"
+    if args.py_spy:
+        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        if shutil.which("py-spy") is None:
+            die(1, "--py-spy needs py-spy on PATH; fix: pip install py-spy")
+        args.py_spy = args.py_spy.resolve()
+        args.py_spy.mkdir(parents=True, exist_ok=True)
     sys.path[:0] = [str(ROOT / "src"), str(ROOT / "hookspecs" / "src"), str(ROOT / "plugins")]
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"{started}  N={args.iterations} reps={args.reps} latency={args.latency_ms} ms "
