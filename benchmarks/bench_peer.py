@@ -45,6 +45,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import resource
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -61,7 +62,7 @@ CURRENT_MARKERS = ("# Current Program", "### program.py")  # OpenEvolve's, Darwi
 sys.path.insert(0, str(PROBLEM))
 
 from peer_setup import (INNER_FLAG, die, ensure_bwrap, ensure_darwin_openai, ensure_openevolve,  # noqa: E402
-                        enter_private_netns, loopback_up)
+                        enter_private_netns, loopback_up, stop_on_signals)
 
 
 # ---------------------------------------------------------------- the model
@@ -97,6 +98,8 @@ class Run:
     """(end epoch seconds, evaluator seconds) of every evaluation, the initial program's included."""
     llm_requests: int = 0
     load: float = 0.0
+    cpu_s: float = 0.0
+    """CPU seconds (user + system) of the system's processes, its sandboxes and workers included."""
     gen_s: float = float("nan")
     """Darwin only: the generator's time per proposal (the LLM call included)."""
     evaluation_s: float = float("nan")
@@ -208,6 +211,7 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
                 server = LoopbackLLM(make_responder(), delay_s=latency / 1000).start()
                 work = Path(tempfile.mkdtemp(prefix=f"peer-{system}-", dir=BENCH))
                 load = os.getloadavg()[0]
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 try:
                     url = server.url + "/v1"
                     if system == "darwin":
@@ -216,17 +220,21 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
                     else:
                         wall, log = run_openevolve(runner, work, url, args.iterations, conc, seed=42 + rep)
                     requests = server.requests
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 finally:
                     server.stop()
                     shutil.rmtree(work, ignore_errors=True)
                 evals = [(float(a), float(b)) for a, b in re.findall(r"PEER_EVAL=([\d.]+) ([\d.]+)", log)]
                 run = Run(system, latency, conc, rep, args.iterations, wall, evals, requests,
-                          (load + os.getloadavg()[0]) / 2, _mean(log, "PEER_GENERATION_S"),
-                          _mean(log, "PEER_EVALUATION_S"), _mean(log, "PEER_TASK"))
+                          load=(load + os.getloadavg()[0]) / 2,
+                          cpu_s=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+                          gen_s=_mean(log, "PEER_GENERATION_S"), evaluation_s=_mean(log, "PEER_EVALUATION_S"),
+                          task_s=_mean(log, "PEER_TASK"))
                 runs.append(run)
                 print(f"rep {rep} {latency:>3} ms c={conc} {system:<10} wall/iter {1000 * wall / run.n:7.1f} ms  "
                       f"steady {1000 * run.steady_s:7.1f} ms  eval {1000 * run.eval_s:5.1f} ms  "
-                      f"overhead {1000 * run.overhead_s:6.1f} ms  evals {len(evals)}  llm requests {requests}  "
+                      f"overhead {1000 * run.overhead_s:6.1f} ms  cpu/iter {1000 * run.cpu_s / run.n:6.1f} ms  "
+                      f"evals {len(evals)}  llm requests {requests}  "
                       + (f"generate {1000 * run.gen_s:.1f} ms  evaluate {1000 * run.evaluation_s:.1f} ms  "
                          f"(sandboxed command {1000 * run.task_s:.1f} ms)  "
                          if system == "darwin" else "") +
@@ -243,8 +251,9 @@ def summarise(runs: list[Run]) -> str:
         return statistics.median(values) if values else float("nan")
 
     lines = ["| latency | concurrency | OpenEvolve wall / steady ms per iteration | Darwin wall / steady | "
-             "ratio D/OE wall / steady | overhead OE / Darwin ms | eval ms OE / Darwin |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "ratio D/OE wall / steady | overhead OE / Darwin ms | eval ms OE / Darwin | CPU ms per iteration OE / "
+             "Darwin (ratio) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     keys = sorted({(r.latency_ms, r.concurrency) for r in runs})
     for latency, conc in keys:
         pairs = {}
@@ -261,7 +270,9 @@ def summarise(runs: list[Run]) -> str:
             f"| {latency} ms | {conc} | {wall(oe):.1f} / {steady(oe):.1f} | {wall(dw):.1f} / {steady(dw):.1f} | "
             f"**{ratio_wall:.2f}x** / **{ratio_steady:.2f}x** | {med(1000 * r.overhead_s for r in oe):.1f} / "
             f"{med(1000 * r.overhead_s for r in dw):.1f} | {med(1000 * r.eval_s for r in oe):.1f} / "
-            f"{med(1000 * r.eval_s for r in dw):.1f} |")
+            f"{med(1000 * r.eval_s for r in dw):.1f} | {med(1000 * r.cpu_s / r.n for r in oe):.1f} / "
+            f"{med(1000 * r.cpu_s / r.n for r in dw):.1f} "
+            f"({med(p['darwin'].cpu_s / p['openevolve'].cpu_s for p in both):.2f}x) |")
     lines += ["", "Darwin's attempt, ms per iteration (medians over reps):", "",
               "| latency | concurrency | generate (the LLM call included) | evaluate (working copy, sandbox, "
               "clean-up) | sandboxed command | evaluator's own |",
@@ -290,6 +301,7 @@ def main(argv: list[str]) -> int:
         args.iterations, args.reps = 8, 1
     if args.iterations < 1 or args.reps < 1 or any(c < 1 or args.iterations % c for c in args.concurrency):
         parser.error("iterations and reps must be >= 1, and iterations a multiple of every concurrency")
+    stop_on_signals(args.inner_netns)
     if not args.inner_netns:
         ensure_bwrap()
         ensure_openevolve()
