@@ -38,6 +38,7 @@ which and how to fix it); 2 bad arguments; 6 no usable bubblewrap sandbox.
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import json
 import os
 import re
@@ -106,6 +107,11 @@ class Run:
     """Darwin only: the benchmark's evaluation of a child (working copy, sandbox, clean-up)."""
     task_s: float = float("nan")
     """Darwin only: the sandboxed command's wall time (interpreter start-up included)."""
+    records: int = 0
+    """Darwin only: durable records the run store wrote (the ledger's write-behind excluded)."""
+    record_s: float = 0.0
+    """Darwin only: their total write time."""
+    records_by_collection: dict[str, int] = field(default_factory=dict)
 
     @property
     def steady_s(self) -> float:
@@ -229,14 +235,18 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
                           load=(load + os.getloadavg()[0]) / 2,
                           cpu_s=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
                           gen_s=_mean(log, "PEER_GENERATION_S"), evaluation_s=_mean(log, "PEER_EVALUATION_S"),
-                          task_s=_mean(log, "PEER_TASK"))
+                          task_s=_mean(log, "PEER_TASK"),
+                          records=len(writes := re.findall(r"^PEER_RECORD=([\d.]+) ", log, re.M)),
+                          record_s=sum(map(float, writes)),
+                          records_by_collection=dict(Counter(re.findall(r"^PEER_RECORD=[\d.]+ (\S+)$", log, re.M))))
                 runs.append(run)
                 print(f"rep {rep} {latency:>3} ms c={conc} {system:<10} wall/iter {1000 * wall / run.n:7.1f} ms  "
                       f"steady {1000 * run.steady_s:7.1f} ms  eval {1000 * run.eval_s:5.1f} ms  "
                       f"overhead {1000 * run.overhead_s:6.1f} ms  cpu/iter {1000 * run.cpu_s / run.n:6.1f} ms  "
                       f"evals {len(evals)}  llm requests {requests}  "
                       + (f"generate {1000 * run.gen_s:.1f} ms  evaluate {1000 * run.evaluation_s:.1f} ms  "
-                         f"(sandboxed command {1000 * run.task_s:.1f} ms)  "
+                         f"(sandboxed command {1000 * run.task_s:.1f} ms)  records/iter {run.records / run.n:.1f} "
+                         f"({1000 * run.record_s / run.n:.1f} ms)  "
                          if system == "darwin" else "") +
                       f"load {run.load:.1f}", flush=True)
                 if requests != args.iterations:

@@ -78,7 +78,11 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--grep", action="append", default=[], help="only functions containing this")
     args = parser.parse_args()
-    print(summarise(args.profile, args.thread, args.top, args.grep, args.under, args.exclude, args.rate, args.per))
+    try:
+        print(summarise(args.profile, args.thread, args.top, args.grep, args.under, args.exclude, args.rate,
+                        args.per))
+    except BrokenPipeError:  # | head
+        pass
 
 
 if __name__ == "__main__":
