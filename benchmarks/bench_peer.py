@@ -19,11 +19,18 @@ alternating order. Reported per iteration (medians over reps, ratios paired per 
   program), read back from each system's evaluations;
 - ``overhead``: the steady time per iteration beyond the model's latency and the evaluator's
   work, were both perfectly overlapped across the concurrent slots:
-  ``steady - (latency + eval) / concurrency`` (at concurrency 1: ``steady - latency - eval``).
+  ``steady - (latency + eval) / concurrency`` (at concurrency 1: ``steady - latency - eval``);
+- ``cpu``: user + system CPU of the system's whole process tree (workers, sandboxes, evaluators),
+  start-up included, divided by N: far less sensitive to the machine's load than wall time.
+
+Darwin's phases come from a probe plugin (``peer_problem/probe/``, on ``PYTHONPATH`` for its
+runs only): generate and evaluate per child, the sandboxed command's wall time, the run store's
+durable records. ``--py-spy DIR`` profiles Darwin's runs (``peer_problem/spy_summary.py`` reads
+the profiles); figures and profiles are in docs/performance.md.
 
 The measurements run in a private network namespace holding only ``lo`` (``unshare -n``, when
-the machine allows it), so no request can leave loopback; the server's request count must equal
-the iterations run. Setup installs what is missing: bubblewrap (``apt-get``, as root),
+the machine allows it), so no request can leave loopback; the server's request count is checked
+against the iterations run (a mismatch is printed). Setup installs what is missing: bubblewrap (``apt-get``, as root),
 OpenEvolve into ``.bench/openevolve-venv`` (pinned by the ``bench`` extra of pyproject.toml),
 and the ``openai`` SDK Darwin's generator needs.
 
@@ -38,17 +45,17 @@ which and how to fix it); 2 bad arguments; 6 no usable bubblewrap sandbox.
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
-import resource
 import tempfile
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
