@@ -183,7 +183,14 @@ max_workers = {concurrency}
         done = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=work)
         wall = time.perf_counter() - start
     _check(done, "darwin run", log)
-    return wall, evals.read_text() if evals.exists() else ""
+    text = evals.read_text() if evals.exists() else ""
+    if text.count("PEER_EVAL=") < n + 1:  # children were not evaluated: say why, do not report
+        from darwin_core import open_run
+
+        reasons = Counter(v.reason or v.status for v in open_run(work / "run").variants if v.status != "accepted")
+        die(1, f"darwin evaluated {text.count('PEER_EVAL=')} of {n + 1} programs; its children: "
+               f"{dict(reasons.most_common(3))}; fix Darwin (or this benchmark's config) and run again")
+    return wall, text
 
 
 def run_openevolve(runner: Path, work: Path, base_url: str, n: int, concurrency: int, seed: int) -> tuple[float, str]:
