@@ -212,7 +212,12 @@ def run_openevolve(runner: Path, work: Path, base_url: str, n: int, concurrency:
         done = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=work)
         wall = time.perf_counter() - start
     _check(done, "openevolve-run", log)
-    return wall, evals.read_text() if evals.exists() else ""
+    text = evals.read_text() if evals.exists() else ""
+    if text.count("PEER_EVAL=") < n + 1:
+        errors = re.findall(r"Iteration \d+ error: (.*)", log.read_text(errors="replace"))
+        die(1, f"openevolve evaluated {text.count('PEER_EVAL=')} of {n + 1} programs; its errors: "
+               f"{dict(Counter(errors).most_common(3))}; fix this benchmark's config and run again")
+    return wall, text
 
 
 # ---------------------------------------------------------------- driver
