@@ -19,11 +19,18 @@ alternating order. Reported per iteration (medians over reps, ratios paired per 
   program), read back from each system's evaluations;
 - ``overhead``: the steady time per iteration beyond the model's latency and the evaluator's
   work, were both perfectly overlapped across the concurrent slots:
-  ``steady - (latency + eval) / concurrency`` (at concurrency 1: ``steady - latency - eval``).
+  ``steady - (latency + eval) / concurrency`` (at concurrency 1: ``steady - latency - eval``);
+- ``cpu``: user + system CPU of the system's whole process tree (workers, sandboxes, evaluators),
+  start-up included, divided by N: far less sensitive to the machine's load than wall time.
+
+Darwin's phases come from a probe plugin (``peer_problem/probe/``, on ``PYTHONPATH`` for its
+runs only): generate and evaluate per child, the sandboxed command's wall time, the run store's
+durable records. ``--py-spy DIR`` profiles Darwin's runs (``peer_problem/spy_summary.py`` reads
+the profiles); figures and profiles are in docs/performance.md.
 
 The measurements run in a private network namespace holding only ``lo`` (``unshare -n``, when
-the machine allows it), so no request can leave loopback; the server's request count must equal
-the iterations run. Setup installs what is missing: bubblewrap (``apt-get``, as root),
+the machine allows it), so no request can leave loopback; the server's request count is checked
+against the iterations run (a mismatch is printed). Setup installs what is missing: bubblewrap (``apt-get``, as root),
 OpenEvolve into ``.bench/openevolve-venv`` (pinned by the ``bench`` extra of pyproject.toml),
 and the ``openai`` SDK Darwin's generator needs.
 
@@ -41,12 +48,14 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -61,7 +70,7 @@ CURRENT_MARKERS = ("# Current Program", "### program.py")  # OpenEvolve's, Darwi
 sys.path.insert(0, str(PROBLEM))
 
 from peer_setup import (INNER_FLAG, die, ensure_bwrap, ensure_darwin_openai, ensure_openevolve,  # noqa: E402
-                        enter_private_netns, loopback_up)
+                        enter_private_netns, loopback_up, stop_on_signals)
 
 
 # ---------------------------------------------------------------- the model
@@ -97,10 +106,19 @@ class Run:
     """(end epoch seconds, evaluator seconds) of every evaluation, the initial program's included."""
     llm_requests: int = 0
     load: float = 0.0
+    cpu_s: float = 0.0
+    """CPU seconds (user + system) of the system's processes, its sandboxes and workers included."""
     gen_s: float = float("nan")
     """Darwin only: the generator's time per proposal (the LLM call included)."""
+    evaluation_s: float = float("nan")
+    """Darwin only: the benchmark's evaluation of a child (working copy, sandbox, clean-up)."""
     task_s: float = float("nan")
-    """Darwin only: a sandboxed evaluation's wall time (interpreter start-up included)."""
+    """Darwin only: the sandboxed command's wall time (interpreter start-up included)."""
+    records: int = 0
+    """Darwin only: durable records the run store wrote (the ledger's write-behind excluded)."""
+    record_s: float = 0.0
+    """Darwin only: their total write time."""
+    records_by_collection: dict[str, int] = field(default_factory=dict)
 
     @property
     def steady_s(self) -> float:
@@ -127,7 +145,8 @@ def _check(done: subprocess.CompletedProcess, name: str, log: Path) -> None:
                f"{log.read_text(errors='replace')[-3000:]}")
 
 
-def run_darwin(work: Path, base_url: str, n: int, concurrency: int, seed: int) -> tuple[float, str]:
+def run_darwin(work: Path, base_url: str, n: int, concurrency: int, seed: int,
+               spy: Path | None = None) -> tuple[float, str]:
     config = work / "darwin.toml"
     config.write_text(f"""
 [run]
@@ -157,12 +176,21 @@ max_workers = {concurrency}
         paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
     log = work / "darwin.log"
     argv = [sys.executable, "-m", "darwin_core", "run", str(config), "--run-dir", str(work / "run"), "--quiet"]
+    if spy is not None:  # a wall-clock profile of the orchestrator (idle threads included)
+        argv = ["py-spy", "record", "-f", "raw", "-t", "-i", "--nonblocking", "-r", "200", "-o", str(spy), "--", *argv]
     with log.open("w") as out:
         start = time.perf_counter()
         done = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=work)
         wall = time.perf_counter() - start
     _check(done, "darwin run", log)
-    return wall, evals.read_text() if evals.exists() else ""
+    text = evals.read_text() if evals.exists() else ""
+    if text.count("PEER_EVAL=") < n + 1:  # children were not evaluated: say why, do not report
+        from darwin_core import open_run
+
+        reasons = Counter(v.reason or v.status for v in open_run(work / "run").variants if v.status != "accepted")
+        die(1, f"darwin evaluated {text.count('PEER_EVAL=')} of {n + 1} programs; its children: "
+               f"{dict(reasons.most_common(3))}; fix Darwin (or this benchmark's config) and run again")
+    return wall, text
 
 
 def run_openevolve(runner: Path, work: Path, base_url: str, n: int, concurrency: int, seed: int) -> tuple[float, str]:
@@ -184,7 +212,12 @@ def run_openevolve(runner: Path, work: Path, base_url: str, n: int, concurrency:
         done = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=work)
         wall = time.perf_counter() - start
     _check(done, "openevolve-run", log)
-    return wall, evals.read_text() if evals.exists() else ""
+    text = evals.read_text() if evals.exists() else ""
+    if text.count("PEER_EVAL=") < n + 1:
+        errors = re.findall(r"Iteration \d+ error: (.*)", log.read_text(errors="replace"))
+        die(1, f"openevolve evaluated {text.count('PEER_EVAL=')} of {n + 1} programs; its errors: "
+               f"{dict(Counter(errors).most_common(3))}; fix this benchmark's config and run again")
+    return wall, text
 
 
 # ---------------------------------------------------------------- driver
@@ -203,24 +236,36 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
                 server = LoopbackLLM(make_responder(), delay_s=latency / 1000).start()
                 work = Path(tempfile.mkdtemp(prefix=f"peer-{system}-", dir=BENCH))
                 load = os.getloadavg()[0]
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 try:
                     url = server.url + "/v1"
                     if system == "darwin":
-                        wall, log = run_darwin(work, url, args.iterations, conc, seed=rep)
+                        spy = args.py_spy / f"darwin-{latency}ms-c{conc}-rep{rep}.txt" if args.py_spy else None
+                        wall, log = run_darwin(work, url, args.iterations, conc, seed=rep, spy=spy)
                     else:
                         wall, log = run_openevolve(runner, work, url, args.iterations, conc, seed=42 + rep)
                     requests = server.requests
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 finally:
                     server.stop()
                     shutil.rmtree(work, ignore_errors=True)
                 evals = [(float(a), float(b)) for a, b in re.findall(r"PEER_EVAL=([\d.]+) ([\d.]+)", log)]
                 run = Run(system, latency, conc, rep, args.iterations, wall, evals, requests,
-                          (load + os.getloadavg()[0]) / 2, _mean(log, "PEER_GEN"), _mean(log, "PEER_TASK"))
+                          load=(load + os.getloadavg()[0]) / 2,
+                          cpu_s=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+                          gen_s=_mean(log, "PEER_GENERATION_S"), evaluation_s=_mean(log, "PEER_EVALUATION_S"),
+                          task_s=_mean(log, "PEER_TASK"),
+                          records=len(writes := re.findall(r"^PEER_RECORD=([\d.]+) ", log, re.M)),
+                          record_s=sum(map(float, writes)),
+                          records_by_collection=dict(Counter(re.findall(r"^PEER_RECORD=[\d.]+ (\S+)$", log, re.M))))
                 runs.append(run)
                 print(f"rep {rep} {latency:>3} ms c={conc} {system:<10} wall/iter {1000 * wall / run.n:7.1f} ms  "
                       f"steady {1000 * run.steady_s:7.1f} ms  eval {1000 * run.eval_s:5.1f} ms  "
-                      f"overhead {1000 * run.overhead_s:6.1f} ms  evals {len(evals)}  llm requests {requests}  "
-                      + (f"gen {1000 * run.gen_s:.1f} ms  sandboxed eval {1000 * run.task_s:.1f} ms  "
+                      f"overhead {1000 * run.overhead_s:6.1f} ms  cpu/iter {1000 * run.cpu_s / run.n:6.1f} ms  "
+                      f"evals {len(evals)}  llm requests {requests}  "
+                      + (f"generate {1000 * run.gen_s:.1f} ms  evaluate {1000 * run.evaluation_s:.1f} ms  "
+                         f"(sandboxed command {1000 * run.task_s:.1f} ms)  records/iter {run.records / run.n:.1f} "
+                         f"({1000 * run.record_s / run.n:.1f} ms)  "
                          if system == "darwin" else "") +
                       f"load {run.load:.1f}", flush=True)
                 if requests != args.iterations:
@@ -235,8 +280,9 @@ def summarise(runs: list[Run]) -> str:
         return statistics.median(values) if values else float("nan")
 
     lines = ["| latency | concurrency | OpenEvolve wall / steady ms per iteration | Darwin wall / steady | "
-             "ratio D/OE wall / steady | overhead OE / Darwin ms | eval ms OE / Darwin |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "ratio D/OE wall / steady | overhead OE / Darwin ms | eval ms OE / Darwin | CPU ms per iteration OE / "
+             "Darwin (ratio) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     keys = sorted({(r.latency_ms, r.concurrency) for r in runs})
     for latency, conc in keys:
         pairs = {}
@@ -253,7 +299,18 @@ def summarise(runs: list[Run]) -> str:
             f"| {latency} ms | {conc} | {wall(oe):.1f} / {steady(oe):.1f} | {wall(dw):.1f} / {steady(dw):.1f} | "
             f"**{ratio_wall:.2f}x** / **{ratio_steady:.2f}x** | {med(1000 * r.overhead_s for r in oe):.1f} / "
             f"{med(1000 * r.overhead_s for r in dw):.1f} | {med(1000 * r.eval_s for r in oe):.1f} / "
-            f"{med(1000 * r.eval_s for r in dw):.1f} |")
+            f"{med(1000 * r.eval_s for r in dw):.1f} | {med(1000 * r.cpu_s / r.n for r in oe):.1f} / "
+            f"{med(1000 * r.cpu_s / r.n for r in dw):.1f} "
+            f"({med(p['darwin'].cpu_s / p['openevolve'].cpu_s for p in both):.2f}x) |")
+    lines += ["", "Darwin's attempt, ms per iteration (medians over reps):", "",
+              "| latency | concurrency | generate (the LLM call included) | evaluate (working copy, sandbox, "
+              "clean-up) | sandboxed command | evaluator's own |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for latency, conc in keys:
+        dw = [r for r in runs if r.system == "darwin" and (r.latency_ms, r.concurrency) == (latency, conc)]
+        lines.append(f"| {latency} ms | {conc} | {med(1000 * r.gen_s for r in dw):.1f} | "
+                     f"{med(1000 * r.evaluation_s for r in dw):.1f} | {med(1000 * r.task_s for r in dw):.1f} | "
+                     f"{med(1000 * r.eval_s for r in dw):.1f} |")
     return "\n".join(lines)
 
 
@@ -265,12 +322,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4])
     parser.add_argument("--smoke", action="store_true", help="N=8, 1 rep")
     parser.add_argument("--json", type=Path, default=BENCH / "peer-results.json")
+    parser.add_argument("--py-spy", type=Path, metavar="DIR", help="profile Darwin's runs with py-spy into DIR "
+                        "(summarise with peer_problem/spy_summary.py); slows them: not for the figures")
     parser.add_argument(INNER_FLAG, action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.smoke:
         args.iterations, args.reps = 8, 1
     if args.iterations < 1 or args.reps < 1 or any(c < 1 or args.iterations % c for c in args.concurrency):
         parser.error("iterations and reps must be >= 1, and iterations a multiple of every concurrency")
+    stop_on_signals(args.inner_netns)
     if not args.inner_netns:
         ensure_bwrap()
         ensure_openevolve()
@@ -279,6 +339,12 @@ def main(argv: list[str]) -> int:
     else:
         loopback_up()
     runner = OE_VENV / "bin" / "openevolve-run"
+    if args.py_spy:
+        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        if shutil.which("py-spy") is None:
+            die(1, "--py-spy needs py-spy on PATH; fix: pip install py-spy")
+        args.py_spy = args.py_spy.resolve()
+        args.py_spy.mkdir(parents=True, exist_ok=True)
     sys.path[:0] = [str(ROOT / "src"), str(ROOT / "hookspecs" / "src"), str(ROOT / "plugins")]
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"{started}  N={args.iterations} reps={args.reps} latency={args.latency_ms} ms "

@@ -86,6 +86,21 @@ def ensure_darwin_openai() -> None:
             die(1, f"pip install {' '.join(wanted)} failed:\n{done.stderr[-2000:]}\nfix: pip install 'darwin[openai]'")
 
 
+def stop_on_signals(inner: bool) -> None:
+    """SIGTERM (and, in the namespace, the death of the outer process) ends the run through
+    ``SystemExit``, so servers stop, systems are killed and temporary directories go."""
+    import signal
+
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, leave)
+    if inner and sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def loopback_up() -> None:
     """``ip link set lo up`` (SIOCGIFFLAGS / SIOCSIFFLAGS), in the fresh namespace."""
     import fcntl
@@ -102,6 +117,12 @@ def enter_private_netns(script: str, argv: list[str]) -> None:
     return (measuring in place) when the machine does not allow it."""
     unshare = shutil.which("unshare")
     if unshare and subprocess.run([unshare, "-n", "true"], capture_output=True).returncode == 0:
-        sys.exit(subprocess.run([unshare, "-n", sys.executable, script, *argv, INNER_FLAG]).returncode)
+        inner = subprocess.Popen([unshare, "-n", sys.executable, script, *argv, INNER_FLAG])
+        try:
+            sys.exit(inner.wait())
+        finally:  # interrupted: let the inner run clean up (it stops its systems and servers)
+            if inner.poll() is None:
+                inner.terminate()
+                inner.wait()
     print("note: no private network namespace here (unshare -n refused); loopback-only is checked by "
           "the configs and the server's request count only", flush=True)

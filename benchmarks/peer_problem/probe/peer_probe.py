@@ -1,5 +1,6 @@
 """A Darwin plugin for bench_peer: copies each evaluation's ``PEER_EVAL`` line (the evaluator's
-own timing, printed inside the sandbox) and the attempt's phase durations to the file named by
+own timing, printed inside the sandbox) and each child's ``timings`` (generation, evaluation) and each durable record write (the run
+store's, not the ledger's write-behind) to the file named by
 ``PEER_EVAL_LOG``. Darwin keeps no log of passing tasks, hence this hook. It is found through
 the entry point of the ``peer_probe-0.1.dist-info`` next to it, when this directory is on
 ``PYTHONPATH`` (only bench_peer's Darwin runs put it there)."""
@@ -29,5 +30,12 @@ def darwin_task_evaluated(run: Any, attempt: Any, result: Any) -> None:
 
 
 @hookimpl
-def darwin_proposal_generated(run: Any, attempt: Any, proposal: Any, started_at: float, duration_s: float) -> None:
-    _write(f"PEER_GEN={duration_s:.6f}")
+def darwin_record_written(run_id: str, collection: str, key: str, nbytes: int, started_at: float,
+                          duration_s: float) -> None:
+    _write(f"PEER_RECORD={duration_s:.6f} {collection}")
+
+
+@hookimpl
+def darwin_attempt_finished(run: Any, attempt: Any, child: Any) -> None:
+    timings = getattr(child, "timings", None) or {}
+    _write("\n".join(f"PEER_{key.upper()}={value:.6f}" for key, value in sorted(timings.items())))
