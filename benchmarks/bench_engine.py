@@ -58,26 +58,28 @@ class NoOps:
         registry.add("constant", lambda o, c: Constant())
 
 
-def _timed_run(config: dict, run_dir: Path, source: Path | None = None, plugins=()) -> tuple[float, int]:
+def _timed_run(config: dict, run_dir: Path, source: Path | None = None, plugins=()) -> tuple[float, float, int]:
+    """Wall time and this process's CPU time (every thread) of one run, and its attempts."""
     engine = Engine.create(config_from_dict(config, source=source), run_dir, extra_plugins=list(plugins))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     summary = engine.run_loop()
-    return time.perf_counter() - start, summary.attempts
+    return time.perf_counter() - start, time.process_time() - cpu, summary.attempts
 
 
 def steady_state(config: dict, workdir: Path, name: str, attempts: int, source: Path | None = None,
-                 plugins=()) -> float:
-    """Per-attempt time with start-up cost removed: runs of N and 2N attempts, differenced."""
+                 plugins=()) -> tuple[float, float]:
+    """Per-attempt wall and CPU time with start-up cost removed: runs of N and 2N attempts,
+    differenced. CPU time is what a loaded machine disturbs least."""
     results = []
     for n in (attempts, 2 * attempts):
         cfg = {**config, "run": {**config["run"], "generations": n // config["run"]["children_per_generation"]}}
-        elapsed, done = _timed_run(cfg, workdir / f"{name}-{n}", source, plugins)
+        elapsed, cpu, done = _timed_run(cfg, workdir / f"{name}-{n}", source, plugins)
         assert done == n, (done, n)
-        results.append(elapsed)
-    return (results[1] - results[0]) / attempts
+        results.append((elapsed, cpu))
+    return (results[1][0] - results[0][0]) / attempts, (results[1][1] - results[0][1]) / attempts
 
 
-def loop_overhead(attempts: int, workdir: Path, fsync: bool = True) -> float:
+def loop_overhead(attempts: int, workdir: Path, fsync: bool = True) -> tuple[float, float]:
     program = workdir / "noop-program"
     program.mkdir(exist_ok=True)
     (program / "counter.txt").write_text("0\n")
@@ -99,7 +101,7 @@ def mutation_attempt(attempts: int, workdir: Path) -> float:
         "executor": {"name": "local", "max_workers": 1},
         "sandbox": {"name": "local", "isolation": "none"},
     }
-    return steady_state(config, workdir, "mutation", attempts, source=example / "darwin.toml")
+    return steady_state(config, workdir, "mutation", attempts, source=example / "darwin.toml")[0]
 
 
 def fsync_latency(workdir: Path, n: int = 50) -> float:
@@ -144,7 +146,8 @@ def fork_floor(runs: int, workdir: Path) -> float:
 
 
 def overhead_in(tree: Path, attempts: int) -> dict[str, float]:
-    """Loop overhead (fsync on and off) measured in a fresh interpreter importing ``tree``."""
+    """Loop overhead (wall and CPU, fsync on and off) measured in a fresh interpreter importing
+    ``tree``."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         str(tree / part) for part in ("src", "hookspecs/src", "plugins"))}
     done = subprocess.run([sys.executable, __file__, "--overhead-only", "--attempts", str(attempts)],
@@ -162,10 +165,10 @@ def compare(other: Path, attempts: int, rounds: int) -> None:
             figures[name].append(overhead_in(tree, attempts))
     print(f"loop overhead per attempt, {rounds} interleaved rounds of {attempts} + {2 * attempts} "
           f"attempts (median [min-max], ms); this = {REPO}, other = {other}")
-    for key in ("fsync_on", "fsync_off"):
+    for key in ("fsync_on", "fsync_off", "cpu_fsync_on", "cpu_fsync_off"):
         for name in trees:
             values = [f[key] * 1000 for f in figures[name]]
-            print(f"  {key:9} {name:5}: {statistics.median(values):7.2f} [{min(values):.2f}-{max(values):.2f}]")
+            print(f"  {key:13} {name:5}: {statistics.median(values):7.2f} [{min(values):.2f}-{max(values):.2f}]")
 
 
 def main() -> None:
@@ -181,19 +184,21 @@ def main() -> None:
     if args.overhead_only:
         with tempfile.TemporaryDirectory() as tmp:
             on, off = loop_overhead(args.attempts, Path(tmp)), loop_overhead(args.attempts, Path(tmp), fsync=False)
-        print(json.dumps({"fsync_on": on, "fsync_off": off}))
+        print(json.dumps({"fsync_on": on[0], "fsync_off": off[0], "cpu_fsync_on": on[1], "cpu_fsync_off": off[1]}))
         return
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         fsync = fsync_latency(workdir)
-        overhead = loop_overhead(args.attempts, workdir)
-        overhead_nosync = loop_overhead(args.attempts, workdir, fsync=False)
+        overhead, cpu = loop_overhead(args.attempts, workdir)
+        overhead_nosync, cpu_nosync = loop_overhead(args.attempts, workdir, fsync=False)
         mutation = mutation_attempt(max(20, args.attempts // 4), workdir)
         floor = fork_floor(30, workdir)
     print(f"median fsync latency on this disk:                                   {fsync * 1000:.2f} ms")
     print(f"loop overhead per attempt (no-op generator and benchmark, fsync on): {overhead * 1000:.2f} ms"
           f"  [target < 5 ms]")
     print(f"loop overhead per attempt, fsync off (engine CPU only):              {overhead_nosync * 1000:.2f} ms")
+    print(f"orchestrator CPU per attempt, fsync on / off:                        {cpu * 1000:.2f} / "
+          f"{cpu_nosync * 1000:.2f} ms")
     print(f"one mutation attempt end to end (generate, apply, 16 tests, record):   {mutation * 1000:.1f} ms")
     print(f"floor: fork a child that imports the tests and runs them:               {floor * 1000:.1f} ms")
     print(f"ratio mutation attempt / floor: {mutation / floor:.2f}x  [target <= 2x]")

@@ -1,5 +1,5 @@
 """The admit and review steps: the run's gate (:mod:`darwin_core.gating`) decides, before
-generation, whether an attempt runs, and after generation whether its change is evaluated.
+the generate step, whether an attempt runs, and after it whether its change is evaluated.
 
 Both record the gate's decision on the attempt (``metadata["gate"]``); the caller records a
 refused attempt as ``skipped`` (:meth:`darwin_core.record.Recorder.record_skipped`). The default
@@ -18,7 +18,7 @@ from .snapshots import TreeIndex
 
 
 def admit(gate: Gate, attempt: Attempt, archive: Archive) -> bool:
-    """Before generation: whether the attempt is worth paying for."""
+    """Before the generate step: whether the attempt is worth paying for."""
     run_it, decision = gate.decide(attempt, archive.get(attempt.parent_id), archive)
     if decision:
         attempt.metadata["gate"] = decision
@@ -27,7 +27,7 @@ def admit(gate: Gate, attempt: Attempt, archive: Archive) -> bool:
 
 def review(gate: Gate, attempt: Attempt, archive: Archive, proposal: Proposal, change: Change,
            trees: TreeIndex) -> bool:
-    """After generation: whether the change is worth evaluating (a gate that does not review
+    """After the generate step: whether the change is worth evaluating (a gate that does not review
     changes admits every one)."""
     if not gate.reviews:
         return True

@@ -12,7 +12,7 @@ The predictor learns online from every finished attempt; its state is saved in
 ``state_predictor`` (every ``save_every`` observations and at the end) so a resumed or
 warm-started run carries it. Attempts the saved state has not seen are replayed into it.
 
-With ``when = "after"`` the gate decides after generation instead, before evaluation: the
+With ``when = "after"`` the gate decides after the generate step instead, before evaluation: the
 review step (:mod:`darwin_core.admission`) hands the change to :meth:`LearningGate.review`, and
 the change is evaluated (a second executor job) only if the gate lets it through. The predictor then also sees the change's ``patch_*``
 features (:mod:`darwin_core.patch_features`); a change whose code equals an already
@@ -55,11 +55,11 @@ class Gate:
         return True, {}
 
     def review(self, attempt: Attempt, parent: Variant, archive: Archive, patch: Patch) -> tuple[bool, dict[str, Any]]:
-        """After generation (only when :attr:`reviews`): return ``(evaluate it, decision record)``."""
+        """After the generate step (only when :attr:`reviews`): return ``(evaluate it, decision record)``."""
         return True, {}
 
     reviews: bool = False
-    """Whether this gate reviews changes after generation (:meth:`review`); when it does not,
+    """Whether this gate reviews changes after the generate step (:meth:`review`); when it does not,
     the review step admits every change and an attempt is generated and evaluated in one
     executor job."""
 
@@ -88,7 +88,7 @@ class GateOptions(BaseModel):
     """What the predictor learns (its ``p_accept``): an accepted child, or a child that
     improved on its parent (scored higher, evaluated on every stage)."""
     when: Literal["before", "after"] = "before"
-    """``before`` generation (saves generation and evaluation) or ``after`` it, before
+    """``before`` the generate step (saves the proposal and its evaluation) or ``after`` it, before
     evaluation (sees the change itself; saves evaluation only)."""
     skip_duplicates: bool = True
     """With ``when = "after"``: skip a change whose code equals a recorded variant's."""

@@ -182,7 +182,7 @@ class Recorder:
 
     def record_skipped(self, attempt: Attempt, generated: Generated | None = None,
                        change: Change = NO_CHANGE) -> None:
-        """An attempt a gate skipped; one skipped after generation keeps its change (its diff in
+        """An attempt a gate skipped; one skipped after the generate step keeps its change (its diff in
         a blob) on the attempt, and is never evaluated."""
         if generated is not None and generated.proposal is not None:
             self._proposed(attempt, generated)
