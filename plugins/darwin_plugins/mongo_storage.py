@@ -32,7 +32,7 @@ from darwin_hookspecs import (
     CorruptRecordError,
     Lease,
     NotFoundError,
-    Storage,
+    StorageDefaults,
     StorageUnavailableError,
     UserError,
     hookimpl,
@@ -83,7 +83,7 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-class MongoStorage(Storage):
+class MongoStorage(StorageDefaults):
     """A run stored in MongoDB collections."""
 
     def __init__(self, url: str, *, timeout_s: float = 10.0, socket_timeout_s: float = 60.0) -> None:

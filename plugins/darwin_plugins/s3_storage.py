@@ -32,7 +32,7 @@ from darwin_hookspecs import (
     CorruptRecordError,
     Lease,
     NotFoundError,
-    Storage,
+    StorageDefaults,
     StorageUnavailableError,
     UserError,
     hookimpl,
@@ -72,7 +72,7 @@ def split_url(url: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-class S3Storage(Storage):
+class S3Storage(StorageDefaults):
     """A run stored under a prefix of an S3 bucket."""
 
     def __init__(self, url: str, *, endpoint_url: str | None = None, region: str | None = None,

@@ -19,6 +19,7 @@ from darwin_hookspecs import (
     LeaseLostError,
     Storage,
 )
+from darwin_hookspecs.storage_api import acquire_lease, list_keys, open_batch
 from darwin_hookspecs.storage_verify import verify_storage
 
 StorageFactory = Callable[[str], Storage]
@@ -32,21 +33,21 @@ class BatchBlobLeaseConformance:
     # ----------------------------------------------------------------- batches
 
     def test_batch_writes_are_all_stored(self, storage: Storage) -> None:
-        with storage.batch() as batch:
+        with open_batch(storage) as batch:
             blob = batch.put_blob(b"patch bytes")
             v1 = batch.put_record("attempts", "a1", {"status": "finished", "patch": blob})
             v2 = batch.put_record("variants", "v1", {"attempt": "a1"})
         assert storage.get_blob(blob) == b"patch bytes"
         assert storage.get_record("attempts", "a1") == ({"status": "finished", "patch": blob}, v1)
         assert storage.get_record("variants", "v1") == ({"attempt": "a1"}, v2)
-        with storage.batch() as batch:
+        with open_batch(storage) as batch:
             v3 = batch.put_record("attempts", "a1", {"status": "done"}, if_version=v1)
         assert storage.get_record("attempts", "a1") == ({"status": "done"}, v3)
 
     def test_batch_conflict_raises_and_keeps_the_stored_record(self, storage: Storage) -> None:
         first = storage.put_record("c", "taken", {"n": 1})
         with pytest.raises(ConflictError):  # at the write (write-through) or at the end (atomic)
-            with storage.batch() as batch:
+            with open_batch(storage) as batch:
                 batch.put_record("c", "taken", {"n": 2})
         assert storage.get_record("c", "taken") == ({"n": 1}, first)
 
@@ -87,7 +88,7 @@ class BatchBlobLeaseConformance:
             [("record", "variants/v4"), ("blob", damaged), ("missing blob", absent)])
         assert (report.records, report.blobs) == (4, 2)
         assert "variants/v4" in report.summary() and "fix:" in report.summary()
-        assert storage.keys("variants") == ["v1", "v2", "v3", "v4"]
+        assert list_keys(storage, "variants") == ["v1", "v2", "v3", "v4"]
 
     # -------------------------------------------------------------------- lease
 
@@ -96,21 +97,21 @@ class BatchBlobLeaseConformance:
     ) -> None:
         a, b = darwin_storage_factory(storage_namespace), darwin_storage_factory(storage_namespace)
         try:
-            lease = a.acquire_lease(owner="darwin run", ttl_s=30)
+            lease = acquire_lease(a, owner="darwin run", ttl_s=30)
             assert (lease.holder.host, lease.holder.pid) == (socket.gethostname(), os.getpid())
             with pytest.raises(LeaseHeldError) as info:
-                b.acquire_lease(owner="darwin resume", ttl_s=30)
+                acquire_lease(b, owner="darwin resume", ttl_s=30)
             message = str(info.value)
             assert f"pid {os.getpid()}" in message and socket.gethostname() in message
             assert "since" in message and "fix:" in message
             assert info.value.holder is not None and info.value.holder.pid == os.getpid()
             lease.renew()
             lease.release()
-            with b.acquire_lease(owner="darwin resume", ttl_s=30) as again:  # free once released
+            with acquire_lease(b, owner="darwin resume", ttl_s=30) as again:  # free once released
                 assert again.holder.owner == "darwin resume"
                 with pytest.raises(LeaseHeldError):
-                    a.acquire_lease(ttl_s=30)
-            a.acquire_lease(ttl_s=30).release()
+                    acquire_lease(a, ttl_s=30)
+            acquire_lease(a, ttl_s=30).release()
         finally:
             a.close()
             b.close()
@@ -120,9 +121,9 @@ class BatchBlobLeaseConformance:
     ) -> None:
         a, b = darwin_storage_factory(storage_namespace), darwin_storage_factory(storage_namespace)
         try:
-            a.acquire_lease(owner="finished run", ttl_s=30)
+            acquire_lease(a, owner="finished run", ttl_s=30)
             a.close()
-            b.acquire_lease(ttl_s=30).release()
+            acquire_lease(b, ttl_s=30).release()
         finally:
             b.close()
 
@@ -133,7 +134,7 @@ class BatchBlobLeaseConformance:
 
         handles = [darwin_storage_factory(storage_namespace) for _ in range(5)]
         try:
-            results = _race(5, lambda i: handles[i].acquire_lease(owner=f"w{i}", ttl_s=30))
+            results = _race(5, lambda i: acquire_lease(handles[i], owner=f"w{i}", ttl_s=30))
             won = [r for r in results if not isinstance(r, Exception)]
             assert len(won) == 1, results
             assert all(isinstance(r, LeaseHeldError) for r in results if r not in won), results
@@ -147,19 +148,19 @@ class BatchBlobLeaseConformance:
     ) -> None:
         a, b = darwin_storage_factory(storage_namespace), darwin_storage_factory(storage_namespace)
         try:
-            stale = a.acquire_lease(owner="stalled", ttl_s=1.0)
+            stale = acquire_lease(a, owner="stalled", ttl_s=1.0)
             if not getattr(stale, "expires", True):
                 stale.release()
                 pytest.skip("this backend's lease is held until its holder exits (OS lock)")
             with pytest.raises(LeaseHeldError):
-                b.acquire_lease(ttl_s=1.0)
+                acquire_lease(b, ttl_s=1.0)
             time.sleep(1.3)  # the holder stalled past its ttl without renewing
-            taken = b.acquire_lease(owner="new", ttl_s=30)
+            taken = acquire_lease(b, owner="new", ttl_s=30)
             with pytest.raises(LeaseLostError):
                 stale.renew()
             stale.release()  # harmless: does not free the new holder's lease
             with pytest.raises(LeaseHeldError):
-                a.acquire_lease(ttl_s=30)
+                acquire_lease(a, ttl_s=30)
             taken.release()
         finally:
             a.close()
@@ -170,13 +171,13 @@ class BatchBlobLeaseConformance:
     ) -> None:
         a, b = darwin_storage_factory(storage_namespace), darwin_storage_factory(storage_namespace)
         try:
-            lease = a.acquire_lease(ttl_s=1.5).keep_alive(0.3)
+            lease = acquire_lease(a, ttl_s=1.5).keep_alive(0.3)
             time.sleep(2.0)
             lease.check()
             with pytest.raises(LeaseHeldError):
-                b.acquire_lease(ttl_s=1.5)
+                acquire_lease(b, ttl_s=1.5)
             lease.release()
-            b.acquire_lease(ttl_s=1.5).release()
+            acquire_lease(b, ttl_s=1.5).release()
         finally:
             a.close()
             b.close()

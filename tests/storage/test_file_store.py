@@ -43,6 +43,24 @@ def test_concurrent_writers_share_commits(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_commit_window_gathers_writers_arriving_together(tmp_path: Path) -> None:
+    store = FileStorage(tmp_path / "store", window_s=0.2)
+    barrier = threading.Barrier(6)
+
+    def writer(t: int) -> None:
+        barrier.wait()
+        store.put_record("attempts", f"t{t}", {"t": t})
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.keys("attempts")) == 6
+    assert store.commits <= 2, store.commits  # one leader waited 0.2 s for the others
+    store.close()
+
+
 def test_a_batch_is_one_commit_and_all_or_nothing(tmp_path: Path) -> None:
     store = FileStorage(tmp_path / "store")
     taken = store.put_record("variants", "v1", {"n": 1})

@@ -18,15 +18,16 @@ import pytest
 
 from darwin_core.plugins import PluginManager
 from darwin_core.rundir import open_storage
-from darwin_hookspecs import LeaseHeldError
+from darwin_hookspecs import LeaseHeldError, acquire_lease
 
 HOLDER = r"""
 import json, sys, time
 from darwin_core.plugins import PluginManager
 from darwin_core.rundir import open_storage
+from darwin_hookspecs import acquire_lease
 
 storage = open_storage(PluginManager(), sys.argv[1], json.loads(sys.argv[2]))
-lease = storage.acquire_lease(owner="darwin run", ttl_s=float(sys.argv[3])).keep_alive()
+lease = acquire_lease(storage, owner="darwin run", ttl_s=float(sys.argv[3])).keep_alive()
 print("held", flush=True)
 time.sleep(600)
 """
@@ -46,7 +47,7 @@ def test_a_killed_holder_is_named_then_taken_over(
     try:
         time.sleep(ttl * 0.75)  # past a renewal: a living holder keeps its lease
         with pytest.raises(LeaseHeldError) as info:
-            storage.acquire_lease(owner="darwin resume", ttl_s=30)
+            acquire_lease(storage, owner="darwin resume", ttl_s=30)
         message = str(info.value)
         assert f"pid {proc.pid} on host {socket.gethostname()} (darwin run) since " in message
         assert info.value.holder.pid == proc.pid
@@ -56,7 +57,7 @@ def test_a_killed_holder_is_named_then_taken_over(
         killed = time.monotonic()
         while True:
             try:
-                lease = storage.acquire_lease(owner="darwin resume", ttl_s=30)
+                lease = acquire_lease(storage, owner="darwin resume", ttl_s=30)
                 break
             except LeaseHeldError:
                 assert time.monotonic() - killed < ttl + 5, "the dead holder's lease never expired"

@@ -34,7 +34,17 @@ from .protocols import (
     SpendLedger,
     Storage,
 )
-from .storage_api import Batch, CellLease, Lease, LeaseCell, LeaseHolder
+from .storage_api import (
+    Batch,
+    CellLease,
+    Lease,
+    LeaseCell,
+    LeaseHolder,
+    StorageDefaults,
+    acquire_lease,
+    list_keys,
+    open_batch,
+)
 from .records import (
     Attempt,
     ExecRequest,

@@ -11,7 +11,7 @@ import random
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Callable, Iterator, Literal, Protocol, TypeVar, runtime_checkable
 
 from .records import (
     Attempt,
@@ -26,7 +26,6 @@ from .records import (
     Usage,
     Variant,
 )
-from .storage_api import Batch, CellLease, Lease, RecordCell, write_through_batch
 
 T = TypeVar("T")
 
@@ -197,8 +196,10 @@ class Storage(Protocol):
     Reading a record that is not valid JSON raises ``CorruptRecordError`` naming it, reading a
     blob whose bytes do not hash to its key raises ``CorruptBlobError`` naming it.
 
-    ``batch`` and ``acquire_lease`` have defaults (see :mod:`darwin_hookspecs.storage_api`):
-    subclass ``Storage`` to inherit them, override them where the backend does better.
+    Optional methods, called through :mod:`darwin_hookspecs.storage_api` (``open_batch``,
+    ``acquire_lease``, ``list_keys``), which fall back to defaults for a backend without them:
+    ``batch()`` (a unit of work's writes, committed together where the backend can),
+    ``acquire_lease(owner, ttl_s)`` (one writer per run) and ``keys(collection)``.
     """
 
     url: str
@@ -230,22 +231,6 @@ class Storage(Protocol):
     def collections(self) -> list[str]: ...
 
     def close(self) -> None: ...
-
-    def keys(self, collection: str) -> list[str]:
-        """The keys of ``collection``, sorted, without decoding the records (so that a corrupt
-        one can be named). Default: from ``scan``."""
-        return sorted(key for key, _, _ in self.scan(collection))
-
-    def batch(self) -> ContextManager[Batch]:
-        """``with storage.batch() as b:`` then ``b.put_blob``/``b.put_record``: the writes of one
-        unit of work, committed together where the backend can (then a conflict raises when the
-        block exits, and nothing of the block is stored). Default: each write at once."""
-        return write_through_batch(self)
-
-    def acquire_lease(self, owner: str = "", ttl_s: float = 60.0) -> Lease:
-        """Take the run's writer lease or raise ``LeaseHeldError`` naming the holder. A holder
-        that stops renewing loses it ``ttl_s`` later. Default: a record ``lease/writer``."""
-        return CellLease.acquire(self.url, RecordCell(self), owner, ttl_s)
 
 
 @runtime_checkable

@@ -1,5 +1,10 @@
 """The optional parts of the Storage contract, with default implementations.
 
+Call them through :func:`open_batch`, :func:`acquire_lease` and :func:`list_keys`: they use the
+backend's own ``batch()``, ``acquire_lease()`` and ``keys()`` when it has them (the built-in
+backends do), the defaults below otherwise, so a backend written against the five-method
+protocol keeps working. :class:`StorageDefaults` is a mixin with the same defaults.
+
 * **Batches**: ``with storage.batch() as b: b.put_blob(...); b.put_record(...)`` groups the
   writes of one unit of work (an attempt). A backend that can commits them together (``file://``:
   one SQLite transaction, all or nothing, one fsync); the default writes each one at once.
@@ -19,7 +24,7 @@ import socket
 import threading
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Iterator, Protocol
+from typing import Any, ContextManager, Iterator, Protocol
 
 from .errors import ConflictError, LeaseHeldError, LeaseLostError, NotFoundError, StorageError
 
@@ -255,3 +260,43 @@ def release_all(leases: list[Lease]) -> None:
         with contextlib.suppress(Exception):
             lease.release()
     leases.clear()
+
+
+# --------------------------------------------------------------- entry points
+
+
+def open_batch(storage: Any) -> ContextManager[Batch]:
+    """``with open_batch(storage) as b:`` the writes of one unit of work (see the module doc)."""
+    method = getattr(storage, "batch", None)
+    return method() if callable(method) else write_through_batch(storage)
+
+
+def acquire_lease(storage: Any, owner: str = "", ttl_s: float = 60.0) -> Lease:
+    """Take the run's writer lease or raise ``LeaseHeldError`` naming the holder."""
+    method = getattr(storage, "acquire_lease", None)
+    if callable(method):
+        return method(owner=owner, ttl_s=ttl_s)
+    return CellLease.acquire(storage.url, RecordCell(storage), owner, ttl_s)
+
+
+def list_keys(storage: Any, collection: str) -> list[str]:
+    """A collection's keys, sorted, without decoding its records where the backend can."""
+    method = getattr(storage, "keys", None)
+    if callable(method):
+        return list(method(collection))
+    return sorted(key for key, _, _ in storage.scan(collection))
+
+
+class StorageDefaults:
+    """Mixin for backends: the defaults of the optional methods, to override where better."""
+
+    url: str
+
+    def batch(self) -> ContextManager[Batch]:
+        return write_through_batch(self)
+
+    def acquire_lease(self, owner: str = "", ttl_s: float = 60.0) -> Lease:
+        return CellLease.acquire(self.url, RecordCell(self), owner, ttl_s)
+
+    def keys(self, collection: str) -> list[str]:
+        return sorted(key for key, _, _ in self.scan(collection))  # type: ignore[attr-defined]

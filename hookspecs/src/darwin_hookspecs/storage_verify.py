@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from .errors import CorruptRecordError, NotFoundError
+from .storage_api import list_keys
 
 References = Callable[[str, str, dict[str, Any]], Iterable[str]]
 """``refs(collection, key, value)``: the blob keys a record names (the run's own knowledge)."""
@@ -47,7 +48,7 @@ def verify_storage(storage: Any, *, references: References | None = None,
     report = VerifyReport(storage.url)
     needed: dict[str, str] = {}
     for collection in storage.collections():
-        for key in storage.keys(collection):
+        for key in list_keys(storage, collection):
             try:
                 value, _ = storage.get_record(collection, key)
             except (CorruptRecordError, NotFoundError) as exc:

@@ -23,7 +23,7 @@ from darwin_hookspecs import (
     CorruptRecordError,
     Lease,
     NotFoundError,
-    Storage,
+    StorageDefaults,
     StorageError,
 )
 from darwin_hookspecs.storage_api import release_all
@@ -51,7 +51,7 @@ def exists(root: Path) -> bool:
     return (root / DB_NAME).is_file() or has_legacy(root)
 
 
-class FileStorage(Storage):
+class FileStorage(StorageDefaults):
     """A run stored in a local directory (see the module docstring).
 
     :param must_exist: refuse to create a store where there is none (``StorageError``, exit 4),
