@@ -60,7 +60,8 @@ class MutationOptions(BaseModel):
     regions: list[str] = Field(default_factory=list)
     """Editable regions ``"path:first-last"``, on top of ``EVOLVE-BLOCK-START/END`` markers."""
     max_tries: int = Field(20, ge=1)
-    """Draws for the further edits of a multi-edit child."""
+    """Mutants tried for the further edits of a multi-edit child (a combination that does not
+    compile is redrawn)."""
 
 
 class _ParseCache:
