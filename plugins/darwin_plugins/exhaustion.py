@@ -11,17 +11,22 @@ from __future__ import annotations
 from darwin_hookspecs import ArchiveView, Variant
 
 
-def exhausted(archive: ArchiveView, variant: Variant) -> bool:
+def remaining(archive: ArchiveView, variant: Variant) -> int | None:
+    """Children the parent can still yield (``None``: unknown, so unbounded)."""
     children = archive.children(variant.id)
     size = 0
     for child in children:
         meta = child.metadata or {}
         if meta.get("exhausted"):
-            return True
+            return 0
         n = meta.get("neighbourhood")
         if isinstance(n, int) and n > size:
             size = n
-    return size > 0 and len(children) >= size
+    return max(size - len(children), 0) if size > 0 else None
+
+
+def exhausted(archive: ArchiveView, variant: Variant) -> bool:
+    return remaining(archive, variant) == 0
 
 
 def open_parents(archive: ArchiveView) -> list[Variant]:

@@ -4,7 +4,9 @@
 h_i = 1 / (1 + children_i), p_i proportional to s_i h_i, drawn with replacement.
 ``score_child_prop_mad`` replaces the fixed 0.5 and 10 by the archive's median and MAD
 (ShinkaEvolve's scale-robust form). ``best`` takes the best (highest score, earliest on ties);
-``latest`` is DGM's no-archive baseline.
+``latest`` is DGM's no-archive baseline. ``map_elites`` (:mod:`.map_elites`) and ``islands``
+(:mod:`.islands`) keep a diverse population. Every rule skips exhausted parents
+(:mod:`.exhaustion`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from darwin_hookspecs import ArchiveView, Variant, hookimpl
 
-from .exhaustion import open_parents
+from .exhaustion import open_parents, remaining
+from .islands import Islands, IslandsOptions
+from .map_elites import MapElites, MapElitesOptions
 
 
 def _sigmoid(x: float) -> float:
@@ -85,8 +89,15 @@ class Best:
         items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")
-        best = max(items, key=lambda v: v.score)  # max keeps the first maximum
-        return [best.id] * n
+        ranked = sorted(items, key=lambda v: -v.score)  # stable: the earliest among equals first
+        picks: list[str] = []
+        for v in ranked:  # the best, then the next ones once its known neighbourhood is used up
+            left = remaining(archive, v)
+            take = n - len(picks) if left is None else min(left, n - len(picks))
+            picks += [v.id] * take
+            if len(picks) == n:
+                return picks
+        return picks + [ranked[0].id] * (n - len(picks))
 
 
 class Uniform:
@@ -144,3 +155,17 @@ def darwin_register_selectors(registry: Any) -> None:
                  description="Uniform over selectable variants.")
     registry.add("latest", lambda o, c: Latest(), options=NoOptions,
                  description="The newest variant (DGM's no-archive baseline).")
+    registry.add("map_elites", lambda o, c: MapElites(o), options=MapElitesOptions,
+                 description="MAP-Elites: an elite per cell of a feature grid; exploit the best or explore the grid.")
+    registry.add("islands", _islands, options=IslandsOptions,
+                 description="Sub-populations by lineage, each with its own rule; ring migration every K generations.")
+
+
+def _islands(options: IslandsOptions, context: Any) -> Islands:
+    from .cmp_selection import CladeMetaproductivity
+
+    made: dict[str, Any] = {
+        "best": Best(), "score_child_prop": ScoreChildProp(), "score_child_prop_mad": ScoreChildPropMAD(),
+        "score_prop": ScoreProp(), "random": Uniform(), "latest": Latest(), "cmp": CladeMetaproductivity(),
+    }
+    return Islands(options, [made[r] for r in options.rules])

@@ -55,6 +55,10 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, cst.CSTVisitor):
         ExpressionSites.visit_While(self, node)
         StatementSites.visit_While(self, node)
 
+    def visit_Return(self, node: cst.Return) -> None:
+        ExpressionSites.visit_Return(self, node)
+        StatementSites.visit_Return(self, node)
+
     def leave_Module(self, original_node: cst.Module) -> None:
         self._finish_names()
         self._finish_statements()

@@ -176,6 +176,16 @@ class ExpressionSites:
                         return n.with_changes(slice=elements)
                     self._add("off_by_one", node, f"slice-{bound}", _nudges(bound, bounded))
 
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if nudgeable(node.value):
+            self._add("off_by_one", node, "assigned-value", _nudges(
+                "value", lambda n, d: n.with_changes(value=nudge(n.value, d))))  # type: ignore[attr-defined]
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None and nudgeable(node.value):
+            self._add("off_by_one", node, "returned-value", _nudges(
+                "value", lambda n, d: n.with_changes(value=nudge(n.value, d))))  # type: ignore[attr-defined]
+
     def visit_Call(self, node: cst.Call) -> None:
         positional = [i for i, a in enumerate(node.args) if a.keyword is None and not a.star]
         swaps: list[tuple[str, Make]] = []

@@ -1,0 +1,117 @@
+"""Parent selection ``islands``: sub-populations by lineage, each with its own rule, and ring
+migration (the island model of OpenEvolve, ShinkaEvolve and FunSearch).
+
+Draw ``j`` of a generation ``g`` is made by island ``(g * n + j) mod N`` (``n`` draws per
+generation), and the child it yields belongs to that island, so every variant's island follows
+from its id. An island's pool is the root, its own variants and the migrants it received: every
+``migrate_every`` generations, each island receives the best variant of its predecessor on the
+ring (as of that generation). The whole state is a function of the archive: persisted and
+resumable by construction.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from darwin_hookspecs import ArchiveView, SelectionStrategy, Variant
+
+RULES = ("best", "score_child_prop", "score_child_prop_mad", "score_prop", "random", "latest", "cmp")
+_ID = re.compile(r"^v(\d+)a(\d+)")
+
+
+class IslandsOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    islands: int = Field(4, ge=1, le=64)
+    """Number of sub-populations."""
+    rules: list[str] = Field(default_factory=lambda: ["best"])
+    """Selection rule of each island, cycled when shorter than ``islands``."""
+    migrate_every: int = Field(5, ge=1)
+    """Generations between ring migrations (each island's best joins the next island)."""
+
+    @field_validator("rules")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = [r for r in value if r not in RULES]
+        if unknown or not value:
+            raise ValueError(f"unknown rule(s) {unknown}; use {', '.join(RULES)}")
+        return value
+
+
+class _Pool:
+    """An island's view of the archive: ``selectable`` is the island's pool."""
+
+    def __init__(self, archive: ArchiveView, pool: list[Variant]) -> None:
+        self.archive, self.pool = archive, pool
+
+    def variants(self) -> list[Variant]:
+        return self.archive.variants()
+
+    def selectable(self) -> list[Variant]:
+        return list(self.pool)
+
+    def children(self, variant_id: str) -> list[Variant]:
+        return self.archive.children(variant_id)
+
+    def get(self, variant_id: str) -> Variant:
+        return self.archive.get(variant_id)
+
+
+class Islands:
+    def __init__(self, options: IslandsOptions, rules: list[SelectionStrategy]) -> None:
+        self.options = options
+        self.rules = rules
+
+    @staticmethod
+    def _draws_per_generation(archive: ArchiveView) -> int:
+        top = 0
+        for v in archive.variants():
+            m = _ID.match(v.id)
+            if m:
+                top = max(top, int(m.group(2)) + 1)
+        return max(top, 1)
+
+    def island_of(self, variant: Variant, per_generation: int) -> int | None:
+        m = _ID.match(variant.id)
+        if variant.parent_id is None or not m:
+            return None  # the root (or a foreign id) belongs to every island
+        return (int(m.group(1)) * per_generation + int(m.group(2))) % self.options.islands
+
+    def pools(self, archive: ArchiveView, per_generation: int | None = None) -> list[list[Variant]]:
+        """Each island's pool (creation order), migrants included."""
+        per = per_generation or self._draws_per_generation(archive)
+        count = self.options.islands
+        members: list[list[Variant]] = [[] for _ in range(count)]
+        for v in archive.selectable():
+            island = self.island_of(v, per)
+            for i in range(count) if island is None else [island]:
+                members[i].append(v)
+        generation = max((v.generation for v in archive.variants()), default=0)
+        received: list[dict[str, Variant]] = [{} for _ in range(count)]
+        if count > 1:
+            for event in range(self.options.migrate_every, generation + 1, self.options.migrate_every):
+                for i in range(count):
+                    source = [v for v in members[(i - 1) % count] if v.generation <= event]
+                    if source:
+                        best = max(source, key=lambda v: v.score)
+                        received[i].setdefault(best.id, best)
+        pools = []
+        for i in range(count):
+            own = {v.id for v in members[i]}
+            pools.append(sorted(members[i] + [v for k, v in received[i].items() if k not in own], key=lambda v: v.id))
+        return pools
+
+    def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if not archive.selectable():
+            raise ValueError("no selectable parent in the archive")
+        per = max(n, self._draws_per_generation(archive))
+        generation = max((v.generation for v in archive.variants()), default=0) + 1
+        pools = self.pools(archive, per)
+        picks = []
+        for j in range(n):
+            island = (generation * per + j) % self.options.islands
+            pool = pools[island] or archive.selectable()
+            rule = self.rules[island % len(self.rules)]
+            picks.append(rule.select(_Pool(archive, pool), 1, rng)[0])
+        return picks

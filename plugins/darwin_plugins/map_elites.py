@@ -1,0 +1,125 @@
+"""Parent selection ``map_elites``: an elite per cell of a feature grid (MAP-Elites).
+
+Every selectable variant falls in one cell of a grid whose dimensions are features of the
+variant; the cell's elite is its best-scoring variant (the earliest on ties). Each draw exploits
+(with probability ``exploit``: the best elite, the least expanded among equals) or explores (an
+elite drawn in proportion to ``1 / (1 + children)``, so less expanded cells go first). The grid
+is a function of the archive alone, so it is persisted and resumable by construction.
+
+Features (``features``):
+
+* ``behaviour``: which tasks pass (variants passing different tasks keep separate elites, so a
+  variant that games some tests cannot crowd out a different partial repair);
+* ``distance``: edits from the root along the lineage (``metadata["edits"]``, one per
+  generation otherwise), in ``bins`` bins;
+* ``score``: the score, in ``bins`` equal bins between the archive's lowest and highest;
+* ``family``: the operator family of the edit that made the variant;
+* ``metric:NAME``: a benchmark metric (``variant.metrics`` or ``metadata["metrics"]``), binned
+  like ``score``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Callable
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from darwin_hookspecs import ArchiveView, Variant
+
+from .exhaustion import exhausted
+
+BUILT_IN = ("behaviour", "distance", "score", "family")
+
+
+class MapElitesOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    features: list[str] = Field(default_factory=lambda: ["behaviour", "distance"])
+    """Grid dimensions: ``behaviour``, ``distance``, ``score``, ``family`` or ``metric:NAME``."""
+    bins: int = Field(4, ge=1, le=64)
+    """Bins of each numeric feature."""
+    exploit: float = Field(0.5, ge=0.0, le=1.0)
+    """Probability that a draw takes the best elite rather than exploring the grid."""
+
+    @field_validator("features")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in BUILT_IN and not (name.startswith("metric:") and len(name) > 7):
+                raise ValueError(f"unknown feature {name!r}; use one of {', '.join(BUILT_IN)} or metric:NAME")
+        if not value:
+            raise ValueError("at least one feature is needed")
+        return value
+
+
+def metric(variant: Variant, name: str) -> float:
+    metrics = getattr(variant, "metrics", None) or (variant.metadata or {}).get("metrics") or {}
+    try:
+        return float(metrics.get(name, 0.0))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def distances(archive: ArchiveView) -> dict[str, int]:
+    """Edits from the root of every variant (variants come parents first)."""
+    out: dict[str, int] = {}
+    for v in archive.variants():
+        edits = (v.metadata or {}).get("edits")
+        own = len(edits) if isinstance(edits, list) and edits else (1 if v.parent_id else 0)
+        out[v.id] = out.get(v.parent_id or "", 0) + own if v.parent_id else 0
+    return out
+
+
+def _binner(values: list[float], bins: int) -> Callable[[float], int]:
+    lo, hi = min(values), max(values)
+    width = (hi - lo) / bins
+    return lambda x: 0 if width <= 0 else min(int((x - lo) / width), bins - 1)
+
+
+class MapElites:
+    def __init__(self, options: MapElitesOptions) -> None:
+        self.options = options
+
+    def grid(self, archive: ArchiveView) -> dict[tuple[Any, ...], Variant]:
+        """``{cell: elite}`` over the selectable variants."""
+        items = archive.selectable()
+        if not items:
+            return {}
+        depth = distances(archive) if "distance" in self.options.features else {}
+        columns: list[Callable[[Variant], Any]] = []
+        for name in self.options.features:
+            if name == "behaviour":
+                columns.append(lambda v: tuple(sorted(t for t, r in v.task_results.items() if r.passed)))
+            elif name == "distance":
+                columns.append(lambda v: min(depth.get(v.id, 0), self.options.bins - 1))
+            elif name == "family":
+                columns.append(lambda v: str((v.metadata or {}).get("family", "")))
+            else:
+                get = (lambda v: v.score) if name == "score" else (lambda v, m=name[7:]: metric(v, m))
+                binned = _binner([get(v) for v in items], self.options.bins)
+                columns.append(lambda v, get=get, binned=binned: binned(get(v)))
+        cells: dict[tuple[Any, ...], Variant] = {}
+        for v in items:  # creation order: the earliest of equals stays the elite
+            cell = tuple(column(v) for column in columns)
+            if cell not in cells or v.score > cells[cell].score:
+                cells[cell] = v
+        return cells
+
+    def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        cells = self.grid(archive)
+        if not cells:
+            raise ValueError("no selectable parent in the archive")
+        elites = [v for v in cells.values() if not exhausted(archive, v)] or list(cells.values())
+        elites.sort(key=lambda v: v.id)
+        children = {v.id: len(archive.children(v.id)) for v in elites}
+        picks: list[str] = []
+        for _ in range(n):
+            if rng.random() < self.options.exploit:
+                top = max(v.score for v in elites)
+                best = [v for v in elites if v.score == top]
+                picks.append(min(best, key=lambda v: (children[v.id], v.id)).id)
+            else:
+                weights = [1.0 / (1 + children[v.id]) for v in elites]
+                picks.append(rng.choices(elites, weights=weights, k=1)[0].id)
+            children[picks[-1]] += 1  # later draws of this call see the pending child
+        return picks
