@@ -189,7 +189,8 @@ def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str,
     plugins = PluginManager()
     archive = Archive()
     context = BuildContext(seed=seed, services={"storage": _RecordsView(archive)})
-    selector = plugins.create("selection", selection, dict(selection_options), context)
+    selector = plugins.create("selection", "best" if selection == "root" else selection,
+                              dict(selection_options), context)
     gen = plugins.create("generator", generator, dict(generator_options or {}), context)
     files: dict[str, dict[str, str]] = {}
     root_files = {p.relative_to(problem.program).as_posix(): p.read_text()
@@ -207,7 +208,10 @@ def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str,
         while attempts < budget and not (stop_at is not None and best >= stop_at):
             generation += 1
             n = min(per_generation, budget - attempts)
-            parents = selector.select(archive, n, random.Random(f"{seed}:select:{generation}"))
+            if selection == "root":  # baseline: the root's neighbourhood, no archive
+                parents = [ROOT_ID] * n
+            else:
+                parents = selector.select(archive, n, random.Random(f"{seed}:select:{generation}"))
             for index, parent_id in enumerate(parents):
                 parent = archive.get(parent_id)
                 target = choose_target(parent, random.Random(f"{seed}:target:{generation}:{index}"))

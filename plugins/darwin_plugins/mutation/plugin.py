@@ -1,9 +1,11 @@
-"""Registers the ``mutation`` generator."""
+"""Registers the ``mutation`` and ``crossover`` generators."""
 
 from typing import Any
 
 from darwin_hookspecs import hookimpl
 
+from .crossover import CrossoverOptions
+from .crossover import create as create_crossover
 from .generator import MutationOptions, create
 
 
@@ -13,5 +15,11 @@ def darwin_register_generators(registry: Any) -> None:
         "mutation",
         create,
         options=MutationOptions,
-        description="Offline genetic-improvement edits of Python source (libcst, seeded).",
+        description="Offline genetic-improvement edits of Python source (libcst), each parent's neighbourhood without repeats.",
+    )
+    registry.add(
+        "crossover",
+        create_crossover,
+        options=CrossoverOptions,
+        description="Merges two variants' changes since their common ancestor (GenerationContext.inspirations); else mutation.",
     )

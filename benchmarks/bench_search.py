@@ -1,0 +1,162 @@
+"""Search strategies side by side at equal attempt budgets (issue 14's evidence).
+
+    python benchmarks/bench_search.py [--seeds 8] [--problems quickstart repair]
+        [--arms best score_child_prop cmp map_elites islands root] [--multi] [--jobs 3]
+        [--out results.jsonl] [--plot docs/search_bench.png] [--table-only results.jsonl]
+
+Each arm is a selection strategy with the mutation generator, single-edit and (``--multi``)
+multi-edit (``edits_mean = 1.5``); ``root`` is the baseline of the root's neighbourhood
+enumerated in priority order, no archive. Problems: the quickstart (16 tests; stops at 1.0),
+and examples/repair (eleven bugs, two needing two edits; held-out tests scored at the end,
+a *genuine* repair passes them all). Reports mean +/- s.e.m. of the final best, the attempts to
+first reach it, and the held-out score, over seeds. The loop and the evaluator are in
+``bench_search_loop.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+EXAMPLES = HERE.parent / "examples"
+
+BUDGETS = {"quickstart": 200, "repair": 200}
+ARMS = ["best", "score_child_prop", "cmp", "map_elites", "islands", "root"]
+SELECTION_OPTIONS: dict[str, dict[str, Any]] = {
+    "islands": {"islands": 4, "rules": ["best"], "migrate_every": 5},
+    "map_elites": {"features": ["behaviour", "distance"], "exploit": 0.5},
+}
+
+_EVALUATOR: Any = None
+
+
+def problems() -> dict[str, Any]:
+    from bench_search_loop import Problem
+
+    return {
+        "quickstart": Problem("quickstart", EXAMPLES / "quickstart/program", EXAMPLES / "quickstart/benchmark", timeout=0.5),
+        "repair": Problem("repair", EXAMPLES / "repair/program", EXAMPLES / "repair/benchmark",
+                          EXAMPLES / "repair/holdout", timeout=0.1),
+    }
+
+
+def _job(problem: str, arm: str, edits: float, seed: int, budget: int) -> dict[str, Any]:
+    global _EVALUATOR
+    from bench_search_loop import Evaluator, search
+
+    if _EVALUATOR is None:
+        _EVALUATOR = Evaluator()
+    outcome = search(problems()[problem], _EVALUATOR, seed=seed, selection=arm,
+                     selection_options=SELECTION_OPTIONS.get(arm, {}),
+                     generator_options={"edits_mean": edits} if edits > 1 else {}, budget=budget)
+    return {"problem": problem, "arm": arm, "edits_mean": edits, "seed": seed, "budget": budget, **asdict(outcome)}
+
+
+def _mean_sem(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
+    mean = statistics.fmean(values)
+    sem = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0.0
+    return mean, sem
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    groups: dict[tuple[str, str, float], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["problem"], r["arm"], r["edits_mean"]), []).append(r)
+    lines = ["| problem | selection | edits | seeds | final best | attempts to it | held-out | genuine | solved |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for (problem, arm, edits), rs in sorted(groups.items()):
+        best, best_sem = _mean_sem([r["best"] for r in rs])
+        first, first_sem = _mean_sem([r["first_at"] for r in rs])
+        held = [r["holdout"] for r in rs if r["holdout"] is not None]
+        held_txt = "-" if not held else "%.3f ± %.3f" % _mean_sem(held)
+        genuine = "-" if not held else str(sum(h >= 1.0 for h in held))
+        solved = sum(r["best"] >= 1.0 for r in rs)
+        lines.append(f"| {problem} | {arm} | {'single' if edits <= 1 else f'mean {edits:g}'} | {len(rs)} | "
+                     f"{best:.3f} ± {best_sem:.3f} | {first:.0f} ± {first_sem:.0f} | {held_txt} | {genuine} | {solved} |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = sorted({r["problem"] for r in rows})
+    fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4), squeeze=False)
+    for ax, problem in zip(axes[0], names):
+        arms = sorted({(r["arm"], r["edits_mean"]) for r in rows if r["problem"] == problem})
+        labels, means, sems, held = [], [], [], []
+        for arm, edits in arms:
+            rs = [r for r in rows if r["problem"] == problem and r["arm"] == arm and r["edits_mean"] == edits]
+            m, s = _mean_sem([r["best"] for r in rs])
+            labels.append(arm + ("" if edits <= 1 else f"\nedits {edits:g}"))
+            means.append(m)
+            sems.append(s)
+            h = [r["holdout"] for r in rs if r["holdout"] is not None]
+            held.append(statistics.fmean(h) if h else None)
+        x = range(len(labels))
+        ax.bar(x, means, yerr=sems, capsize=3, color="#4c72b0", label="final best (visible tests)")
+        if any(h is not None for h in held):
+            ax.scatter(list(x), [h if h is not None else float("nan") for h in held], color="#dd8452",
+                       zorder=3, label="held-out score of the best")
+        ax.set_xticks(list(x))
+        ax.set_xticklabels(labels, fontsize=7, rotation=30)
+        budget = rows[0]["budget"] if rows else 0
+        ax.set_title(f"{problem}: mean ± s.e.m. over seeds, {budget} attempts")
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=8)
+    parser.add_argument("--problems", nargs="+", default=list(BUDGETS))
+    parser.add_argument("--arms", nargs="+", default=ARMS)
+    parser.add_argument("--multi", type=float, default=0.0, help="also run each arm with this edits_mean")
+    parser.add_argument("--budget", type=int, default=None)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("bench_search.jsonl"))
+    parser.add_argument("--plot", type=Path, default=None)
+    parser.add_argument("--table-only", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if args.table_only:
+        rows = [json.loads(l) for l in args.table_only.read_text().splitlines() if l.strip()]
+    else:
+        done = set()
+        if args.out.exists():  # resumable: jobs already in the file are not rerun
+            for l in args.out.read_text().splitlines():
+                r = json.loads(l)
+                done.add((r["problem"], r["arm"], r["edits_mean"], r["seed"]))
+        edits = [1.0] + ([args.multi] if args.multi > 1 else [])
+        jobs = [(p, a, e, s, args.budget or BUDGETS[p]) for s in range(1, args.seeds + 1)
+                for p in args.problems for a in args.arms for e in edits if (p, a, e, s) not in done]
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool, args.out.open("a") as out:
+            futures = [pool.submit(_job, *job) for job in jobs]
+            for future in as_completed(futures):
+                row = future.result()
+                out.write(json.dumps(row) + "\n")
+                out.flush()
+                print(f"{row['problem']:10} {row['arm']:16} edits={row['edits_mean']:<4} seed={row['seed']} "
+                      f"best={row['best']:.3f} at {row['first_at']} held-out={row['holdout']} ({row['seconds']:.0f}s)", flush=True)
+        rows = [json.loads(l) for l in args.out.read_text().splitlines() if l.strip()]
+    print(table(rows))
+    if args.plot:
+        plot(rows, args.plot)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
