@@ -1,7 +1,7 @@
 """Search strategies side by side at equal attempt budgets (issue 14's evidence).
 
     python benchmarks/bench_search.py [--seeds 8] [--problems quickstart repair]
-        [--arms best score_child_prop cmp map_elites islands root] [--multi] [--jobs 3]
+        [--arms best score_child_prop cmp map_elites islands root] [--multi 1.5 | --edits 1.5] [--jobs 3]
         [--out results.jsonl] [--plot docs/search_bench.png] [--table-only results.jsonl]
 
 Each arm is a selection strategy with the mutation generator, single-edit and (``--multi``)
@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", nargs="+", default=list(BUDGETS))
     parser.add_argument("--arms", nargs="+", default=ARMS)
     parser.add_argument("--multi", type=float, default=0.0, help="also run each arm with this edits_mean")
+    parser.add_argument("--edits", type=float, nargs="+", default=None, help="edits_mean values (instead of 1 and --multi)")
     parser.add_argument("--budget", type=int, default=None)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("bench_search.jsonl"))
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             for l in args.out.read_text().splitlines():
                 r = json.loads(l)
                 done.add((r["problem"], r["arm"], r["edits_mean"], r["seed"]))
-        edits = [1.0] + ([args.multi] if args.multi > 1 else [])
+        edits = args.edits or [1.0] + ([args.multi] if args.multi > 1 else [])
         jobs = [(p, a, e, s, args.budget or BUDGETS[p]) for s in range(1, args.seeds + 1)
                 for p in args.problems for a in args.arms for e in edits if (p, a, e, s) not in done]
         with ProcessPoolExecutor(max_workers=args.jobs) as pool, args.out.open("a") as out:
