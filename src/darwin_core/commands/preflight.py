@@ -49,6 +49,9 @@ def check_options(config: DarwinConfig, plugins: PluginManager, source: Any = No
         validate_options(spec, section.options, context, section=kind)
     if config.predictor is not None:
         _predictor_options(config, plugins, context)
+    from ..plugin_config import plugin_options
+
+    plugin_options(plugins, config)  # [plugins.NAME] sections, by each plugin's own model
 
 
 def _predictor_options(config: DarwinConfig, plugins: PluginManager, context: BuildContext) -> dict[str, Any]:
@@ -78,7 +81,7 @@ def preflight(config: DarwinConfig, plugins: PluginManager | None = None, *,
     initial variant; raise the :class:`DarwinError` of the first problem."""
     from ..snapshots import read_tree
 
-    plugins = plugins or PluginManager(disable=config.plugins.disable)
+    plugins = plugins or PluginManager(disable=config.plugins.disable, enable=config.plugins.enable)
     check_options(config, plugins, source)
     checked = Checked()
     initial = config.resolve(config.run.initial)
