@@ -12,8 +12,8 @@ from typing import Any, Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from darwin_hookspecs import (ConflictError, CorruptRecordError, NotFoundError, StorageError,
-                              hookimpl)
+from darwin_hookspecs import (ConflictError, CorruptBlobError, CorruptRecordError, NotFoundError,
+                              Storage, StorageError, hookimpl)
 
 KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 SCHEMA = """CREATE TABLE IF NOT EXISTS records (collection TEXT, key TEXT, value TEXT,
@@ -29,7 +29,7 @@ class SqliteOptions(BaseModel):
     """How long a writer waits for another one's lock."""
 
 
-class SqliteStorage:
+class SqliteStorage(Storage):  # inherits batch() and acquire_lease() (the writer lease)
     def __init__(self, options: SqliteOptions) -> None:
         self.url = options.url
         path = Path(options.url.split("://", 1)[1])
@@ -106,7 +106,11 @@ class SqliteStorage:
             row = self._db.execute("SELECT data FROM blobs WHERE key=?", (key,)).fetchone()
         if row is None:
             raise NotFoundError(f"blob {key} not found in {self.url}")
-        return bytes(row[0])
+        data = bytes(row[0])
+        if hashlib.sha256(data).hexdigest() != key:  # never hand out the wrong code
+            raise CorruptBlobError(f"blob {key} in {self.url} does not match its hash; "
+                                   "fix: restore it from a backup")
+        return data
 
     def has_blob(self, key: str) -> bool:
         with self._lock:

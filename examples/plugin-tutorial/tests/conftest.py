@@ -28,3 +28,16 @@ def darwin_storage_corrupter():
                        (collection, key))
 
     return corrupt
+
+
+@pytest.fixture
+def darwin_storage_blob_swapper():
+    """Put another blob's bytes under a blob's key, behind the backend's back."""
+    import sqlite3
+
+    def swap(storage, key: str, other: str) -> None:
+        with sqlite3.connect(storage.url.split("://", 1)[1]) as db:
+            db.execute("UPDATE blobs SET data = (SELECT data FROM blobs WHERE key = ?) WHERE key = ?",
+                       (other, key))
+
+    return swap

@@ -23,6 +23,13 @@ def darwin_storage_corrupter():
     def corrupt(storage, collection, key):
         (storage.root / "records" / collection / f"{{key}}.json").write_text("{{not json")
     return corrupt
+
+
+@pytest.fixture
+def darwin_storage_blob_swapper():
+    def swap(storage, key, other):
+        (storage.root / "blobs" / key).write_bytes((storage.root / "blobs" / other).read_bytes())
+    return swap
 '''
 
 PLUGINS: dict[str, tuple[str, str]] = {
@@ -40,14 +47,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from darwin_hookspecs import ConflictError, CorruptRecordError, NotFoundError, StorageError, hookimpl
+from darwin_hookspecs import (ConflictError, CorruptBlobError, CorruptRecordError, NotFoundError, Storage,
+                              StorageError, hookimpl)
 
 KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 _LOCK = threading.Lock()  # one process: enough for a template; use file locks across processes
 ''' + OPTIONS + '''    url: str
 
 
-class Store:
+class Store(Storage):  # inherits batch() and acquire_lease()
     def __init__(self, options: Options) -> None:
         self.url = options.url
         self.root = Path(options.url.split("://", 1)[1])
@@ -111,9 +119,12 @@ class Store:
 
     def get_blob(self, key: str) -> bytes:
         try:
-            return (self.root / "blobs" / key).read_bytes()
+            data = (self.root / "blobs" / key).read_bytes()
         except FileNotFoundError:
             raise NotFoundError(f"blob {{key}} not found") from None
+        if hashlib.sha256(data).hexdigest() != key:
+            raise CorruptBlobError(f"blob {{key}} does not match its hash; fix: restore it")
+        return data
 
     def has_blob(self, key: str) -> bool:
         return (self.root / "blobs" / key).is_file()
