@@ -136,6 +136,8 @@ class PluginManager:
         """Register a plugin object or module (tests and embedding code use this); its name
         is ``name``, else its ``darwin_name`` attribute (what ``[plugins.NAME]`` addresses)."""
         name = name or getattr(plugin, "darwin_name", None)
+        if self.pm.is_registered(plugin):  # e.g. a built-in module also passed by embedding code
+            return
         try:
             registered = self.pm.register(plugin, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
