@@ -126,16 +126,21 @@ def _check_tasks(name: str, benchmark: Any) -> int:
 
 
 def _check_storage(config: DarwinConfig, plugins: PluginManager, scratch: Path) -> str:
-    """Open the configured store (a scratch one when the run would use its own directory)."""
+    """Check the configured store: its options always; a remote one (``mongodb://``, ``s3://``)
+    is opened, to find an unreachable server now. A ``file://`` store is not opened (that would
+    create its files): it is created with the run."""
     from ..rundir import open_storage
 
-    url = config.storage.url
-    if not url:
-        url = (scratch / "store").as_uri()
+    url = config.storage.url or (scratch / "store").as_uri()
     url = url.replace("{run_id}", "darwin-validate").replace("{run_dir}", str(scratch))
-    storage = open_storage(plugins, url, config.storage.options, run_id="darwin-validate",
-                           run_dir=scratch, config_dir=config.config_dir)
-    _close(storage)
+    spec = plugins.registries["storage"].for_url(url)  # type: ignore[attr-defined]
+    spec.check_available()
+    if spec.name == "file" and config.storage.url:
+        context = BuildContext(config_dir=config.config_dir, services={"config_source": config.source})
+        validate_options(spec, {**config.storage.options, "url": url}, context, section="storage")
+    else:
+        _close(open_storage(plugins, url, config.storage.options, run_id="darwin-validate",
+                            run_dir=scratch, config_dir=config.config_dir))
     return config.storage.url or "file:// in the run directory"
 
 
