@@ -95,7 +95,7 @@ class PluginsSection(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     disable: list[str] = Field(default_factory=list)
-    """Plugin names (entry-point names) not to load; ``DARWIN_DISABLE_PLUGINS`` adds to it."""
+    """Plugins not to load (built-in or entry-point names); ``DARWIN_DISABLE_PLUGINS`` adds to it."""
     enable: list[str] = Field(default_factory=list)
     """Entry-point plugins to load even in an embedded run (which otherwise loads only the
     built-in plugins and the ones it passes); an error names any that is not installed."""

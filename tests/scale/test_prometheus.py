@@ -75,7 +75,7 @@ def test_prometheus_scrapes_a_live_run(tmp_path: Path, prometheus: Any) -> None:
     text = re.sub(r"(?m)^stop_at_score = .*$", "", config.read_text())  # live for the time budget
     config.write_text(text.replace("[run]\n", "[run]\ntime_budget_s = 45\n", 1)
                       + "\n[plugins.darwin-metrics]\nprometheus_port = 0\nlinger_s = 60\n")
-    engine = Engine.create(load_config(config), tmp_path / "run", extra_plugins=[metrics_exporter])
+    engine = Engine.create(load_config(config), tmp_path / "run")  # darwin-metrics is built in
     summary: list[Any] = []
     runner = threading.Thread(target=lambda: summary.append(engine.run_loop()), daemon=True)
     runner.start()
