@@ -17,12 +17,19 @@ from darwin_plugins.testing.selection_conformance import SelectionConformance
 
 from support import QUICKSTART
 
-SELECTORS = sorted(collect_registry("selection").names())
+SELECTORS = sorted(collect_registry("selection", entry_points=False).names())  # built-ins alone
 
 
 def test_every_builtin_selector_is_covered() -> None:
     assert {"score_child_prop", "score_child_prop_mad", "score_prop", "best", "random", "latest",
             "cmp"} <= set(SELECTORS)
+
+
+def test_the_kit_knows_the_engines_builtin_plugins() -> None:
+    from darwin_core.plugins import DEFAULT_PLUGINS
+    from darwin_plugins.builtin import PLUGINS
+
+    assert tuple(PLUGINS) == tuple(DEFAULT_PLUGINS)
 
 
 def test_build_backend_validates_options_like_a_run() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata as metadata
 import tempfile
 from pathlib import Path
@@ -23,15 +24,21 @@ HOOKS = {
     "generator": "darwin_register_generators", "sandbox": "darwin_register_sandboxes",
     "benchmark": "darwin_register_benchmarks", "storage": "darwin_register_storage",
     "predictor": "darwin_register_predictors", "executor": "darwin_register_executors",
-    "selection": "darwin_register_selectors",
+    "selection": "darwin_register_selectors", "memory": "darwin_register_memory",
 }
 
 
 def _manager(plugins: Iterable[Any], entry_points: bool) -> pluggy.PluginManager:
+    from ..builtin import PLUGINS
+
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(specs)
     for plugin in plugins:
         pm.register(plugin)
+    for name, module in PLUGINS:  # the built-ins, as a run has them
+        plugin = importlib.import_module(module)
+        if not pm.is_registered(plugin) and not pm.has_plugin(name):
+            pm.register(plugin, name=name)
     if entry_points:
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if not pm.has_plugin(ep.name):
@@ -43,8 +50,9 @@ def _manager(plugins: Iterable[Any], entry_points: bool) -> pluggy.PluginManager
 
 
 def collect_registry(kind: str, plugins: Iterable[Any] = (), *, entry_points: bool = True) -> Registry[Any]:
-    """The registry of ``kind`` as a run would see it: every installed plugin's backends (and
-    those of ``plugins``, e.g. the module under test, registered first)."""
+    """The registry of ``kind`` as a run would see it: the built-in plugins' backends, those of
+    ``plugins`` (e.g. the module under test, registered first) and, with ``entry_points``,
+    every installed plugin's."""
     if kind not in HOOKS:
         raise UserError(f"unknown backend kind {kind!r}; fix: use one of {', '.join(HOOKS)}")
     pm = _manager(plugins, entry_points)
