@@ -1,7 +1,8 @@
 """The built-in plugins, ``(name, module)``: what every run loads before any entry point.
 
-The engine registers them (``darwin_core.plugins.DEFAULT_PLUGINS`` must equal this list; a test
-checks it); the testing kit builds backends from them without the engine.
+The engine's own list is ``darwin_core.plugins.DEFAULT_PLUGINS`` (importing the engine must not
+import the plugins, so it keeps a copy; ``tests/core/test_conformance.py`` checks the two are
+equal); the testing kit builds backends from this one without the engine.
 """
 
 PLUGINS: tuple[tuple[str, str], ...] = (

@@ -34,14 +34,32 @@ from darwin_hookspecs import (
     specs,
 )
 
-from darwin_plugins.builtin import PLUGINS as BUILTIN_PLUGINS
-
 from .config import ConfigError, format_validation_error
 from .ledger import RunLedger
 
 DISABLE_ENV = "DARWIN_DISABLE_PLUGINS"
 
-DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = BUILTIN_PLUGINS
+DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("darwin-mutation", "darwin_plugins.mutation.plugin"),
+    ("darwin-local-sandbox", "darwin_plugins.local_sandbox.plugin"),
+    ("darwin-container-sandboxes", "darwin_plugins.containers.plugin"),
+    ("darwin-custom-benchmark", "darwin_plugins.custom_benchmark.plugin"),
+    ("darwin-file-storage", "darwin_plugins.file_storage"),
+    ("darwin-mongo-storage", "darwin_plugins.mongo_storage"),
+    ("darwin-s3-storage", "darwin_plugins.s3_storage"),
+    ("darwin-local-executor", "darwin_plugins.local_executor"),
+    ("darwin-selection", "darwin_plugins.selection"),
+    ("darwin-llm", "darwin_plugins.llm.plugin"),
+    ("darwin-self-agent", "darwin_plugins.self_agent.plugin"),
+    ("darwin-swebench", "darwin_plugins.swebench.plugin"),
+    ("darwin-ray-executor", "darwin_plugins.ray_executor"),
+    ("darwin-tracing", "darwin_plugins.tracing"),
+    ("darwin-cmp-selection", "darwin_plugins.cmp_selection"),
+    ("darwin-world-model", "darwin_plugins.world_model.plugin"),
+    ("darwin-base-rate", "darwin_plugins.base_rate"),
+    ("darwin-reasoning-bank", "darwin_plugins.reasoning_bank"),
+    ("darwin-metrics", "darwin_plugins.metrics_exporter"),
+)
 """The built-in plugins: ``(name, module)``, registered in this order before any entry point."""
 
 _REGISTER_HOOKS = {
