@@ -97,7 +97,8 @@ class Engine:
         earlier run (a :class:`~darwin_core.warmstart.WarmStart`). ``entry_points=True`` loads
         every installed plugin (as the CLI does); otherwise the built-ins, ``extra_plugins`` and
         the entry points ``[plugins] enable`` names."""
-        plugins = plugins or embedded_plugins(config, entry_points)
+        if plugins is None:  # the passed plugins register before the registries are collected
+            plugins, extra_plugins = embedded_plugins(config, entry_points, extra_plugins), ()
         handle = RunHandle.new(config, run_dir, plugins=plugins, extra_plugins=extra_plugins)
         preflight(handle)
         if warm_start is not None:
@@ -109,7 +110,9 @@ class Engine:
     def open(cls, run_dir: Path, *, plugins: PluginManager | None = None,
              extra_plugins: Iterable[Any] = (), entry_points: bool = False) -> "Engine":
         """An existing run (to resume it), its records loaded; plugins as for :meth:`create`."""
-        plugins = plugins or embedded_plugins(read_pointer(Path(run_dir)).load_config(), entry_points)
+        if plugins is None:
+            config = read_pointer(Path(run_dir)).load_config()
+            plugins, extra_plugins = embedded_plugins(config, entry_points, extra_plugins), ()
         return cls(RunHandle.open(run_dir, plugins=plugins, extra_plugins=extra_plugins))
 
     # --------------------------------------------------------------------- run

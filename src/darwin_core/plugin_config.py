@@ -74,8 +74,8 @@ def configure_plugins(manager: PluginManager, config: DarwinConfig, run: RunInfo
     return options
 
 
-def embedded_plugins(config: DarwinConfig, entry_points: bool) -> PluginManager:
-    """The plugin manager of a run started from Python: the built-ins and the entry points
-    ``[plugins] enable`` names, or every installed plugin with ``entry_points``."""
+def embedded_plugins(config: DarwinConfig, entry_points: bool, extra_plugins: Any = ()) -> PluginManager:
+    """The plugin manager of a run started from Python: the built-ins, ``extra_plugins`` and the
+    entry points ``[plugins] enable`` names, or every installed plugin with ``entry_points``."""
     return PluginManager(disable=config.plugins.disable, third_party=entry_points,
-                         enable=config.plugins.enable)
+                         enable=config.plugins.enable, extra_plugins=extra_plugins)

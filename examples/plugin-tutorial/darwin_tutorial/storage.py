@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from darwin_hookspecs import (ConflictError, CorruptBlobError, CorruptRecordError, NotFoundError,
                               Storage, StorageError, hookimpl)
+from darwin_hookspecs.storage_api import release_all
 
 KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 SCHEMA = """CREATE TABLE IF NOT EXISTS records (collection TEXT, key TEXT, value TEXT,
@@ -29,7 +30,7 @@ class SqliteOptions(BaseModel):
     """How long a writer waits for another one's lock."""
 
 
-class SqliteStorage(Storage):  # inherits batch() and acquire_lease() (the writer lease)
+class SqliteStorage(Storage):  # inherits batch() and the writer lease (acquire_lease)
     def __init__(self, options: SqliteOptions) -> None:
         self.url = options.url
         path = Path(options.url.split("://", 1)[1])
@@ -37,6 +38,7 @@ class SqliteStorage(Storage):  # inherits batch() and acquire_lease() (the write
         self._db = sqlite3.connect(path, timeout=options.timeout_s, check_same_thread=False,
                                    isolation_level=None)  # explicit transactions below
         self._lock = threading.Lock()
+        self._leases: list = []  # released by close()
         self._db.executescript(SCHEMA)
 
     @staticmethod
@@ -91,6 +93,11 @@ class SqliteStorage(Storage):  # inherits batch() and acquire_lease() (the write
         for key, text, version in rows:
             yield key, self._decode(collection, key, text), str(version)
 
+    def keys(self, collection: str) -> list[str]:  # without decoding: a corrupt record is named
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT key FROM records WHERE collection=? ORDER BY key", (collection,))]
+
     def collections(self) -> list[str]:
         with self._lock:
             return [r[0] for r in self._db.execute("SELECT DISTINCT collection FROM records")]
@@ -121,7 +128,13 @@ class SqliteStorage(Storage):  # inherits batch() and acquire_lease() (the write
             keys = [r[0] for r in self._db.execute("SELECT key FROM blobs")]
         yield from keys
 
+    def acquire_lease(self, owner: str = "", ttl_s: float = 60.0):
+        lease = super().acquire_lease(owner, ttl_s)
+        self._leases.append(lease)
+        return lease
+
     def close(self) -> None:
+        release_all(self._leases)  # a finished run's writer lease is free at once
         with self._lock:
             self._db.close()
 

@@ -49,6 +49,7 @@ from pydantic import BaseModel, ConfigDict
 
 from darwin_hookspecs import (ConflictError, CorruptBlobError, CorruptRecordError, NotFoundError, Storage,
                               StorageError, hookimpl)
+from darwin_hookspecs.storage_api import release_all
 
 KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 _LOCK = threading.Lock()  # one process: enough for a template; use file locks across processes
@@ -60,6 +61,7 @@ class Store(Storage):  # inherits batch() and acquire_lease()
         self.url = options.url
         self.root = Path(options.url.split("://", 1)[1])
         (self.root / "blobs").mkdir(parents=True, exist_ok=True)
+        self._leases = []
 
     def _path(self, collection: str, key: str) -> Path:
         for part in (collection, key):
@@ -105,6 +107,10 @@ class Store(Storage):  # inherits batch() and acquire_lease()
             value, version = self.get_record(collection, path.stem)
             yield path.stem, value, version
 
+    def keys(self, collection):
+        folder = self.root / "records" / collection
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
     def collections(self):
         folder = self.root / "records"
         return sorted(p.name for p in folder.iterdir() if any(p.iterdir())) if folder.is_dir() else []
@@ -132,8 +138,13 @@ class Store(Storage):  # inherits batch() and acquire_lease()
     def iter_blob_keys(self):
         return iter(sorted(p.name for p in (self.root / "blobs").iterdir() if not p.name.startswith("tmp")))
 
+    def acquire_lease(self, owner="", ttl_s=60.0):
+        lease = super().acquire_lease(owner, ttl_s)
+        self._leases.append(lease)
+        return lease
+
     def close(self) -> None:
-        pass
+        release_all(self._leases)
 
 
 @hookimpl
