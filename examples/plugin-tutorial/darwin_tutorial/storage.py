@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from pydantic import BaseModel, ConfigDict
 
 from darwin_hookspecs import (ConflictError, CorruptBlobError, CorruptRecordError, NotFoundError,
-                              Storage, StorageError, hookimpl)
+                              StorageDefaults, StorageError, hookimpl)
 from darwin_hookspecs.storage_api import release_all
 
 KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
@@ -30,7 +30,7 @@ class SqliteOptions(BaseModel):
     """How long a writer waits for another one's lock."""
 
 
-class SqliteStorage(Storage):  # inherits batch() and the writer lease (acquire_lease)
+class SqliteStorage(StorageDefaults):  # inherits batch() and the writer lease (acquire_lease)
     def __init__(self, options: SqliteOptions) -> None:
         self.url = options.url
         path = Path(options.url.split("://", 1)[1])

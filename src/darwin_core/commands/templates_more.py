@@ -47,8 +47,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from darwin_hookspecs import (ConflictError, CorruptBlobError, CorruptRecordError, NotFoundError, Storage,
-                              StorageError, hookimpl)
+from darwin_hookspecs import (ConflictError, CorruptBlobError, CorruptRecordError, NotFoundError,
+                              StorageDefaults, StorageError, hookimpl)
 from darwin_hookspecs.storage_api import release_all
 
 KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
@@ -56,7 +56,7 @@ _LOCK = threading.Lock()  # one process: enough for a template; use file locks a
 ''' + OPTIONS + '''    url: str
 
 
-class Store(Storage):  # inherits batch() and acquire_lease()
+class Store(StorageDefaults):  # inherits batch() and acquire_lease()
     def __init__(self, options: Options) -> None:
         self.url = options.url
         self.root = Path(options.url.split("://", 1)[1])
