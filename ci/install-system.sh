@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages Darwin's sandboxes, tests and CI need (idempotent, as root):
 # docker.io, podman, bubblewrap, debootstrap, git, patch, chromium, plus what ci/services.sh
-# uses (runc, curl, procps). runc is listed explicitly: with --no-install-recommends, podman's
+# uses (runc, curl, procps), and prometheus (the metrics test scrapes a live run). runc is listed explicitly: with --no-install-recommends, podman's
 # "crun | runc" could otherwise resolve to crun, which fails on cgroup v1 hosts.
 # Packages already installed are skipped (dpkg -s); `apt-get update` runs at most once per
 # call, and only when something is missing. Extra packages: DARWIN_EXTRA_PACKAGES="a b".
 set -euo pipefail
 
 # shellcheck disable=SC2206
-PACKAGES=(docker.io podman runc bubblewrap debootstrap git patch chromium curl procps
+PACKAGES=(docker.io podman runc bubblewrap debootstrap git patch chromium curl procps prometheus
     ${DARWIN_EXTRA_PACKAGES:-})
 
 log() { echo "[install-system] $*"; }

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .commands import export as _export  # noqa: F401  (registers `darwin export`)
+from .commands import new_plugin as _new_plugin  # noqa: F401  (registers `darwin new-plugin`)
 from .commands import plugins as _plugins  # noqa: F401  (registers `darwin plugins`)
 from .commands import report as _report  # noqa: F401  (registers `darwin report`)
 from .commands import show as _show  # noqa: F401  (registers `darwin show`)
@@ -65,12 +66,12 @@ def run(
         if seed is not None:
             settings = [*settings, f"run.seed={seed}"]
         cfg, base = load_with_settings(config, settings)
-        manager = PluginManager(disable=cfg.plugins.disable)
+        manager = PluginManager(disable=cfg.plugins.disable, enable=cfg.plugins.enable)  # all installed
         if settings:
             check_options(base, manager)  # errors in the file name the file ...
         preflight(cfg, manager, source=set_label(settings))  # ... the others name --set
         warm = open_warm_start(warm_start, warm_start_k, warm_start_option) if warm_start else None
-        _run(Engine.create(cfg, run_dir, warm_start=warm), quiet)
+        _run(Engine.create(cfg, run_dir, warm_start=warm, plugins=manager), quiet)
 
 
 @app.command()
@@ -88,10 +89,11 @@ def resume(
             label = set_label(settings) if settings else None
 
             def check(config: Any) -> None:
-                check_options(config, PluginManager(disable=config.plugins.disable), label)
+                check_options(config, PluginManager(disable=config.plugins.disable,
+                                                    enable=config.plugins.enable), label)
 
             override_config(run_dir, settings, new_config, check=check)
-        _run(Engine.open(run_dir), quiet)
+        _run(Engine.open(run_dir, entry_points=True), quiet)
 
 
 @app.command()

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from darwin_hookspecs import UserError
 
@@ -89,9 +89,29 @@ class RunSection(_Strict):
     )
 
 
-class PluginsSection(_Strict):
+class PluginsSection(BaseModel):
+    """Which plugins a run loads, and ``[plugins.NAME]`` tables: options of plugin ``NAME``
+    (validated by the plugin's own ``darwin_options`` model, handed to its ``darwin_configure``)."""
+
+    model_config = ConfigDict(extra="allow")
     disable: list[str] = Field(default_factory=list)
-    """Plugin names (entry-point names) not to load; ``DARWIN_DISABLE_PLUGINS`` adds to it."""
+    """Plugins not to load (built-in or entry-point names); ``DARWIN_DISABLE_PLUGINS`` adds to it."""
+    enable: list[str] = Field(default_factory=list)
+    """Entry-point plugins to load even in an embedded run (which otherwise loads only the
+    built-in plugins and the ones it passes); an error names any that is not installed."""
+
+    @model_validator(mode="after")
+    def _tables(self) -> "PluginsSection":
+        for key, value in (self.model_extra or {}).items():
+            if not isinstance(value, dict):
+                raise ValueError(f"plugins.{key} must be a table [plugins.{key}] of that plugin's "
+                                 "options (or a key disable/enable)")
+        return self
+
+    @property
+    def options(self) -> dict[str, dict[str, Any]]:
+        """``{plugin name: its [plugins.NAME] table}``."""
+        return {k: dict(v) for k, v in (self.model_extra or {}).items()}
 
 
 class BudgetSection(_Strict):

@@ -34,7 +34,9 @@ from .evaluate import Evaluation
 from .gating import Gate
 from .generate import Generated
 from .plan import plan, recover
+from .plugin_config import configure_plugins, embedded_plugins
 from .plugins import PluginManager
+from .rundir import read_pointer
 from .record import ROOT_ID, Change
 from .run import RunHandle
 from .runtime import build_runtime, register_runtime, unregister_runtime
@@ -89,9 +91,14 @@ class Engine:
 
     @classmethod
     def create(cls, config: DarwinConfig, run_dir: Path | None = None, *, warm_start: Any = None,
-               plugins: PluginManager | None = None, extra_plugins: Iterable[Any] = ()) -> "Engine":
+               plugins: PluginManager | None = None, extra_plugins: Iterable[Any] = (),
+               entry_points: bool = False) -> "Engine":
         """A new run in ``run_dir`` (default ``./runs/<name>-<time>``), optionally seeded from an
-        earlier run (a :class:`~darwin_core.warmstart.WarmStart`)."""
+        earlier run (a :class:`~darwin_core.warmstart.WarmStart`). ``entry_points=True`` loads
+        every installed plugin (as the CLI does); otherwise the built-ins, ``extra_plugins`` and
+        the entry points ``[plugins] enable`` names."""
+        if plugins is None:  # the passed plugins register before the registries are collected
+            plugins, extra_plugins = embedded_plugins(config, entry_points, extra_plugins), ()
         handle = RunHandle.new(config, run_dir, plugins=plugins, extra_plugins=extra_plugins)
         preflight(handle)
         if warm_start is not None:
@@ -101,8 +108,11 @@ class Engine:
 
     @classmethod
     def open(cls, run_dir: Path, *, plugins: PluginManager | None = None,
-             extra_plugins: Iterable[Any] = ()) -> "Engine":
-        """An existing run (to resume it), its records loaded."""
+             extra_plugins: Iterable[Any] = (), entry_points: bool = False) -> "Engine":
+        """An existing run (to resume it), its records loaded; plugins as for :meth:`create`."""
+        if plugins is None:
+            config = read_pointer(Path(run_dir)).load_config()
+            plugins, extra_plugins = embedded_plugins(config, entry_points, extra_plugins), ()
         return cls(RunHandle.open(run_dir, plugins=plugins, extra_plugins=extra_plugins))
 
     # --------------------------------------------------------------------- run
@@ -116,7 +126,7 @@ class Engine:
         )
         self.handle.run, run.status = run, "running"
         self.store.save_run(run, create=not resumed)
-        services = {"storage": self.storage, "config_source": self.config.source}
+        services = {"storage": self.storage, "config_source": self.config.source, "run_dir": self.run_dir}
         runtime = build_runtime(self.config, run_id=run.run_id, run_dir=self.run_dir, plugins=self.plugins,
                                 services=services)
         register_runtime(runtime)
@@ -124,6 +134,7 @@ class Engine:
         steps: Session | None = None
         try:
             steps = self.session = Session.start(self.handle, runtime)
+            configure_plugins(self.plugins, self.config, run, self.run_dir)
             self.hook.darwin_run_started(run=run, resumed=resumed, services=services)
             self._ensure_root(steps)
             warmstart.seed_archive(self.handle, steps.recorder, runtime)

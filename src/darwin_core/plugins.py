@@ -58,6 +58,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("darwin-world-model", "darwin_plugins.world_model.plugin"),
     ("darwin-base-rate", "darwin_plugins.base_rate"),
     ("darwin-reasoning-bank", "darwin_plugins.reasoning_bank"),
+    ("darwin-metrics", "darwin_plugins.metrics_exporter"),
 )
 """The built-in plugins: ``(name, module)``, registered in this order before any entry point."""
 
@@ -94,16 +95,28 @@ class PluginManager:
         extra_plugins: Iterable[Any] = (),
         load_entry_points: bool = True,
         defaults: Iterable[tuple[str, str]] = DEFAULT_PLUGINS,
+        third_party: bool = True,
+        enable: Iterable[str] = (),
     ) -> None:
+        """``third_party=False`` loads the built-in plugins (``defaults``) and, of the entry
+        points, only the ``enable``d ones: what an embedded run gets by default."""
         self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(specs)
         self.infos: dict[str, PluginInfo] = {}
         disabled = {d.strip() for d in disable if d.strip()}
         disabled |= {d.strip() for d in os.environ.get(DISABLE_ENV, "").split(",") if d.strip()}
         self.disabled = disabled
+        self.third_party = third_party
+        self.enable = {e.strip() for e in enable if e.strip()}
         self._load_defaults(defaults)
         if load_entry_points:
             self._load_entry_points()
+            missing = sorted(self.enable - set(self.infos) - self.disabled)
+            if missing:
+                raise UserError(
+                    f"[plugins] enable names {', '.join(map(repr, missing))}, which no installed "
+                    f"distribution provides; fix: pip install it or remove it (installed: "
+                    f"{', '.join(sorted(self.infos))})")
         for plugin in extra_plugins:
             self.register(plugin)
         try:
@@ -120,7 +133,11 @@ class PluginManager:
         return self.pm.hook
 
     def register(self, plugin: Any, name: str | None = None) -> None:
-        """Register a plugin object or module (tests and embedding code use this)."""
+        """Register a plugin object or module (tests and embedding code use this); its name
+        is ``name``, else its ``darwin_name`` attribute (what ``[plugins.NAME]`` addresses)."""
+        name = name or getattr(plugin, "darwin_name", None)
+        if self.pm.is_registered(plugin):  # e.g. a built-in module also passed by embedding code
+            return
         try:
             registered = self.pm.register(plugin, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
@@ -149,6 +166,8 @@ class PluginManager:
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if ep.name in self.disabled or self.pm.has_plugin(ep.name):
                 continue  # also a built-in still listed by the metadata of an older install
+            if not (self.third_party or ep.name in self.enable):
+                continue
             try:
                 plugin = ep.load()
             except Exception as exc:  # noqa: BLE001 - any import failure names the plugin

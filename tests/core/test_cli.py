@@ -97,6 +97,11 @@ def test_validate_builds_everything_and_records_nothing(quickstart: Path, darwin
     text = darwin_cli("validate", str(config))
     assert text.returncode == 0 and "ok" in text.stdout and "16 tasks" in text.stdout
 
+    stored = quick_config(quickstart, storage__url=(quickstart / "stores" / "{run_id}").as_uri())
+    assert darwin_cli("validate", str(stored)).returncode == 0 and not (quickstart / "stores").exists()
+    bad_store = quick_config(quickstart, storage__url=(quickstart / "stores").as_uri(), storage__bogus=1)
+    result = darwin_cli("validate", str(bad_store))
+    assert result.returncode == 2 and "[storage].bogus" in result.stderr
     assert darwin_cli("validate", str(quick_config(quickstart, sandbox__name="nope"))).returncode == 2
     empty = quickstart / "empty"
     empty.mkdir()

@@ -10,6 +10,8 @@ Hooks come in three families:
 
 * **registration** (``darwin_register_*``): called once per run with a typed registry; add
   backends to it. Return ``None``.
+* **configuration** (``darwin_configure``): a plugin receives its own ``[plugins.NAME]``
+  options and the run directory.
 * **memory** (``darwin_memory_*``): let plugins remember what worked and feed it to generators.
   The configured ``[memory]`` backend (registered with ``darwin_register_memory``) is attached
   to these two hooks by the engine, so its hints and those of any plugin implementing the hooks
@@ -28,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from .markers import hookspec
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .records import Attempt, Proposal, RunInfo, RunSummary, Target, TaskResult, Variant
     from .registry import (
         BenchmarkRegistry,
@@ -118,6 +122,27 @@ def darwin_register_memory(registry: "MemoryRegistry") -> None:
 
     :param registry: Call ``registry.add(name, factory, ...)`` for each memory backend.
     :return: Nothing; every plugin's implementation is called.
+    """
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@hookspec
+def darwin_configure(run: "RunInfo", options: Any, run_dir: "Path | None") -> None:
+    """Receive this plugin's own ``[plugins.NAME]`` options, once per run, before
+    ``darwin_run_started``. Called on each implementing plugin separately (not broadcast).
+
+    Declare the options model as a module or object attribute ``darwin_options`` (a pydantic
+    model class, ``extra="forbid"``): Darwin validates the section with it (errors name the
+    section and key; exit 2) and passes the model instance, built from the defaults when the
+    config has no such section. Without ``darwin_options`` the section arrives as a ``dict``.
+
+    :param run: The run about to start (or resume).
+    :param options: The validated options (model instance, or ``dict``).
+    :param run_dir: The run's local directory (write files there, e.g. a CSV log);
+        ``None`` when the run has none.
+    :return: Nothing.
     """
 
 

@@ -49,6 +49,9 @@ def check_options(config: DarwinConfig, plugins: PluginManager, source: Any = No
         validate_options(spec, section.options, context, section=kind)
     if config.predictor is not None:
         _predictor_options(config, plugins, context)
+    from ..plugin_config import plugin_options
+
+    plugin_options(plugins, config)  # [plugins.NAME] sections, by each plugin's own model
 
 
 def _predictor_options(config: DarwinConfig, plugins: PluginManager, context: BuildContext) -> dict[str, Any]:
@@ -78,7 +81,7 @@ def preflight(config: DarwinConfig, plugins: PluginManager | None = None, *,
     initial variant; raise the :class:`DarwinError` of the first problem."""
     from ..snapshots import read_tree
 
-    plugins = plugins or PluginManager(disable=config.plugins.disable)
+    plugins = plugins or PluginManager(disable=config.plugins.disable, enable=config.plugins.enable)
     check_options(config, plugins, source)
     checked = Checked()
     initial = config.resolve(config.run.initial)
@@ -123,16 +126,21 @@ def _check_tasks(name: str, benchmark: Any) -> int:
 
 
 def _check_storage(config: DarwinConfig, plugins: PluginManager, scratch: Path) -> str:
-    """Open the configured store (a scratch one when the run would use its own directory)."""
+    """Check the configured store: its options always; a remote one (``mongodb://``, ``s3://``)
+    is opened, to find an unreachable server now. A ``file://`` store is not opened (that would
+    create its files): it is created with the run."""
     from ..rundir import open_storage
 
-    url = config.storage.url
-    if not url:
-        url = (scratch / "store").as_uri()
+    url = config.storage.url or (scratch / "store").as_uri()
     url = url.replace("{run_id}", "darwin-validate").replace("{run_dir}", str(scratch))
-    storage = open_storage(plugins, url, config.storage.options, run_id="darwin-validate",
-                           run_dir=scratch, config_dir=config.config_dir)
-    _close(storage)
+    spec = plugins.registries["storage"].for_url(url)  # type: ignore[attr-defined]
+    spec.check_available()
+    if spec.name == "file" and config.storage.url:
+        context = BuildContext(config_dir=config.config_dir, services={"config_source": config.source})
+        validate_options(spec, {**config.storage.options, "url": url}, context, section="storage")
+    else:
+        _close(open_storage(plugins, url, config.storage.options, run_id="darwin-validate",
+                            run_dir=scratch, config_dir=config.config_dir))
     return config.storage.url or "file:// in the run directory"
 
 

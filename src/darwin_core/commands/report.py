@@ -1,4 +1,4 @@
-"""``darwin report RUN_DIR``: write the run's HTML report and PNG figures."""
+"""``darwin report RUN_DIR``: write the run's report, one self-contained HTML file."""
 
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ def report_run(run_dir: Path, out_dir: Path | None = None, *, figures: bool = Tr
 def report(
     run_dir: Path = typer.Argument(..., help="The run directory."),
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write it (default RUN_DIR/report)."),
-    no_figures: bool = typer.Option(False, "--no-figures", help="Skip the PNG figures (no matplotlib needed)."),
+    no_figures: bool = typer.Option(False, "--no-figures", help="Leave out the PNG figures (no matplotlib needed); the page's own charts stay."),
 ) -> None:
-    """Write a self-contained HTML report (archive tree, best score, diffs, task matrix)."""
+    """Write a self-contained HTML report (archive tree, best score, diffs, task matrix, failing logs)."""
     try:
         page, figures = report_run(run_dir, out_dir, figures=not no_figures)
     except DarwinError as exc:
         _fail(exc)
-    out.print(f"report: {page}" + (f"\n  figures: {', '.join(figures)}" if figures else ""), highlight=False)
+    out.print(f"report: {page}" + (f"\n  figures (inline): {', '.join(figures)}" if figures else ""))

@@ -25,7 +25,7 @@ def validate(
     Exit 0 when it would run; 2 bad input; 3 a broken plugin. Nothing is recorded."""
     with guard():
         cfg, base = load_with_settings(config, settings)
-        manager = PluginManager(disable=cfg.plugins.disable)
+        manager = PluginManager(disable=cfg.plugins.disable, enable=cfg.plugins.enable)
         if settings:
             check_options(base, manager)
         checked = preflight(cfg, manager, source=set_label(settings))

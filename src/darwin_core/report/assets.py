@@ -35,8 +35,9 @@ pre.diff { background: #0f1420; color: #d0d5dd; padding: 10px; border-radius: 6p
 pre.diff .add { color: #7ee787; } pre.diff .del { color: #ff7b72; } pre.diff .hunk { color: #79c0ff; }
 table.matrix { border-collapse: collapse; font-size: 11px; background: #fff; }
 table.matrix th, table.matrix td { border: 1px solid #eaecf0; padding: 1px 3px; text-align: center; }
-table.matrix th.task { writing-mode: vertical-rl; transform: rotate(180deg); max-height: 180px;
-                       white-space: nowrap; font-weight: normal; }
+table.matrix th.task { vertical-align: bottom; padding: 4px 2px; font-weight: normal; }
+table.matrix th.task span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap;
+                            font-size: 12px; line-height: 16px; display: inline-block; }
 table.matrix td.vid { text-align: left; white-space: nowrap; cursor: pointer; }
 td.pass { background: #abefc6; } td.fail { background: #fda29b; } td.timeout { background: #fec84b; }
 td.error, td.crash { background: #f97066; } td.oom, td.output_limit { background: #d6bbfb; }
@@ -44,6 +45,11 @@ td.infra, td.not_run { background: #d0d5dd; } td.none { background: #f9fafb; }
 .matrix-box { overflow: auto; max-height: 520px; }
 .figures img { max-width: 460px; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
 .notes { color: #b42318; }
+.chart.empty .empty-note { font-size: 13px; fill: var(--muted); }
+#detail details { margin: 4px 0; } #detail summary { cursor: pointer; }
+pre.log { background: #f8f9fb; border: 1px solid var(--line); padding: 6px 8px; border-radius: 6px;
+          max-height: 240px; overflow: auto; font: 12px/1.35 ui-monospace, Menlo, Consolas, monospace;
+          white-space: pre-wrap; }
 """
 
 JS = r"""
@@ -99,6 +105,20 @@ JS = r"""
       dl.appendChild(line);
     });
     detail.appendChild(dl);
+    var failing = data.failing[id] || [];
+    if (failing.length) {
+      var box = el("div", "failing");
+      box.id = "failing";
+      box.appendChild(el("h4", "", "failing tasks (" + failing.length + ")"));
+      failing.forEach(function (row) {
+        var item = el("details", "task-log");
+        item.setAttribute("data-task", row[0]);
+        item.appendChild(el("summary", "", row[0] + " \u2013 " + row[1]));
+        item.appendChild(el("pre", "log", data.logs[row[2]] || "(no output)"));
+        box.appendChild(item);
+      });
+      detail.appendChild(box);
+    }
     var diff = data.diffs[id];
     if (diff) {
       detail.appendChild(el("h4", "", "diff against " + (node.parent || "nothing")));

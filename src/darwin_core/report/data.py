@@ -11,6 +11,8 @@ from ..metrics import RunMetrics, compute_metrics
 from ..reader import RunView
 
 MAX_DIFF_CHARS = 200_000
+MAX_LOG_CHARS = 1500
+"""Of each failing task's log shown in the page (``darwin show`` prints it whole)."""
 
 
 @dataclass
@@ -46,6 +48,10 @@ class ReportData:
     """``{variant id: {task id: "pass" | failure kind}}``."""
     metrics: RunMetrics
     notes: list[str] = field(default_factory=list)
+    failing: dict[str, list[list[Any]]] = field(default_factory=dict)
+    """``{variant id: [[task id, failure kind, index into logs], ...]}``."""
+    logs: list[str] = field(default_factory=list)
+    """Distinct log excerpts (variants failing a task the same way share one)."""
 
 
 def gather(view: RunView) -> ReportData:
@@ -81,13 +87,35 @@ def gather(view: RunView) -> ReportData:
         v.id: {t: ("pass" if r.passed else (r.failure_kind or "fail")) for t, r in v.task_results.items()}
         for v in variants
     }
+    failing, logs = failing_logs(variants)
     run = view.run
     return ReportData(
         run_id=view.pointer.run_id, run_name=run.name if run else "", status=run.status if run else "not started",
         stop_reason=(run.metadata.get("stop_reason", "") if run else ""), best_id=best_id, nodes=nodes,
         diffs=diffs, tasks=tasks, results=results,
         metrics=compute_metrics(variants, view.attempts, archive.last_stage), notes=notes,
+        failing=failing, logs=logs,
     )
+
+
+def failing_logs(variants: list[Any]) -> tuple[dict[str, list[list[Any]]], list[str]]:
+    """Each variant's failing tasks with the end of their logs, logs deduplicated."""
+    index: dict[str, int] = {}
+    logs: list[str] = []
+    failing: dict[str, list[list[Any]]] = {}
+    for v in variants:
+        rows = []
+        for task_id, r in sorted(v.task_results.items()):
+            if r.passed:
+                continue
+            text = r.log[-MAX_LOG_CHARS:]
+            if text not in index:
+                index[text] = len(logs)
+                logs.append(text)
+            rows.append([task_id, r.failure_kind or "fail", index[text]])
+        if rows:
+            failing[v.id] = rows
+    return failing, logs
 
 
 def layout(nodes: list[Node]) -> tuple[int, int]:
@@ -136,4 +164,6 @@ def as_json(data: ReportData) -> dict[str, Any]:
             for n in data.nodes
         },
         "diffs": data.diffs,
+        "failing": data.failing,
+        "logs": data.logs,
     }

@@ -1,8 +1,9 @@
-"""PNG figures of a run (matplotlib, from the ``report`` extra); skipped when it is missing."""
+"""PNG figures of a run (matplotlib, from the ``report`` extra), returned as bytes to embed in
+the page; skipped when matplotlib is missing."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
 from .data import ReportData, layout
 from .svg import score_colour
@@ -14,14 +15,21 @@ def matplotlib_available() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
 
 
-def write_figures(data: ReportData, out_dir: Path) -> list[str]:
-    """Write ``tree.png``, ``best_score.png`` and ``tasks.png``; return their file names."""
+def render_figures(data: ReportData) -> dict[str, bytes]:
+    """``{name: PNG bytes}``: ``tree.png``, ``best_score.png`` and ``tasks.png``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names: list[str] = []
+    figures: dict[str, bytes] = {}
+
+    def save(fig: object, name: str) -> None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)  # type: ignore[attr-defined]
+        plt.close(fig)  # type: ignore[arg-type]
+        figures[name] = buffer.getvalue()
+
     columns, rows = layout(data.nodes)
     pos = {n.id: (n.x, -n.depth) for n in data.nodes}
     fig, ax = plt.subplots(figsize=(min(4 + columns * 0.18, 30), min(2 + rows * 0.7, 20)))
@@ -38,42 +46,46 @@ def write_figures(data: ReportData, out_dir: Path) -> list[str]:
     ax.set_axis_off()
     ax.set_title(f"archive of {data.run_id} (colour: score; red: lineage of the best)")
     fig.tight_layout()
-    fig.savefig(out_dir / "tree.png", dpi=100)
-    plt.close(fig)
-    names.append("tree.png")
+    save(fig, "tree.png")
 
     history = data.metrics.best_history
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     if history:
         xs = [p.attempts for p in history] + [max(data.metrics.children, history[-1].attempts)]
         left.step(xs, [p.score for p in history] + [history[-1].score], where="post")
+    else:
+        left.text(0.5, 0.5, "nothing recorded yet", ha="center", va="center", transform=left.transAxes)
+    if history and data.metrics.spend_usd > 0:
         spend = [p.spend_usd for p in history] + [max(data.metrics.spend_usd, history[-1].spend_usd)]
         right.step(spend, [p.score for p in history] + [history[-1].score], where="post")
+    else:  # a flat line at zero spend would say nothing
+        right.text(0.5, 0.5, "no spend recorded", ha="center", va="center", transform=right.transAxes)
     left.set_xlabel("children recorded")
     right.set_xlabel("spend (USD)")
     for ax in (left, right):
         ax.set_ylabel("best score")
         ax.set_ylim(0, 1.02)
+        ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out_dir / "best_score.png", dpi=100)
-    plt.close(fig)
-    names.append("best_score.png")
+    save(fig, "best_score.png")
 
     if data.tasks:
         codes = {"pass": 2, None: 0}
         matrix = [[codes.get(data.results.get(n.id, {}).get(t), 1) for t in data.tasks] for n in data.nodes]
         from matplotlib.colors import ListedColormap
 
-        fig, ax = plt.subplots(figsize=(min(3 + len(data.tasks) * 0.3, 30), min(2 + len(data.nodes) * 0.12, 40)))
+        labels = [t.split("::")[-1] for t in data.tasks]
+        longest = max(len(label) for label in labels)
+        width = min(4 + len(data.tasks) * 0.28, 40)
+        height = min(2.5 + len(data.nodes) * 0.16 + longest * 0.07, 40)
+        fig, ax = plt.subplots(figsize=(width, height))
         ax.imshow(matrix, aspect="auto", interpolation="nearest",
                   cmap=ListedColormap(["#f2f4f7", "#f97066", "#32d583"]), vmin=0, vmax=2)
-        ax.set_xticks(range(len(data.tasks)), [t.split("::")[-1] for t in data.tasks], rotation=90, fontsize=7)
+        ax.set_xticks(range(len(data.tasks)), labels, rotation=90, fontsize=9)
         step = max(1, len(data.nodes) // 40)
-        ax.set_yticks(range(0, len(data.nodes), step), [n.id for n in data.nodes][::step], fontsize=7)
+        ax.set_yticks(range(0, len(data.nodes), step), [n.id for n in data.nodes][::step], fontsize=9)
         ax.set_title("task results (green pass, red fail, grey not evaluated)")
         fig.tight_layout()
-        fig.savefig(out_dir / "tasks.png", dpi=100)
-        plt.close(fig)
-        names.append("tasks.png")
-    return names
+        save(fig, "tasks.png")
+    return figures

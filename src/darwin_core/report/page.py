@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from html import escape
 
 from .assets import CSS, JS
 from .data import ReportData, as_json, layout
-from .svg import score_colour, step_chart, tree_svg
+from .svg import empty_chart, score_colour, step_chart, time_axis, tree_svg
 
 
 def _card(label: str, value: str) -> str:
@@ -22,7 +23,8 @@ def _fmt(value: float | None, pattern: str) -> str:
 def _matrix(data: ReportData) -> str:
     if not data.tasks:
         return "<p>No task was evaluated.</p>"
-    head = "".join(f'<th class="task" title="{escape(t)}">{escape(t.split("::")[-1])}</th>' for t in data.tasks)
+    head = "".join(f'<th class="task" title="{escape(t)}"><span>{escape(t.split("::")[-1])}</span></th>'
+                   for t in data.tasks)
     rows = []
     for node in data.nodes:
         results = data.results.get(node.id, {})
@@ -39,7 +41,7 @@ def _matrix(data: ReportData) -> str:
             f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
-def render_page(data: ReportData, figures: list[str]) -> str:
+def render_page(data: ReportData, figures: dict[str, bytes]) -> str:
     columns, rows = layout(data.nodes)
     m = data.metrics
     history = m.best_history
@@ -47,8 +49,13 @@ def render_page(data: ReportData, figures: list[str]) -> str:
         [(float(m.children), history[-1].score)] if history and m.children > history[-1].attempts else [])
     over_spend = [(p.spend_usd, p.score) for p in history] + (
         [(m.spend_usd, history[-1].score)] if history and m.spend_usd > history[-1].spend_usd else [])
-    over_time = [(p.elapsed_s / 60, p.score) for p in history] + (
-        [(m.elapsed_s / 60, history[-1].score)] if history and m.elapsed_s > history[-1].elapsed_s else [])
+    times = [p.elapsed_s for p in history] + (
+        [m.elapsed_s] if history and m.elapsed_s > history[-1].elapsed_s else [])
+    scaled, unit = time_axis(times)
+    over_time = list(zip(scaled, [p.score for p in history] + ([history[-1].score] if len(times) > len(history) else [])))
+    spend_chart = (step_chart(over_spend, chart_id="best-over-spend", x_label="spend (USD)", y_label="best score",
+                              x_prefix="$") if m.spend_usd > 0 else
+                   empty_chart("best-over-spend", "No spend recorded (an offline generator costs nothing)."))
     failures = ", ".join(f"{k} {v}" for k, v in m.failures_by_kind.items()) or "none"
     cards = "".join([
         _card("status", data.status), _card("best score", _fmt(m.best_score, "{:.4f}")),
@@ -61,8 +68,8 @@ def render_page(data: ReportData, figures: list[str]) -> str:
         _card("evaluation failures by kind", failures),
         _card("failed tests", str(m.failed_tests)),
     ])
-    spend_note = "" if m.spend_usd > 0 else '<p class="sub">No spend recorded (an offline generator costs nothing).</p>'
-    figs = "".join(f'<img src="{escape(f)}" alt="{escape(f)}">' for f in figures)
+    figs = "".join(f'<img alt="{escape(name)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+                   for name, png in sorted(figures.items()))
     notes = "".join(f"<li>{escape(n)}</li>" for n in data.notes)
     payload = json.dumps(as_json(data)).replace("</", "<\\/").replace("<!--", "<\\u0021--")
     return f"""<!DOCTYPE html>
@@ -86,9 +93,9 @@ def render_page(data: ReportData, figures: list[str]) -> str:
 <h2>Best score</h2>
 <div class="row">
 {step_chart(over_attempts, chart_id="best-over-attempts", x_label="children recorded", y_label="best score")}
-{step_chart(over_spend, chart_id="best-over-spend", x_label="spend (USD)", y_label="best score", x_format="${:.3f}")}
-{step_chart(over_time, chart_id="best-over-time", x_label="minutes", y_label="best score", x_format="{:.1f}")}
-</div>{spend_note}
+{spend_chart}
+{step_chart(over_time, chart_id="best-over-time", x_label=unit, y_label="best score")}
+</div>
 <h2>Results per task</h2>
 {_matrix(data)}
 {f'<h2>Figures</h2><div class="row figures">{figs}</div>' if figs else ''}

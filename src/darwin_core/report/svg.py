@@ -52,20 +52,51 @@ def tree_svg(nodes: list[Node], columns: int, rows: int, best_id: str | None) ->
     )
 
 
+def nice_ticks(lo: float, hi: float, count: int = 5) -> tuple[list[float], int]:
+    """Round tick values covering ``[lo, hi]`` (steps of 1, 2 or 5 times a power of ten) and
+    the decimals that tell them apart."""
+    import math
+
+    span = hi - lo if hi > lo else 1.0
+    raw = span / max(count - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw - 1e-12)
+    first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
+    ticks = [round(k * step, 12) for k in range(first, max(last, first + 1) + 1)]
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if abs(step / power - 2.5) < 1e-9 and power < 1.5 else 0)
+    return ticks, decimals
+
+
+def time_axis(seconds: list[float]) -> tuple[list[float], str]:
+    """Elapsed times in the unit that reads best (seconds, minutes or hours) and its name."""
+    top = max(seconds, default=0.0)
+    if top < 120:
+        return seconds, "seconds"
+    if top < 3 * 3600:
+        return [s / 60 for s in seconds], "minutes"
+    return [s / 3600 for s in seconds], "hours"
+
+
+def empty_chart(chart_id: str, message: str, w: float = 460.0, h: float = 220.0) -> str:
+    """A chart that has nothing to draw says so (and draws no axes)."""
+    return (f'<svg id="{chart_id}" class="chart empty" xmlns="http://www.w3.org/2000/svg" '
+            f'width="{w:.0f}" height="{h:.0f}" viewBox="0 0 {w:.0f} {h:.0f}" role="img" aria-label="{escape(message)}">'
+            f'<text class="empty-note" x="{w / 2}" y="{h / 2}" text-anchor="middle">{escape(message)}</text></svg>')
+
+
 def step_chart(points: list[tuple[float, float]], *, chart_id: str, x_label: str, y_label: str,
-               x_format: str = "{:.0f}") -> str:
-    """A step line (the best score only moves when a better variant appears)."""
+               x_prefix: str = "", empty: str = "nothing recorded yet") -> str:
+    """A step line (the best score only moves when a better variant appears), on axes from 0
+    with round ticks; ``empty`` is shown instead when there is nothing to draw."""
     w, h, left, right, top, bottom = 460.0, 220.0, 48.0, 16.0, 14.0, 38.0
     if not points:
-        return (f'<svg id="{chart_id}" class="chart empty" xmlns="http://www.w3.org/2000/svg" '
-                f'width="{w:.0f}" height="{h:.0f}"><text x="{w / 2}" y="{h / 2}" text-anchor="middle">'
-                'nothing recorded yet</text></svg>')
+        return empty_chart(chart_id, empty, w, h)
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
-    x_min, x_max = min(xs), max(xs)
-    if x_max == x_min:
-        x_max = x_min + 1.0
-    y_min, y_max = min(0.0, min(ys)), max(1.0, max(ys))
+    x_ticks, decimals = nice_ticks(min(0.0, min(xs)), max(xs) if max(xs) > 0 else 1.0)
+    x_min, x_max = x_ticks[0], x_ticks[-1]
+    y_ticks, y_decimals = nice_ticks(min(0.0, min(ys)), max(1.0, max(ys)))
+    y_min, y_max = y_ticks[0], y_ticks[-1]
 
     def sx(v: float) -> float:
         return left + (v - x_min) / (x_max - x_min) * (w - left - right)
@@ -76,15 +107,13 @@ def step_chart(points: list[tuple[float, float]], *, chart_id: str, x_label: str
     d = f"M{sx(xs[0]):.1f},{sy(ys[0]):.1f}"
     for x, y in points[1:]:
         d += f" H{sx(x):.1f} V{sy(y):.1f}"
-    d += f" H{sx(x_max):.1f}"
     ticks = []
-    for k in range(5):
-        yv = y_min + (y_max - y_min) * k / 4
+    for yv in y_ticks:
         ticks.append(f'<line class="grid" x1="{left}" x2="{w - right}" y1="{sy(yv):.1f}" y2="{sy(yv):.1f}"/>'
-                     f'<text class="tick" x="{left - 6}" y="{sy(yv) + 4:.1f}" text-anchor="end">{yv:.2f}</text>')
-        xv = x_min + (x_max - x_min) * k / 4
-        ticks.append(f'<text class="tick" x="{sx(xv):.1f}" y="{h - bottom + 16}" text-anchor="middle">'
-                     f'{escape(x_format.format(xv))}</text>')
+                     f'<text class="tick y" x="{left - 6}" y="{sy(yv) + 4:.1f}" text-anchor="end">{yv:.{y_decimals}f}</text>')
+    for xv in x_ticks:
+        ticks.append(f'<text class="tick x" x="{sx(xv):.1f}" y="{h - bottom + 16}" text-anchor="middle">'
+                     f'{escape(x_prefix)}{xv:.{decimals}f}</text>')
     dots = "".join(f'<circle class="dot" cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3"><title>{y:.4f}</title></circle>'
                    for x, y in points)
     return (
