@@ -187,11 +187,11 @@ class Recorder:
         attempt.status, attempt.child_id = "finished", child.id
         attempt.finished_at, attempt.error = time.time(), error[:4000]
         self.store.save_attempt(attempt)
+        self.gate.observe(attempt, parent, child, self.handle.archive)  # its records share the commit
         self.store.after_commit(lambda: self._finished(attempt, parent))
 
     def _finished(self, attempt: Attempt, parent: Variant) -> None:
         child = self.handle.archive.get(attempt.child_id or "")
-        self.gate.observe(attempt, parent, child, self.handle.archive)
         self.hook.darwin_memory_record(run=self.handle.run, attempt=attempt, parent=parent, child=child)
         self.hook.darwin_attempt_finished(run=self.handle.run, attempt=attempt, child=child)
 
