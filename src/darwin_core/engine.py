@@ -243,6 +243,8 @@ class Engine:
 
     def _generation_done(self, generation: int, attempts: list[Attempt], queue: deque[Attempt],
                          steps: Session) -> None:
+        if self.handle.generations[generation].get("status") == "done":
+            return  # recorded by an earlier pass: a resumed run rewrites nothing
         if steps.stop is None or not queue:
             if all(a.status in ("finished", "interrupted", "abandoned", "skipped") for a in attempts):
                 record = {**self.handle.generations[generation], "status": "done"}
