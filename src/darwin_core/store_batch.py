@@ -21,7 +21,8 @@ from darwin_hookspecs import ConflictError, StorageUnavailableError, open_batch
 Keep = Callable[[dict[str, Any]], None]
 """Called with the stored record when a create finds one already there."""
 
-RETRYABLE = (ConflictError, StorageUnavailableError, OSError, ConnectionError, TimeoutError)
+TRANSIENT = (StorageUnavailableError, OSError, ConnectionError, TimeoutError)
+RETRYABLE = (ConflictError, *TRANSIENT)
 
 
 @dataclass
@@ -43,6 +44,29 @@ class StoreBatch:
         self._backend: Any = None
         self._writes: list[_Write] = []
         self._after: list[Callable[[], None]] = []
+        self._direct = False  # after a transient failure mid-block: write by write, with retries
+        self._broken = False
+
+    def _call(self, direct: Callable[[], str], batched: Callable[[], str]) -> str:
+        if self._direct:
+            return direct()
+        try:
+            return batched()
+        except TRANSIENT:  # a backend batch writing at once (S3 records) met an outage
+            self._degrade()
+            return direct()
+
+    def _degrade(self) -> None:
+        """Drop the backend batch and replay its writes one by one (each retried)."""
+        cm, self._cm, self._backend, self._direct = self._cm, None, None, True
+        if cm is not None:
+            try:
+                cm.__exit__(StorageUnavailableError, StorageUnavailableError("outage"), None)
+            except Exception:  # noqa: BLE001 - the writes are replayed below
+                pass
+        self._broken = True
+        self._replay()
+        self._broken = False
 
     def _open(self) -> Any:
         if self._backend is None:
@@ -51,15 +75,17 @@ class StoreBatch:
         return self._backend
 
     def put_blob(self, payload: bytes) -> str:
-        key = self._open().put_blob(payload)
+        key = self._call(lambda: self.store.put_blob_payload(payload), lambda: self._open().put_blob(payload))
         self._writes.append(_Write(None, key, payload, None, key, None))
         return key
 
     def put_record(self, collection: str, key: str, value: dict[str, Any], if_version: str | None,
                    keep: Keep | None) -> str:
         try:
-            version = self._open().put_record(collection, key, value, if_version=if_version)
-        except ConflictError:  # a write-through batch (no batch() of its own) fails at once
+            version = self._call(
+                lambda: self.store.put_now(collection, key, value, if_version),
+                lambda: self._open().put_record(collection, key, value, if_version=if_version))
+        except ConflictError:  # a batch writing at once (no batch() of its own, S3) fails at once
             if keep is None or if_version is not None:
                 raise
             stored, version = self.store.get(collection, key)
@@ -75,10 +101,15 @@ class StoreBatch:
         """Commit (one durable commit on ``file://``), or replay write by write; then run the
         callbacks."""
         if self._cm is not None:
+            cm, self._cm = self._cm, None
             try:
-                self._cm.__exit__(None, None, None)
+                cm.__exit__(None, None, None)
             except RETRYABLE:
+                self._broken = True
                 self._replay()
+                self._broken = False
+        if self._broken:
+            return  # a replay failed: the block's error is reported, observers hear nothing
         for callback in self._after:
             callback()
 
