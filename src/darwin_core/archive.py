@@ -61,6 +61,14 @@ class Archive:
             return True
         return False
 
+    def replace(self, variant: Variant) -> None:
+        """A recorded copy of a held variant (same id) supersedes it; the best is recomputed."""
+        self._variants[variant.id] = variant
+        self.best_id = None
+        for variant_id in self._order:
+            if self._beats_best(self._variants[variant_id]):
+                self.best_id = variant_id
+
     def _beats_best(self, variant: Variant) -> bool:
         if variant.status != "accepted" or variant.stage_reached < self.last_stage:
             return False

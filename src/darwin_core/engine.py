@@ -201,44 +201,73 @@ class Engine:
     # ------------------------------------------------------------- scheduling
 
     def _run_generation(self, steps: Session, generation: int) -> None:
-        attempts = recover(self.handle, self.config, generation, plan(self.handle, steps.selector, generation))
-        if not attempts:
-            steps.stop = StopSignal("nothing left to attempt", "completed")
-            return
-        self.hook.darwin_generation_started(run=self.run, generation=generation, attempts=attempts)
-        queue = deque(a for a in attempts if a.status == "planned")
-        in_flight: dict[Future[Any], tuple[Attempt, Pending]] = {}
-        while queue or in_flight:
-            while queue and len(in_flight) < steps.executor.max_workers and steps.stop is None:
-                attempt = queue.popleft()
-                if admission.admit(steps.gate, attempt, self.archive):
-                    in_flight[self._submit_generate(steps, attempt)] = (attempt, None)
-                else:
-                    steps.recorder.record_skipped(attempt)
+        """Each pass is one store batch (one durable commit on ``file://``): the records of the
+        attempts that just finished, then the ``running`` marks of the next ones (the first pass:
+        the plan), whose jobs are submitted once the commit is durable."""
+        with self.store.batch():
+            attempts = recover(self.handle, self.config, generation, plan(self.handle, steps.selector, generation))
+            if not attempts:
+                steps.stop = StopSignal("nothing left to attempt", "completed")
+                return
+            self.hook.darwin_generation_started(run=self.run, generation=generation, attempts=attempts)
+            queue = deque(a for a in attempts if a.status == "planned")
+            in_flight: dict[Future[Any], tuple[Attempt, Pending]] = {}
+            starting = self._start(steps, queue, in_flight)
+            if not starting:
+                self._generation_done(generation, attempts, queue, steps)
+        while True:
+            for attempt, memory in starting:
+                in_flight[self._submit_generate(steps, attempt, memory)] = (attempt, None)
             if not in_flight:
                 break
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            for future in done:
-                attempt, pending = in_flight.pop(future)
-                follow_up = self._on_done(steps, attempt, future, pending)
-                if follow_up is not None:
-                    in_flight[follow_up[0]] = (attempt, follow_up[1])
-            steps.stop = steps.stop or self.stops.while_running()
+            with self.store.batch():
+                for future in done:
+                    attempt, pending = in_flight.pop(future)
+                    follow_up = self._on_done(steps, attempt, future, pending)
+                    if follow_up is not None:
+                        in_flight[follow_up[0]] = (attempt, follow_up[1])
+                steps.stop = steps.stop or self.stops.while_running()
+                starting = self._start(steps, queue, in_flight)
+                if not starting and not in_flight:
+                    self._generation_done(generation, attempts, queue, steps)
+
+    def _start(self, steps: Session, queue: deque[Attempt],
+               in_flight: dict[Future[Any], Any]) -> list[tuple[Attempt, list[str]]]:
+        """Admit attempts up to ``max_workers`` in flight, marking each ``running`` (or recording
+        its skip) in the open batch; the attempts to submit once it is committed."""
+        starting: list[tuple[Attempt, list[str]]] = []
+        while queue and len(in_flight) + len(starting) < steps.executor.max_workers and steps.stop is None:
+            attempt = queue.popleft()
+            if not admission.admit(steps.gate, attempt, self.archive):
+                steps.recorder.record_skipped(attempt)
+                continue
+            parent = self.archive.get(attempt.parent_id)
+            memory: list[str] = []
+            if attempt.target is not None:
+                for hints in self.hook.darwin_memory_retrieve(run=self.run, parent=parent, target=attempt.target):
+                    memory.extend(hints or [])
+            attempt.status, attempt.started_at = "running", time.time()
+            self.store.save_attempt(attempt)
+            starting.append((attempt, memory))
+        return starting
+
+    def _generation_done(self, generation: int, attempts: list[Attempt], queue: deque[Attempt],
+                         steps: Session) -> None:
+        if self.handle.generations[generation].get("status") == "done":
+            return  # recorded by an earlier pass: a resumed run rewrites nothing
         if steps.stop is None or not queue:
             if all(a.status in ("finished", "interrupted", "abandoned", "skipped") for a in attempts):
                 record = {**self.handle.generations[generation], "status": "done"}
                 self.store.save_generation(record, create=False)
                 self.handle.generations[generation] = record
-                self.hook.darwin_generation_finished(run=self.run, generation=generation)
+                self.store.after_commit(lambda: self.hook.darwin_generation_finished(
+                    run=self.run, generation=generation))
 
-    def _submit_generate(self, steps: Session, attempt: Attempt) -> "Future[tuple[Generated, Evaluation | None]]":
+    def _submit_generate(self, steps: Session, attempt: Attempt,
+                         memory: list[str]) -> "Future[tuple[Generated, Evaluation | None]]":
+        """Submit an attempt whose ``running`` mark is durable."""
         parent = self.archive.get(attempt.parent_id)
-        memory: list[str] = []
-        if attempt.target is not None:
-            for hints in self.hook.darwin_memory_retrieve(run=self.run, parent=parent, target=attempt.target):
-                memory.extend(hints or [])
-        attempt.status, attempt.started_at = "running", time.time()
-        self.store.save_attempt(attempt)
         self.hook.darwin_attempt_started(run=self.run, attempt=attempt)
         job = GenerateJob(**self._run_fields(), attempt=attempt, parent=parent,
                           parent_files=self.codebook.files(parent.id), memory=memory,

@@ -31,6 +31,8 @@ def counted_attempts(handle: RunHandle) -> int:
 
 
 def _store_attempt(handle: RunHandle, attempt: Attempt) -> Attempt:
+    if attempt.id in handle.attempts:  # planned by a crashed pass (the handle loaded every attempt)
+        return handle.attempts[attempt.id]
     stored = Attempt.from_dict(handle.store.create_or_load("attempts", attempt.id, to_dict(attempt)))
     handle.attempts[stored.id] = stored
     return stored

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from darwin_hookspecs import Attempt, ConflictError, TaskResult, TaskSpec, Variant
+from darwin_hookspecs import Attempt, TaskResult, TaskSpec, Variant
 
 from . import acceptance
 from .evaluate import Evaluation, evaluate_fully
@@ -95,20 +95,26 @@ class Recorder:
         return compact
 
     def save_variant(self, variant: Variant) -> Variant:
-        """Write a variant once; one a crashed pass already wrote is taken as recorded."""
-        try:
-            self.store.save_variant(variant)
-        except ConflictError:
-            value, _ = self.store.get("variants", variant.id)
-            variant = Variant.from_dict(value)
+        """Write a variant once (in the open batch, if any); one a crashed pass already wrote is
+        taken as recorded. Observers hear of it once it is durable."""
         self.handle.add_variant(variant)
-        if variant.id == ROOT_ID:
-            return variant
+        self.store.save_variant(variant, keep=self._adopt)
+        if variant.id != ROOT_ID:
+            self.store.after_commit(lambda: self._announce(variant.id))
+        return variant
+
+    def _adopt(self, stored: dict[str, Any]) -> None:
+        """The recorded copy of a variant supersedes ours (written by a crashed pass)."""
+        variant = Variant.from_dict(stored)
+        self.handle.codebook.add(variant)
+        self.handle.archive.replace(variant)
+
+    def _announce(self, variant_id: str) -> None:
+        variant = self.handle.archive.get(variant_id)
         if variant.status == "accepted":
             self.hook.darwin_variant_accepted(run=self.handle.run, variant=variant)
         else:
             self.hook.darwin_variant_rejected(run=self.handle.run, variant=variant, reason=variant.reason)
-        return variant
 
     def _evaluated(self, attempt: Attempt | None, results: list[TaskResult]) -> None:
         for result in results:
@@ -161,39 +167,50 @@ class Recorder:
         status, reason = acceptance.verdict(self.handle.config, error, bool(change.new), score, parent,
                                             self.handle.archive.root, evaluation.results)
         proposal = generated.proposal
-        child = self.save_variant(Variant(
-            id=variant_id_for(attempt.id), parent_id=parent.id, generation=attempt.generation,
-            status=status, reason=reason, score=score, task_results=self.compact(evaluation.results),
-            snapshot=change.snapshot, patch_ref=self.store.put_blob(change.diff()) if change.new else None,
-            generator=self.handle.config.generator.name, improvement_type=proposal.improvement_type if proposal else "",
-            description=proposal.description if proposal else "", target=attempt.target,
-            usage=generated.usage, cost_usd=sum(u.cost_usd for u in generated.usage),
-            timings={"proposal_s": generated.proposal_s, "evaluation_s": evaluation.evaluation_s},
-            stage_reached=evaluation.stage_reached, attempt_id=attempt.id, created_at=time.time(),
-            metadata=dict(proposal.metadata) if proposal else {},
-        ))
+        with self.store.batch():  # one durable commit: blobs, the child, the finished attempt
+            child = Variant(
+                id=variant_id_for(attempt.id), parent_id=parent.id, generation=attempt.generation,
+                status=status, reason=reason, score=score, task_results=self.compact(evaluation.results),
+                snapshot=change.snapshot, patch_ref=self.store.put_blob(change.diff()) if change.new else None,
+                generator=self.handle.config.generator.name, improvement_type=proposal.improvement_type if proposal else "",
+                description=proposal.description if proposal else "", target=attempt.target,
+                usage=generated.usage, cost_usd=sum(u.cost_usd for u in generated.usage),
+                timings={"proposal_s": generated.proposal_s, "evaluation_s": evaluation.evaluation_s},
+                stage_reached=evaluation.stage_reached, attempt_id=attempt.id, created_at=time.time(),
+                metadata=dict(proposal.metadata) if proposal else {},
+            )
+            self._record_child(attempt, parent, child, error)
+        return self.handle.archive.get(variant_id_for(attempt.id))
+
+    def _record_child(self, attempt: Attempt, parent: Variant, child: Variant, error: str) -> None:
+        self.save_variant(child)
         attempt.status, attempt.child_id = "finished", child.id
         attempt.finished_at, attempt.error = time.time(), error[:4000]
         self.store.save_attempt(attempt)
-        self.gate.observe(attempt, parent, child, self.handle.archive)
+        self.gate.observe(attempt, parent, child, self.handle.archive)  # its records share the commit
+        self.store.after_commit(lambda: self._finished(attempt, parent))
+
+    def _finished(self, attempt: Attempt, parent: Variant) -> None:
+        child = self.handle.archive.get(attempt.child_id or "")
         self.hook.darwin_memory_record(run=self.handle.run, attempt=attempt, parent=parent, child=child)
         self.hook.darwin_attempt_finished(run=self.handle.run, attempt=attempt, child=child)
-        return child
 
     def record_skipped(self, attempt: Attempt, generated: Generated | None = None,
                        change: Change = NO_CHANGE) -> None:
         """An attempt a gate skipped; one skipped after the generate step keeps its change (its diff in
         a blob) on the attempt, and is never evaluated."""
-        if generated is not None and generated.proposal is not None:
-            self._proposed(attempt, generated)
-            attempt.metadata["proposal"] = {
-                "improvement_type": generated.proposal.improvement_type,
-                "description": generated.proposal.description[:2000],
-                "patch_ref": self.store.put_blob(change.diff()),
-                "snapshot": change.snapshot,
-                "cost_usd": sum(u.cost_usd for u in generated.usage),
-                "proposal_s": generated.proposal_s,
-            }
-        attempt.status, attempt.finished_at = "skipped", time.time()
-        self.store.save_attempt(attempt)
-        self.hook.darwin_attempt_finished(run=self.handle.run, attempt=attempt, child=None)
+        with self.store.batch():
+            if generated is not None and generated.proposal is not None:
+                self._proposed(attempt, generated)
+                attempt.metadata["proposal"] = {
+                    "improvement_type": generated.proposal.improvement_type,
+                    "description": generated.proposal.description[:2000],
+                    "patch_ref": self.store.put_blob(change.diff()),
+                    "snapshot": change.snapshot,
+                    "cost_usd": sum(u.cost_usd for u in generated.usage),
+                    "proposal_s": generated.proposal_s,
+                }
+            attempt.status, attempt.finished_at = "skipped", time.time()
+            self.store.save_attempt(attempt)
+            self.store.after_commit(lambda: self.hook.darwin_attempt_finished(
+                run=self.handle.run, attempt=attempt, child=None))

@@ -10,6 +10,7 @@ Transient storage failures are retried with backoff within a bound; past it the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -29,6 +30,8 @@ from darwin_hookspecs import (
     Variant,
     to_dict,
 )
+
+from .store_batch import Keep, StoreBatch
 
 T = TypeVar("T")
 
@@ -57,6 +60,36 @@ class RunStore:
         self._blob_cache: OrderedDict[str, bytes] = OrderedDict()
         self._cache_bytes = 0
         self._cache_lock = threading.Lock()
+        self._batch: StoreBatch | None = None
+
+    # ------------------------------------------------------------------ batches
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """The block's writes go to one backend batch, committed when the outermost block
+        exits (:mod:`darwin_core.store_batch`); a nested block joins the open one."""
+        if self._batch is not None:
+            yield
+            return
+        batch = self._batch = StoreBatch(self)
+        try:
+            yield
+        except BaseException:
+            self._batch = None
+            try:
+                batch.commit()  # the writes so far, as write by write they would have landed
+            except Exception:  # noqa: BLE001 - the block's own error is the one to report
+                pass
+            raise
+        self._batch = None
+        batch.commit()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the open batch is committed (at once outside a batch)."""
+        if self._batch is None:
+            callback()
+        else:
+            self._batch.after_commit(callback)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -86,12 +119,35 @@ class RunStore:
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
 
-    def put(self, collection: str, key: str, value: dict[str, Any], *, create: bool) -> str:
-        """Write a record: ``create`` (fails if it exists) or replace the version we last saw."""
+    def put(self, collection: str, key: str, value: dict[str, Any], *, create: bool,
+            keep: Keep | None = None) -> str:
+        """Write a record: ``create`` (fails if it exists; with ``keep``, the stored record is
+        handed to it instead) or replace the version we last saw."""
         started = time.time()
         if_version = None if create else self._versions.get((collection, key))
         if not create and if_version is None:
             _, if_version = self.get(collection, key)
+        if self._batch is not None:
+            version = self._batch.put_record(collection, key, value, if_version, keep)
+        else:
+            try:
+                version = self.put_now(collection, key, value, if_version)
+            except ConflictError:
+                if keep is None or not create:
+                    raise
+                stored, version = self.get(collection, key)
+                keep(stored)
+        self._versions[(collection, key)] = version
+        if self.hook is not None:
+            nbytes = len(json.dumps(value, separators=(",", ":")))
+            self.hook.darwin_record_written(
+                run_id=self.run_id, collection=collection, key=key, nbytes=nbytes,
+                started_at=started, duration_s=time.time() - started,
+            )
+        return version
+
+    def put_now(self, collection: str, key: str, value: dict[str, Any], if_version: str | None) -> str:
+        """One conditional write, outside any batch, retried across outages."""
         retried: list[bool] = []
         try:
             version = self._retry(
@@ -110,12 +166,6 @@ class RunStore:
             if _canonical(stored) != _canonical(value):
                 raise
         self._versions[(collection, key)] = version
-        if self.hook is not None:
-            nbytes = len(json.dumps(value, separators=(",", ":")))
-            self.hook.darwin_record_written(
-                run_id=self.run_id, collection=collection, key=key, nbytes=nbytes,
-                started_at=started, duration_s=time.time() - started,
-            )
         return version
 
     def get(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
@@ -133,6 +183,12 @@ class RunStore:
 
     def put_blob(self, data: bytes) -> str:
         payload = _ZLIB_MAGIC + zlib.compress(data, 6) if len(data) > 64 else data
+        if self._batch is not None:
+            return self._batch.put_blob(payload)
+        return self.put_blob_payload(payload)
+
+    def put_blob_payload(self, payload: bytes) -> str:
+        """Store an already encoded blob at once."""
         return self._retry("writing a blob", lambda: self.storage.put_blob(payload))
 
     def copy_blob(self, source: Storage, key: str) -> None:
@@ -179,9 +235,9 @@ class RunStore:
     def save_run(self, run: RunInfo, *, create: bool = False) -> None:
         self.put("run", "run", to_dict(run), create=create)
 
-    def save_variant(self, variant: Variant) -> None:
-        """Variants are immutable once written."""
-        self.put("variants", variant.id, to_dict(variant), create=True)
+    def save_variant(self, variant: Variant, keep: Keep | None = None) -> None:
+        """Variants are immutable once written (``keep``: see :meth:`put`)."""
+        self.put("variants", variant.id, to_dict(variant), create=True, keep=keep)
 
     def load_variants(self) -> list[Variant]:
         variants = [self._decode("variants", k, v, Variant.from_dict) for k, v in self.scan("variants")]
@@ -202,12 +258,9 @@ class RunStore:
 
     def create_or_load(self, collection: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
         """Create a record, or return the stored one if an earlier (crashed) pass made it."""
-        try:
-            self.put(collection, key, value, create=True)
-            return value
-        except ConflictError:
-            stored, _ = self.get(collection, key)
-            return stored
+        kept: list[dict[str, Any]] = []
+        self.put(collection, key, value, create=True, keep=kept.append)
+        return kept[0] if kept else value
 
     def _decode(self, collection: str, key: str, value: Any, parse: Callable[[Any], T]) -> T:
         try:
