@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import libcst as cst
-from pydantic import BaseModel, ConfigDict, Field
 
 from darwin_hookspecs import BuildContext, GenerationContext, Proposal, UserError
 
 from . import regions as evolve
 from .bandit import RunStats, weights
+from .options import MutationOptions
 from .neighbourhood import Edit, Neighbourhood, NeighbourhoodCache, build
 from .operators import FAMILIES, ParsedModule, apply_edits, parse_module
 
@@ -37,30 +37,6 @@ PRIORS: dict[str, float] = {
     "attribute": 1.0, "return": 1.5, "delete": 1.0, "insert": 0.5, "move": 0.5,
 }
 MAX_TRIED = 2000
-
-
-class MutationOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    include: list[str] = Field(default_factory=lambda: ["*.py"])
-    """Glob patterns of the files that may be mutated (relative to the variant)."""
-    exclude: list[str] = Field(default_factory=lambda: ["test_*.py", "*_test.py", "tests/*", "conftest.py", "setup.py"])
-    """Glob patterns of files never mutated (the tests themselves, by default)."""
-    families: list[str] = Field(default_factory=lambda: list(FAMILIES))
-    """Mutation families to draw from (comparison, arithmetic, boolean, constant...)."""
-    family_weights: dict[str, float] = Field(default_factory=dict)
-    """Prior weight per family (defaults: :data:`PRIORS`)."""
-    uncovered_weight: float = Field(0.01, ge=0.0)
-    """Weight of lines no failing task executed, against 1-2 for executed ones."""
-    edits_mean: float = Field(1.0, ge=1.0, le=8.0)
-    """Mean number of edits per child (geometric); 1: single edits only."""
-    max_edits: int = Field(4, ge=1)
-    """Most edits one child carries."""
-    adaptive: bool = True
-    """Adapt family weights to the run's improving children (a bandit over families)."""
-    regions: list[str] = Field(default_factory=list)
-    """Editable regions ``"path:first-last"``, on top of ``EVOLVE-BLOCK-START/END`` markers."""
-    max_tries: int = Field(20, ge=1)
-    """Draws for the further edits of a multi-edit child."""
 
 
 class _ParseCache:

@@ -1,10 +1,16 @@
-"""Registers the ``mutation`` generator."""
+"""Registers the ``mutation`` generator (libcst is imported only when one is built)."""
 
 from typing import Any
 
-from darwin_hookspecs import hookimpl
+from darwin_hookspecs import BuildContext, hookimpl
 
-from .generator import MutationOptions, create
+from .options import MutationOptions
+
+
+def create(options: MutationOptions, context: BuildContext) -> Any:
+    from .generator import create as build
+
+    return build(options, context)
 
 
 @hookimpl
