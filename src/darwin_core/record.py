@@ -151,8 +151,9 @@ class Recorder:
         ))
 
     def record_child(self, attempt: Attempt, parent: Variant, generated: Generated, change: Change,
-                     evaluation: Evaluation | None) -> Variant:
-        """The child of a finished attempt (judged), then the attempt itself."""
+                     evaluation: Evaluation | None, duplicate_of: str | None = None) -> Variant:
+        """The child of a finished attempt (judged), then the attempt itself; a ``duplicate_of``
+        child (its code equals that variant's) is recorded ``invalid`` without evaluation."""
         evaluation = evaluation or Evaluation()
         self._proposed(attempt, generated)
         self._evaluated(attempt, evaluation.results)
@@ -160,6 +161,8 @@ class Recorder:
         error = generated.error or evaluation.error
         status, reason = acceptance.verdict(self.handle.config, error, bool(change.new), score, parent,
                                             self.handle.archive.root, evaluation.results)
+        if duplicate_of is not None:
+            status, reason = "invalid", f"duplicate: its code equals {duplicate_of}'s (evaluated already); not evaluated"
         proposal = generated.proposal
         child = self.save_variant(Variant(
             id=variant_id_for(attempt.id), parent_id=parent.id, generation=attempt.generation,
@@ -170,7 +173,8 @@ class Recorder:
             usage=generated.usage, cost_usd=sum(u.cost_usd for u in generated.usage),
             timings={"proposal_s": generated.proposal_s, "evaluation_s": evaluation.evaluation_s},
             stage_reached=evaluation.stage_reached, attempt_id=attempt.id, created_at=time.time(),
-            metadata=dict(proposal.metadata) if proposal else {},
+            metadata={**(proposal.metadata if proposal else {}),
+                      **({"duplicate_of": duplicate_of} if duplicate_of else {})},
         ))
         attempt.status, attempt.child_id = "finished", child.id
         attempt.finished_at, attempt.error = time.time(), error[:4000]

@@ -26,7 +26,7 @@ import libcst as cst
 from darwin_hookspecs import BuildContext, GenerationContext, Proposal, UserError
 
 from . import regions as evolve
-from .bandit import RunStats, weights
+from .bandit import weights
 from .options import MutationOptions
 from .neighbourhood import Edit, Neighbourhood, NeighbourhoodCache, build
 from .operators import FAMILIES, ParsedModule, apply_edits, parse_module
@@ -63,18 +63,16 @@ class _ParseCache:
 
 
 class MutationGenerator:
-    def __init__(self, options: MutationOptions, seed: int = 0, storage: Any = None) -> None:
+    def __init__(self, options: MutationOptions, seed: int = 0) -> None:
         unknown = (set(options.families) | set(options.family_weights)) - set(FAMILIES)
         if unknown:
             raise UserError(f"[generator] families: unknown {sorted(unknown)}; known: {', '.join(FAMILIES)}")
         self.options = options
         self.seed = seed
-        self.storage = storage
         self.priors = {f: options.family_weights.get(f, PRIORS[f]) for f in options.families}
         self.regions = evolve.parse_specs(options.regions)
         self.parses = _ParseCache()
         self.neighbourhoods = NeighbourhoodCache()
-        self.stats = RunStats(storage)
 
     # ---------------------------------------------------------------- inputs
 
@@ -91,20 +89,6 @@ class MutationGenerator:
                 continue
             files.append(rel)
         return files
-
-    def _sibling_index(self, context: GenerationContext) -> int:
-        """``context.sibling_index``; an engine that does not fill it yet: the run's earlier
-        first attempts on the same parent, counted from the recorded plan."""
-        k = int(getattr(context, "sibling_index", 0) or 0)
-        if k or self.storage is None:
-            return k
-        base = context.attempt_id.split("r")[0]
-        try:
-            attempts = [v for _k, v, _ver in self.storage.scan("attempts")]
-        except Exception:  # noqa: BLE001 - no plan to read: the first edit
-            return 0
-        return sum(1 for a in attempts if a.get("parent_id") == context.parent.id
-                   and not a.get("retry_of") and str(a.get("id", "")) < base)
 
     def _neighbourhood(self, context: GenerationContext) -> Neighbourhood | None:
         sources: dict[str, str] = {}
@@ -148,7 +132,7 @@ class MutationGenerator:
             return Proposal(changes={}, improvement_type="mutation:none",
                             description="no mutable site in the variant's Python files (or its evolve blocks)",
                             metadata={"neighbourhood": 0, "exhausted": True})
-        k = self._sibling_index(context)
+        k = int(context.sibling_index or 0)
         found = hood.nth(k)
         size = len(hood.edits)
         if found is None:
@@ -163,7 +147,7 @@ class MutationGenerator:
         if extra:
             chosen, changes = self._multi(hood, primary, changes, extra, rng)
         families = [e.site.family for e in chosen]
-        stats = self.stats.before(_generation(context.attempt_id)) if self.options.adaptive else {}
+        stats = {f: list(s) for f, s in context.operator_stats.items() if f in self.priors} if self.options.adaptive else {}
         tried = list((context.parent.metadata or {}).get("tried") or ()) + hood.tried_before(k)
         return Proposal(
             changes=changes,
@@ -210,11 +194,5 @@ class MutationGenerator:
         return chosen, changes
 
 
-def _generation(attempt_id: str) -> int:
-    """``g0003a001`` -> 3 (0 when the id has another form)."""
-    digits = attempt_id[1:].split("a")[0]
-    return int(digits) if attempt_id.startswith("g") and digits.isdigit() else 0
-
-
 def create(options: MutationOptions, context: BuildContext) -> MutationGenerator:
-    return MutationGenerator(options, seed=context.seed, storage=context.services.get("storage"))
+    return MutationGenerator(options, seed=context.seed)
