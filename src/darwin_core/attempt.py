@@ -3,7 +3,8 @@
 They run wherever the executor puts them (a thread here, a Ray worker elsewhere), touch no
 storage and decide nothing about the archive. :func:`run_generate_job` runs the generate step
 and returns the change; when no gate reviews changes (``evaluate=True``) it also evaluates the
-child in the same job, saving a round trip. Otherwise the orchestrator reviews the change and
+child in the same job, saving a round trip, unless the child's code equals an evaluated
+variant's (``skip_trees``). Otherwise the orchestrator reviews the change and
 submits :func:`run_evaluate_job` for the changes it admits.
 """
 
@@ -16,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from darwin_hookspecs import Attempt, Variant
+from darwin_hookspecs import Attempt, Inspiration, Variant
 
+from .duplicates import child_files, tree_digest
 from .evaluate import Evaluation, apply_changes, evaluate_child
 from .generate import Generated, generate
 from .runtime import Runtime, runtime_for
@@ -47,6 +49,11 @@ class GenerateJob(RunJob):
     parent_files: dict[str, bytes]
     memory: list[str] = field(default_factory=list)
     evaluate: bool = True
+    inspirations: list[Inspiration] = field(default_factory=list)
+    operator_stats: dict[str, tuple[int, int]] = field(default_factory=dict)
+    skip_trees: frozenset[str] = frozenset()
+    """Digests (:func:`darwin_core.duplicates.tree_digest`) of evaluated trees: a child with
+    one of them is not evaluated."""
 
 
 @dataclass
@@ -78,8 +85,12 @@ def run_generate_job(job: GenerateJob) -> tuple[Generated, Evaluation | None]:
     when the job evaluates too and there is a change to evaluate."""
     runtime = job.runtime()
     with _workdir(runtime, job.attempt.id) as workdir:
-        generated, child_dir = generate(runtime, job.attempt, job.parent, job.parent_files, job.memory, workdir)
+        generated, child_dir = generate(runtime, job.attempt, job.parent, job.parent_files, job.memory, workdir,
+                                        inspirations=job.inspirations, operator_stats=job.operator_stats)
         if not job.evaluate or child_dir is None or not generated.changed:
+            return generated, None
+        if job.skip_trees and tree_digest(child_files(job.parent_files, generated.changes)) in job.skip_trees:
+            generated.duplicate = True
             return generated, None
         return generated, evaluate_child(runtime, child_dir, _target_task(job.attempt))
 

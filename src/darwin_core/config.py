@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from darwin_hookspecs import UserError
 
 from .acceptance import AcceptanceSection
+from .inspirations import InspirationsSection
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,6 +70,9 @@ class EvaluationSection(_Strict):
     stages: list[StageConfig] = Field(default_factory=lambda: [StageConfig()])
     include_target: bool = True
     """Put the targeted task in the first stage."""
+    skip_duplicates: bool = True
+    """Record a child whose code equals an evaluated variant's without evaluating it (turn off
+    for nondeterministic benchmarks)."""
 
 
 class RunSection(_Strict):
@@ -137,6 +141,7 @@ class DarwinConfig(_Strict):
     """The memory backend (``name = "reasoning-bank"``; ``darwin plugins`` lists them) and its
     options; none when absent."""
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+    inspirations: InspirationsSection = Field(default_factory=InspirationsSection)
     acceptance: AcceptanceSection = Field(default_factory=AcceptanceSection)
     plugins: PluginsSection = Field(default_factory=PluginsSection)
     budget: BudgetSection = Field(default_factory=BudgetSection)

@@ -27,12 +27,14 @@ from darwin_hookspecs import (
     Variant,
 )
 
-from . import __version__, admission, warmstart
+from . import __version__, admission, inspirations, warmstart
 from .attempt import EvaluateJob, GenerateJob, run_evaluate_job, run_generate_job
 from .config import DarwinConfig
+from .duplicates import ContentIndex
 from .evaluate import Evaluation
 from .gating import Gate
 from .generate import Generated
+from .operator_stats import OperatorStats
 from .plan import plan, recover
 from .plugin_config import configure_plugins, embedded_plugins
 from .plugins import PluginManager
@@ -60,6 +62,7 @@ class Engine:
         self.plugins, self.hook = handle.plugins, handle.plugins.hook
         self.storage, self.store, self.archive = handle.storage, handle.store, handle.archive
         self.codebook, self.trees = handle.codebook, TreeIndex(handle.codebook)
+        self.contents, self.operator_stats = ContentIndex(handle.codebook), OperatorStats(handle.codebook)
         self.stops = StopRules(handle)
         self.session: Session | None = None
         """The backends of the loop (``None`` until :meth:`run_loop` starts)."""
@@ -269,9 +272,13 @@ class Engine:
         """Submit an attempt whose ``running`` mark is durable."""
         parent = self.archive.get(attempt.parent_id)
         self.hook.darwin_attempt_started(run=self.run, attempt=attempt)
+        skip = self.config.evaluation.skip_duplicates and not steps.gate.reviews
         job = GenerateJob(**self._run_fields(), attempt=attempt, parent=parent,
                           parent_files=self.codebook.files(parent.id), memory=memory,
-                          evaluate=not steps.gate.reviews)
+                          evaluate=not steps.gate.reviews, skip_trees=self.contents.known() if skip else frozenset(),
+                          operator_stats=self.operator_stats.before(attempt.generation),
+                          inspirations=inspirations.build(attempt.metadata.get("inspirations") or [], parent,
+                                                          self.archive, self.codebook, self.config.inspirations))
         return steps.executor.submit(run_generate_job, job)
 
     def _run_fields(self) -> dict[str, Any]:
@@ -306,6 +313,10 @@ class Engine:
         change = recorder.store_change(parent.id, generated.changes)
         if generated.error or not generated.changed or generated.proposal is None:
             recorder.record_child(attempt, parent, generated, change, None)
+            return None
+        duplicate = self.trees.find(change.manifest) if generated.duplicate else None
+        if duplicate is not None:  # the job found its code evaluated already (duplicates.py)
+            recorder.record_child(attempt, parent, generated, change, None, duplicate_of=duplicate)
             return None
         if not admission.review(steps.gate, attempt, self.archive, generated.proposal, change, self.trees):
             recorder.record_skipped(attempt, generated, change)

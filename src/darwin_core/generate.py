@@ -13,7 +13,16 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from darwin_hookspecs import Attempt, BudgetExceededError, GenerationContext, Proposal, Usage, UserError, Variant
+from darwin_hookspecs import (
+    Attempt,
+    BudgetExceededError,
+    GenerationContext,
+    Inspiration,
+    Proposal,
+    Usage,
+    UserError,
+    Variant,
+)
 
 from .evaluate import apply_changes
 from .runtime import Runtime
@@ -29,6 +38,8 @@ class Generated:
     changes: dict[str, bytes | None] = field(default_factory=dict)
     changed: bool = False
     """The change really changes the parent (so it is worth evaluating)."""
+    duplicate: bool = False
+    """The child's code equals an evaluated variant's, so its job did not evaluate it."""
     usage: list[Usage] = field(default_factory=list)
     proposal_started: float = 0.0
     proposal_s: float = 0.0
@@ -39,7 +50,8 @@ class Generated:
 
 
 def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: dict[str, bytes],
-             memory: list[str], workdir: Path) -> tuple[Generated, Path | None]:
+             memory: list[str], workdir: Path, *, inspirations: list[Inspiration] | None = None,
+             operator_stats: dict[str, tuple[int, int]] | None = None) -> tuple[Generated, Path | None]:
     """Propose and apply; the outcome and the child's directory (``None`` when nothing applies)."""
     generated = Generated(attempt_id=attempt.id)
     parent_dir = workdir / "parent"
@@ -49,6 +61,7 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
         target=attempt.target, seed=attempt.seed, memory=list(memory),  # type: ignore[arg-type]
         sandbox=runtime.sandbox, benchmark=runtime.benchmark, record_usage=generated.usage.append,
         sibling_index=int(attempt.metadata.get("sibling_index", 0)),
+        inspirations=list(inspirations or []), operator_stats=dict(operator_stats or {}),
     )
     generated.proposal_started = time.time()
     started = time.perf_counter()

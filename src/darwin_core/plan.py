@@ -15,6 +15,7 @@ from typing import Any
 
 from darwin_hookspecs import Attempt, SelectionStrategy, to_dict
 
+from . import inspirations
 from .config import DarwinConfig
 from .record import variant_id_for
 from .run import RunHandle
@@ -43,7 +44,9 @@ def plan(handle: RunHandle, selector: SelectionStrategy, generation: int) -> lis
 
     Each records ``metadata["sibling_index"]``: how many attempts were planned on the same
     parent earlier in the run (generation, then index order), so generators can vary what
-    they do for siblings; it is a function of the records, so a resumed run gets the same."""
+    they do for siblings; it is a function of the records, so a resumed run gets the same.
+    It also records ``metadata["inspirations"]``, the ids :func:`darwin_core.inspirations.choose`
+    picked for it."""
     record = handle.generations.get(generation)
     if record is not None:
         return [handle.attempts[a] for a in record["attempts"] if a in handle.attempts]
@@ -60,10 +63,15 @@ def plan(handle: RunHandle, selector: SelectionStrategy, generation: int) -> lis
     for index, parent_id in enumerate(parents):
         parent = handle.archive.get(parent_id)
         target = choose_target(parent, random.Random(f"{cfg.seed}:target:{generation}:{index}"))
+        metadata: dict[str, Any] = {"sibling_index": siblings[parent_id]}
+        inspiring = inspirations.choose(handle.archive, parent_id, handle.config.inspirations,
+                                        random.Random(f"{cfg.seed}:inspire:{generation}:{index}"))
+        if inspiring:
+            metadata["inspirations"] = inspiring
         planned.append(_store_attempt(handle, Attempt(
             id=f"g{generation:04d}a{index:03d}", generation=generation, index=index,
             parent_id=parent_id, seed=derive_seed(cfg.seed, generation, index), target=target,
-            metadata={"sibling_index": siblings[parent_id]},
+            metadata=metadata,
         )))
         siblings[parent_id] += 1
     record = {"generation": generation, "attempts": [a.id for a in planned], "status": "running"}
@@ -95,8 +103,9 @@ def recover(handle: RunHandle, config: DarwinConfig, generation: int, attempts: 
         if attempt.status != "interrupted":
             continue
         metadata: dict[str, Any] = {"retry": retries + 1}
-        if "sibling_index" in attempt.metadata:
-            metadata["sibling_index"] = attempt.metadata["sibling_index"]
+        for key in ("sibling_index", "inspirations"):
+            if key in attempt.metadata:
+                metadata[key] = attempt.metadata[key]
         stored = _store_attempt(handle, Attempt(
             id=f"{attempt.id.split('r')[0]}r{retries + 1}", generation=attempt.generation,
             index=attempt.index, parent_id=attempt.parent_id, seed=attempt.seed,

@@ -148,6 +148,9 @@ class GenerationContext:
         same value.
     :param inspirations: Other variants a generator may draw on (crossover's second parent,
         an LLM prompt's examples), each with its code in ``files``.
+    :param operator_stats: ``{label: (children that improved on their parent, children)}`` for
+        each label in recorded children's ``metadata["families"]``, over earlier generations
+        only (so it does not depend on the executor's timing); filled by the engine.
     """
 
     run_id: str
@@ -162,6 +165,7 @@ class GenerationContext:
     record_usage: Callable[[Usage], None] | None = None
     sibling_index: int = 0
     inspirations: list["Inspiration"] = field(default_factory=list)
+    operator_stats: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass

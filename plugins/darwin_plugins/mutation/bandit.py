@@ -1,7 +1,8 @@
 """Operator-family weights that adapt to what improved children in this run.
 
-The state is derived from the run's recorded variants (``metadata["families"]`` of each child
-and its score against its parent's), so it needs no state of its own and survives a resume.
+The state is the engine's ``GenerationContext.operator_stats`` (``metadata["families"]`` of each
+recorded child of earlier generations and whether it beat its parent), so it needs no state of
+its own, reads no storage (a Ray worker has none) and survives a resume.
 A family's weight is its prior times its smoothed improvement rate over the run's overall rate
 (clipped to ``[1/4, 4]``).
 """
@@ -42,24 +43,3 @@ def weights(stats: dict[str, list[int]], families: list[str]) -> dict[str, float
         rate = (w + SMOOTHING * base) / (t + SMOOTHING)
         out[family] = round(min(CLIP, max(1 / CLIP, rate / base)), 4)
     return out
-
-
-class RunStats:
-    """Family statistics of the run's variants of earlier generations (read from its storage
-    once per generation), so they are the same whatever the executor's timing."""
-
-    def __init__(self, storage: Any) -> None:
-        self.storage = storage
-        self._by_generation: dict[int, dict[str, list[int]]] = {}
-
-    def before(self, generation: int) -> dict[str, list[int]]:
-        if self.storage is None:
-            return {}
-        if generation not in self._by_generation:
-            try:
-                records = [value for _key, value, _version in self.storage.scan("variants")]
-            except Exception:  # noqa: BLE001 - adaptation is best effort; priors stand without it
-                records = []
-            records = [r for r in records if int(r.get("generation", 0)) < generation]
-            self._by_generation = {generation: family_stats(records)}
-        return self._by_generation[generation]

@@ -20,21 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from darwin_hookspecs import BuildContext, GenerationContext, Inspiration, Proposal
 
 from .generator import MutationGenerator, MutationOptions
+from .options import CrossoverOptions
 
 Hunk = tuple[int, int, list[str]]
 """``(first, end, lines)``: base lines ``[first, end)`` become ``lines``."""
 
 
-class CrossoverOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rate: float = Field(0.5, ge=0.0, le=1.0)
-    """Probability that an attempt with an inspiration is a crossover (else a mutation)."""
-    take: float = Field(1.0, gt=0.0, le=1.0)
-    """Probability of keeping each non-conflicting hunk of the inspiration."""
-    max_tries: int = Field(8, ge=1)
-    """Merges drawn before giving up on one that compiles."""
-    mutation: dict[str, Any] = Field(default_factory=dict)
-    """Options of the ``mutation`` generator used for the other attempts."""
 
 
 def hunks(base: list[str], other: list[str]) -> list[Hunk]:
@@ -123,6 +114,5 @@ class CrossoverGenerator:
 
 
 def create(options: CrossoverOptions, context: BuildContext) -> CrossoverGenerator:
-    mutation = MutationGenerator(MutationOptions(**options.mutation), seed=context.seed,
-                                 storage=context.services.get("storage"))
+    mutation = MutationGenerator(MutationOptions(**options.mutation), seed=context.seed)
     return CrossoverGenerator(options, mutation)

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import libcst as cst
-from pydantic import BaseModel, ConfigDict, Field
 
 from darwin_hookspecs import BuildContext, GenerationContext, Proposal, UserError
 
 from . import regions as evolve
-from .bandit import RunStats, weights
+from .bandit import weights
+from .options import MutationOptions
 from .neighbourhood import Edit, Neighbourhood, NeighbourhoodCache, build
 from .operators import FAMILIES, ParsedModule, apply_edits, parse_module
 
@@ -37,31 +37,6 @@ PRIORS: dict[str, float] = {
     "attribute": 1.0, "return": 1.5, "delete": 1.0, "insert": 0.5, "move": 0.5,
 }
 MAX_TRIED = 2000
-
-
-class MutationOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    include: list[str] = Field(default_factory=lambda: ["*.py"])
-    """Glob patterns of the files that may be mutated (relative to the variant)."""
-    exclude: list[str] = Field(default_factory=lambda: ["test_*.py", "*_test.py", "tests/*", "conftest.py", "setup.py"])
-    """Glob patterns of files never mutated (the tests themselves, by default)."""
-    families: list[str] = Field(default_factory=lambda: list(FAMILIES))
-    """Mutation families to draw from (comparison, arithmetic, boolean, constant...)."""
-    family_weights: dict[str, float] = Field(default_factory=dict)
-    """Prior weight per family (defaults: :data:`PRIORS`)."""
-    uncovered_weight: float = Field(0.01, ge=0.0)
-    """Weight of lines no failing task executed, against 1-2 for executed ones."""
-    edits_mean: float = Field(1.0, ge=1.0, le=8.0)
-    """Mean number of edits per child (geometric); 1: single edits only."""
-    max_edits: int = Field(4, ge=1)
-    """Most edits one child carries."""
-    adaptive: bool = True
-    """Adapt family weights to the run's improving children (a bandit over families)."""
-    regions: list[str] = Field(default_factory=list)
-    """Editable regions ``"path:first-last"``, on top of ``EVOLVE-BLOCK-START/END`` markers."""
-    max_tries: int = Field(20, ge=1)
-    """Mutants tried for the further edits of a multi-edit child (a combination that does not
-    compile is redrawn)."""
 
 
 class _ParseCache:
@@ -88,18 +63,16 @@ class _ParseCache:
 
 
 class MutationGenerator:
-    def __init__(self, options: MutationOptions, seed: int = 0, storage: Any = None) -> None:
+    def __init__(self, options: MutationOptions, seed: int = 0) -> None:
         unknown = (set(options.families) | set(options.family_weights)) - set(FAMILIES)
         if unknown:
             raise UserError(f"[generator] families: unknown {sorted(unknown)}; known: {', '.join(FAMILIES)}")
         self.options = options
         self.seed = seed
-        self.storage = storage
         self.priors = {f: options.family_weights.get(f, PRIORS[f]) for f in options.families}
         self.regions = evolve.parse_specs(options.regions)
         self.parses = _ParseCache()
         self.neighbourhoods = NeighbourhoodCache()
-        self.stats = RunStats(storage)
 
     # ---------------------------------------------------------------- inputs
 
@@ -116,20 +89,6 @@ class MutationGenerator:
                 continue
             files.append(rel)
         return files
-
-    def _sibling_index(self, context: GenerationContext) -> int:
-        """``context.sibling_index``; an engine that does not fill it yet: the run's earlier
-        first attempts on the same parent, counted from the recorded plan."""
-        k = int(getattr(context, "sibling_index", 0) or 0)
-        if k or self.storage is None:
-            return k
-        base = context.attempt_id.split("r")[0]
-        try:
-            attempts = [v for _k, v, _ver in self.storage.scan("attempts")]
-        except Exception:  # noqa: BLE001 - no plan to read: the first edit
-            return 0
-        return sum(1 for a in attempts if a.get("parent_id") == context.parent.id
-                   and not a.get("retry_of") and str(a.get("id", "")) < base)
 
     def _neighbourhood(self, context: GenerationContext) -> Neighbourhood | None:
         sources: dict[str, str] = {}
@@ -173,7 +132,7 @@ class MutationGenerator:
             return Proposal(changes={}, improvement_type="mutation:none",
                             description="no mutable site in the variant's Python files (or its evolve blocks)",
                             metadata={"neighbourhood": 0, "exhausted": True})
-        k = self._sibling_index(context)
+        k = int(context.sibling_index or 0)
         found = hood.nth(k)
         size = len(hood.edits)
         if found is None:
@@ -188,7 +147,7 @@ class MutationGenerator:
         if extra:
             chosen, changes = self._multi(hood, primary, changes, extra, rng)
         families = [e.site.family for e in chosen]
-        stats = self.stats.before(_generation(context.attempt_id)) if self.options.adaptive else {}
+        stats = {f: list(s) for f, s in context.operator_stats.items() if f in self.priors} if self.options.adaptive else {}
         tried = list((context.parent.metadata or {}).get("tried") or ()) + hood.tried_before(k)
         return Proposal(
             changes=changes,
@@ -235,11 +194,5 @@ class MutationGenerator:
         return chosen, changes
 
 
-def _generation(attempt_id: str) -> int:
-    """``g0003a001`` -> 3 (0 when the id has another form)."""
-    digits = attempt_id[1:].split("a")[0]
-    return int(digits) if attempt_id.startswith("g") and digits.isdigit() else 0
-
-
 def create(options: MutationOptions, context: BuildContext) -> MutationGenerator:
-    return MutationGenerator(options, seed=context.seed, storage=context.services.get("storage"))
+    return MutationGenerator(options, seed=context.seed)

@@ -1,12 +1,22 @@
-"""Registers the ``mutation`` and ``crossover`` generators."""
+"""Registers the ``mutation`` and ``crossover`` generators (libcst is imported only when one is built)."""
 
 from typing import Any
 
-from darwin_hookspecs import hookimpl
+from darwin_hookspecs import BuildContext, hookimpl
 
-from .crossover import CrossoverOptions
-from .crossover import create as create_crossover
-from .generator import MutationOptions, create
+from .options import CrossoverOptions, MutationOptions
+
+
+def create(options: MutationOptions, context: BuildContext) -> Any:
+    from .generator import create as build
+
+    return build(options, context)
+
+
+def create_crossover(options: CrossoverOptions, context: BuildContext) -> Any:
+    from .crossover import create as build
+
+    return build(options, context)
 
 
 @hookimpl

@@ -1,0 +1,50 @@
+"""The ``mutation`` generator's options (no libcst here: the plugin loads without it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def _all_families() -> list[str]:
+    from .operators import FAMILIES  # libcst: only when a config actually uses the generator
+
+    return list(FAMILIES)
+
+
+class MutationOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    include: list[str] = Field(default_factory=lambda: ["*.py"])
+    """Glob patterns of the files that may be mutated (relative to the variant)."""
+    exclude: list[str] = Field(default_factory=lambda: ["test_*.py", "*_test.py", "tests/*", "conftest.py", "setup.py"])
+    """Glob patterns of files never mutated (the tests themselves, by default)."""
+    families: list[str] = Field(default_factory=_all_families)
+    """Mutation families to draw from (comparison, arithmetic, boolean, constant...)."""
+    family_weights: dict[str, float] = Field(default_factory=dict)
+    """Prior weight per family (defaults: :data:`PRIORS`)."""
+    uncovered_weight: float = Field(0.01, ge=0.0)
+    """Weight of lines no failing task executed, against 1-2 for executed ones."""
+    edits_mean: float = Field(1.0, ge=1.0, le=8.0)
+    """Mean number of edits per child (geometric); 1: single edits only."""
+    max_edits: int = Field(4, ge=1)
+    """Most edits one child carries."""
+    adaptive: bool = True
+    """Adapt family weights to the run's improving children (a bandit over families)."""
+    regions: list[str] = Field(default_factory=list)
+    """Editable regions ``"path:first-last"``, on top of ``EVOLVE-BLOCK-START/END`` markers."""
+    max_tries: int = Field(20, ge=1)
+    """Mutants tried for the further edits of a multi-edit child (a combination that does not
+    compile is redrawn)."""
+
+
+class CrossoverOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rate: float = Field(0.5, ge=0.0, le=1.0)
+    """Probability that an attempt with an inspiration is a crossover (else a mutation)."""
+    take: float = Field(1.0, gt=0.0, le=1.0)
+    """Probability of keeping each non-conflicting hunk of the inspiration."""
+    max_tries: int = Field(8, ge=1)
+    """Merges drawn before giving up on one that compiles."""
+    mutation: dict[str, Any] = Field(default_factory=dict)
+    """Options of the ``mutation`` generator used for the other attempts."""

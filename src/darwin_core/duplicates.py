@@ -1,0 +1,70 @@
+"""Never evaluate the same code twice: content digests of evaluated trees.
+
+A tree's digest is a hash of its sorted ``(path, sha256 of the file)`` pairs, so the orchestrator
+(from a variant's manifest, each blob hashed once) and an executor job (from the files in
+memory) compute the same one. The orchestrator hands each generate job the digests of the
+variants evaluated so far (``GenerateJob.skip_trees``); a job whose child has one of them
+returns without evaluating it, and the orchestrator records the child as a ``duplicate`` of
+the earlier variant (:class:`darwin_core.snapshots.TreeIndex` names it). This costs no executor
+round trip: the check happens in the same job, before the sandbox is used. Two identical
+children generated at the same time are both evaluated (neither was known when they started).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from .snapshots import CodeBook, Manifest, TreeIndex
+
+DIGEST_CHARS = 32
+
+
+def _combine(pairs: list[tuple[str, str]]) -> str:
+    text = "\n".join(f"{rel}\0{sha}" for rel, sha in sorted(pairs))
+    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_CHARS]
+
+
+def tree_digest(files: dict[str, bytes]) -> str:
+    """The digest of a tree given as ``{path: content}``."""
+    return _combine([(rel, hashlib.sha256(data).hexdigest()) for rel, data in files.items()])
+
+
+def child_files(parent_files: dict[str, bytes], changes: dict[str, bytes | None]) -> dict[str, bytes]:
+    files = dict(parent_files)
+    for rel, data in changes.items():
+        if data is None:
+            files.pop(rel, None)
+        else:
+            files[rel] = data
+    return files
+
+
+class ContentIndex:
+    """Digests of the trees of the run's evaluated variants, folded in as they are recorded."""
+
+    def __init__(self, codebook: CodeBook) -> None:
+        self.codebook = codebook
+        self._seen = 0
+        self._file_sha: dict[str, str] = {}
+        self._digests: set[str] = set()
+        self._frozen: frozenset[str] | None = frozenset()
+
+    def digest(self, manifest: Manifest) -> str:
+        pairs = []
+        for rel, key in manifest.items():
+            sha = self._file_sha.get(key)
+            if sha is None:
+                sha = self._file_sha[key] = hashlib.sha256(self.codebook.store.get_blob(key)).hexdigest()
+            pairs.append((rel, sha))
+        return _combine(pairs)
+
+    def known(self) -> frozenset[str]:
+        """The digests of every evaluated variant's tree (shared while nothing new is recorded)."""
+        for variant_id in self.codebook.added_since(self._seen):
+            self._seen += 1
+            if self.codebook.variant(variant_id).status in TreeIndex.EVALUATED:
+                self._digests.add(self.digest(self.codebook.manifest(variant_id)))
+                self._frozen = None
+        if self._frozen is None:
+            self._frozen = frozenset(self._digests)
+        return self._frozen

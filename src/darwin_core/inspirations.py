@@ -1,0 +1,103 @@
+"""Inspirations: other accepted variants a generator is shown besides its parent.
+
+At planning time :func:`choose` picks, deterministically from the seed and the archive, a few
+accepted variants other than the parent: the best ones by score, plus some drawn from other
+lineages (variants that do not descend from the parent's branch off the root). Their ids go to
+``attempt.metadata["inspirations"]``, so a resume (or a retry) shows the generator the same
+ones and an LLM's response cache still hits. At submit :func:`build` turns the ids into
+:class:`~darwin_hookspecs.Inspiration` records: each variant's code as text and that of its
+most recent common ancestor with the parent, bounded in size (binary and huge files are left
+out of both, and inspirations past the total byte cap are dropped whole).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from darwin_hookspecs import Inspiration, Variant
+
+
+class InspirationsSection(BaseModel):
+    """``[inspirations]``: what the engine shows generators besides the parent."""
+
+    model_config = ConfigDict(extra="forbid")
+    count: int = Field(3, ge=0)
+    """Inspirations per attempt (0: none)."""
+    drawn: int = Field(1, ge=0)
+    """How many of them are drawn at random from other lineages (the rest are the best)."""
+    max_file_bytes: int = Field(64_000, ge=1)
+    """Files larger than this (or not UTF-8 text) are left out."""
+    max_total_bytes: int = Field(400_000, ge=1)
+    """Cap on the text shipped per attempt (inspirations and their ancestors)."""
+
+
+def _branch(archive: Any, variant_id: str) -> str:
+    """The child of the root a variant descends from (its lineage); the root for the root."""
+    chain = archive.lineage(variant_id)
+    return chain[1] if len(chain) > 1 else chain[0]
+
+
+def choose(archive: Any, parent_id: str, options: InspirationsSection, rng: random.Random) -> list[str]:
+    """Ids of up to ``count`` accepted variants other than the parent (best first)."""
+    if options.count <= 0:
+        return []
+    pool = sorted((v for v in archive.variants() if v.status == "accepted" and v.id != parent_id),
+                  key=lambda v: (-v.score, v.id))
+    drawn = min(options.drawn, max(options.count - 1, 0))
+    chosen = [v.id for v in pool[: options.count - drawn]]
+    rest = [v for v in pool if v.id not in chosen]
+    own = _branch(archive, parent_id)
+    others = [v.id for v in rest if _branch(archive, v.id) != own] or [v.id for v in rest]
+    while others and len(chosen) < options.count:
+        chosen.append(others.pop(rng.randrange(len(others))))
+    return chosen
+
+
+def common_ancestor(archive: Any, a: str, b: str) -> str | None:
+    """The most recent variant both ``a`` and ``b`` descend from (or are)."""
+    seen = set(archive.lineage(a))
+    for variant_id in reversed(archive.lineage(b)):
+        if variant_id in seen:
+            return variant_id
+    return None
+
+
+def _texts(files: dict[str, bytes], limit: int) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for rel, data in files.items():
+        if len(data) > limit or b"\0" in data:
+            continue
+        try:
+            out[rel] = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return out
+
+
+def build(ids: list[str], parent: Variant, archive: Any, codebook: Any,
+          options: InspirationsSection) -> list[Inspiration]:
+    """The :class:`Inspiration` records of ``ids`` (those still in the archive), size-bounded."""
+    budget = options.max_total_bytes
+    out: list[Inspiration] = []
+    for variant_id in ids:
+        if variant_id not in archive or variant_id == parent.id:
+            continue
+        raw = codebook.files(variant_id)
+        ancestor_id = common_ancestor(archive, parent.id, variant_id)
+        raw_ancestor = codebook.files(ancestor_id) if ancestor_id else None
+        files = _texts(raw, options.max_file_bytes)
+        ancestor = _texts(raw_ancestor, options.max_file_bytes) if raw_ancestor is not None else None
+        if ancestor is not None:  # a path left out of one side is left out of both
+            dropped = (set(raw) - set(files)) | (set(raw_ancestor or ()) - set(ancestor))
+            files = {rel: t for rel, t in files.items() if rel not in dropped}
+            ancestor = {rel: t for rel, t in ancestor.items() if rel not in dropped}
+        size = sum(len(t) for t in files.values()) + sum(len(t) for t in (ancestor or {}).values())
+        if size > budget:
+            continue
+        budget -= size
+        out.append(Inspiration(variant=archive.get(variant_id), files=files,
+                               ancestor_id=ancestor_id, ancestor_files=ancestor))
+    return out
