@@ -170,7 +170,6 @@ class Recorder:
         if duplicate_of is not None:
             status, reason = "invalid", f"duplicate: its code equals {duplicate_of}'s (evaluated already); not evaluated"
         proposal = generated.proposal
-<<<<<<< HEAD
         with self.store.batch():  # one durable commit: blobs, the child, the finished attempt
             child = Variant(
                 id=variant_id_for(attempt.id), parent_id=parent.id, generation=attempt.generation,
@@ -181,27 +180,14 @@ class Recorder:
                 usage=generated.usage, cost_usd=sum(u.cost_usd for u in generated.usage),
                 timings={"proposal_s": generated.proposal_s, "evaluation_s": evaluation.evaluation_s},
                 stage_reached=evaluation.stage_reached, attempt_id=attempt.id, created_at=time.time(),
-                metadata=dict(proposal.metadata) if proposal else {},
+                metadata={**(proposal.metadata if proposal else {}),
+                          **({"duplicate_of": duplicate_of} if duplicate_of else {})},
             )
             self._record_child(attempt, parent, child, error)
         return self.handle.archive.get(variant_id_for(attempt.id))
 
     def _record_child(self, attempt: Attempt, parent: Variant, child: Variant, error: str) -> None:
         self.save_variant(child)
-=======
-        child = self.save_variant(Variant(
-            id=variant_id_for(attempt.id), parent_id=parent.id, generation=attempt.generation,
-            status=status, reason=reason, score=score, task_results=self.compact(evaluation.results),
-            snapshot=change.snapshot, patch_ref=self.store.put_blob(change.diff()) if change.new else None,
-            generator=self.handle.config.generator.name, improvement_type=proposal.improvement_type if proposal else "",
-            description=proposal.description if proposal else "", target=attempt.target,
-            usage=generated.usage, cost_usd=sum(u.cost_usd for u in generated.usage),
-            timings={"proposal_s": generated.proposal_s, "evaluation_s": evaluation.evaluation_s},
-            stage_reached=evaluation.stage_reached, attempt_id=attempt.id, created_at=time.time(),
-            metadata={**(proposal.metadata if proposal else {}),
-                      **({"duplicate_of": duplicate_of} if duplicate_of else {})},
-        ))
->>>>>>> enginesearch
         attempt.status, attempt.child_id = "finished", child.id
         attempt.finished_at, attempt.error = time.time(), error[:4000]
         self.store.save_attempt(attempt)
