@@ -15,9 +15,11 @@ from typing import Any
 
 from darwin_hookspecs import Attempt, ConflictError, TaskResult, TaskSpec, Variant
 
-from . import acceptance
+from . import acceptance, health
 from .evaluate import Evaluation, evaluate_fully
 from .generate import Generated
+from .holdout import HoldoutChecker
+from .objective import Scorer
 from .run import RunHandle
 from .runtime import Runtime
 from .snapshots import unified_diff
@@ -52,12 +54,16 @@ class Recorder:
     """Writes what the pipeline produced into the run (store, code book, archive) and tells
     the observers (``darwin_*`` hooks)."""
 
-    def __init__(self, handle: RunHandle, tasks: list[TaskSpec], gate: Any) -> None:
+    def __init__(self, handle: RunHandle, tasks: list[TaskSpec], gate: Any, scorer: Scorer | None = None,
+                 holdout: HoldoutChecker | None = None) -> None:
         self.handle = handle
         self.store = handle.store
         self.hook = handle.plugins.hook
         self.gate = gate
-        self.weights = {t.id: t.weight for t in tasks}
+        self.scorer = scorer or Scorer(handle.archive.objective, tasks)
+        """Scores variants by the benchmark's objective (:mod:`darwin_core.objective`)."""
+        self.holdout = holdout
+        """Checks each new best on the held-out tasks (:mod:`darwin_core.holdout`)."""
 
     # ------------------------------------------------------------- pieces
 
@@ -77,9 +83,10 @@ class Recorder:
         return Change(snapshot=snapshot, new=new, old=old, manifest=manifest)
 
     def score(self, results: list[TaskResult]) -> float:
-        """The weighted mean over the whole task set (unevaluated tasks count 0)."""
-        total = sum(self.weights.values()) or 1.0
-        return sum(self.weights.get(r.task_id, 0.0) * r.score for r in results) / total
+        """The objective's value (by default the weighted mean task score over the whole task
+        set, unevaluated tasks counting 0); 0 when it has none (such a child is ``invalid``)."""
+        value = self.scorer.score(results)[0]
+        return 0.0 if value is None else value
 
     def compact(self, results: list[TaskResult]) -> dict[str, TaskResult]:
         """Keep logs and coverage of failing tasks only; long logs go to a blob."""
@@ -95,13 +102,19 @@ class Recorder:
         return compact
 
     def save_variant(self, variant: Variant) -> Variant:
-        """Write a variant once; one a crashed pass already wrote is taken as recorded."""
+        """Write a variant once; one a crashed pass already wrote is taken as recorded. A new
+        best is checked on the held-out tasks."""
+        self.scorer.annotate(variant)
         try:
             self.store.save_variant(variant)
         except ConflictError:
             value, _ = self.store.get("variants", variant.id)
             variant = Variant.from_dict(value)
+        archive = self.handle.archive
+        before = archive.best_id
         self.handle.add_variant(variant)
+        if self.holdout is not None and archive.best_id == variant.id != before:
+            self.holdout.check(variant, archive.get(variant.parent_id) if variant.parent_id else None)
         if variant.id == ROOT_ID:
             return variant
         if variant.status == "accepted":
@@ -140,6 +153,10 @@ class Recorder:
         """An evaluated variant that is no attempt's child (the initial variant, a seed):
         ``judge`` marks one whose every task crashed invalid (the initial variant is accepted)."""
         results = evaluation.results
+        if variant.id == ROOT_ID:  # a benchmark that cannot run stops the run here
+            health.check_initial(results)
+            if self.scorer.score(results)[0] is None:
+                health.check_objective(self.scorer.missing(self.scorer.metrics(results)))
         self._evaluated(None, results)
         status, reason = "accepted", ""
         if judge:
@@ -156,10 +173,12 @@ class Recorder:
         evaluation = evaluation or Evaluation()
         self._proposed(attempt, generated)
         self._evaluated(attempt, evaluation.results)
-        score = self.score(evaluation.results)
+        value = self.scorer.score(evaluation.results)[0]
+        score = 0.0 if value is None else value
         error = generated.error or evaluation.error
-        status, reason = acceptance.verdict(self.handle.config, error, bool(change.new), score, parent,
-                                            self.handle.archive.root, evaluation.results)
+        status, reason = acceptance.verdict(
+            self.handle.config, error, bool(change.new), value, parent, self.handle.archive.root,
+            evaluation.results, self.scorer.objective, self.scorer.missing(self.scorer.metrics(evaluation.results)))
         proposal = generated.proposal
         child = self.save_variant(Variant(
             id=variant_id_for(attempt.id), parent_id=parent.id, generation=attempt.generation,

@@ -278,7 +278,13 @@ class Executor(Protocol):
 
 
 class ArchiveView(Protocol):
-    """Read-only view of the archive given to selection strategies."""
+    """Read-only view of the archive given to selection strategies.
+
+    The engine's archive also has ``objective`` (the run's
+    :class:`~darwin_hookspecs.metrics.Objective`): a strategy reads it with ``getattr`` and ranks
+    by ``objective.utility(variant.score)`` (higher is better whatever the direction); scores
+    are in [0, 1] only when ``objective.unit_interval``.
+    """
 
     def variants(self) -> list[Variant]:
         """Every variant, in creation order."""
