@@ -62,6 +62,7 @@ class HoldoutChecker:
         value = self.scorer.objective.value(metrics)
         record: dict[str, Any] = {
             "variant_id": variant.id, "parent_id": variant.parent_id, "training_score": variant.score,
+            "training_pass_rate": variant.metrics.get("pass_rate"),
             "score": value, "pass_rate": metrics["pass_rate"], "metrics": metrics,
             "passed": sum(r.passed for r in results), "tasks": len(results),
             "results": {r.task_id: {"passed": r.passed, "score": r.score, "failure_kind": r.failure_kind}
@@ -98,7 +99,8 @@ def load_records(store: RunStore) -> dict[str, dict[str, Any]]:
 
 def holdout_status(records: dict[str, dict[str, Any]], best_id: str | None) -> dict[str, Any]:
     """What ``darwin status`` shows: the best's held-out score beside its training score, and
-    the warnings raised so far."""
+    the warnings: each new best worse on held-out tasks than its parent, and a best that passes
+    a smaller share of held-out than of training tasks."""
     if not records:
         return {}
     best = records.get(best_id or "")
@@ -107,6 +109,12 @@ def holdout_status(records: dict[str, dict[str, Any]], best_id: str | None) -> d
         "best_holdout_passed": f"{best['passed']}/{best['tasks']}" if best else None,
     }
     warnings = [r["warning"] for r in records.values() if r.get("warning")]
+    train = best.get("training_pass_rate") if best else None
+    if best and train is not None and best.get("pass_rate", 1.0) + 1e-9 < train:
+        warnings.append(
+            f"best {best_id} passes {train:.0%} of the training tasks but {best['pass_rate']:.0%} of the "
+            f"held-out ones ({', '.join(t for t, r in best['results'].items() if not r['passed'])} "
+            "fail): it may fit the training tests without being correct")
     if warnings:
         status["holdout_warnings"] = warnings
     return status
