@@ -254,6 +254,10 @@ def test_double(x):
 def test_slow():
     time.sleep(30)
 
+def test_dies():
+    import os
+    os._exit(3)
+
 def test_plain():
     assert prog.add(0, 0) == 0
 '''
@@ -274,6 +278,7 @@ def test_pytest_parametrized_tests_are_one_task_per_function(tmp_path: Path, san
     assert not double.passed and double.failure_kind == "fail" and double.score == 0.5
     assert "test_double[2]" in double.log and "test_double[1]" not in double.log
     assert slow.failure_kind == "timeout" and slow.duration_s < 10
-    assert plain.passed  # the run went on after the timed-out test
+    assert results["test_dies"].failure_kind == "crash" and "without a result" in results["test_dies"].log
+    assert plain.passed  # the run went on after the timed-out test and the dead process
     assert add.coverage == {"prog.py": [2]}  # the variant's lines only, not the tests'
     assert double.coverage == {"prog.py": [6, 7, 8]}  # both cases: the union
