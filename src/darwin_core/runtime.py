@@ -16,6 +16,7 @@ from darwin_hookspecs import Benchmark, BuildContext, Generator, Sandbox, TaskSp
 
 from .config import DarwinConfig, StageConfig, config_from_dict
 from .plugins import PluginManager
+from .training import TrainingView
 
 
 @dataclass
@@ -107,7 +108,7 @@ def build_runtime(
     if len(set(ids)) != len(ids):
         raise UserError(f"benchmark {config.benchmark.name!r} has duplicate task ids")
     return Runtime(config=config, plugins=plugins, run_id=run_id, run_dir=run_dir,
-                   generator=generator, sandbox=sandbox, benchmark=benchmark, tasks=tasks,
+                   generator=generator, sandbox=sandbox, benchmark=TrainingView(benchmark), tasks=tasks,
                    holdout_tasks=[t for t in every if t.holdout])
 
 

@@ -234,3 +234,20 @@ name = "best"
     # (what repeats = 1 sees, with the same seed), a variant that is truly worse would be best
     first = max(rows, key=lambda r: (r["repeats"]["values"][0], -int(r["id"] < best["id"])))
     assert first["metrics"]["true"] < best["metrics"]["true"]
+
+
+def test_held_out_tasks_are_invisible_to_the_search(quickstart: Path) -> None:
+    """The runtime's benchmark (what a generator gets) lists the training tasks only; the
+    held-out ones are kept apart for the held-out check."""
+    from darwin_core.config import load_config
+    from darwin_core.runtime import build_runtime
+
+    runtime = build_runtime(load_config(quickstart / "darwin.toml"), run_id="t", run_dir=quickstart / "run")
+    try:
+        visible = {t.id for t in runtime.benchmark.tasks()}
+        held = {t.id for t in runtime.holdout_tasks}
+        assert len(visible) == 16 and len(held) == 5 and not visible & held
+        assert {t.id for t in runtime.tasks} == visible
+        assert all(t.startswith("tests/test_holdout.py::") for t in held)
+    finally:
+        runtime.close()
