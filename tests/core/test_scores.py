@@ -251,3 +251,45 @@ def test_held_out_tasks_are_invisible_to_the_search(quickstart: Path) -> None:
         assert all(t.startswith("tests/test_holdout.py::") for t in held)
     finally:
         runtime.close()
+
+
+def test_lower_bound_is_one_standard_error_worse_in_the_objective_direction() -> None:
+    from darwin_hookspecs import TaskResult, TaskSpec
+
+    from darwin_core.objective import Scorer
+    from darwin_core.staged import merge_repeats
+
+    runs = [TaskResult(task_id="t", passed=True, score=1.0, metrics={"cost": c}) for c in (4.0, 6.0, 5.0, 5.0)]
+    merged = merge_repeats(runs, [11, 12, 13, 14])
+    assert merged.metrics == {"cost": 5.0} and merged.runs == 4 and not merged.flaky
+    assert [r["seed"] for r in merged.details["repeats"]] == [11, 12, 13, 14]
+    tasks = [TaskSpec(id="t")]
+    stderr = (sum((c - 5.0) ** 2 for c in (4.0, 6.0, 5.0, 5.0)) / 3 / 4) ** 0.5
+    for direction, expected in (("minimise", 5.0 + stderr), ("maximise", 5.0 - stderr)):
+        scorer = Scorer(Objective(metric="cost", direction=direction), tasks, select_by="lower_bound")
+        score, metrics, repeats = scorer.score([merged])
+        assert abs(score - expected) < 1e-12 and repeats["values"] == [4.0, 6.0, 5.0, 5.0]
+        assert abs(repeats["stderr"] - stderr) < 1e-12
+    assert Scorer(Objective(metric="cost"), tasks).score([merged])[0] == 5.0  # select_by = "mean"
+
+
+def test_every_task_gets_darwin_seed_varied_per_repeat(tmp_path: Path) -> None:
+    from darwin_core.runtime import build_runtime
+    from darwin_core.staged import evaluate_tasks, repeat_seeds
+
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "tasks.toml").write_text(
+        '[[task]]\nid = "seed"\ncommand = ["python", "-c", '
+        '"import os; print(\'DARWIN_METRIC seed=\' + os.environ[\'DARWIN_SEED\'])"]\n')
+    (tmp_path / "variant").mkdir()
+    config = config_from_dict({"run": {"initial": ".", "seed": 9}, "evaluation": {"repeats": 3},
+                               "benchmark": {"name": "custom", "path": str(tmp_path / "bench")}})
+    runtime = build_runtime(config, run_id="t", run_dir=tmp_path / "run")
+    try:
+        [result] = evaluate_tasks(runtime, tmp_path / "variant", runtime.tasks)
+    finally:
+        runtime.close()
+    seeds = repeat_seeds(9, 3)
+    assert len(set(seeds)) == 3
+    assert [r["metrics"]["seed"] for r in result.details["repeats"]] == [float(s) for s in seeds]
+    assert [r["seed"] for r in result.details["repeats"]] == seeds
