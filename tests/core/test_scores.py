@@ -293,3 +293,21 @@ def test_every_task_gets_darwin_seed_varied_per_repeat(tmp_path: Path) -> None:
     assert len(set(seeds)) == 3
     assert [r["metrics"]["seed"] for r in result.details["repeats"]] == [float(s) for s in seeds]
     assert [r["seed"] for r in result.details["repeats"]] == seeds
+
+
+def test_the_predictor_learns_improvement_in_the_objective_direction() -> None:
+    from darwin_core.features import attempt_features, History
+    from darwin_core.replay import outcome_of
+
+    archive = minimise_archive([17.0, 30.0, -4.5, 12.0])
+    parent, worse, better = archive.get("v0000root"), archive.get("v0001a001"), archive.get("v0001a002")
+    minimise = archive.objective
+    assert outcome_of(parent, better, 0, minimise)["score_delta"] == 21.5
+    assert outcome_of(parent, better, 0, minimise)["failure_kind"] is None  # improved
+    assert outcome_of(parent, worse, 0, minimise)["failure_kind"] == "regression"
+    from darwin_hookspecs import Attempt
+
+    attempt = Attempt(id="g0002a000", generation=2, index=0, parent_id=parent.id, seed=1)
+    features = attempt_features(attempt, parent, archive, History(), generator="mutation")
+    assert features["parent_children_improved"] == 2.0  # -4.5 and 12 are below 17
+    assert features["best_gap"] == 21.5 and features["parent_score"] == -17.0
