@@ -311,3 +311,17 @@ def test_the_predictor_learns_improvement_in_the_objective_direction() -> None:
     features = attempt_features(attempt, parent, archive, History(), generator="mutation")
     assert features["parent_children_improved"] == 2.0  # -4.5 and 12 are below 17
     assert features["best_gap"] == 21.5 and features["parent_score"] == -17.0
+
+
+def test_an_explore_target_tells_the_generator_the_metrics_and_feedback() -> None:
+    from darwin_hookspecs import TaskResult
+
+    from darwin_core.targeting import choose_target
+
+    parent = Variant(id="v", parent_id=None, generation=0, status="accepted", score=7.25, task_results={
+        "evaluate": TaskResult(task_id="evaluate", passed=True, score=1.0, metrics={"length": 7.25},
+                               artifacts={"feedback": "tour length 7.25 over 60 cities", "stdout": "noise"})})
+    target = choose_target(parent, random.Random(0))
+    assert target.kind == "explore" and "length=7.25" in target.description
+    assert "evaluate feedback: tour length 7.25 over 60 cities" in target.description
+    assert "noise" not in target.description
