@@ -20,14 +20,16 @@ from darwin_hookspecs import (
     Attempt,
     DarwinError,
     Executor,
+    Lease,
     RunInfo,
     RunSummary,
     SelectionStrategy,
+    StorageUnavailableError,
     UserError,
     Variant,
 )
 
-from . import __version__, admission, warmstart
+from . import __version__, admission, integrity, lock, signals, warmstart
 from .attempt import EvaluateJob, GenerateJob, run_evaluate_job, run_generate_job
 from .config import DarwinConfig
 from .evaluate import Evaluation
@@ -40,7 +42,7 @@ from .run import RunHandle
 from .runtime import build_runtime, register_runtime, unregister_runtime
 from .session import Session, preflight
 from .snapshots import TreeIndex, read_tree
-from .stopping import StopRules, StopSignal
+from .stopping import BUDGET_EXIT, StopRules, StopSignal
 
 __all__ = ["Engine", "ROOT_ID"]
 
@@ -52,8 +54,10 @@ evaluate job."""
 class Engine:
     """Runs (or resumes) one run, once. Use :meth:`create` or :meth:`open`."""
 
-    def __init__(self, handle: RunHandle) -> None:
-        self.handle = handle
+    def __init__(self, handle: RunHandle, lease: Lease | None = None) -> None:
+        self.handle, self.lease = handle, lease
+        self.exit_code = 0
+        """What the CLI exits with once :meth:`run_loop` returns (5: a budget stopped the run)."""
         self.config, self.pointer, self.run_dir = handle.config, handle.pointer, handle.run_dir
         self.plugins, self.hook = handle.plugins, handle.plugins.hook
         self.storage, self.store, self.archive = handle.storage, handle.store, handle.archive
@@ -94,16 +98,32 @@ class Engine:
         earlier run (a :class:`~darwin_core.warmstart.WarmStart`)."""
         handle = RunHandle.new(config, run_dir, plugins=plugins, extra_plugins=extra_plugins)
         preflight(handle)
-        if warm_start is not None:
-            warmstart.prepare(warm_start, handle.store)
-        handle.write_pointer()
-        return cls(handle)
+        lease = lock.hold_writer(handle, "darwin run")
+        try:
+            if handle.store.load_run() is not None:  # another `darwin run` got here first
+                raise lock.already_a_run(handle.run_dir)
+            if warm_start is not None:
+                warmstart.prepare(warm_start, handle.store)
+            handle.write_pointer()
+        except BaseException:
+            lease.release()
+            raise
+        return cls(handle, lease)
 
     @classmethod
     def open(cls, run_dir: Path, *, plugins: PluginManager | None = None,
              extra_plugins: Iterable[Any] = ()) -> "Engine":
-        """An existing run (to resume it), its records loaded."""
-        return cls(RunHandle.open(run_dir, plugins=plugins, extra_plugins=extra_plugins))
+        """An existing run (to resume it), its writer lease taken, then its records loaded and
+        checked (nothing is written to a run whose archive is inconsistent)."""
+        handle = RunHandle.open(run_dir, plugins=plugins, extra_plugins=extra_plugins, load=False)
+        lease = lock.hold_writer(handle, "darwin resume")
+        try:
+            handle.load()
+            integrity.check_archive(handle)
+        except BaseException:
+            lease.release()
+            raise
+        return cls(handle, lease)
 
     # --------------------------------------------------------------------- run
 
@@ -115,14 +135,17 @@ class Engine:
             created_at=time.time(), config=self.pointer.config, darwin_version=__version__,
         )
         self.handle.run, run.status = run, "running"
-        self.store.save_run(run, create=not resumed)
-        services = {"storage": self.storage, "config_source": self.config.source}
-        runtime = build_runtime(self.config, run_id=run.run_id, run_dir=self.run_dir, plugins=self.plugins,
-                                services=services)
-        register_runtime(runtime)
+        if self.lease is None:
+            self.lease = lock.hold_writer(self.handle, "darwin resume" if resumed else "darwin run")
         status, reason = "failed", ""
         steps: Session | None = None
+        runtime = None
         try:
+            self.store.save_run(run, create=not resumed)
+            services = {"storage": self.storage, "config_source": self.config.source}
+            runtime = build_runtime(self.config, run_id=run.run_id, run_dir=self.run_dir, plugins=self.plugins,
+                                    services=services)
+            register_runtime(runtime)
             steps = self.session = Session.start(self.handle, runtime)
             self.hook.darwin_run_started(run=run, resumed=resumed, services=services)
             self._ensure_root(steps)
@@ -134,21 +157,25 @@ class Engine:
                     self._run_generation(steps, generation)
                     stop = steps.stop
                 if stop is not None:
-                    status, reason = stop.status, stop.reason
+                    status, reason, self.exit_code = stop.status, stop.reason, stop.exit_code
                     break
                 generation += 1
-        except KeyboardInterrupt:
-            status, reason = "interrupted", "interrupted by the user; `darwin resume` continues"
+        except KeyboardInterrupt as exc:
+            status, reason = "interrupted", signals.interrupt_reason(exc)
             raise
         except DarwinError as exc:
             status, reason = "failed", str(exc)
             raise
         finally:
-            if steps is not None:
-                steps.close(self.plugins, wait=status != "interrupted")
-            unregister_runtime(run.run_id)
-            runtime.close()
-            summary = self._finish(steps, run, status, reason)
+            try:
+                if steps is not None:
+                    steps.close(self.plugins, wait=status != "interrupted")
+                if runtime is not None:
+                    unregister_runtime(run.run_id)
+                    runtime.close()
+                summary = self._finish(steps, run, status, reason)
+            finally:
+                self.lease.release()
         return summary
 
     def _finish(self, steps: Session | None, run: RunInfo, status: str, reason: str) -> RunSummary:
@@ -157,9 +184,10 @@ class Engine:
         try:
             if steps is not None:
                 steps.gate.save()
+            self.lease.check() if self.lease is not None else None  # never write over a new writer
             self.store.save_run(run)
-        except DarwinError:
-            pass  # the store is gone: the records already written stand
+        except (StorageUnavailableError, OSError):
+            pass  # the store is gone: the records already written stand (a conflict is raised)
         summary = self.summary(status, reason)
         self.hook.darwin_run_finished(run=run, summary=summary)
         return summary
@@ -257,7 +285,7 @@ class Engine:
         if generated.error_kind == "budget":  # not paid for: it runs again after resume
             attempt.status = "planned"
             self.store.save_attempt(attempt)
-            steps.stop = StopSignal(generated.error, "stopped")
+            steps.stop = StopSignal(generated.error, "stopped", BUDGET_EXIT)
             return None
         if generated.error_kind == "user":  # bad input (e.g. a refused API key): stop at once, exit 2
             attempt.status = "planned"
