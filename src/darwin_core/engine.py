@@ -120,6 +120,7 @@ class Engine:
         try:
             handle.load()
             integrity.check_archive(handle)
+            lock.clean_scratch(handle.run_dir)
         except BaseException:
             lease.release()
             raise

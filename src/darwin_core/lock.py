@@ -10,6 +10,7 @@ MongoDB and S3.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,3 +55,14 @@ def create_pointer(run_dir: Path, pointer: RunPointer) -> None:
 def already_a_run(run_dir: Path) -> UserError:
     return UserError(f"{run_dir} already holds a run; fix: `darwin resume {run_dir}` or choose another --run-dir")
 
+
+
+def clean_scratch(run_dir: Path) -> int:
+    """Remove the working copies attempts of earlier (killed) sessions left in ``scratch/``;
+    only the lease holder calls this, so no live attempt owns one. The number removed."""
+    scratch = run_dir / "scratch"
+    removed = 0
+    for entry in scratch.iterdir() if scratch.is_dir() else ():
+        shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+        removed += 1
+    return removed
