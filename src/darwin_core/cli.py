@@ -30,7 +30,7 @@ from .engine import Engine
 from .plugins import PluginManager
 from .reader import open_run, variant_row
 from .rundir import override_config
-from .signals import Terminated, install_sigterm
+from .signals import GuaranteesNotice, install_sigterm, terminated
 from .signals import exit_code as signals_exit
 
 EXIT_CODES = (
@@ -49,6 +49,7 @@ def _run(engine: Engine, quiet: bool) -> None:
         cfg = engine.config.run
         total = cfg.max_attempts or cfg.generations * cfg.children_per_generation
         engine.plugins.register(ProgressDisplay(console, total, engine.archive), name="darwin-progress")
+    engine.plugins.register(GuaranteesNotice(console), name="darwin-guarantees")
     summary = engine.run_loop()
     out.print(
         f"run {summary.run_id}: {summary.status} ({summary.stop_reason})\n"
@@ -157,7 +158,11 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt as exc:
-        console.print(f"{'terminated' if isinstance(exc, Terminated) else 'interrupted'}; "
+        console.print(f"{'terminated' if terminated(exc) else 'interrupted'}; "
                       "`darwin resume RUN_DIR` continues the run")
         sys.exit(signals_exit(exc))
-
+    except SystemExit as exc:  # typer turns an interrupt into exit 130, SIGTERM included
+        if exc.code == 130 and terminated():
+            console.print("terminated; `darwin resume RUN_DIR` continues the run")
+            sys.exit(signals_exit())
+        raise

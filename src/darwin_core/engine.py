@@ -147,6 +147,8 @@ class Engine:
             runtime = build_runtime(self.config, run_id=run.run_id, run_dir=self.run_dir, plugins=self.plugins,
                                     services=services)
             register_runtime(runtime)
+            run.metadata["sandbox_guarantees"] = runtime.sandbox.guarantees()  # `darwin status` shows them
+            self.store.save_run(run)
             steps = self.session = Session.start(self.handle, runtime)
             self.hook.darwin_run_started(run=run, resumed=resumed, services=services)
             self._ensure_root(steps)
@@ -208,9 +210,12 @@ class Engine:
     def _ensure_root(self, steps: Session) -> None:
         if ROOT_ID in self.archive:
             return
-        files = read_tree(self.config.resolve(self.config.run.initial), self.config.run.ignore)
+        initial = self.config.resolve(self.config.run.initial)
+        files = read_tree(initial, self.config.run.ignore) if initial.is_dir() else {}
         if not files:
-            raise UserError(f"initial variant {self.config.run.initial} holds no file; fix: [run] initial")
+            what = "holds no file" if initial.is_dir() else "is not a directory"
+            raise UserError(f"initial variant {initial} {what}; fix: restore it, or "
+                            f"`darwin resume {self.run_dir} --set run.initial=PATH`")
         root = Variant(id=ROOT_ID, parent_id=None, generation=0, status="accepted",
                        snapshot={rel: self.store.put_blob(data) for rel, data in files.items()},
                        generator="initial", improvement_type="initial", description="the initial variant")
