@@ -18,18 +18,19 @@ from typing import Any, Iterable, Union
 
 from darwin_hookspecs import (
     Attempt,
+    ConflictError,
     DarwinError,
     Executor,
     Lease,
+    LeaseLostError,
     RunInfo,
     RunSummary,
     SelectionStrategy,
-    StorageUnavailableError,
     UserError,
     Variant,
 )
 
-from . import __version__, admission, integrity, lock, signals, warmstart
+from . import __version__, admission, infra, integrity, lock, signals, warmstart
 from .attempt import EvaluateJob, GenerateJob, run_evaluate_job, run_generate_job
 from .config import DarwinConfig
 from .evaluate import Evaluation
@@ -169,6 +170,11 @@ class Engine:
         except DarwinError as exc:
             status, reason = "failed", str(exc)
             raise
+        except OSError as exc:  # a full or read-only disk met by the orchestrator itself
+            if (error := infra.as_error(exc)) is None:
+                raise
+            status, reason = "failed", str(error)
+            raise error from exc
         finally:
             try:
                 if steps is not None:
@@ -189,8 +195,10 @@ class Engine:
                 steps.gate.save()
             self.lease.check() if self.lease is not None else None  # never write over a new writer
             self.store.save_run(run)
-        except (StorageUnavailableError, OSError):
-            pass  # the store is gone: the records already written stand (a conflict is raised)
+        except (ConflictError, LeaseLostError):
+            raise  # another writer took over: never report this run's status over its records
+        except (DarwinError, OSError):
+            pass  # the store is gone, full or read-only: the records already written stand
         summary = self.summary(status, reason)
         self.hook.darwin_run_finished(run=run, summary=summary)
         return summary
@@ -280,6 +288,10 @@ class Engine:
         try:
             result = future.result()
         except Exception as exc:  # noqa: BLE001 - executor/infra failure of one attempt
+            if (stop := infra.as_error(exc)) is not None:  # the machine's fault: retry after resume
+                attempt.status = "planned"
+                self.store.save_attempt(attempt)
+                raise stop from exc
             error = f"attempt crashed in the executor: {type(exc).__name__}: {exc}"
             result = (Generated(attempt.id, error=error, error_kind="evaluation"), None) if pending is None \
                 else Evaluation(error=error, error_kind="evaluation")

@@ -30,6 +30,8 @@ from darwin_hookspecs import (
     to_dict,
 )
 
+from . import infra
+
 T = TypeVar("T")
 
 _ZLIB_MAGIC = b"DZ1\n"
@@ -74,6 +76,8 @@ class RunStore:
             except (StorageError, KeyError):
                 raise
             except (OSError, ConnectionError, TimeoutError) as exc:
+                if (error := infra.as_error(exc)) is not None:  # a full/read-only disk is no outage
+                    raise error from exc
                 failure = exc
             if time.monotonic() + delay > deadline:
                 raise StorageUnavailableError(
