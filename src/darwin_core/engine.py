@@ -255,6 +255,8 @@ class Engine:
                 if follow_up is not None:
                     in_flight[follow_up[0]] = (attempt, follow_up[1])
             steps.stop = steps.stop or self.stops.while_running()
+            if self.lease is not None:
+                self.lease.check()  # taken over (expired while we stalled): stop writing
         if steps.stop is None or not queue:
             if all(a.status in ("finished", "interrupted", "abandoned", "skipped") for a in attempts):
                 record = {**self.handle.generations[generation], "status": "done"}
