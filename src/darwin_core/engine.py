@@ -184,7 +184,7 @@ class Engine:
                     runtime.close()
                 summary = self._finish(steps, run, status, reason)
             finally:
-                self.lease.release()
+                lock.release(self.lease)
         return summary
 
     def _finish(self, steps: Session | None, run: RunInfo, status: str, reason: str) -> RunSummary:

@@ -66,3 +66,12 @@ def clean_scratch(run_dir: Path) -> int:
         shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
         removed += 1
     return removed
+
+
+def release(lease: Lease) -> None:
+    """Give the lease up, best effort: an unreachable store must not hide the error that stopped
+    the run (a lease that cannot be released expires after its ttl)."""
+    try:
+        lease.release()
+    except Exception:  # noqa: BLE001 - any backend's failure to reach its store
+        pass
