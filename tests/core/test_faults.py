@@ -94,13 +94,13 @@ def test_a_read_only_store_is_exit_4_at_once_not_an_outage(quickstart: Path, sma
 def test_sigkill_at_random_moments_then_resume_keeps_the_records_consistent(quickstart: Path, darwin_cli) -> None:
     """Kills at random moments (start-up, mid-attempt, mid-write), each followed by a resume that
     is killed in turn; a final resume completes, and every attempt slot is recorded once."""
-    config = quick_config(quickstart, generations=3, children_per_generation=3)
+    config = quick_config(quickstart, generations=8, children_per_generation=3, selection__name="random")
     run_dir = quickstart / "run"
     rng = random.Random(15)
     kills = 0
     proc = _spawn("run", str(config), "--run-dir", str(run_dir), "-q")
     for _ in range(6):
-        time.sleep(rng.uniform(0.3, 2.5))
+        time.sleep(rng.uniform(0.3, 1.5))
         if proc.poll() is not None:
             break
         proc.kill()
