@@ -81,6 +81,9 @@ class LocalSandbox:
             "disk_limit": self.stage_dir is not None and cgroups,
             "output_limit": True,
             "non_root_user": os.geteuid() != 0 or bool(self.drop_to_nobody),
+            # runs see a copy of the working copy, never its files (hard links are safe)
+            "private_working_copy": self.stage_dir is not None or self.warm is not None,
+            "warm": self.warm is not None,
         }
 
     def close(self) -> None:
