@@ -107,9 +107,9 @@ def engine_rows(pm: PluginManager, engine: str, n: int, wd: Path) -> dict[str, f
 
 
 LOCAL_ROWS: dict[str, dict[str, Any]] = {
-    "local cold": {"isolation": "none"},
+    "local cold": {"isolation": "none", "warm": False},
     "local warm": {"isolation": "none", "warm": True},
-    "local cold + bwrap": {"isolation": "bwrap"},
+    "local cold + bwrap": {"isolation": "bwrap", "warm": False},
     "local warm + bwrap": {"isolation": "bwrap", "warm": True},
 }
 
@@ -213,8 +213,8 @@ def main() -> int:
     py = sys.executable
     rows: dict[str, float] = {}
     rows["bare subprocess"] = median_ms(lambda: subprocess.run([py, "-c", "pass"], check=True), args.n)
-    rows["local"] = sandbox_ms(pm, "local", {"isolation": "none"}, args.n, wd, py)
-    rows["local + bwrap"] = sandbox_ms(pm, "local", {"isolation": "bwrap"}, args.n, wd, py)
+    rows["local"] = sandbox_ms(pm, "local", {"isolation": "none", "warm": False}, args.n, wd, py)
+    rows["local + bwrap"] = sandbox_ms(pm, "local", {"isolation": "bwrap", "warm": False}, args.n, wd, py)
     engines = [] if args.skip_engines else [e for e in args.engines.split(",") if e]
     for engine in engines:
         rows.update(engine_rows(pm, engine, args.n, wd))

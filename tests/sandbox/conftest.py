@@ -26,8 +26,8 @@ MARKER_PREFIX = "darwin-hostile-"
 TEST_OPTIONS: dict[str, dict[str, Any]] = {
     # kill -1 as root outside a PID namespace would hit the whole machine: the hostile suite
     # runs `local` only with bubblewrap (CI installs it), which is what `auto` picks there.
-    "local": {"isolation": "bwrap"},
-    # the same sandbox in warm mode: each run is a child forked by a fork server in bwrap
+    "local": {"isolation": "bwrap", "warm": False},
+    # the same sandbox in warm mode (the default): each run is a child forked by a fork server in bwrap
     "local-warm": {"isolation": "bwrap", "warm": True},
     "docker": {"pool_size": 2, "workdir_size_mb": 32, "tmp_size_mb": 16},
     "podman": {"pool_size": 2, "workdir_size_mb": 32, "tmp_size_mb": 16},
