@@ -167,7 +167,8 @@ def mutation_rows(attempts: int, rounds: int) -> int:
             "executor": {"name": "local", "max_workers": 1},
             "sandbox": {"name": "local", "warm": warm},
         }
-        return steady_state(config, example, "mutation", attempts, source=example / "darwin.toml")
+        wall = steady_state(config, example, "mutation", attempts, source=example / "darwin.toml")
+        return wall[0] if isinstance(wall, tuple) else wall  # (wall, cpu) on newer bench_engine
 
     rows: dict[str, Callable[[Path], float]] = {
         "fork floor": lambda tmp: fork_floor(30, tmp / f"floor-{time.monotonic_ns()}"),
