@@ -34,9 +34,8 @@ def apply_changes(changes: dict[str, bytes | None], child_dir: Path) -> str:
     try:
         for rel, data in changes.items():
             path = safe_join(child_dir, rel)
-            if data is None:
-                path.unlink(missing_ok=True)
-            else:
+            path.unlink(missing_ok=True)  # never write through a hard link into another copy
+            if data is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
     except (ValueError, OSError) as exc:

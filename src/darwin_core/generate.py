@@ -1,5 +1,5 @@
-"""The generate step: ask the generator for a proposal on a private copy of the parent and
-apply its change to a copy of that copy (the child).
+"""The generate step: ask the generator for a proposal on a private copy of the parent, then
+apply its change to that same copy, which becomes the child (one working copy per attempt).
 
 It runs inside an executor job (:mod:`darwin_core.attempt`), touches no storage and decides
 nothing: it returns a :class:`Generated`.
@@ -7,7 +7,7 @@ nothing: it returns a :class:`Generated`.
 
 from __future__ import annotations
 
-import shutil
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -87,7 +87,7 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
     try:
         generated.changes = {rel: (text.encode("utf-8") if text is not None else None)
                              for rel, text in proposal.changes.items()}
-        shutil.copytree(parent_dir, child_dir)
+        os.rename(parent_dir, child_dir)  # the child is built in place: one copy per attempt
     except (ValueError, OSError) as exc:
         generated.error, generated.error_kind = f"proposal cannot be applied: {exc}", "apply"
         return generated, None

@@ -34,3 +34,8 @@ class LocalSandboxOptions(BaseModel):
     """Run in a copy of the working copy on ``/dev/shm`` (copied back afterwards), so that
     what a run writes is bounded by its memory cgroup instead of filling the disk. ``auto``:
     when cgroups are in use."""
+    warm: bool = True
+    """Serve runs from pre-started fork servers inside the sandbox (:mod:`.warm`): one forked
+    child per run, fresh rlimits and working copy, nothing kept from earlier runs."""
+    warm_idle: int = Field(default=2, ge=1)
+    """Idle warm servers kept per profile (memory, pids, network, preloaded modules)."""
