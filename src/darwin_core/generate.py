@@ -25,6 +25,7 @@ from darwin_hookspecs import (
 )
 
 from .evaluate import apply_changes
+from .infra import infrastructure
 from .runtime import Runtime
 from .snapshots import write_tree
 
@@ -74,6 +75,8 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
         generated.error, generated.error_kind = str(exc), "user"
         return generated, None
     except Exception as exc:  # noqa: BLE001 - a generator crash is recorded, not fatal
+        if infrastructure(exc):
+            raise
         generated.error = f"generator failed: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-5)}"
         generated.error_kind = "generator"
         return generated, None
@@ -89,6 +92,8 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
                              for rel, text in proposal.changes.items()}
         os.rename(parent_dir, child_dir)  # the child is built in place: one copy per attempt
     except (ValueError, OSError) as exc:
+        if infrastructure(exc):
+            raise
         generated.error, generated.error_kind = f"proposal cannot be applied: {exc}", "apply"
         return generated, None
     error = apply_changes(generated.changes, child_dir)

@@ -20,6 +20,9 @@ class LocalSandboxOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     isolation: Literal["auto", "bwrap", "none"] = "auto"
     """``auto``: bubblewrap when installed and usable; ``bwrap``: required; ``none``: plain."""
+    allow_unisolated: bool = False
+    """With ``auto`` and no usable bubblewrap, run anyway (no network isolation, host writable);
+    off: refuse with exit 6 and the install hint."""
     python: str = Field(default_factory=lambda: sys.executable)
     """Interpreter exposed as ``python``/``python3`` inside the sandbox."""
     extra_ro_paths: list[str] = Field(default_factory=list)

@@ -17,6 +17,7 @@ from .capture import Capture, feed_in_background
 from .cgroups import CgroupRun, CgroupV1
 from .options import NOBODY, SANDBOX_DIR, STAGE_ROOT, LocalSandboxOptions
 from .prologue import NOT_FOUND, prologue
+from .isolation import require_isolation
 from .setpriv import probe_nobody
 from .staging import reap_stages, stage_in, stage_out
 from .warm import WarmPool
@@ -37,6 +38,7 @@ class LocalSandbox:
                     "fix: apt-get install bubblewrap, or set isolation = \"auto\" or \"none\""
                 )
             self.bwrap = shutil.which("bwrap") if usable else None
+        require_isolation(options, self.bwrap)
         self.cgroups = CgroupV1.available() if options.cgroups != "off" else None
         if options.cgroups == "require" and self.cgroups is None:
             raise UserError(
