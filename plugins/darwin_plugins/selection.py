@@ -7,6 +7,13 @@ h_i = 1 / (1 + children_i), p_i proportional to s_i h_i, drawn with replacement.
 ``latest`` is DGM's no-archive baseline. ``map_elites`` (:mod:`.map_elites`) and ``islands``
 (:mod:`.islands`) keep a diverse population. Every rule skips exhausted parents
 (:mod:`.exhaustion`).
+
+Objectives: every rule ranks by the archive's *fitness* (the score oriented so that higher is
+better: the score itself, or minus it when the objective minimises). DGM's sigmoid and
+``score_prop`` assume an accuracy in [0, 1]; for any other objective (a metric, a weighted sum,
+a minimised value) they use the **rank-normalised** fitness instead: (rank - 1) / (n - 1), the
+worst selectable variant 0 and the best 1, ties sharing their mean rank. The MAD rule is
+scale-free already and uses the fitness as is.
 """
 
 from __future__ import annotations
@@ -32,6 +39,33 @@ def _sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
+def _fitness(archive: ArchiveView, items: Sequence[Variant]) -> list[float]:
+    objective = getattr(archive, "objective", None)
+    return [objective.utility(v.score) if objective is not None else v.score for v in items]
+
+
+def _unit(archive: ArchiveView, items: Sequence[Variant]) -> list[float]:
+    """Scores in [0, 1] for rules built for accuracies: the scores themselves under the default
+    objective, else the rank-normalised fitness (ties share their mean rank)."""
+    objective = getattr(archive, "objective", None)
+    if objective is None or objective.unit_interval:
+        return [v.score for v in items]
+    fitness = _fitness(archive, items)
+    if len(items) == 1:
+        return [1.0]
+    ordered = sorted(range(len(items)), key=lambda i: fitness[i])
+    ranks = [0.0] * len(items)
+    start = 0
+    while start < len(ordered):
+        end = start
+        while end + 1 < len(ordered) and fitness[ordered[end + 1]] == fitness[ordered[start]]:
+            end += 1
+        for k in range(start, end + 1):
+            ranks[ordered[k]] = (start + end) / 2 / (len(items) - 1)
+        start = end + 1
+    return ranks
+
+
 def _draw(rng: random.Random, items: Sequence[Variant], weights: Sequence[float], n: int) -> list[str]:
     if not items:
         raise ValueError("no selectable parent in the archive")
@@ -50,8 +84,8 @@ class ScoreChildProp:
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         items = open_parents(archive)
         weights = [
-            _sigmoid(self.steepness * (v.score - self.midpoint)) / (1 + len(archive.children(v.id)))
-            for v in items
+            _sigmoid(self.steepness * (s - self.midpoint)) / (1 + len(archive.children(v.id)))
+            for v, s in zip(items, _unit(archive, items))
         ]
         return _draw(rng, items, weights, n)
 
@@ -64,12 +98,14 @@ class ScoreChildPropMAD:
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         items = open_parents(archive)
-        scores = [v.score for v in items]
+        if not items:
+            raise ValueError("no selectable parent in the archive")
+        scores = _fitness(archive, items)
         median = statistics.median(scores)
         mad = statistics.median(abs(s - median) for s in scores) or 1e-6
         weights = [
-            _sigmoid(self.steepness * (v.score - median) / mad) / (1 + len(archive.children(v.id)))
-            for v in items
+            _sigmoid(self.steepness * (s - median) / mad) / (1 + len(archive.children(v.id)))
+            for v, s in zip(items, scores)
         ]
         return _draw(rng, items, weights, n)
 
@@ -79,7 +115,7 @@ class ScoreProp:
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         items = open_parents(archive)
-        return _draw(rng, items, [max(v.score, 0.0) for v in items], n)
+        return _draw(rng, items, [max(s, 0.0) for s in _unit(archive, items)], n)
 
 
 class Best:
@@ -89,7 +125,8 @@ class Best:
         items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")
-        ranked = sorted(items, key=lambda v: -v.score)  # stable: the earliest among equals first
+        fitness = dict(zip((v.id for v in items), _fitness(archive, items)))
+        ranked = sorted(items, key=lambda v: -fitness[v.id])  # stable: the earliest among equals first
         picks: list[str] = []
         for v in ranked:  # the best, then the next ones once its known neighbourhood is used up
             left = remaining(archive, v)

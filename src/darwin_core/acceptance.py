@@ -3,13 +3,17 @@ is ``error`` or ``invalid`` (:func:`verdict`); a valid child is accepted into th
 archive policy, then the noise-aware acceptance rule (:func:`judge`).
 
 Archive policy: ``keep_all`` (DGM's default) accepts every valid child; ``keep_better`` only
-those scoring at least the initial variant's score minus a margin.
+those scoring at least the initial variant's score minus a margin (in the objective's
+direction: at most the initial score plus the margin when it minimises).
 
 Acceptance rule (``[acceptance]``), comparing the child with its parent on the tasks both were
 evaluated on (paired, so staged evaluations compare like with like):
 
 * ``none``: no further condition (DGM's behaviour).
-* ``margin``: the weighted mean score gain must be at least ``margin``.
+* ``margin``: the weighted mean score gain must be at least ``margin``. With an objective other
+  than the default task score (a metric, a weighted sum, a minimised value), the gain is the
+  objective's improvement over the parent's (``child - parent``, or ``parent - child`` when
+  minimising), not a per-task mean.
 * ``sign_test``: the child must win significantly more tasks than it loses: a one-sided exact
   sign (McNemar) test on the tasks where the two differ, ``p <= alpha``.
 
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from darwin_hookspecs import TaskResult, Variant
+from darwin_hookspecs import Objective, TaskResult, Variant
 
 if TYPE_CHECKING:
     from .config import DarwinConfig
@@ -36,8 +40,9 @@ class AcceptanceSection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     rule: Literal["none", "margin", "sign_test"] = "none"
-    margin: float = Field(0.0, ge=-1.0, le=1.0)
-    """``margin`` rule: minimum mean score gain over the parent on shared tasks."""
+    margin: float = 0.0
+    """``margin`` rule: minimum mean score gain over the parent on shared tasks (or minimum
+    objective improvement, for objectives other than the task score)."""
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
     """``sign_test`` rule: significance level."""
     flaky_weight: float = Field(0.0, ge=0.0, le=1.0)
@@ -46,16 +51,20 @@ class AcceptanceSection(BaseModel):
     """Fewer shared tasks than this: the child is rejected (nothing to compare)."""
 
 
-def verdict(config: "DarwinConfig", error: str, changed: bool, score: float, parent: Variant,
-            root: Variant | None, results: list[TaskResult]) -> tuple[str, str]:
+def verdict(config: "DarwinConfig", error: str, changed: bool, score: float | None, parent: Variant,
+            root: Variant | None, results: list[TaskResult], objective: Objective | None = None,
+            missing: str = "") -> tuple[str, str]:
     """The judge step: ``(status, reason)`` of a child, from its error, whether it changed
-    anything and its evaluation; a valid child goes to :func:`judge`."""
+    anything and its evaluation; a valid child goes to :func:`judge`. ``score`` is ``None``
+    when the objective has no value (``missing`` says why): such a child is ``invalid``."""
     if error:
         return "error", error.splitlines()[0][:500]
     invalid = validity(results, changed)
     if invalid is not None:
         return invalid
-    return judge(config, score, parent, root, results)
+    if score is None:
+        return "invalid", missing or "the objective has no value"
+    return judge(config, score, parent, root, results, objective)
 
 
 def validity(results: list[TaskResult], changed: bool) -> tuple[str, str] | None:
@@ -64,22 +73,30 @@ def validity(results: list[TaskResult], changed: bool) -> tuple[str, str] | None
         return "invalid", "empty proposal: no file changed"
     if not results:
         return "invalid", "not evaluated"
-    if all(r.score == 0.0 and r.failure_kind in ("crash", "error") for r in results):
+    if all(r.failure_kind in ("crash", "error") for r in results):
         return "invalid", "does not run: every evaluated task crashed"
     return None
 
 
 def judge(config: "DarwinConfig", child_score: float, parent: Variant, root: Variant | None,
-          results: Iterable[TaskResult] | None = None) -> tuple[str, str]:
+          results: Iterable[TaskResult] | None = None, objective: Objective | None = None) -> tuple[str, str]:
     """Return ``(status, reason)`` for a valid, evaluated child (``results``: its task results;
-    without them only the archive policy applies)."""
+    without them only the archive policy applies; ``objective``: the run's, default the task
+    score maximised)."""
+    objective = objective or Objective()
     if config.run.archive_policy == "keep_better":
-        floor = (root.score if root else 0.0) - config.run.keep_better_margin
-        if child_score < floor:
-            return "rejected", f"score {child_score:.4f} below keep_better floor {floor:.4f}"
+        floor = (root.score if root else 0.0) - objective.sign * config.run.keep_better_margin
+        if objective.better(floor, child_score):
+            return "rejected", f"score {child_score:.4f} worse than keep_better floor {floor:.4f}"
     rule: AcceptanceSection = getattr(config, "acceptance", None) or AcceptanceSection()
     if rule.rule == "none" or results is None:
         return "accepted", ""
+    if rule.rule == "margin" and not objective.unit_interval:
+        gain = objective.utility(child_score) - objective.utility(parent.score)
+        if gain + 1e-12 < rule.margin:
+            return "rejected", (f"objective gain {gain:+.4f} over parent {parent.id} "
+                                f"({objective.describe()}) is below the margin {rule.margin:.4f}")
+        return "accepted", f"objective gain {gain:+.4f} >= margin {rule.margin:.4f}"
     return compare(rule, list(results), parent)
 
 

@@ -1,7 +1,8 @@
 """The archive: every recorded variant as a tree, and the best-so-far.
 
-The best variant is the highest-scoring accepted variant evaluated on every stage; ties keep
-the earlier one (in id order), so a later variant displaces it only by scoring strictly higher.
+The best variant is the best-scoring accepted variant evaluated on every stage (highest, or
+lowest when the objective minimises); ties keep the earlier one (in id order), so a later
+variant displaces it only by scoring strictly better.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 
-from darwin_hookspecs import Variant
+from darwin_hookspecs import Objective, Variant
 
 
 class Archive:
@@ -19,8 +20,9 @@ class Archive:
     that selection is reproducible whatever the executor's timing.
     """
 
-    def __init__(self, last_stage: int = 0) -> None:
+    def __init__(self, last_stage: int = 0, objective: Objective | None = None) -> None:
         self.last_stage = last_stage
+        self.objective = objective or Objective()
         self._variants: dict[str, Variant] = {}
         self._order: list[str] = []
         self._children: dict[str, list[str]] = defaultdict(list)
@@ -75,7 +77,19 @@ class Archive:
         if self.best_id is None:
             return True
         best = self._variants[self.best_id]
-        return variant.score > best.score or (variant.score == best.score and variant.id < best.id)
+        return self.objective.better(variant.score, best.score) or (
+            variant.score == best.score and variant.id < best.id)
+
+    def set_objective(self, objective: Objective) -> None:
+        """Rank by ``objective`` from now on (the best is recomputed)."""
+        self.objective, self.best_id = objective, None
+        for variant_id in self._added:
+            if self._beats_best(self._variants[variant_id]):
+                self.best_id = variant_id
+
+    def fitness(self, variant: Variant) -> float:
+        """``variant.score`` oriented so that higher is better (for selection rules)."""
+        return self.objective.utility(variant.score)
 
     def __contains__(self, variant_id: object) -> bool:
         return variant_id in self._variants

@@ -122,18 +122,29 @@ def archive(
     with guard():
         view = open_run(run_dir)
     rows = [variant_row(v) for v in view.variants]
+    best = view.archive.best_id
+    holdout = view.holdout
+    for row in rows:
+        record = holdout.get(row["id"])
+        row["holdout_score"] = record.get("score") if record else None
+        row["holdout_warning"] = record.get("warning", "") if record else ""
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    best = view.archive.best_id
-    table = Table("id", "parent", "gen", "status", "score", "passed", "change")
+    columns = ["id", "parent", "gen", "status", "score", *(["held-out"] if holdout else []), "passed", "change"]
+    table = Table(*columns)
     for row in rows:
         mark = " *" if row["id"] == best else ""
+        held = [] if not holdout else ["-" if row["holdout_score"] is None else
+                                       f"{row['holdout_score']:.3f}" + (" !" if row["holdout_warning"] else "")]
         cells = [row["id"] + mark, row["parent_id"] or "-", str(row["generation"]), row["status"],
-                 f"{row['score']:.3f}", f"{row['passed']}/{row['evaluated']}", row["description"][:60]]
+                 f"{row['score']:.3f}", *held, f"{row['passed']}/{row['evaluated']}", row["description"][:60]]
         table.add_row(*(Text(c) for c in cells))
     out.print(table)
-    out.print(f"* best variant: {best}")
+    out.print(f"* best variant: {best} ({view.archive.objective.describe()})")
+    for row in rows:
+        if row["holdout_warning"]:
+            out.print(f"! {row['holdout_warning']}", highlight=False)
 
 
 def main() -> None:

@@ -59,11 +59,14 @@ class StageConfig(_Strict):
     """One evaluation stage.
 
     :param tasks: How many tasks: a count, a fraction of all tasks, or ``"all"``.
-    :param threshold: Weighted pass rate on this stage needed to go on to the next one.
+    :param threshold: Weighted pass rate (over the tasks evaluated so far) needed to go on.
+    :param score_threshold: The objective's value on those tasks needed to go on (at least it
+        when maximising, at most it when minimising); ``None``: no such condition.
     """
 
     tasks: Union[int, float, Literal["all"]] = "all"
     threshold: float = Field(0.0, ge=0.0, le=1.0)
+    score_threshold: float | None = None
 
 
 class EvaluationSection(_Strict):
@@ -73,6 +76,10 @@ class EvaluationSection(_Strict):
     skip_duplicates: bool = True
     """Record a child whose code equals an evaluated variant's without evaluating it (turn off
     for nondeterministic benchmarks)."""
+    repeats: int = Field(1, ge=1, le=100)
+    """Evaluate every task this many times (each with its own ``DARWIN_SEED``); scores are means."""
+    select_by: Literal["mean", "lower_bound"] = "mean"
+    """With repeats: rank variants by the mean objective, or by the mean one standard error worse."""
 
 
 class RunSection(_Strict):
@@ -83,7 +90,8 @@ class RunSection(_Strict):
     generations: int = Field(10, ge=0)
     children_per_generation: int = Field(2, ge=1)
     max_attempts: int | None = Field(None, ge=0)
-    stop_at_score: float | None = Field(None, ge=0.0, le=1.0)
+    stop_at_score: float | None = None
+    """Stop once the best score reaches this (in the objective's direction)."""
     time_budget_s: float | None = Field(None, gt=0)
     archive_policy: Literal["keep_all", "keep_better"] = "keep_all"
     keep_better_margin: float = Field(0.1, ge=0.0)

@@ -15,6 +15,7 @@ from darwin_hookspecs import TaskResult
 
 from .runtime import Runtime
 from .snapshots import safe_join
+from .staged import evaluate_all, evaluate_staged  # seeded, repeated, pass-rate and score thresholds
 
 
 @dataclass
@@ -60,31 +61,6 @@ def evaluate_child(runtime: Runtime, child_dir: Path, target_task: str | None) -
 def evaluate_fully(runtime: Runtime, variant_dir: Path) -> Evaluation:
     """Evaluate on every task, whatever the stage thresholds (the initial variant, seeds)."""
     started = time.perf_counter()
-    results, reached = evaluate_staged(runtime, variant_dir, None)
-    if reached < runtime.last_stage:
-        seen = {r.task_id for r in results}
-        rest = [t for t in runtime.tasks if t.id not in seen]
-        results += runtime.benchmark.evaluate(variant_dir, rest, runtime.sandbox)
+    results = evaluate_all(runtime, variant_dir)
     return Evaluation(results=results, stage_reached=runtime.last_stage,
                       evaluation_s=time.perf_counter() - started)
-
-
-def evaluate_staged(runtime: Runtime, variant_dir: Path, target_task: str | None) -> tuple[list[TaskResult], int]:
-    """Evaluate stage by stage; stop after a stage whose pass rate is below its threshold."""
-    order = runtime.task_order(target_task)
-    sizes = runtime.stage_sizes()
-    results: list[TaskResult] = []
-    done = 0
-    reached = -1
-    for index, (stage, size) in enumerate(zip(runtime.stages, sizes)):
-        tasks = order[done:size]
-        if tasks:
-            results += runtime.benchmark.evaluate(variant_dir, tasks, runtime.sandbox)
-        done = size
-        reached = index
-        weights = {t.id: t.weight for t in order[:done]}
-        total = sum(weights.values()) or 1.0
-        rate = sum(weights[r.task_id] * r.score for r in results) / total
-        if index < len(runtime.stages) - 1 and rate < stage.threshold:
-            break
-    return results, reached

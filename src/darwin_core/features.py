@@ -94,7 +94,7 @@ def clade_stats(archive: Archive, variant_id: str) -> dict[str, float]:
     for m in members:
         for child in archive.children(m.id):
             edges += 1
-            improved += child.score > m.score
+            improved += archive.objective.better(child.score, m.score)
     return _clade_features(len(members), evaluated, passed, edges, improved)
 
 
@@ -151,12 +151,12 @@ class CladeIndex:
             below = self._sums.get(child.id)
             if below is not None:
                 sums = [a + b for a, b in zip(sums, below)]
-                sums[3] += child.score > variant.score
+                sums[3] += archive.objective.better(child.score, variant.score)
         self._sums[variant.id] = sums
         size, evaluated, passed, improved = sums
         parent_id = variant.parent_id
         if parent_id in self._sums:  # the new edge parent -> variant
-            improved += variant.score > archive.get(parent_id).score
+            improved += archive.objective.better(variant.score, archive.get(parent_id).score)
         while parent_id in self._sums:  # up to the top, or to an ancestor not indexed yet
             above = self._sums[parent_id]
             above[0] += size
@@ -182,15 +182,15 @@ def attempt_features(
     task_id = target.task_id if target else None
     target_result = parent.task_results.get(task_id) if task_id else None
     features: dict[str, Any] = {
-        "parent_score": parent.score,
+        "parent_score": archive.objective.utility(parent.score),  # higher is better
         "parent_depth": float(archive.depth(parent.id)),
         "parent_children": float(len(children)),
         "parent_children_accepted": float(sum(c.status == "accepted" for c in children)),
-        "parent_children_improved": float(sum(c.score > parent.score for c in children)),
+        "parent_children_improved": float(sum(archive.objective.better(c.score, parent.score) for c in children)),
         "parent_complete": float(parent.stage_reached >= archive.last_stage),
         "parent_failing": float(len(parent.failing_tasks)),
         "parent_evaluated": float(len(parent.task_results)),
-        "best_gap": (best.score - parent.score) if best else 0.0,
+        "best_gap": archive.objective.utility(best.score - parent.score) if best else 0.0,
         "generation": float(attempt.generation),
         "target_explore": float(target is not None and target.kind == "explore"),
         **history.clades.stats(archive, parent.id),

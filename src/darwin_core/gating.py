@@ -253,7 +253,7 @@ class LearningGate(Gate):
                        dict(attempt.metadata.get("gate") or {}))
         features, decision = pending
         record = new_record(self.run_id, attempt, features, decision, time.time())
-        record.outcome = outcome_of(parent, child, archive.last_stage)
+        record.outcome = outcome_of(parent, child, archive.last_stage, archive.objective)
         record = self.replay.add(record)
         self.history.add(record)
         if self.predictor is None or record.key in self._seen or not self._teaches(record):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from darwin_hookspecs import Attempt, Variant
+from darwin_hookspecs import Attempt, Objective, Variant
 
 FAILURE_KINDS_SHOWN = ("timeout", "oom", "crash", "error", "output_limit", "infra", "not_run")
 """Failure kinds that say something about the sandbox or the variant's code (a plain failed
@@ -69,8 +69,11 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def compute_metrics(variants: Iterable[Variant], attempts: Iterable[Attempt], last_stage: int = 0) -> RunMetrics:
-    """Metrics of a run from its variants and attempts (as recorded so far)."""
+def compute_metrics(variants: Iterable[Variant], attempts: Iterable[Attempt], last_stage: int = 0,
+                    objective: Objective | None = None) -> RunMetrics:
+    """Metrics of a run from its variants and attempts (as recorded so far); "best" follows
+    ``objective``'s direction (default: the task score, maximised)."""
+    objective = objective or Objective()
     variants = list(variants)
     attempts = list(attempts)
     metrics = RunMetrics()
@@ -114,8 +117,8 @@ def compute_metrics(variants: Iterable[Variant], attempts: Iterable[Attempt], la
         metrics.best_history.append(BestPoint(0, 0.0, spend, root.score, root.id))
     for count, child in enumerate(children, start=1):
         spend += child.cost_usd
-        if _beats(child, best, last_stage):
-            improved = best is None or child.score > best.score
+        if _beats(child, best, last_stage, objective):
+            improved = best is None or objective.better(child.score, best.score)
             best = child
             if improved:
                 metrics.best_history.append(
@@ -126,10 +129,10 @@ def compute_metrics(variants: Iterable[Variant], attempts: Iterable[Attempt], la
     return metrics
 
 
-def _beats(variant: Variant, best: Variant | None, last_stage: int) -> bool:
+def _beats(variant: Variant, best: Variant | None, last_stage: int, objective: Objective) -> bool:
     """The archive's rule: accepted, evaluated on every stage, strictly better (ties: lower id)."""
     if variant.status != "accepted" or variant.stage_reached < last_stage:
         return False
     if best is None:
         return True
-    return variant.score > best.score or (variant.score == best.score and variant.id < best.id)
+    return objective.better(variant.score, best.score) or (variant.score == best.score and variant.id < best.id)

@@ -12,6 +12,7 @@ from darwin_hookspecs import Attempt, RunInfo, Variant
 from . import ledger
 from .archive import Archive
 from .gating import learning_status
+from .holdout import holdout_status, load_records
 from .metrics import compute_metrics
 from .plugins import PluginManager
 from .run import RunHandle
@@ -25,6 +26,7 @@ class RunView:
 
     handle: RunHandle
     extra: dict[str, Any] = field(default_factory=dict)
+    _holdout: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def pointer(self) -> RunPointer:
@@ -71,6 +73,13 @@ class RunView:
     def close(self) -> None:
         self.handle.close()
 
+    @property
+    def holdout(self) -> dict[str, dict[str, Any]]:
+        """Held-out records by variant id (see :mod:`darwin_core.holdout`)."""
+        if self._holdout is None:
+            self._holdout = load_records(self.store)
+        return self._holdout
+
     def status_dict(self) -> dict[str, Any]:
         variants = self.variants
         best, root = self.archive.best, self.archive.root
@@ -90,11 +99,13 @@ class RunView:
             "attempts": len(self.attempts),
             "attempts_by_status": attempts,
             "generations": max((v.generation for v in variants), default=0),
+            "objective": self.archive.objective.describe(),
             "initial_score": root.score if root else None,
             "best_id": best.id if best else None,
             "best_score": best.score if best else None,
+            **holdout_status(self.holdout, best.id if best else None),
             **ledger.summarize(self.store.storage),
-            **compute_metrics(variants, self.attempts, self.archive.last_stage).summary(),
+            **compute_metrics(variants, self.attempts, self.archive.last_stage, self.archive.objective).summary(),
             **learning_status(self.store),
             **self.extra,
         }
@@ -134,6 +145,8 @@ def variant_row(variant: Variant) -> dict[str, Any]:
         "generation": variant.generation,
         "status": variant.status,
         "score": variant.score,
+        "metrics": dict(variant.metrics),
+        "repeats": dict(variant.repeats),
         "passed": sum(r.passed for r in variant.task_results.values()),
         "evaluated": len(variant.task_results),
         "improvement_type": variant.improvement_type,

@@ -15,9 +15,11 @@ from typing import Any
 
 from darwin_hookspecs import Attempt, TaskResult, TaskSpec, Variant
 
-from . import acceptance
+from . import acceptance, health
 from .evaluate import Evaluation, evaluate_fully
 from .generate import Generated
+from .holdout import HoldoutChecker
+from .objective import Scorer
 from .run import RunHandle
 from .runtime import Runtime
 from .snapshots import unified_diff
@@ -52,12 +54,16 @@ class Recorder:
     """Writes what the pipeline produced into the run (store, code book, archive) and tells
     the observers (``darwin_*`` hooks)."""
 
-    def __init__(self, handle: RunHandle, tasks: list[TaskSpec], gate: Any) -> None:
+    def __init__(self, handle: RunHandle, tasks: list[TaskSpec], gate: Any, scorer: Scorer | None = None,
+                 holdout: HoldoutChecker | None = None) -> None:
         self.handle = handle
         self.store = handle.store
         self.hook = handle.plugins.hook
         self.gate = gate
-        self.weights = {t.id: t.weight for t in tasks}
+        self.scorer = scorer or Scorer(handle.archive.objective, tasks)
+        """Scores variants by the benchmark's objective (:mod:`darwin_core.objective`)."""
+        self.holdout = holdout
+        """Checks each new best on the held-out tasks (:mod:`darwin_core.holdout`)."""
 
     # ------------------------------------------------------------- pieces
 
@@ -77,9 +83,10 @@ class Recorder:
         return Change(snapshot=snapshot, new=new, old=old, manifest=manifest)
 
     def score(self, results: list[TaskResult]) -> float:
-        """The weighted mean over the whole task set (unevaluated tasks count 0)."""
-        total = sum(self.weights.values()) or 1.0
-        return sum(self.weights.get(r.task_id, 0.0) * r.score for r in results) / total
+        """The objective's value (by default the weighted mean task score over the whole task
+        set, unevaluated tasks counting 0); 0 when it has none (such a child is ``invalid``)."""
+        value = self.scorer.score(results)[0]
+        return 0.0 if value is None else value
 
     def compact(self, results: list[TaskResult]) -> dict[str, TaskResult]:
         """Keep logs and coverage of failing tasks only; long logs go to a blob."""
@@ -96,9 +103,15 @@ class Recorder:
 
     def save_variant(self, variant: Variant) -> Variant:
         """Write a variant once (in the open batch, if any); one a crashed pass already wrote is
-        taken as recorded. Observers hear of it once it is durable."""
+        taken as recorded. A new best is checked on the held-out tasks. Observers hear of it once
+        it is durable."""
+        self.scorer.annotate(variant)
+        archive = self.handle.archive
+        before = archive.best_id
         self.handle.add_variant(variant)
         self.store.save_variant(variant, keep=self._adopt)
+        if self.holdout is not None and archive.best_id == variant.id != before:
+            self.holdout.check(variant, archive.get(variant.parent_id) if variant.parent_id else None)
         if variant.id != ROOT_ID:
             self.store.after_commit(lambda: self._announce(variant.id))
         return variant
@@ -146,6 +159,10 @@ class Recorder:
         """An evaluated variant that is no attempt's child (the initial variant, a seed):
         ``judge`` marks one whose every task crashed invalid (the initial variant is accepted)."""
         results = evaluation.results
+        if variant.id == ROOT_ID:  # a benchmark that cannot run stops the run here
+            health.check_initial(results)
+            if self.scorer.score(results)[0] is None:
+                health.check_objective(self.scorer.missing(self.scorer.metrics(results)))
         self._evaluated(None, results)
         status, reason = "accepted", ""
         if judge:
@@ -163,10 +180,12 @@ class Recorder:
         evaluation = evaluation or Evaluation()
         self._proposed(attempt, generated)
         self._evaluated(attempt, evaluation.results)
-        score = self.score(evaluation.results)
+        value = self.scorer.score(evaluation.results)[0]
+        score = 0.0 if value is None else value
         error = generated.error or evaluation.error
-        status, reason = acceptance.verdict(self.handle.config, error, bool(change.new), score, parent,
-                                            self.handle.archive.root, evaluation.results)
+        status, reason = acceptance.verdict(
+            self.handle.config, error, bool(change.new), value, parent, self.handle.archive.root,
+            evaluation.results, self.scorer.objective, self.scorer.missing(self.scorer.metrics(evaluation.results)))
         if duplicate_of is not None:
             status, reason = "invalid", f"duplicate: its code equals {duplicate_of}'s (evaluated already); not evaluated"
         proposal = generated.proposal

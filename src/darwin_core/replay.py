@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from darwin_hookspecs import Attempt, ConflictError, Variant
+from darwin_hookspecs import Attempt, ConflictError, Objective, Variant
 
 from .store import RunStore
 
@@ -86,9 +86,10 @@ def proposal_seconds(timings: dict[str, float]) -> float:
     return float(timings.get("proposal_s", timings.get("generation_s", 0.0)))
 
 
-def outcome_of(parent: Variant, child: Variant, last_stage: int) -> dict[str, Any]:
-    """The learnable outcome of a recorded child."""
-    delta = child.score - parent.score
+def outcome_of(parent: Variant, child: Variant, last_stage: int, objective: Objective | None = None) -> dict[str, Any]:
+    """The learnable outcome of a recorded child; ``score_delta`` is its improvement on its
+    parent in the objective's direction (positive: better, also when minimising)."""
+    delta = (objective or Objective()).utility(child.score - parent.score)
     if child.status == "error":
         kind: str | None = "error"
     elif child.status == "invalid":

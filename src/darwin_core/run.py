@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from darwin_hookspecs import Attempt, RunInfo, Storage, UserError, Variant
+from darwin_hookspecs import Attempt, Objective, RunInfo, Storage, UserError, Variant
 
 from .archive import Archive
 from .config import DarwinConfig
@@ -118,6 +118,8 @@ class RunHandle:
                 f"storage {self.storage.url} holds run {self.run.run_id!r}, not {self.pointer.run_id!r}; "
                 "fix: give each run its own storage URL (use {run_id} in [storage] url)"
             )
+        if self.run is not None and self.run.metadata.get("objective"):  # recorded when it started
+            self.archive.set_objective(Objective.from_dict(self.run.metadata["objective"]))
         for variant in self.store.load_variants():
             self.add_variant(variant)
         self.attempts = {a.id: a for a in self.store.load_attempts()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from darwin_hookspecs import Benchmark, BuildContext, Generator, Sandbox, TaskSp
 
 from .config import DarwinConfig, StageConfig, config_from_dict
 from .plugins import PluginManager
+from .training import TrainingView
 
 
 @dataclass
@@ -30,6 +31,9 @@ class Runtime:
     sandbox: Sandbox
     benchmark: Benchmark
     tasks: list[TaskSpec]
+    """The training tasks (the search sees these only)."""
+    holdout_tasks: list[TaskSpec] = field(default_factory=list)
+    """Held-out tasks: evaluated on new bests only (see :mod:`darwin_core.holdout`)."""
 
     @property
     def stages(self) -> list[StageConfig]:
@@ -57,7 +61,8 @@ class Runtime:
     def task_order(self, target_task: str | None) -> list[TaskSpec]:
         """The run's fixed, seeded task order, with the targeted task moved first."""
         order = list(self.tasks)
-        random.Random(f"{self.config.run.seed}:tasks").shuffle(order)
+        if not getattr(self.benchmark, "ordered", False):  # a cascade keeps its order
+            random.Random(f"{self.config.run.seed}:tasks").shuffle(order)
         if target_task and self.config.evaluation.include_target:
             order.sort(key=lambda t: t.id != target_task)
         return order
@@ -93,14 +98,18 @@ def build_runtime(
     except BaseException:
         sandbox.close()
         raise
-    tasks = benchmark.tasks()
+    every = benchmark.tasks()
+    tasks = [t for t in every if not t.holdout]
+    if every and not tasks:
+        raise UserError(f"benchmark {config.benchmark.name!r} holds every task out; fix: keep some for the search")
     if not tasks:
         raise UserError(f"benchmark {config.benchmark.name!r} has no task; fix its task list")
-    ids = [t.id for t in tasks]
+    ids = [t.id for t in every]
     if len(set(ids)) != len(ids):
         raise UserError(f"benchmark {config.benchmark.name!r} has duplicate task ids")
     return Runtime(config=config, plugins=plugins, run_id=run_id, run_dir=run_dir,
-                   generator=generator, sandbox=sandbox, benchmark=benchmark, tasks=tasks)
+                   generator=generator, sandbox=sandbox, benchmark=TrainingView(benchmark), tasks=tasks,
+                   holdout_tasks=[t for t in every if t.holdout])
 
 
 _RUNTIMES: dict[str, Runtime] = {}

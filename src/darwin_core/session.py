@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from darwin_hookspecs import BuildContext, Executor, SelectionStrategy
+from darwin_hookspecs import BuildContext, Executor, SelectionStrategy, to_dict
 
 from .gating import Gate, build_gate
+from .holdout import HoldoutChecker
 from .memory import attach_memory, detach_memory
+from .objective import Scorer
 from .plugins import PluginManager, validate_options
 from .record import Recorder
 from .run import RunHandle
@@ -32,8 +34,10 @@ class Session:
     def start(cls, handle: RunHandle, runtime: Runtime) -> "Session":
         config, plugins, context = handle.config, handle.plugins, build_context(handle)
         gate = build_gate(config, plugins, context, handle.store)
+        scorer = use_objective(handle, runtime)
+        holdout = HoldoutChecker(runtime, handle.store, handle.codebook, handle.run_dir / "scratch")
         session = cls(
-            runtime=runtime, gate=gate, recorder=Recorder(handle, runtime.tasks, gate),
+            runtime=runtime, gate=gate, recorder=Recorder(handle, runtime.tasks, gate, scorer, holdout),
             executor=plugins.create("executor", config.executor.name, config.executor.options, context),
             selector=plugins.create("selection", config.selection.name, config.selection.options, context),
         )
@@ -50,6 +54,16 @@ class Session:
             self.executor.shutdown(wait=wait)
         finally:
             detach_memory(plugins)
+
+
+def use_objective(handle: RunHandle, runtime: Runtime) -> Scorer:
+    """Rank the run by its benchmark's objective, recorded on the run for readers."""
+    scorer = Scorer.for_runtime(runtime)
+    handle.archive.set_objective(scorer.objective)
+    if handle.run is not None:
+        handle.run.metadata["objective"] = to_dict(scorer.objective)
+        handle.store.save_run(handle.run)
+    return scorer
 
 
 def build_context(handle: RunHandle) -> BuildContext:

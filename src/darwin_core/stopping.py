@@ -40,7 +40,7 @@ class StopRules:
 
     def score(self) -> StopSignal | None:
         best, target = self.handle.archive.best, self.cfg.stop_at_score
-        if target is not None and best is not None and best.score >= target:
+        if target is not None and best is not None and self.handle.archive.objective.reached(best.score, target):
             return StopSignal(f"best score {best.score:.4f} reached stop_at_score", "completed")
         return None
 

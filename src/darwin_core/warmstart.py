@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from darwin_hookspecs import ConflictError, NotFoundError, Storage, UserError, Variant
+from darwin_hookspecs import ConflictError, NotFoundError, Objective, Storage, UserError, Variant
 
 from .plugins import PluginManager
 from .record import ROOT_ID, Recorder
@@ -66,11 +66,14 @@ def open_source(ref: str, k: int, options: dict[str, Any], plugins: PluginManage
     return WarmStart(source=source.storage, k=k, description=ref, options=options)
 
 
-def choose_seeds(variants: list[Variant], k: int, last_stage: int | None = None) -> list[Variant]:
-    """The ``k`` best accepted variants evaluated on every stage (ties: earlier id first)."""
+def choose_seeds(variants: list[Variant], k: int, last_stage: int | None = None,
+                 objective: Objective | None = None) -> list[Variant]:
+    """The ``k`` best accepted variants evaluated on every stage (ties: earlier id first),
+    best in the earlier run's objective direction."""
+    objective = objective or Objective()
     top_stage = max((v.stage_reached for v in variants), default=-1) if last_stage is None else last_stage
     ranked = [v for v in variants if v.status == "accepted" and v.stage_reached >= top_stage]
-    return sorted(ranked, key=lambda v: (-v.score, v.id))[:k]
+    return sorted(ranked, key=lambda v: (-objective.utility(v.score), v.id))[:k]
 
 
 def prepare(warm: WarmStart, store: RunStore) -> dict[str, Any]:
@@ -85,7 +88,7 @@ def prepare(warm: WarmStart, store: RunStore) -> dict[str, Any]:
     for variant in variants:
         codebook.add(variant)
     seeds = []
-    for variant in choose_seeds(variants, warm.k):
+    for variant in choose_seeds(variants, warm.k, objective=Objective.from_dict(earlier.metadata.get("objective"))):
         manifest = codebook.manifest(variant.id)
         for key in sorted(set(manifest.values())):
             store.copy_blob(warm.source, key)

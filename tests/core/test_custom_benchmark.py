@@ -153,3 +153,132 @@ def test_bad_task_files_are_explained(tmp_path: Path, toml: str, message: str) -
     with pytest.raises(UserError) as info:
         CustomBenchmark(tmp_path / "tasks.toml")
     assert message in str(info.value) and str(tmp_path) in str(info.value)
+
+
+def test_reported_scores_and_metrics_are_raw_and_never_clamped(tmp_path: Path, sandbox: LocalSandbox) -> None:
+    toml = '''
+[benchmark]
+objective = { metric = "runtime_s", direction = "minimize" }
+
+[[task]]
+id = "big"
+command = ["python", "-c", "print('DARWIN_SCORE=1.42')"]
+
+[[task]]
+id = "negative"
+command = ["python", "-c", "print('DARWIN_SCORE=-0.5')"]
+
+[[task]]
+id = "nan"
+command = ["python", "-c", "print('DARWIN_SCORE=nan')"]
+
+[[task]]
+id = "inf-metric"
+command = ["python", "-c", "print('DARWIN_METRIC runtime_s=inf')"]
+
+[[task]]
+id = "garbage"
+command = ["python", "-c", "print('DARWIN_SCORE=fast')"]
+
+[[task]]
+id = "metrics"
+command = ["python", "-c", "import json; print('DARWIN_METRIC runtime_s=2.5'); print('noise'); print(json.dumps({'metrics': {'radius': 12.75, 'score': 3}, 'artifacts': {'note': 'hello'}}))"]
+
+[[task]]
+id = "json-nan"
+command = ["python", "-c", "print('{\\"metrics\\": {\\"x\\": NaN}}')"]
+'''
+    benchmark, variant = make(tmp_path, toml, {}, {"x.py": "\n"})
+    results = {r.task_id: r for r in benchmark.evaluate(variant, benchmark.tasks(), sandbox)}
+    assert results["big"].passed and results["big"].score == 1.42
+    assert results["negative"].passed and results["negative"].score == -0.5
+    for name in ("nan", "inf-metric", "garbage", "json-nan"):
+        assert not results[name].passed and results[name].failure_kind == "error", name
+        assert results[name].log.startswith("unreadable task output"), results[name].log
+    assert "nan" in results["nan"].log and "'runtime_s'" in results["inf-metric"].log
+    metrics = results["metrics"]
+    assert metrics.passed and metrics.score == 3.0  # a metric named score sets the task score
+    assert metrics.metrics == {"runtime_s": 2.5, "radius": 12.75}
+    assert metrics.artifacts["note"] == "hello" and "noise" in metrics.artifacts["stdout"]
+    assert "metrics" not in metrics.artifacts["stdout"]  # the JSON line is not repeated
+    assert benchmark.objective.direction == "minimise" and benchmark.objective.metric == "runtime_s"
+
+
+def test_artifacts_are_bounded(tmp_path: Path, sandbox: LocalSandbox) -> None:
+    toml = '''
+[[task]]
+id = "chatty"
+command = ["python", "-c", "import json; print(json.dumps({'metrics': {}, 'artifacts': {str(i): 'x' * 9000 for i in range(50)}}))"]
+'''
+    benchmark, variant = make(tmp_path, toml, {}, {"x.py": "\n"})
+    [result] = benchmark.evaluate(variant, benchmark.tasks(), sandbox)
+    from darwin_hookspecs.metrics import ARTIFACT_CHARS, ARTIFACT_COUNT, ARTIFACT_TOTAL
+    assert result.passed and 0 < len(result.artifacts) <= ARTIFACT_COUNT
+    assert all(len(v) <= ARTIFACT_CHARS for v in result.artifacts.values())
+    assert sum(len(v) for v in result.artifacts.values()) <= ARTIFACT_TOTAL
+
+
+def test_holdout_patterns_and_flags(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test_one():\n    pass\n\ndef test_two():\n    pass\n")
+    (tmp_path / "tests" / "test_hidden.py").write_text("def test_h():\n    pass\n")
+    (tmp_path / "tasks.toml").write_text(
+        '[benchmark]\nfiles = ["tests"]\ndiscover = ["tests/test_*.py"]\n'
+        'holdout = ["tests/test_hidden.py::*"]\n'
+        '[[task]]\nid = "c"\ncommand = ["true"]\nholdout = true\n'
+    )
+    tasks = {t.id: t.holdout for t in CustomBenchmark(tmp_path / "tasks.toml").tasks()}
+    assert tasks == {"tests/test_a.py::test_one": False, "tests/test_a.py::test_two": False,
+                     "tests/test_hidden.py::test_h": True, "c": True}
+    (tmp_path / "tasks.toml").write_text('[benchmark]\ndiscover = ["tests/test_a.py"]\nholdout = ["nope*"]\n')
+    with pytest.raises(UserError, match="matches no task"):
+        CustomBenchmark(tmp_path / "tasks.toml")
+    (tmp_path / "tasks.toml").write_text('[benchmark]\ndiscover = ["tests/test_a.py"]\nholdout = ["*"]\n')
+    with pytest.raises(UserError, match="every task is held out"):
+        CustomBenchmark(tmp_path / "tasks.toml")
+
+
+PARAMETRIZED = '''
+import time
+import pytest
+import prog
+
+@pytest.mark.parametrize("a, b, total", [(1, 2, 3), (2, 2, 4), (0, 5, 5)])
+def test_add(a, b, total):
+    assert prog.add(a, b) == total
+
+@pytest.mark.parametrize("x", [1, 2])
+def test_double(x):
+    assert prog.double(x) == 2 * x
+
+def test_slow():
+    time.sleep(30)
+
+def test_dies():
+    import os
+    os._exit(3)
+
+def test_plain():
+    assert prog.add(0, 0) == 0
+'''
+
+
+def test_pytest_parametrized_tests_are_one_task_per_function(tmp_path: Path, sandbox: LocalSandbox) -> None:
+    """Every case of a parametrized function is aggregated into the function's task; per-test
+    timeouts and coverage hold with pytest."""
+    benchmark, variant = make(
+        tmp_path, '[benchmark]\nfiles = ["tests"]\ndiscover = ["tests/test_*.py"]\ntimeout = 1\n',
+        {"tests/test_prog.py": PARAMETRIZED},
+        {"prog.py": "def add(a, b):\n    return a + b\n\n\ndef double(x):\n    if x == 2:\n        return 5\n    return 2 * x\n"},
+    )
+    assert benchmark.runner == "pytest"
+    results = {r.task_id.split("::")[1]: r for r in benchmark.evaluate(variant, benchmark.tasks(), sandbox)}
+    add, double, slow, plain = results["test_add"], results["test_double"], results["test_slow"], results["test_plain"]
+    assert add.passed and add.score == 1.0 and add.details["cases"] == 3
+    assert not double.passed and double.failure_kind == "fail" and double.score == 0.5
+    assert "test_double[2]" in double.log and "test_double[1]" not in double.log
+    assert slow.failure_kind == "timeout" and slow.duration_s < 10
+    assert results["test_dies"].failure_kind == "crash" and "without a result" in results["test_dies"].log
+    assert plain.passed  # the run went on after the timed-out test and the dead process
+    assert add.coverage == {"prog.py": [2]}  # the variant's lines only, not the tests'
+    assert double.coverage == {"prog.py": [6, 7, 8]}  # both cases: the union

@@ -60,6 +60,7 @@ from .records import (
     Variant,
     to_dict,
 )
+from .metrics import Objective, bound_artifacts, finite_metric
 from .registry import (
     REGISTRY_TYPES,
     BackendSpec,

@@ -115,6 +115,23 @@ class Benchmark(Protocol):
 
     ``mode`` is ``"program"`` when the variant *is* the code under test, ``"agent"`` when the
     variant is an agent whose outputs on each task are graded.
+
+    Optional members (the engine reads them with ``getattr``; a benchmark without them gets
+    the defaults):
+
+    * ``objective``: an :class:`~darwin_hookspecs.metrics.Objective` (or a method returning
+      one) naming the metric the run optimises and its direction. Default: ``score`` (the
+      weighted mean task score, pass/fail tasks scoring 1/0), maximised.
+    * ``metric_aggregation``: how task metrics become a variant's metric: ``"mean"`` (default:
+      the weighted mean over the tasks reporting it) or ``"last"`` (the value of the last task,
+      in :meth:`tasks` order, that reports it: a cascade whose later stages refine earlier ones).
+    * ``ordered``: ``True`` to evaluate tasks in :meth:`tasks` order (a cascade) instead of the
+      run's seeded shuffle.
+
+    Tasks with ``holdout = True`` are held out: the engine never shows them to a generator nor
+    uses them for selection, acceptance or stopping; it evaluates them on each new best. Each
+    task's command should read ``DARWIN_SEED`` from its environment for any randomness (the
+    engine sets it through the sandbox, varied per ``[evaluation] repeats``).
     """
 
     mode: Literal["program", "agent"]
@@ -265,7 +282,13 @@ class Executor(Protocol):
 
 
 class ArchiveView(Protocol):
-    """Read-only view of the archive given to selection strategies."""
+    """Read-only view of the archive given to selection strategies.
+
+    The engine's archive also has ``objective`` (the run's
+    :class:`~darwin_hookspecs.metrics.Objective`): a strategy reads it with ``getattr`` and ranks
+    by ``objective.utility(variant.score)`` (higher is better whatever the direction); scores
+    are in [0, 1] only when ``objective.unit_interval``.
+    """
 
     def variants(self) -> list[Variant]:
         """Every variant, in creation order."""

@@ -27,6 +27,7 @@ FailureKind = Literal[
 T = TypeVar("T")
 
 
+
 def to_dict(record: Any) -> dict[str, Any]:
     """Convert a record (dataclass) to a JSON-compatible dict."""
     return _plain(dataclasses.asdict(record))
@@ -62,6 +63,8 @@ class TaskSpec:
     :param timeout_s: Wall-clock limit for the task, ``None`` for the benchmark default.
     :param tags: Free labels (``"smoke"``, ``"slow"``...); stage selection may use them.
     :param data: Backend-specific description (command, test id, SWE-bench instance...).
+    :param holdout: A held-out task: never shown to a generator, never used for selection,
+        acceptance or stopping; evaluated only to check each new best (see docs/tasks.md).
     """
 
     id: str
@@ -69,6 +72,7 @@ class TaskSpec:
     timeout_s: float | None = None
     tags: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    holdout: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "TaskSpec":
@@ -79,13 +83,20 @@ class TaskSpec:
 class TaskResult:
     """The outcome of one task on one variant.
 
-    :param score: In ``[0, 1]``; ``1.0`` for a pass when the task is pass/fail.
-    :param failure_kind: ``None`` when passed; otherwise why (``fail``, ``timeout``, ``oom``...).
+    :param score: The task's score, as the benchmark measured it (unbounded, never clamped):
+        ``1.0`` / ``0.0`` for a pass/fail task; a task that reports a score (``DARWIN_SCORE=``,
+        an evaluator's ``score`` metric) keeps its raw value. Always finite.
+    :param failure_kind: ``None`` when passed; otherwise why (``fail``, ``timeout``, ``oom``...);
+        ``error`` also when the task's output is unreadable (a NaN or infinite metric).
     :param log: A bounded excerpt of the task's output, kept for diagnosis.
     :param log_ref: Blob key of the full log, when stored.
     :param coverage: Optional ``{relative path: [line numbers]}`` of the variant's code that the
         task executed; generators use it to aim edits at the code a failing task exercises.
     :param runs: How many times the task was run (noise handling); ``flaky`` when results differed.
+    :param metrics: Named float metrics the task reported (unbounded, finite); kept for passing
+        tasks too. ``pass_rate`` is reserved (the engine computes it).
+    :param artifacts: Bounded text the task produced (stdout/stderr excerpts, an evaluator's
+        feedback); see :func:`darwin_hookspecs.metrics.bound_artifacts`. Kept for passing tasks too.
     """
 
     task_id: str
@@ -99,6 +110,8 @@ class TaskResult:
     runs: int = 1
     flaky: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "TaskResult":
@@ -215,9 +228,15 @@ class Variant:
         child only the files that differ from its parent (``None`` = deleted). The code of any
         variant is rebuilt by applying the chain from the root; blobs are content-addressed.
     :param patch_ref: Blob key of the unified diff against the parent (for people and LLMs).
-    :param score: Weighted mean task score over the *whole* task set, unevaluated tasks
-        counting as 0: a lower bound, so partial evaluations never look better than they are.
+    :param score: The benchmark's objective (:class:`~darwin_hookspecs.metrics.Objective`) for this variant, raw and
+        never clamped; higher is better unless the objective minimises. By default the weighted
+        mean task score over the *whole* task set, unevaluated tasks counting as 0: a lower
+        bound, so partial evaluations never look better than they are.
     :param stage_reached: Index of the last evaluation stage run (``-1``: not evaluated).
+    :param metrics: The variant's aggregate metrics (``score``, ``pass_rate`` and every metric
+        its tasks reported), from which ``score`` is computed.
+    :param repeats: With ``[evaluation] repeats``: ``values`` (the objective per repeat),
+        ``seeds`` (each repeat's ``DARWIN_SEED``), ``mean`` and ``stderr``.
     """
 
     id: str
@@ -240,6 +259,8 @@ class Variant:
     reason: str = ""
     created_at: float = 0.0
     metadata: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    repeats: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Variant":

@@ -12,20 +12,19 @@ import json
 import re
 import shutil
 import tempfile
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from darwin_hookspecs import BuildContext, ExecRequest, Sandbox, TaskResult, TaskSpec, UserError
+from darwin_hookspecs import BuildContext, ExecRequest, Objective, Sandbox, TaskResult, TaskSpec, UserError
 
+from .output import LOG_LIMIT, task_result
+from .pytest_run import LAUNCHER, run_pytest
 from .spec import TaskFile, build_tasks, load_task_file
 
 RUNNER = Path(__file__).with_name("runner.py")
 MARK = "@@darwin@@"
-SCORE_RE = re.compile(r"DARWIN_SCORE=([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)")
-LOG_LIMIT = 6000
 
 
 class CustomBenchmarkOptions(BaseModel):
@@ -47,6 +46,14 @@ class CustomBenchmark:
 
     def tasks(self) -> list[TaskSpec]:
         return list(self._tasks)
+
+    @property
+    def objective(self) -> Objective:
+        """``[benchmark] objective`` of the task file (default: the weighted task score)."""
+        declared = self.spec.benchmark.objective
+        if declared is None:
+            return Objective()
+        return Objective(metric=declared.metric, direction=declared.direction, terms=dict(declared.terms))
 
     def _choose_runner(self) -> str:
         runner = self.spec.benchmark.runner
@@ -97,6 +104,7 @@ class CustomBenchmark:
                 raise UserError(f"{self.task_file}: files entry {rel!r} does not exist")
         (workdir / ".darwin").mkdir(exist_ok=True)
         shutil.copy2(RUNNER, workdir / ".darwin" / "runner.py")
+        shutil.copy2(LAUNCHER, workdir / ".darwin" / "pytest_launcher.py")
         for path in workdir.rglob("*"):  # the sandbox user may differ from ours
             path.chmod(0o777 if path.is_dir() else 0o666)
         workdir.chmod(0o777)
@@ -108,7 +116,7 @@ class CustomBenchmark:
 
     def _run_tests(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox) -> dict[str, TaskResult]:
         if self.runner == "pytest":
-            return self._run_pytest(workdir, tests, sandbox)
+            return run_pytest(self, workdir, tests, sandbox)
         pending = list(tests)
         results: dict[str, TaskResult] = {}
         excludes: list[str] = []
@@ -154,59 +162,10 @@ class CustomBenchmark:
                 )
         return results
 
-    def _run_pytest(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox) -> dict[str, TaskResult]:
-        nodes = [t.data["test"] for t in tests]
-        total = sum(t.timeout_s or self.spec.benchmark.timeout for t in tests) + 30
-        argv = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-                "--junitxml=.darwin/junit.xml", *nodes]
-        result = sandbox.run(self._request(workdir, argv, total))
-        cases = _parse_junit(workdir / ".darwin" / "junit.xml")
-        results: dict[str, TaskResult] = {}
-        for task in tests:
-            path, _, name = task.data["test"].partition("::")
-            key = (path[:-3].replace("/", ".") if path.endswith(".py") else path, name)
-            case = cases.get(key) or cases.get((key[0].rsplit(".", 1)[-1], name))
-            if case is None:
-                kind = result.killed_reason or "crash"
-                results[task.id] = TaskResult(
-                    task_id=task.id, passed=False, score=0.0, duration_s=result.duration_s,
-                    failure_kind=kind if kind in ("timeout", "oom", "output_limit") else "crash",
-                    log=(result.stdout + result.stderr)[-LOG_LIMIT:],
-                )
-                continue
-            passed, log, duration = case
-            results[task.id] = TaskResult(task_id=task.id, passed=passed, score=float(passed),
-                                          duration_s=duration, failure_kind=None if passed else "fail",
-                                          log=log[-LOG_LIMIT:])
-        return results
-
     def _run_command(self, workdir: Path, task: TaskSpec, sandbox: Sandbox) -> TaskResult:
         timeout = task.timeout_s or self.spec.benchmark.timeout
         result = sandbox.run(self._request(workdir, list(task.data["command"]), timeout))
-        passed = result.exit_code == 0 and result.killed_reason is None
-        match = SCORE_RE.findall(result.stdout)
-        score = min(max(float(match[-1]), 0.0), 1.0) if match and result.killed_reason is None else float(passed)
-        kind = None if passed else (result.killed_reason or "fail")
-        return TaskResult(task_id=task.id, passed=passed, score=score, duration_s=result.duration_s,
-                          failure_kind=kind, log=(result.stdout + result.stderr)[-LOG_LIMIT:])
-
-
-def _parse_junit(path: Path) -> dict[tuple[str, str], tuple[bool, str, float]]:
-    if not path.is_file():
-        return {}
-    try:
-        tree = ET.parse(path)
-    except ET.ParseError:
-        return {}
-    cases: dict[tuple[str, str], tuple[bool, str, float]] = {}
-    for case in tree.iter("testcase"):
-        problems = [c for c in case if c.tag in ("failure", "error")]
-        skipped = any(c.tag == "skipped" for c in case)
-        log = "\n".join((c.get("message") or "") + "\n" + (c.text or "") for c in problems)
-        cases[(case.get("classname", ""), case.get("name", ""))] = (
-            not problems and not skipped, log, float(case.get("time", 0) or 0)
-        )
-    return cases
+        return task_result(task.id, result)
 
 
 def create(options: CustomBenchmarkOptions, context: BuildContext) -> CustomBenchmark:

@@ -8,6 +8,9 @@ Example::
     runner = "auto"              # for `test` tasks: builtin (stdlib), pytest, or auto
     discover = ["tests/test_*.py"]   # one task per test_* function found in these files
 
+    objective = { metric = "runtime_s", direction = "minimise" }   # default: score, maximise
+    holdout = ["tests/test_hidden.py::*"]   # held-out task ids (fnmatch patterns)
+
     [[task]]
     id = "cli-help"
     command = ["python", "-m", "mytool", "--help"]   # passes iff exit code 0;
@@ -15,11 +18,15 @@ Example::
 
     [[task]]
     test = "tests/test_extra.py::test_unicode"        # id defaults to the node id
+    holdout = true                                     # or per task
+
+The full reference is docs/tasks.md.
 """
 
 from __future__ import annotations
 
 import ast
+import fnmatch
 import sys
 from pathlib import Path
 from typing import Literal, Union
@@ -42,6 +49,7 @@ class TaskEntry(BaseModel):
     weight: float = Field(1.0, gt=0)
     timeout: float | None = Field(None, gt=0)
     tags: list[str] = Field(default_factory=list)
+    holdout: bool = False
 
     @model_validator(mode="after")
     def _one_kind(self) -> "TaskEntry":
@@ -50,6 +58,15 @@ class TaskEntry(BaseModel):
         if self.command is not None and not self.id:
             raise ValueError("a 'command' task needs an 'id'")
         return self
+
+
+class ObjectiveEntry(BaseModel):
+    """``[benchmark] objective``: one metric or a weighted sum, and a direction."""
+
+    model_config = ConfigDict(extra="forbid")
+    metric: str = "score"
+    direction: Literal["maximise", "minimise", "maximize", "minimize"] = "maximise"
+    terms: dict[str, float] = Field(default_factory=dict)
 
 
 class BenchmarkHeader(BaseModel):
@@ -61,6 +78,9 @@ class BenchmarkHeader(BaseModel):
     env: dict[str, str] = Field(default_factory=dict)
     memory_mb: int = Field(1024, ge=16)
     coverage: bool = True
+    objective: ObjectiveEntry | None = None
+    holdout: list[str] = Field(default_factory=list)
+    """Held-out task ids (fnmatch patterns): checked on each new best, never searched on."""
 
 
 class TaskFile(BaseModel):
@@ -123,11 +143,19 @@ def build_tasks(root: Path, spec: TaskFile) -> list[TaskSpec]:
                 tasks[:] = [t for t in tasks if t.id != task_id]
                 seen.discard(task_id)
             add(TaskSpec(id=task_id, weight=entry.weight, timeout_s=entry.timeout or header.timeout,
-                         tags=entry.tags, data={"test": entry.test}))
+                         tags=entry.tags, data={"test": entry.test}, holdout=entry.holdout))
         else:
             command = entry.command if isinstance(entry.command, list) else ["sh", "-c", str(entry.command)]
             add(TaskSpec(id=str(entry.id), weight=entry.weight, timeout_s=entry.timeout or header.timeout,
-                         tags=entry.tags, data={"command": command}))
+                         tags=entry.tags, data={"command": command}, holdout=entry.holdout))
     if not tasks:
         raise UserError(f"{root}: the task file defines no task; fix: add [[task]] or discover")
+    for pattern in header.holdout:
+        matched = [t for t in tasks if fnmatch.fnmatchcase(t.id, pattern)]
+        if not matched:
+            raise UserError(f"{root}: holdout pattern {pattern!r} matches no task id; fix the pattern")
+        for task in matched:
+            task.holdout = True
+    if all(t.holdout for t in tasks):
+        raise UserError(f"{root}: every task is held out; fix: keep some tasks for the search")
     return tasks

@@ -122,7 +122,10 @@ def _check_tasks(name: str, benchmark: Any) -> int:
     if len(set(ids)) != len(ids):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         raise UserError(f"benchmark {name!r} has duplicate task ids ({', '.join(dupes[:5])}); fix: make them unique")
-    return len(tasks)
+    training = [t for t in tasks if not t.holdout]  # held-out tasks are not searched on
+    if not training:
+        raise UserError(f"benchmark {name!r} holds every task out; fix: keep some for the search")
+    return len(training)
 
 
 def _check_storage(config: DarwinConfig, plugins: PluginManager, scratch: Path) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from darwin_hookspecs import DarwinError
 
+from ..holdout import holdout_status
 from ..metrics import RunMetrics, compute_metrics
 from ..reader import RunView
 
@@ -88,12 +89,18 @@ def gather(view: RunView) -> ReportData:
         for v in variants
     }
     failing, logs = failing_logs(variants)
+    held = view.holdout.get(best_id or "")
+    if held:  # held-out tasks: beside the training score, with their warnings
+        notes.append(f"best {best_id}: {archive.objective.describe()} = {held.get('training_score')} on the "
+                     f"training tasks, {held.get('score')} on the held-out tasks "
+                     f"({held.get('passed')}/{held.get('tasks')} passed)")
+    notes += holdout_status(view.holdout, best_id).get("holdout_warnings", [])
     run = view.run
     return ReportData(
         run_id=view.pointer.run_id, run_name=run.name if run else "", status=run.status if run else "not started",
         stop_reason=(run.metadata.get("stop_reason", "") if run else ""), best_id=best_id, nodes=nodes,
         diffs=diffs, tasks=tasks, results=results,
-        metrics=compute_metrics(variants, view.attempts, archive.last_stage), notes=notes,
+        metrics=compute_metrics(variants, view.attempts, archive.last_stage, archive.objective), notes=notes,
         failing=failing, logs=logs,
     )
 

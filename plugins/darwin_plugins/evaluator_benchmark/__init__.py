@@ -1,0 +1,1 @@
+"""The ``evaluator`` benchmark: an OpenEvolve/ShinkaEvolve-style ``evaluate(program_path)``."""
