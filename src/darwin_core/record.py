@@ -103,15 +103,17 @@ class Recorder:
 
     def save_variant(self, variant: Variant) -> Variant:
         """Write a variant once (in the open batch, if any); one a crashed pass already wrote is
-        taken as recorded. A new best is checked on the held-out tasks. Observers hear of it once
-        it is durable."""
+        taken as recorded. Once it is durable, a new best is checked on the held-out tasks and
+        observers hear of it."""
         self.scorer.annotate(variant)
         archive = self.handle.archive
         before = archive.best_id
         self.handle.add_variant(variant)
         self.store.save_variant(variant, keep=self._adopt)
         if self.holdout is not None and archive.best_id == variant.id != before:
-            self.holdout.check(variant, archive.get(variant.parent_id) if variant.parent_id else None)
+            parent = archive.get(variant.parent_id) if variant.parent_id else None
+            holdout = self.holdout  # its code's blobs are readable once the batch is committed
+            self.store.after_commit(lambda: holdout.check(variant, parent))
         if variant.id != ROOT_ID:
             self.store.after_commit(lambda: self._announce(variant.id))
         return variant

@@ -87,10 +87,6 @@ def test_config_key_is_documented(key: str) -> None:
     assert f"| `{key}` |" in reference, f"config key {key} is missing from docs/configuration.md"
 
 
-PENDING = {REPO / "docs" / "tasks.md"}
-"""Written by a branch not merged yet (the tasks.toml reference); checked once it exists."""
-
-
 def test_docs_link_to_files_that_exist() -> None:
     for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "examples").glob("*/README.md"))]:
         text = doc.read_text(encoding="utf-8")
@@ -98,6 +94,6 @@ def test_docs_link_to_files_that_exist() -> None:
             if "://" in target or target.startswith("mailto:"):
                 continue
             path = (doc.parent / target).resolve()
-            assert path.exists() or path in PENDING, f"{doc.relative_to(REPO)} links to missing {target}"
+            assert path.exists(), f"{doc.relative_to(REPO)} links to missing {target}"
         for cited in re.findall(r"`((?:tests|examples|docs|scripts)/[\w./-]+\.(?:py|md|toml))`", text):
             assert (REPO / cited).exists(), f"{doc.relative_to(REPO)} cites missing {cited}"
