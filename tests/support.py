@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +50,41 @@ def toml_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+COST = "A = 5\nB = 7\n\n\ndef cost():\n    return A * 2 + B\n"
+COST_TASKS = '''
+[benchmark]
+objective = { metric = "cost", direction = "minimise" }
+
+[[task]]
+id = "cost"
+command = ["python", "-c", "import cost; print('DARWIN_METRIC cost=%s' % cost.cost())"]
+'''
+
+
+def cost_problem(tmp_path: Path, **run: object) -> Path:
+    """A program whose ``cost()`` (17 at first) the mutation generator changes; the
+    custom benchmark minimises it (raw, unbounded)."""
+    (tmp_path / "program").mkdir()
+    (tmp_path / "program" / "cost.py").write_text(COST)
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "tasks.toml").write_text(COST_TASKS)
+    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in run.items())
+    return write_config(tmp_path, f'''
+[run]
+name = "cost"
+seed = 3
+initial = "program"
+generations = 6
+children_per_generation = 3
+{extra}
+[generator]
+name = "mutation"
+families = ["constant", "arithmetic"]
+[benchmark]
+name = "custom"
+path = "bench/tasks.toml"
+[selection]
+name = "best"
+''')

@@ -4,18 +4,22 @@ migration (the island model of OpenEvolve, ShinkaEvolve and FunSearch).
 Draw ``j`` of a generation ``g`` is made by island ``(g * n + j) mod N`` (``n`` draws per
 generation), and the child it yields belongs to that island, so every variant's island follows
 from its id. An island's pool is the root, its own variants and the migrants it received: every
-``migrate_every`` generations, each island receives the best variant of its predecessor on the
-ring (as of that generation). The whole state is a function of the archive: persisted and
-resumable by construction.
+``migrate_every`` generations, each island receives the best variant (in the objective's
+direction) of its predecessor on the ring (as of that generation). The whole state is a
+function of the archive: persisted and resumable by construction.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from darwin_hookspecs import ArchiveView, SelectionStrategy, Variant
+
+from .fitness import fitness_of
 
 RULES = ("best", "score_child_prop", "score_child_prop_mad", "score_prop", "random", "latest", "cmp")
 _ID = re.compile(r"^v(\d+)a(\d+)")
@@ -57,6 +61,11 @@ class _Pool:
     def get(self, variant_id: str) -> Variant:
         return self.archive.get(variant_id)
 
+    @property
+    def objective(self) -> Any:
+        """The run's objective (``None`` when the archive has none): the island's rule ranks by it."""
+        return getattr(self.archive, "objective", None)
+
 
 class Islands:
     def __init__(self, options: IslandsOptions, rules: list[SelectionStrategy]) -> None:
@@ -89,12 +98,13 @@ class Islands:
                 members[i].append(v)
         generation = max((v.generation for v in archive.variants()), default=0)
         received: list[dict[str, Variant]] = [{} for _ in range(count)]
+        fitness = fitness_of(archive)
         if count > 1:
             for event in range(self.options.migrate_every, generation + 1, self.options.migrate_every):
                 for i in range(count):
                     source = [v for v in members[(i - 1) % count] if v.generation <= event]
                     if source:
-                        best = max(source, key=lambda v: v.score)
+                        best = max(source, key=fitness)  # the earliest among equals
                         received[i].setdefault(best.id, best)
         pools = []
         for i in range(count):

@@ -1,7 +1,8 @@
 """Parent selection ``map_elites``: an elite per cell of a feature grid (MAP-Elites).
 
 Every selectable variant falls in one cell of a grid whose dimensions are features of the
-variant; the cell's elite is its best-scoring variant (the earliest on ties). Each draw exploits
+variant; the cell's elite is its best variant in the objective's direction (the earliest on
+ties; :mod:`.fitness`). Each draw exploits
 (with probability ``exploit``: the best elite, the least expanded among equals) or explores (an
 elite drawn in proportion to ``1 / (1 + children)``, so less expanded cells go first). The grid
 is a function of the archive alone, so it is persisted and resumable by construction.
@@ -12,7 +13,8 @@ Features (``features``):
   variant that games some tests cannot crowd out a different partial repair);
 * ``distance``: edits from the root along the lineage (``metadata["edits"]``, one per
   generation otherwise), in ``bins`` bins;
-* ``score``: the score, in ``bins`` equal bins between the archive's lowest and highest;
+* ``score``: the score (raw, unbounded), in ``bins`` equal bins between the selectable
+  variants' lowest and highest;
 * ``family``: the operator family of the edit that made the variant;
 * ``metric:NAME``: a benchmark metric (``variant.metrics`` or ``metadata["metrics"]``), binned
   like ``score``.
@@ -28,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from darwin_hookspecs import ArchiveView, Variant
 
 from .exhaustion import exhausted
+from .fitness import fitness_of
 
 BUILT_IN = ("behaviour", "distance", "score", "family")
 
@@ -98,10 +101,11 @@ class MapElites:
                 get = (lambda v: v.score) if name == "score" else (lambda v, m=name[7:]: metric(v, m))
                 binned = _binner([get(v) for v in items], self.options.bins)
                 columns.append(lambda v, get=get, binned=binned: binned(get(v)))
+        fitness = fitness_of(archive)
         cells: dict[tuple[Any, ...], Variant] = {}
         for v in items:  # creation order: the earliest of equals stays the elite
             cell = tuple(column(v) for column in columns)
-            if cell not in cells or v.score > cells[cell].score:
+            if cell not in cells or fitness(v) > fitness(cells[cell]):
                 cells[cell] = v
         return cells
 
@@ -112,11 +116,12 @@ class MapElites:
         elites = [v for v in cells.values() if not exhausted(archive, v)] or list(cells.values())
         elites.sort(key=lambda v: v.id)
         children = {v.id: len(archive.children(v.id)) for v in elites}
+        fitness = fitness_of(archive)
         picks: list[str] = []
         for _ in range(n):
             if rng.random() < self.options.exploit:
-                top = max(v.score for v in elites)
-                best = [v for v in elites if v.score == top]
+                top = max(fitness(v) for v in elites)
+                best = [v for v in elites if fitness(v) == top]
                 picks.append(min(best, key=lambda v: (children[v.id], v.id)).id)
             else:
                 weights = [1.0 / (1 + children[v.id]) for v in elites]

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from darwin_hookspecs import MissingDependencyError, hookimpl
+from darwin_hookspecs import MissingDependencyError, Objective, hookimpl
 
 INSTRUMENTATION = "darwin"
 
@@ -182,13 +182,18 @@ class MetricsObserver:
         self.add("spend", child.cost_usd)
         self.add("tokens", sum(u.input_tokens for u in child.usage), direction="input")
         self.add("tokens", sum(u.output_tokens for u in child.usage), direction="output")
-        if child.status == "accepted" and (self.best is None or child.score > self.best):
-            self.best = child.score
+        if child.status == "accepted":
+            self._offer(run, child.score)
 
     @hookimpl
     def darwin_variant_accepted(self, run: Any, variant: Any) -> None:
-        if self.best is None or variant.score > self.best:
-            self.best = variant.score
+        self._offer(run, variant.score)
+
+    def _offer(self, run: Any, score: float) -> None:
+        """Keep ``score`` as the best if it is better in the run's objective direction."""
+        objective = Objective.from_dict((getattr(run, "metadata", None) or {}).get("objective"))
+        if self.best is None or objective.better(score, self.best):
+            self.best = score
 
     @hookimpl
     def darwin_run_finished(self, run: Any, summary: Any) -> None:

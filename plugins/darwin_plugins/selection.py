@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from darwin_hookspecs import ArchiveView, Variant, hookimpl
 
 from .exhaustion import open_parents, remaining
+from .fitness import fitness_of
 from .islands import Islands, IslandsOptions
 from .map_elites import MapElites, MapElitesOptions
 
@@ -40,8 +41,8 @@ def _sigmoid(x: float) -> float:
 
 
 def _fitness(archive: ArchiveView, items: Sequence[Variant]) -> list[float]:
-    objective = getattr(archive, "objective", None)
-    return [objective.utility(v.score) if objective is not None else v.score for v in items]
+    fitness = fitness_of(archive)
+    return [fitness(v) for v in items]
 
 
 def _unit(archive: ArchiveView, items: Sequence[Variant]) -> list[float]:

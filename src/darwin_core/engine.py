@@ -62,7 +62,7 @@ class Engine:
         self.plugins, self.hook = handle.plugins, handle.plugins.hook
         self.storage, self.store, self.archive = handle.storage, handle.store, handle.archive
         self.codebook, self.trees = handle.codebook, TreeIndex(handle.codebook)
-        self.contents, self.operator_stats = ContentIndex(handle.codebook), OperatorStats(handle.codebook)
+        self.contents, self.operator_stats = ContentIndex(handle.codebook), OperatorStats(handle.codebook, handle.archive)
         self.stops = StopRules(handle)
         self.session: Session | None = None
         """The backends of the loop (``None`` until :meth:`run_loop` starts)."""

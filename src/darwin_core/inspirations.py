@@ -1,7 +1,7 @@
 """Inspirations: other accepted variants a generator is shown besides its parent.
 
 At planning time :func:`choose` picks, deterministically from the seed and the archive, a few
-accepted variants other than the parent: the best ones by score, plus some drawn from other
+accepted variants other than the parent: the best ones (in the objective's direction), plus some drawn from other
 lineages (variants that do not descend from the parent's branch off the root). Their ids go to
 ``attempt.metadata["inspirations"]``, so a resume (or a retry) shows the generator the same
 ones and an LLM's response cache still hits. At submit :func:`build` turns the ids into
@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from darwin_hookspecs import Inspiration, Variant
+from darwin_hookspecs import Inspiration, Objective, Variant
 
 
 class InspirationsSection(BaseModel):
@@ -44,8 +44,9 @@ def choose(archive: Any, parent_id: str, options: InspirationsSection, rng: rand
     """Ids of up to ``count`` accepted variants other than the parent (best first)."""
     if options.count <= 0:
         return []
+    objective = getattr(archive, "objective", None) or Objective()
     pool = sorted((v for v in archive.variants() if v.status == "accepted" and v.id != parent_id),
-                  key=lambda v: (-v.score, v.id))
+                  key=lambda v: (-objective.utility(v.score), v.id))
     drawn = min(options.drawn, max(options.count - 1, 0))
     chosen = [v.id for v in pool[: options.count - drawn]]
     rest = [v for v in pool if v.id not in chosen]

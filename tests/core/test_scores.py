@@ -15,43 +15,7 @@ from darwin_core.archive import Archive
 from darwin_core.config import config_from_dict
 from darwin_plugins.selection import Best, ScoreChildProp, ScoreChildPropMAD
 
-from support import write_config
-
-COST = "A = 5\nB = 7\n\n\ndef cost():\n    return A * 2 + B\n"
-COST_TASKS = '''
-[benchmark]
-objective = { metric = "cost", direction = "minimise" }
-
-[[task]]
-id = "cost"
-command = ["python", "-c", "import cost; print('DARWIN_METRIC cost=%s' % cost.cost())"]
-'''
-
-
-def cost_problem(tmp_path: Path, **run: object) -> Path:
-    (tmp_path / "program").mkdir()
-    (tmp_path / "program" / "cost.py").write_text(COST)
-    (tmp_path / "bench").mkdir()
-    (tmp_path / "bench" / "tasks.toml").write_text(COST_TASKS)
-    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in run.items())
-    return write_config(tmp_path, f'''
-[run]
-name = "cost"
-seed = 3
-initial = "program"
-generations = 6
-children_per_generation = 3
-{extra}
-[generator]
-name = "mutation"
-families = ["constant", "arithmetic"]
-[benchmark]
-name = "custom"
-path = "bench/tasks.toml"
-[selection]
-name = "best"
-''')
-
+from support import COST, cost_problem, write_config
 
 def test_a_minimise_objective_prefers_the_lower_value_everywhere(tmp_path: Path, darwin_cli) -> None:
     config = cost_problem(tmp_path, stop_at_score=12.0)

@@ -15,16 +15,19 @@ CLIP = 4.0
 SMOOTHING = 5.0
 
 
-def family_stats(records: list[dict[str, Any]]) -> dict[str, list[int]]:
-    """``{family: [improved children, children]}`` over variant records."""
-    scores = {r["id"]: float(r.get("score", 0.0)) for r in records if "id" in r}
+def family_stats(records: list[dict[str, Any]], sign: float = 1.0) -> dict[str, list[int]]:
+    """``{family: [improved children, children]}`` over variant records; ``sign`` is the
+    objective's (``-1``: it minimises, a lower score improves); an ``invalid`` or ``error``
+    child never improves."""
+    scores = {r["id"]: sign * float(r.get("score", 0.0)) for r in records if "id" in r}
     stats: dict[str, list[int]] = {}
     for record in records:
         parent = record.get("parent_id")
         families = (record.get("metadata") or {}).get("families") or []
         if parent not in scores:
             continue
-        improved = float(record.get("score", 0.0)) > scores[parent] + 1e-12
+        improved = (record.get("status") not in ("invalid", "error")
+                    and sign * float(record.get("score", 0.0)) > scores[parent] + 1e-12)
         for family in set(families):
             entry = stats.setdefault(str(family), [0, 0])
             entry[0] += int(improved)
