@@ -35,6 +35,7 @@ from darwin_hookspecs import (
     BuildContext,
     ConflictError,
     MemoryRegistry,
+    Objective,
     RunInfo,
     Target,
     Variant,
@@ -147,14 +148,15 @@ def distil(run: RunInfo, attempt: Attempt, parent: Variant, child: Variant, stor
                    if r.passed and t in parent.task_results and not parent.task_results[t].passed)
     broken = sorted(t for t, r in child.task_results.items()
                     if not r.passed and t in parent.task_results and parent.task_results[t].passed)
-    delta = child.score - parent.score
+    objective = Objective.from_dict((run.metadata or {}).get("objective"))
+    delta = objective.utility(child.score) - objective.utility(parent.score)  # > 0: better, either direction
     target = attempt.target
     worked = child.status == "accepted" and (delta > 0 or (target is not None and target.task_id in fixed))
     change = child.description or child.improvement_type or "a change"
     excerpt = _patch_excerpt(storage, child.patch_ref)
     aim = f" aimed at {target.description}" if target and target.description else ""
     if worked:
-        why = f"it fixed {', '.join(fixed)}" if fixed else f"the score rose by {delta:+.3f}"
+        why = f"it fixed {', '.join(fixed)}" if fixed else f"the score improved by {abs(delta):.3f}"
         text = f"WORKED: {change}{aim}; {why}."
         if broken:
             text += f" It broke {', '.join(broken)}."
@@ -165,7 +167,7 @@ def distil(run: RunInfo, attempt: Attempt, parent: Variant, child: Variant, stor
             kinds = sorted({child.task_results[t].failure_kind or "fail" for t in broken})
             why = f"it broke {', '.join(broken)} ({', '.join(kinds)})"
         elif delta < 0:
-            why = f"the score fell by {delta:.3f}"
+            why = f"the score worsened by {abs(delta):.3f}"
         else:
             why = "it changed no test outcome"
         text = f"FAILED: {change}{aim}; {why}."

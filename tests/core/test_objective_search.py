@@ -153,6 +153,19 @@ def test_a_minimising_run_with_map_elites_and_the_bandit_finds_the_lowest(tmp_pa
                    and (v.metadata or {}).get("families") and not (v.metadata or {}).get("duplicate_of")
                    and v.score < by_id[v.parent_id].score)
     assert sum(w for w, _ in stats.values()) >= improved > 0
+    # the report colours the raw cost from worst (highest) to best (lowest), not clamped to [0, 1]
+    from darwin_core.report.data import gather
+    from darwin_core.report.page import render_page
+    from darwin_core.report.svg import score_colour
+
+    data = gather(view)
+    shades = {n.id: n.shade for n in data.nodes}
+    valid = [r for r in rows if r["status"] in ("accepted", "rejected")]
+    assert data.scale == (max(r["score"] for r in valid), min(r["score"] for r in valid))
+    assert shades[status["best_id"]] == 1.0 and 0.0 <= shades["v0000root"] < 1.0
+    page = render_page(data, {})
+    assert f'data-id="{status["best_id"]}" ' in page and f'fill="{score_colour(1.0)}"' in page
+    assert f"{data.scale[1]:.4g} (best)" in page and "minimise cost" in page
 
 
 def test_the_metrics_observer_keeps_the_lowest_best_when_minimising() -> None:
@@ -176,3 +189,22 @@ def test_the_llm_prompt_names_a_real_objective_and_its_direction() -> None:
     summed = describe_objective(SimpleNamespace(objective=lambda: Objective(terms={"gain": 1.0, "cost": -0.5})))
     assert summed.startswith("The objective: maximise 1*gain + -0.5*cost") and "higher is better" in summed
     assert describe_objective(SimpleNamespace(objective=Objective())) == ""
+
+
+def test_a_lesson_counts_a_lower_cost_as_what_worked_when_minimising() -> None:
+    from darwin_hookspecs import Attempt, RunInfo
+    from darwin_plugins.reasoning_bank import distil
+
+    parent = Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=12.0)
+    attempt = Attempt(id="g0001a000", generation=1, index=0, parent_id=parent.id, seed=1)
+    lower = Variant(id="v0001a000", parent_id=parent.id, generation=1, status="accepted", score=-3.5,
+                    description="halve A")
+    higher = Variant(id="v0001a001", parent_id=parent.id, generation=1, status="accepted", score=40.0,
+                     description="double B")
+    minimising = RunInfo(run_id="r", name="t", seed=0, created_at=0.0,
+                         metadata={"objective": {"metric": "cost", "direction": "minimise"}})
+    worked = distil(minimising, attempt, parent, lower, storage=None)
+    assert worked.worked and worked.score_delta == 15.5 and "improved by 15.500" in worked.text
+    failed = distil(minimising, attempt, parent, higher, storage=None)
+    assert not failed.worked and "worsened by 28.000" in failed.text
+    assert distil(RunInfo(run_id="r", name="t", seed=0, created_at=0.0), attempt, parent, higher, storage=None).worked

@@ -18,6 +18,7 @@ default: an empty directory) and ``darwin_sandbox`` (default: Darwin's ``local``
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 from typing import Iterator, get_args
 
@@ -40,10 +41,12 @@ def tree_digest(root: Path) -> str:
 
 
 def check_result(task: TaskSpec, result: TaskResult) -> None:
-    """One result's contract: its task, a score in [0, 1], a failure kind iff it failed."""
+    """One result's contract: its task, a finite score (raw, unbounded), finite metrics, a
+    failure kind iff it failed."""
     assert isinstance(result, TaskResult)
     assert result.task_id == task.id
-    assert 0.0 <= result.score <= 1.0, f"{task.id}: score {result.score} outside [0, 1]"
+    assert math.isfinite(result.score), f"{task.id}: score {result.score} is not finite (make it an error)"
+    assert all(math.isfinite(v) for v in result.metrics.values()), f"{task.id}: a metric is not finite"
     if result.passed:
         assert result.failure_kind is None, f"{task.id}: passed with failure_kind {result.failure_kind!r}"
     else:

@@ -166,8 +166,10 @@ from darwin_hookspecs import hookimpl
 class Select:
     def select(self, archive, n: int, rng: random.Random) -> list[str]:
         pool = archive.selectable()
-        top = max(v.score for v in pool)
-        best = [v.id for v in pool if v.score == top]
+        objective = getattr(archive, "objective", None)  # the run's: scores are raw, maybe minimised
+        fitness = [objective.utility(v.score) if objective else v.score for v in pool]
+        top = max(fitness)
+        best = [v.id for v, f in zip(pool, fitness) if f == top]
         return [rng.choice(best) for _ in range(n)]
 
 

@@ -33,6 +33,9 @@ class Node:
     on_best_path: bool = False
     x: float = 0.0
     depth: int = 0
+    shade: float = 0.0
+    """Its colour's position, 0 (worst) to 1 (best): the score itself for a rate in [0, 1] to
+    maximise, else the score scaled between the worst and best valid scores of the run."""
 
 
 @dataclass
@@ -53,6 +56,25 @@ class ReportData:
     """``{variant id: [[task id, failure kind, index into logs], ...]}``."""
     logs: list[str] = field(default_factory=list)
     """Distinct log excerpts (variants failing a task the same way share one)."""
+    objective: str = "maximise score"
+    scale: tuple[float, float] | None = None
+    """The raw scores at shade 0 and 1 (``None``: the score is a rate in [0, 1], shade = score)."""
+
+
+def shade_nodes(nodes: list[Node], objective: Any) -> tuple[float, float] | None:
+    """Set each node's ``shade`` under ``objective``; the scores at shade 0 and 1."""
+    if objective.unit_interval:
+        for n in nodes:
+            n.shade = min(max(n.score, 0.0), 1.0)
+        return None
+    valid = [n.score for n in nodes if n.status in ("accepted", "rejected")] or [n.score for n in nodes] or [0.0]
+    worst = min(valid, key=objective.utility)
+    best = max(valid, key=objective.utility)
+    span = objective.utility(best) - objective.utility(worst)
+    for n in nodes:
+        u = (objective.utility(n.score) - objective.utility(worst)) / span if span > 0 else 1.0
+        n.shade = min(max(u, 0.0), 1.0)
+    return worst, best
 
 
 def gather(view: RunView) -> ReportData:
@@ -88,6 +110,7 @@ def gather(view: RunView) -> ReportData:
         v.id: {t: ("pass" if r.passed else (r.failure_kind or "fail")) for t, r in v.task_results.items()}
         for v in variants
     }
+    scale = shade_nodes(nodes, archive.objective)
     failing, logs = failing_logs(variants)
     held = view.holdout.get(best_id or "")
     if held:  # held-out tasks: beside the training score, with their warnings
@@ -101,7 +124,7 @@ def gather(view: RunView) -> ReportData:
         stop_reason=(run.metadata.get("stop_reason", "") if run else ""), best_id=best_id, nodes=nodes,
         diffs=diffs, tasks=tasks, results=results,
         metrics=compute_metrics(variants, view.attempts, archive.last_stage, archive.objective), notes=notes,
-        failing=failing, logs=logs,
+        failing=failing, logs=logs, objective=archive.objective.describe(), scale=scale,
     )
 
 

@@ -40,11 +40,11 @@ def render_figures(data: ReportData) -> dict[str, bytes]:
                     linewidth=2.5 if n.on_best_path else 0.8, zorder=1)
     for n in data.nodes:
         accepted = n.status == "accepted"
-        ax.scatter([pos[n.id][0]], [pos[n.id][1]], s=60 if accepted else 30, c=score_colour(n.score),
+        ax.scatter([pos[n.id][0]], [pos[n.id][1]], s=60 if accepted else 30, c=score_colour(n.shade),
                    alpha=1.0 if accepted else 0.4, edgecolors="#e4572e" if n.on_best_path else "#344054",
                    linewidths=2 if n.id == data.best_id else 0.6, zorder=2)
     ax.set_axis_off()
-    ax.set_title(f"archive of {data.run_id} (colour: score; red: lineage of the best)")
+    ax.set_title(f"archive of {data.run_id} (colour: {data.objective}, dark worst, light best; red: lineage of the best)")
     fig.tight_layout()
     save(fig, "tree.png")
 
@@ -64,7 +64,8 @@ def render_figures(data: ReportData) -> dict[str, bytes]:
     right.set_xlabel("spend (USD)")
     for ax in (left, right):
         ax.set_ylabel("best score")
-        ax.set_ylim(0, 1.02)
+        if data.scale is None:  # a rate in [0, 1]; a raw objective keeps matplotlib's range
+            ax.set_ylim(0, 1.02)
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -34,11 +34,21 @@ def _matrix(data: ReportData) -> str:
             cls = "none" if outcome is None else ("pass" if outcome == "pass" else escape(outcome))
             mark = "" if outcome is None else ("✓" if outcome == "pass" else "✗")
             cells.append(f'<td class="{cls}" title="{escape(task)}: {escape(outcome or "not evaluated")}">{mark}</td>')
-        swatch = f'<span style="color:{score_colour(node.score)}">●</span>'
+        swatch = f'<span style="color:{score_colour(node.shade)}">●</span>'
         rows.append(f'<tr><td class="vid" data-id="{escape(node.id)}">{swatch} {escape(node.id)} '
                     f'<small>{node.score:.3f}</small></td>{"".join(cells)}</tr>')
     return (f'<div class="matrix-box"><table class="matrix" id="matrix"><thead><tr><th>variant</th>{head}</tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _legend(data: ReportData) -> str:
+    """The tree's colour key: the score from 0 to 1, or the raw objective from worst to best."""
+    lo, mid, hi = ("0", "0.5", "1") if data.scale is None else (
+        f"{data.scale[0]:.4g} (worst)", "", f"{data.scale[1]:.4g} (best)")
+    what = "score" if data.scale is None else f"score ({escape(data.objective)})"
+    return (f'colour = {what} (<span class="sw" style="background:{score_colour(0)}"></span>{lo}'
+            f' <span class="sw" style="background:{score_colour(0.5)}"></span>{mid}'
+            f' <span class="sw" style="background:{score_colour(1)}"></span>{hi})')
 
 
 def render_page(data: ReportData, figures: dict[str, bytes]) -> str:
@@ -84,9 +94,7 @@ def render_page(data: ReportData, figures: dict[str, bytes]) -> str:
 <div class="cards" id="metrics">{cards}</div>
 {f'<ul class="notes">{notes}</ul>' if notes else ''}
 <h2>Archive tree</h2>
-<div class="legend">colour = score (<span class="sw" style="background:{score_colour(0)}"></span>0
- <span class="sw" style="background:{score_colour(0.5)}"></span>0.5
- <span class="sw" style="background:{score_colour(1)}"></span>1) · filled: accepted · faded, dashed: rejected, invalid or error ·
+<div class="legend">{_legend(data)} · filled: accepted · faded, dashed: rejected, invalid or error ·
  <span style="color:var(--best)">red</span>: lineage of the best variant · click a node for its diff</div>
 <div class="row"><div id="tree-box">{tree_svg(data.nodes, columns, rows, data.best_id)}</div>
 <div id="detail"><p class="empty">Click a node to see its change against its parent.</p></div></div>

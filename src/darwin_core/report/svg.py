@@ -10,7 +10,7 @@ _VIRIDIS = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231
 
 
 def score_colour(score: float) -> str:
-    """Viridis-like colour for a score in [0, 1]."""
+    """Viridis-like colour for a shade in [0, 1] (a node's ``shade``: 0 worst, 1 best)."""
     s = min(max(score, 0.0), 1.0) * (len(_VIRIDIS) - 1)
     i = min(int(s), len(_VIRIDIS) - 2)
     f = s - i
@@ -43,7 +43,7 @@ def tree_svg(nodes: list[Node], columns: int, rows: int, best_id: str | None) ->
         title = escape(f"{n.id} · {n.status} · score {n.score:.3f}\n{n.description}")
         circles.append(
             f'<circle class="{" ".join(classes)}" data-id="{escape(n.id)}" cx="{x:.1f}" cy="{y:.1f}" '
-            f'r="{radius}" fill="{score_colour(n.score)}"><title>{title}</title></circle>'
+            f'r="{radius}" fill="{score_colour(n.shade)}"><title>{title}</title></circle>'
         )
     return (
         f'<svg id="tree" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
