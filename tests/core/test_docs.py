@@ -97,3 +97,22 @@ def test_docs_link_to_files_that_exist() -> None:
             assert path.exists(), f"{doc.relative_to(REPO)} links to missing {target}"
         for cited in re.findall(r"`((?:tests|examples|docs|scripts)/[\w./-]+\.(?:py|md|toml))`", text):
             assert (REPO / cited).exists(), f"{doc.relative_to(REPO)} cites missing {cited}"
+
+
+def test_tasks_reference_documents_every_task_file_and_evaluator_key() -> None:
+    """docs/tasks.md, the reference of ``tasks.toml`` and the evaluator protocol, names every
+    key their models accept, the objective's fields and the protocol's markers."""
+    from darwin_plugins.custom_benchmark.spec import BenchmarkHeader, ObjectiveEntry, TaskEntry
+    from darwin_plugins.evaluator_benchmark.benchmark import EvaluatorOptions
+
+    text = (REPO / "docs" / "tasks.md").read_text(encoding="utf-8")
+    blocks = "\n".join(re.findall(r"```toml\n(.*?)```", text, flags=re.S))
+    for model in (BenchmarkHeader, EvaluatorOptions):
+        for key in model.model_fields:
+            assert re.search(rf"^\s*#?\s*{key} =", blocks, flags=re.M), f"[benchmark] {key} ({model.__name__}) is missing from docs/tasks.md"
+    for key in TaskEntry.model_fields:
+        assert f"`{key}`" in text or re.search(rf"^{key} =", blocks, flags=re.M), f"[[task]] {key} is missing from docs/tasks.md"
+    for key in ObjectiveEntry.model_fields:
+        assert f"{key} =" in blocks, f"objective {key} is missing from docs/tasks.md"
+    for marker in ("DARWIN_SCORE=", "DARWIN_METRIC", '{"metrics"', "DARWIN_SEED", "evaluate_stage1", "evaluate_holdout"):
+        assert marker in text, f"{marker} is missing from docs/tasks.md"
