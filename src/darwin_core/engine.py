@@ -18,8 +18,11 @@ from typing import Any, Iterable, Union
 
 from darwin_hookspecs import (
     Attempt,
+    ConflictError,
     DarwinError,
     Executor,
+    Lease,
+    LeaseLostError,
     RunInfo,
     RunSummary,
     SelectionStrategy,
@@ -27,7 +30,7 @@ from darwin_hookspecs import (
     Variant,
 )
 
-from . import __version__, admission, inspirations, warmstart
+from . import __version__, admission, infra, inspirations, integrity, lock, signals, warmstart
 from .attempt import EvaluateJob, GenerateJob, run_evaluate_job, run_generate_job
 from .config import DarwinConfig
 from .duplicates import ContentIndex
@@ -44,7 +47,7 @@ from .run import RunHandle
 from .runtime import build_runtime, register_runtime, unregister_runtime
 from .session import Session, preflight
 from .snapshots import TreeIndex, read_tree
-from .stopping import StopRules, StopSignal
+from .stopping import BUDGET_EXIT, StopRules, StopSignal
 
 __all__ = ["Engine", "ROOT_ID"]
 
@@ -56,8 +59,10 @@ evaluate job."""
 class Engine:
     """Runs (or resumes) one run, once. Use :meth:`create` or :meth:`open`."""
 
-    def __init__(self, handle: RunHandle) -> None:
-        self.handle = handle
+    def __init__(self, handle: RunHandle, lease: Lease | None = None) -> None:
+        self.handle, self.lease = handle, lease
+        self.exit_code = 0
+        """What the CLI exits with once :meth:`run_loop` returns (5: a budget stopped the run)."""
         self.config, self.pointer, self.run_dir = handle.config, handle.pointer, handle.run_dir
         self.plugins, self.hook = handle.plugins, handle.plugins.hook
         self.storage, self.store, self.archive = handle.storage, handle.store, handle.archive
@@ -104,19 +109,37 @@ class Engine:
             plugins, extra_plugins = embedded_plugins(config, entry_points, extra_plugins), ()
         handle = RunHandle.new(config, run_dir, plugins=plugins, extra_plugins=extra_plugins)
         preflight(handle)
-        if warm_start is not None:
-            warmstart.prepare(warm_start, handle.store)
-        handle.write_pointer()
-        return cls(handle)
+        lease = lock.hold_writer(handle, "darwin run")
+        try:
+            if handle.store.load_run() is not None:  # another `darwin run` got here first
+                raise lock.already_a_run(handle.run_dir)
+            if warm_start is not None:
+                warmstart.prepare(warm_start, handle.store)
+            handle.write_pointer()
+        except BaseException:
+            lease.release()
+            raise
+        return cls(handle, lease)
 
     @classmethod
     def open(cls, run_dir: Path, *, plugins: PluginManager | None = None,
              extra_plugins: Iterable[Any] = (), entry_points: bool = False) -> "Engine":
-        """An existing run (to resume it), its records loaded; plugins as for :meth:`create`."""
+        """An existing run (to resume it), its writer lease taken, then its records loaded and
+        checked (nothing is written to a run whose archive is inconsistent); plugins as for
+        :meth:`create`."""
         if plugins is None:
             config = read_pointer(Path(run_dir)).load_config()
             plugins, extra_plugins = embedded_plugins(config, entry_points, extra_plugins), ()
-        return cls(RunHandle.open(run_dir, plugins=plugins, extra_plugins=extra_plugins))
+        handle = RunHandle.open(run_dir, plugins=plugins, extra_plugins=extra_plugins, load=False)
+        lease = lock.hold_writer(handle, "darwin resume")
+        try:
+            handle.load()
+            integrity.check_archive(handle)
+            lock.clean_scratch(handle.run_dir)
+        except BaseException:
+            lease.release()
+            raise
+        return cls(handle, lease)
 
     # --------------------------------------------------------------------- run
 
@@ -128,14 +151,19 @@ class Engine:
             created_at=time.time(), config=self.pointer.config, darwin_version=__version__,
         )
         self.handle.run, run.status = run, "running"
-        self.store.save_run(run, create=not resumed)
-        services = {"storage": self.storage, "config_source": self.config.source, "run_dir": self.run_dir}
-        runtime = build_runtime(self.config, run_id=run.run_id, run_dir=self.run_dir, plugins=self.plugins,
-                                services=services)
-        register_runtime(runtime)
+        if self.lease is None:
+            self.lease = lock.hold_writer(self.handle, "darwin resume" if resumed else "darwin run")
         status, reason = "failed", ""
         steps: Session | None = None
+        runtime = None
         try:
+            self.store.save_run(run, create=not resumed)
+            services = {"storage": self.storage, "config_source": self.config.source, "run_dir": self.run_dir}
+            runtime = build_runtime(self.config, run_id=run.run_id, run_dir=self.run_dir, plugins=self.plugins,
+                                    services=services)
+            register_runtime(runtime)
+            run.metadata["sandbox_guarantees"] = runtime.sandbox.guarantees()  # `darwin status` shows them
+            self.store.save_run(run)
             steps = self.session = Session.start(self.handle, runtime)
             configure_plugins(self.plugins, self.config, run, self.run_dir)
             self.hook.darwin_run_started(run=run, resumed=resumed, services=services)
@@ -148,21 +176,30 @@ class Engine:
                     self._run_generation(steps, generation)
                     stop = steps.stop
                 if stop is not None:
-                    status, reason = stop.status, stop.reason
+                    status, reason, self.exit_code = stop.status, stop.reason, stop.exit_code
                     break
                 generation += 1
-        except KeyboardInterrupt:
-            status, reason = "interrupted", "interrupted by the user; `darwin resume` continues"
+        except KeyboardInterrupt as exc:
+            status, reason = "interrupted", signals.interrupt_reason(exc)
             raise
         except DarwinError as exc:
             status, reason = "failed", str(exc)
             raise
+        except OSError as exc:  # a full or read-only disk met by the orchestrator itself
+            if (error := infra.as_error(exc)) is None:
+                raise
+            status, reason = "failed", str(error)
+            raise error from exc
         finally:
-            if steps is not None:
-                steps.close(self.plugins, wait=status != "interrupted")
-            unregister_runtime(run.run_id)
-            runtime.close()
-            summary = self._finish(steps, run, status, reason)
+            try:
+                if steps is not None:
+                    steps.close(self.plugins, wait=status != "interrupted")
+                if runtime is not None:
+                    unregister_runtime(run.run_id)
+                    runtime.close()
+                summary = self._finish(steps, run, status, reason)
+            finally:
+                lock.release(self.lease)
         return summary
 
     def _finish(self, steps: Session | None, run: RunInfo, status: str, reason: str) -> RunSummary:
@@ -171,9 +208,12 @@ class Engine:
         try:
             if steps is not None:
                 steps.gate.save()
+            self.lease.check() if self.lease is not None else None  # never write over a new writer
             self.store.save_run(run)
-        except DarwinError:
-            pass  # the store is gone: the records already written stand
+        except (ConflictError, LeaseLostError):
+            raise  # another writer took over: never report this run's status over its records
+        except (DarwinError, OSError):
+            pass  # the store is gone, full or read-only: the records already written stand
         summary = self.summary(status, reason)
         self.hook.darwin_run_finished(run=run, summary=summary)
         return summary
@@ -193,9 +233,12 @@ class Engine:
     def _ensure_root(self, steps: Session) -> None:
         if ROOT_ID in self.archive:
             return
-        files = read_tree(self.config.resolve(self.config.run.initial), self.config.run.ignore)
+        initial = self.config.resolve(self.config.run.initial)
+        files = read_tree(initial, self.config.run.ignore) if initial.is_dir() else {}
         if not files:
-            raise UserError(f"initial variant {self.config.run.initial} holds no file; fix: [run] initial")
+            what = "holds no file" if initial.is_dir() else "is not a directory"
+            raise UserError(f"initial variant {initial} {what}; fix: restore it, or "
+                            f"`darwin resume {self.run_dir} --set run.initial=PATH`")
         root = Variant(id=ROOT_ID, parent_id=None, generation=0, status="accepted",
                        snapshot={rel: self.store.put_blob(data) for rel, data in files.items()},
                        generator="initial", improvement_type="initial", description="the initial variant")
@@ -231,6 +274,8 @@ class Engine:
                     if follow_up is not None:
                         in_flight[follow_up[0]] = (attempt, follow_up[1])
                 steps.stop = steps.stop or self.stops.while_running()
+                if self.lease is not None:
+                    self.lease.check()  # taken over (expired while we stalled): stop writing
                 starting = self._start(steps, queue, in_flight)
                 if not starting and not in_flight:
                     self._generation_done(generation, attempts, queue, steps)
@@ -293,6 +338,10 @@ class Engine:
         try:
             result = future.result()
         except Exception as exc:  # noqa: BLE001 - executor/infra failure of one attempt
+            if (stop := infra.as_error(exc)) is not None:  # the machine's fault: retry after resume
+                attempt.status = "planned"
+                self.store.save_attempt(attempt)
+                raise stop from exc
             error = f"attempt crashed in the executor: {type(exc).__name__}: {exc}"
             result = (Generated(attempt.id, error=error, error_kind="evaluation"), None) if pending is None \
                 else Evaluation(error=error, error_kind="evaluation")
@@ -304,7 +353,7 @@ class Engine:
         if generated.error_kind == "budget":  # not paid for: it runs again after resume
             attempt.status = "planned"
             self.store.save_attempt(attempt)
-            steps.stop = StopSignal(generated.error, "stopped")
+            steps.stop = StopSignal(generated.error, "stopped", BUDGET_EXIT)
             return None
         if generated.error_kind == "user":  # bad input (e.g. a refused API key): stop at once, exit 2
             attempt.status = "planned"

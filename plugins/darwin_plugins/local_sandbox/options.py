@@ -20,6 +20,9 @@ class LocalSandboxOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     isolation: Literal["auto", "bwrap", "none"] = "auto"
     """``auto``: bubblewrap when installed and usable; ``bwrap``: required; ``none``: plain."""
+    allow_unisolated: bool = False
+    """With ``auto`` and no usable bubblewrap, run anyway (no network isolation, host writable);
+    off: refuse with exit 6 and the install hint."""
     python: str = Field(default_factory=lambda: sys.executable)
     """Interpreter exposed as ``python``/``python3`` inside the sandbox."""
     extra_ro_paths: list[str] = Field(default_factory=list)
@@ -34,3 +37,8 @@ class LocalSandboxOptions(BaseModel):
     """Run in a copy of the working copy on ``/dev/shm`` (copied back afterwards), so that
     what a run writes is bounded by its memory cgroup instead of filling the disk. ``auto``:
     when cgroups are in use."""
+    warm: bool = True
+    """Serve runs from pre-started fork servers inside the sandbox (:mod:`.warm`): one forked
+    child per run, fresh rlimits and working copy, nothing kept from earlier runs."""
+    warm_idle: int = Field(default=2, ge=1)
+    """Idle warm servers kept per profile (memory, pids, network, preloaded modules)."""

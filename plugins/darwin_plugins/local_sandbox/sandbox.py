@@ -17,8 +17,10 @@ from .capture import Capture, feed_in_background
 from .cgroups import CgroupRun, CgroupV1
 from .options import NOBODY, SANDBOX_DIR, STAGE_ROOT, LocalSandboxOptions
 from .prologue import NOT_FOUND, prologue
+from .isolation import require_isolation
 from .setpriv import probe_nobody
 from .staging import reap_stages, stage_in, stage_out
+from .warm import WarmPool
 
 
 class LocalSandbox:
@@ -36,6 +38,7 @@ class LocalSandbox:
                     "fix: apt-get install bubblewrap, or set isolation = \"auto\" or \"none\""
                 )
             self.bwrap = shutil.which("bwrap") if usable else None
+        require_isolation(options, self.bwrap)
         self.cgroups = CgroupV1.available() if options.cgroups != "off" else None
         if options.cgroups == "require" and self.cgroups is None:
             raise UserError(
@@ -57,6 +60,10 @@ class LocalSandbox:
         if self.bwrap and self.stage_dir is not None and os.geteuid() == 0:
             self.drop_to_nobody = probe_nobody(
                 options.python, lambda request, workdir, drop: self._command(request, workdir, drop)[0])
+        self.warm = WarmPool(self, options.warm_idle) if options.warm else None
+        if self.warm is not None and not os.access(STAGE_ROOT, os.W_OK):
+            raise UserError(f"sandbox 'local' with warm = true needs a writable {STAGE_ROOT}; "
+                            "fix: set warm = false")
 
     def guarantees(self) -> dict[str, bool]:
         isolated = self.bwrap is not None
@@ -76,10 +83,14 @@ class LocalSandbox:
             "disk_limit": self.stage_dir is not None and cgroups,
             "output_limit": True,
             "non_root_user": os.geteuid() != 0 or bool(self.drop_to_nobody),
+            # runs see a copy of the working copy, never its files (hard links are safe)
+            "private_working_copy": self.stage_dir is not None or self.warm is not None,
+            "warm": self.warm is not None,
         }
 
     def close(self) -> None:
-        pass
+        if self.warm is not None:
+            self.warm.close()
 
     # --------------------------------------------------------------------- run
 
@@ -94,6 +105,11 @@ class LocalSandbox:
         return argv, workdir, {}
 
     def run(self, request: ExecRequest) -> ExecResult:
+        if self.warm is not None:
+            return self.warm.run(request, self._run_cold)
+        return self._run_cold(request)
+
+    def _run_cold(self, request: ExecRequest) -> ExecResult:
         start = time.monotonic()
         workdir = Path(request.workdir).resolve()
         sockets: list[tuple[Path, str]] = []
