@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 from darwin_hookspecs import ExecRequest, ExecResult, SandboxError, UserError
@@ -51,8 +52,8 @@ class LocalSandbox:
         want_stage = options.stage_on_tmpfs == "on" or (
             options.stage_on_tmpfs == "auto" and self.cgroups is not None)
         self.stage_dir = STAGE_ROOT if want_stage and os.access(STAGE_ROOT, os.W_OK) else None
-        if self.stage_dir is not None:
-            reap_stages()
+        if self.stage_dir is not None or options.warm:
+            reap_stages()  # warm servers' roots live there too
         self._python_bin = Path(options.python).parent
         self._prefixes = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
         # As root, start bubblewrap as `nobody` (setpriv) when a staged copy can be given to it.
@@ -60,10 +61,12 @@ class LocalSandbox:
         if self.bwrap and self.stage_dir is not None and os.geteuid() == 0:
             self.drop_to_nobody = probe_nobody(
                 options.python, lambda request, workdir, drop: self._command(request, workdir, drop)[0])
-        self.warm = WarmPool(self, options.warm_idle) if options.warm else None
-        if self.warm is not None and not os.access(STAGE_ROOT, os.W_OK):
+        if options.warm and not os.access(STAGE_ROOT, os.W_OK):
             raise UserError(f"sandbox 'local' with warm = true needs a writable {STAGE_ROOT}; "
                             "fix: set warm = false")
+        self.warm = WarmPool(self, options.warm_idle) if options.warm else None
+        # close() or, if it is never called, garbage collection or the interpreter's exit
+        self._close = weakref.finalize(self, self.warm.close) if self.warm is not None else None
 
     def guarantees(self) -> dict[str, bool]:
         isolated = self.bwrap is not None
@@ -89,8 +92,8 @@ class LocalSandbox:
         }
 
     def close(self) -> None:
-        if self.warm is not None:
-            self.warm.close()
+        if self._close is not None:
+            self._close()  # once: a finalizer runs at most once
 
     # --------------------------------------------------------------------- run
 

@@ -7,7 +7,11 @@ the server forks one child for it and the copy comes back through the filtered t
 normal run. Servers are pooled per :class:`Profile` (the cgroup limits, network, preloaded
 modules). A server is discarded (and a replacement warmed in the background) when its run timed
 out, flooded its output, hit the memory limit, or tampered: left a process or a file outside
-its working copy, or the server stopped answering.
+its working copy, or the server stopped answering. Servers are started by the pool's
+:class:`~.spawner.Spawner` thread (so that they die with the orchestrator, not with the thread
+that asked for them), and the pool holds its sandbox weakly: a sandbox dropped without
+``close()`` is closed when collected or at the interpreter's exit (``weakref.finalize``), so no
+server, cgroup or ``/dev/shm`` root outlives it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -34,6 +39,7 @@ from .capture import Capture, feed_in_background
 from .cgroups import CgroupRun
 from .options import CGROUP_PREFIX, NOBODY, SANDBOX_DIR, STAGE_ROOT
 from .prologue import NOT_FOUND
+from .spawner import Spawner
 from .staging import stage_in, stage_out
 
 if TYPE_CHECKING:
@@ -66,7 +72,7 @@ class NeedsCold(Exception):
 class WarmServer:
     """One fork server: its process, control socket, cgroups and bound root directory."""
 
-    def __init__(self, owner: "LocalSandbox", profile: Profile) -> None:
+    def __init__(self, owner: "LocalSandbox", profile: Profile, spawner: Spawner) -> None:
         self.profile = profile
         self.isolated = owner.bwrap is not None
         self.runs = 0
@@ -80,14 +86,14 @@ class WarmServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.ctl = ours
         try:
-            self._start(owner, theirs)
+            self._start(owner, theirs, spawner)
         except BaseException:
             self.destroy()
             raise
         finally:
             theirs.close()
 
-    def _start(self, owner: "LocalSandbox", theirs: socket.socket) -> None:
+    def _start(self, owner: "LocalSandbox", theirs: socket.socket, spawner: Spawner) -> None:
         p = self.profile
         template = ExecRequest(argv=[owner.options.python, "-c", SOURCE.read_text(),
                                      str(theirs.fileno()), ",".join(p.preload)],
@@ -100,7 +106,7 @@ class WarmServer:
             self.group = owner.cgroups.create(template, owner.options)
         joins = [f"echo $$ > {path} || exit 125" for path in (self.group.procs_files() if self.group else [])]
         shell = ["/bin/sh", "-c", "\n".join([*joins, "ulimit -c 0", 'exec "$@"']), "sh"]
-        self.proc = subprocess.Popen([*shell, *argv], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+        self.proc = spawner.popen([*shell, *argv], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      pass_fds=[theirs.fileno()], start_new_session=True)
         self.ctl.settimeout(START_TIMEOUT_S)
@@ -252,7 +258,8 @@ class WarmPool:
     """Idle servers per profile; at most ``idle`` kept per profile; replacements warmed."""
 
     def __init__(self, owner: "LocalSandbox", idle: int) -> None:
-        self.owner, self.idle_max = owner, idle
+        self._owner, self.idle_max = weakref.ref(owner), idle
+        self.spawner = Spawner()
         self._lock = threading.RLock()
         self._idle: dict[Profile, list[WarmServer]] = {}
         self._closed = False
@@ -265,7 +272,7 @@ class WarmPool:
         profile = profile_of(request)
         server = self._acquire(profile)
         try:
-            result, healthy = server.run(self.owner, request)
+            result, healthy = server.run(self._sandbox(), request)
         except NeedsCold:
             self._release(server)
             return cold(request)
@@ -290,8 +297,14 @@ class WarmPool:
                 self._background(server.destroy)
         return self._new(profile)
 
+    def _sandbox(self) -> "LocalSandbox":
+        owner = self._owner()
+        if owner is None or self._closed:
+            raise SandboxError("local sandbox is closed; fix: create a new one")
+        return owner
+
     def _new(self, profile: Profile) -> WarmServer:
-        server = WarmServer(self.owner, profile)
+        server = WarmServer(self._sandbox(), profile, self.spawner)
         with self._lock:
             self.created += 1
         return server
@@ -338,6 +351,7 @@ class WarmPool:
             self._idle.clear()
         for server in servers:
             server.destroy()
+        self.spawner.close()
 
 
 class _Stdin:
