@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Literal
 
@@ -23,8 +22,9 @@ class LocalSandboxOptions(BaseModel):
     allow_unisolated: bool = False
     """With ``auto`` and no usable bubblewrap, run anyway (no network isolation, host writable);
     off: refuse with exit 6 and the install hint."""
-    python: str = Field(default_factory=lambda: sys.executable)
-    """Interpreter exposed as ``python``/``python3`` inside the sandbox."""
+    python: str | None = None
+    """The interpreter a request's ``python``/``python3`` runs (a path or a command on
+    ``PATH``); unset: the orchestrator's own, else ``python3``, else ``python`` (:mod:`.interpreter`)."""
     extra_ro_paths: list[str] = Field(default_factory=list)
     """More host paths to expose read-only (bubblewrap only)."""
     cgroups: Literal["auto", "require", "off"] = "auto"

@@ -18,6 +18,7 @@ from .capture import Capture, feed_in_background
 from .cgroups import CgroupRun, CgroupV1
 from .options import NOBODY, SANDBOX_DIR, STAGE_ROOT, LocalSandboxOptions
 from .prologue import NOT_FOUND, prologue
+from .interpreter import resolve_python, with_python
 from .isolation import require_isolation
 from .setpriv import probe_nobody
 from .staging import reap_stages, stage_in, stage_out
@@ -54,13 +55,14 @@ class LocalSandbox:
         self.stage_dir = STAGE_ROOT if want_stage and os.access(STAGE_ROOT, os.W_OK) else None
         if self.stage_dir is not None or options.warm:
             reap_stages()  # warm servers' roots live there too
-        self._python_bin = Path(options.python).parent
+        self.python = resolve_python(options.python)
+        self._python_bin = Path(self.python).parent
         self._prefixes = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
         # As root, start bubblewrap as `nobody` (setpriv) when a staged copy can be given to it.
         self.drop_to_nobody: list[str] = []
         if self.bwrap and self.stage_dir is not None and os.geteuid() == 0:
             self.drop_to_nobody = probe_nobody(
-                options.python, lambda request, workdir, drop: self._command(request, workdir, drop)[0])
+                self.python, lambda request, workdir, drop: self._command(request, workdir, drop)[0])
         if options.warm and not os.access(STAGE_ROOT, os.W_OK):
             raise UserError(f"sandbox 'local' with warm = true needs a writable {STAGE_ROOT}; "
                             "fix: set warm = false")
@@ -108,6 +110,7 @@ class LocalSandbox:
         return argv, workdir, {}
 
     def run(self, request: ExecRequest) -> ExecResult:
+        request = with_python(request, self.python)
         if self.warm is not None:
             return self.warm.run(request, self._run_cold)
         return self._run_cold(request)

@@ -95,7 +95,7 @@ class WarmServer:
 
     def _start(self, owner: "LocalSandbox", theirs: socket.socket, spawner: Spawner) -> None:
         p = self.profile
-        template = ExecRequest(argv=[owner.options.python, "-c", SOURCE.read_text(),
+        template = ExecRequest(argv=[owner.python, "-c", SOURCE.read_text(),
                                      str(theirs.fileno()), ",".join(p.preload)],
                                workdir=self.root, memory_mb=p.memory_mb, pids=p.pids,
                                network=p.network)
