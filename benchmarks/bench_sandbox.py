@@ -1,6 +1,15 @@
 """Per-evaluation overhead of every sandbox, measured side by side in one run.
 
     python benchmarks/bench_sandbox.py [--n 20] [--engines docker,podman] [--skip-engines]
+    python benchmarks/bench_sandbox.py --warm [--n 15] [--rounds 5]      # cold vs warm local
+    python benchmarks/bench_sandbox.py --mutation [--attempts 20] [--rounds 2]
+
+``--warm``: a bare spawn of ``python -c pass`` and the ``local`` sandbox cold and warm (with and
+without bubblewrap), interleaved: each round measures every row (median of ``--n`` runs) in a
+shuffled order, and the ratios to the bare spawn are taken within a round (target for the warm
+fork with bubblewrap: <= 0.5x). ``--mutation``: one mutation attempt of the quickstart end to end
+(engine, generate, 16 tests through the default ``local`` sandbox) cold and warm, against the
+floor of spawning a child that imports the tests and runs them (target <= 1.5x), interleaved.
 
 One "evaluation" = run ``python -c pass`` in a small working copy (3 files) and get its result
 back. Rows: a bare subprocess; ``local`` (no bubblewrap); ``local`` with bubblewrap; for each
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -96,20 +106,116 @@ def engine_rows(pm: PluginManager, engine: str, n: int, wd: Path) -> dict[str, f
     return rows
 
 
+LOCAL_ROWS: dict[str, dict[str, Any]] = {
+    "local cold": {"isolation": "none", "warm": False},
+    "local warm": {"isolation": "none", "warm": True},
+    "local cold + bwrap": {"isolation": "bwrap", "warm": False},
+    "local warm + bwrap": {"isolation": "bwrap", "warm": True},
+}
+
+
+def load_line() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def warm_rows(n: int, rounds: int) -> int:
+    """Bare spawn against the local sandbox cold and warm, interleaved, ratios per round."""
+    pm = PluginManager()
+    wd = workdir()
+    py = sys.executable
+    request = ExecRequest(argv=[py, "-c", "pass"], workdir=wd, timeout_s=60)
+    sandboxes = {name: pm.create("sandbox", "local", opts, BuildContext(run_id="bench"))
+                 for name, opts in LOCAL_ROWS.items()}
+    runs: dict[str, Callable[[], Any]] = {"bare spawn": lambda: subprocess.run([py, "-c", "pass"], check=True)}
+    for name, sandbox in sandboxes.items():
+        assert sandbox.run(request).exit_code == 0
+        runs[name] = lambda sandbox=sandbox: sandbox.run(request)
+    figures: dict[str, list[float]] = {name: [] for name in runs}
+    print(f"start: {load_line()}")
+    try:
+        for _ in range(rounds):
+            order = list(runs)
+            random.shuffle(order)
+            for name in order:
+                figures[name].append(median_ms(runs[name], n, warmup=1))
+    finally:
+        for sandbox in sandboxes.values():
+            sandbox.close()
+    print(f"end:   {load_line()}")
+    print(f"{'python -c pass':22} {'median ms':>10} {'ratio to bare (median of rounds)':>34}")
+    for name, values in figures.items():
+        ratios = [v / b for v, b in zip(values, figures["bare spawn"])]
+        print(f"{name:22} {statistics.median(values):10.1f} {statistics.median(ratios):8.2f}x "
+              f"[{min(ratios):.2f}-{max(ratios):.2f}]")
+    print("target: local warm + bwrap <= 0.5x bare spawn")
+    return 0
+
+
+def mutation_rows(attempts: int, rounds: int) -> int:
+    """The quickstart's mutation attempt end to end, cold and warm, against the fork floor."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import shutil
+
+    from bench_engine import QUICKSTART, fork_floor, steady_state
+
+    def attempt(tmp: Path, warm: bool) -> float:
+        example = tmp / f"quickstart-{warm}-{time.monotonic_ns()}"
+        shutil.copytree(QUICKSTART, example)
+        config = {
+            "run": {"name": "bench", "initial": "program", "children_per_generation": 2},
+            "benchmark": {"name": "custom", "path": "benchmark/tasks.toml"},
+            "executor": {"name": "local", "max_workers": 1},
+            "sandbox": {"name": "local", "warm": warm},
+        }
+        wall = steady_state(config, example, "mutation", attempts, source=example / "darwin.toml")
+        return wall[0] if isinstance(wall, tuple) else wall  # (wall, cpu) on newer bench_engine
+
+    rows: dict[str, Callable[[Path], float]] = {
+        "fork floor": lambda tmp: fork_floor(30, tmp / f"floor-{time.monotonic_ns()}"),
+        "attempt, local cold": lambda tmp: attempt(tmp, False),
+        "attempt, local warm": lambda tmp: attempt(tmp, True),
+    }
+    figures: dict[str, list[float]] = {name: [] for name in rows}
+    print(f"start: {load_line()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(rounds):
+            order = list(rows)
+            random.shuffle(order)
+            for name in order:
+                path = Path(tmp) / f"r{len(figures[name])}"
+                path.mkdir(exist_ok=True)
+                figures[name].append(rows[name](path) * 1000)
+    print(f"end:   {load_line()}")
+    for name, values in figures.items():
+        ratios = [v / f for v, f in zip(values, figures["fork floor"])]
+        print(f"{name:22} {statistics.median(values):8.1f} ms {statistics.median(ratios):6.2f}x floor "
+              f"[{min(ratios):.2f}-{max(ratios):.2f}]")
+    print("target: attempt <= 1.5x the fork floor")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--engines", default="docker,podman")
     parser.add_argument("--skip-engines", action="store_true")
+    parser.add_argument("--warm", action="store_true", help="bare vs local cold vs local warm")
+    parser.add_argument("--mutation", action="store_true", help="mutation attempt vs fork floor")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--attempts", type=int, default=20, help="a multiple of 2")
     args = parser.parse_args()
+    if args.warm:
+        return warm_rows(args.n, args.rounds)
+    if args.mutation:
+        return mutation_rows(args.attempts, args.rounds)
     load_env()
     pm = PluginManager()
     wd = workdir()
     py = sys.executable
     rows: dict[str, float] = {}
     rows["bare subprocess"] = median_ms(lambda: subprocess.run([py, "-c", "pass"], check=True), args.n)
-    rows["local"] = sandbox_ms(pm, "local", {"isolation": "none"}, args.n, wd, py)
-    rows["local + bwrap"] = sandbox_ms(pm, "local", {"isolation": "bwrap"}, args.n, wd, py)
+    rows["local"] = sandbox_ms(pm, "local", {"isolation": "none", "warm": False}, args.n, wd, py)
+    rows["local + bwrap"] = sandbox_ms(pm, "local", {"isolation": "bwrap", "warm": False}, args.n, wd, py)
     engines = [] if args.skip_engines else [e for e in args.engines.split(",") if e]
     for engine in engines:
         rows.update(engine_rows(pm, engine, args.n, wd))

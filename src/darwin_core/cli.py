@@ -1,8 +1,11 @@
 """The ``darwin`` command line: ``run``, ``resume``, ``status`` and ``archive`` here, the other
 commands in :mod:`darwin_core.commands` (registered on the same application).
 
-Exit codes: 0 success; 1 failure; 2 bad input (config, unknown backend, missing dependency);
-3 broken plugin; 4 storage; 5 budget spent; 6 sandbox unusable; 130 interrupted.
+Exit codes (README.md, "Exit codes"): 0 success; 1 failure; 2 bad input (config, unknown
+backend, missing dependency, refused API key); 3 broken plugin; 4 storage (unreachable, corrupt,
+missing, full or read-only; another process holds the run's writer lease); 5 budget spent or
+provider outage (resumable); 6 sandbox unusable; 130 interrupted (Ctrl-C); 143 terminated
+(SIGTERM). The run is resumable after 4, 5, 6, 130 and 143.
 """
 
 from __future__ import annotations
@@ -22,11 +25,23 @@ from .commands import plugins as _plugins  # noqa: F401  (registers `darwin plug
 from .commands import report as _report  # noqa: F401  (registers `darwin report`)
 from .commands import show as _show  # noqa: F401  (registers `darwin show`)
 from .commands import validate as _validate  # noqa: F401  (registers `darwin validate`)
+from .commands import verify as _verify  # noqa: F401  (registers `darwin verify`)
 from .commands.app import _fail, app, console, guard, out, set_label, styled  # noqa: F401
 from .engine import Engine
 from .plugins import PluginManager
 from .reader import open_run, variant_row
 from .rundir import override_config
+from .signals import GuaranteesNotice, install_sigterm, terminated
+from .signals import exit_code as signals_exit
+
+EXIT_CODES = (
+    "Exit codes: 0 done; 1 other failure; 2 bad input (config, backend, dependency, API key); "
+    "3 broken plugin; 4 storage (unreachable, corrupt, missing, full, read-only, or another "
+    "process holds the run's writer lease); 5 budget spent or provider outage (resumable); "
+    "6 sandbox unusable; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM)."
+)
+app.info.epilog = EXIT_CODES
+
 
 def _run(engine: Engine, quiet: bool) -> None:
     from .progress import ProgressDisplay
@@ -35,6 +50,7 @@ def _run(engine: Engine, quiet: bool) -> None:
         cfg = engine.config.run
         total = cfg.max_attempts or cfg.generations * cfg.children_per_generation
         engine.plugins.register(ProgressDisplay(console, total, engine.archive), name="darwin-progress")
+    engine.plugins.register(GuaranteesNotice(console), name="darwin-guarantees")
     summary = engine.run_loop()
     out.print(
         f"run {summary.run_id}: {summary.status} ({summary.stop_reason})\n"
@@ -44,6 +60,8 @@ def _run(engine: Engine, quiet: bool) -> None:
     )
     if summary.status not in ("completed", "stopped"):
         raise typer.Exit(1)
+    if engine.exit_code:
+        raise typer.Exit(engine.exit_code)
 
 
 @app.command()
@@ -63,6 +81,7 @@ def run(
         from .commands.settings import load_with_settings
         from .warmstart import open_warm_start
 
+        install_sigterm()
         if seed is not None:
             settings = [*settings, f"run.seed={seed}"]
         cfg, base = load_with_settings(config, settings)
@@ -83,6 +102,7 @@ def resume(
 ) -> None:
     """Continue a stopped, interrupted or crashed run."""
     with guard():
+        install_sigterm()
         if settings or new_config:
             from .commands.preflight import check_options
 
@@ -150,7 +170,12 @@ def archive(
 def main() -> None:
     try:
         app()
-    except KeyboardInterrupt:
-        console.print("interrupted; `darwin resume RUN_DIR` continues the run")
-        sys.exit(130)
-
+    except KeyboardInterrupt as exc:
+        console.print(f"{'terminated' if terminated(exc) else 'interrupted'}; "
+                      "`darwin resume RUN_DIR` continues the run")
+        sys.exit(signals_exit(exc))
+    except SystemExit as exc:  # typer turns an interrupt into exit 130, SIGTERM included
+        if exc.code == 130 and terminated():
+            console.print("terminated; `darwin resume RUN_DIR` continues the run")
+            sys.exit(signals_exit())
+        raise

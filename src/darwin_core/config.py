@@ -49,6 +49,8 @@ class StorageSection(BaseModel):
     url: str = ""
     retry_for_s: float = Field(60.0, gt=0)
     """How long to retry an unreachable store before stopping the run (resumable)."""
+    lease_ttl_s: float = Field(30.0, gt=0)
+    """The writer lease's ttl: after a crash, MongoDB and S3 runs resume once it has passed."""
 
     @property
     def options(self) -> dict[str, Any]:

@@ -16,35 +16,27 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 from typing import Any, Iterable, Union
 
-from darwin_hookspecs import (
-    Attempt,
-    DarwinError,
-    Executor,
-    RunInfo,
-    RunSummary,
-    SelectionStrategy,
-    UserError,
-    Variant,
-)
+from darwin_hookspecs import (Attempt, DarwinError, Executor, Lease, RunInfo, RunSummary, SelectionStrategy,
+                              UserError)
 
-from . import __version__, admission, inspirations, warmstart
+from . import __version__, admission, infra, initial, inspirations, signals, warmstart, writer
 from .attempt import EvaluateJob, GenerateJob, run_evaluate_job, run_generate_job
 from .config import DarwinConfig
 from .duplicates import ContentIndex
 from .evaluate import Evaluation
+from .finish import finish, summary
 from .gating import Gate
 from .generate import Generated
 from .operator_stats import OperatorStats
 from .plan import plan, recover
-from .plugin_config import configure_plugins, embedded_plugins
+from .plugin_config import configure_plugins
 from .plugins import PluginManager
-from .rundir import read_pointer
 from .record import ROOT_ID, Change
 from .run import RunHandle
 from .runtime import build_runtime, register_runtime, unregister_runtime
-from .session import Session, preflight
-from .snapshots import TreeIndex, read_tree
-from .stopping import StopRules, StopSignal
+from .session import Session
+from .snapshots import TreeIndex
+from .stopping import BUDGET_EXIT, StopRules, StopSignal
 
 __all__ = ["Engine", "ROOT_ID"]
 
@@ -56,8 +48,10 @@ evaluate job."""
 class Engine:
     """Runs (or resumes) one run, once. Use :meth:`create` or :meth:`open`."""
 
-    def __init__(self, handle: RunHandle) -> None:
-        self.handle = handle
+    def __init__(self, handle: RunHandle, lease: Lease | None = None) -> None:
+        self.handle, self.lease = handle, lease
+        self.exit_code = 0
+        """What the CLI exits with once :meth:`run_loop` returns (5: a budget stopped the run)."""
         self.config, self.pointer, self.run_dir = handle.config, handle.pointer, handle.run_dir
         self.plugins, self.hook = handle.plugins, handle.plugins.hook
         self.storage, self.store, self.archive = handle.storage, handle.store, handle.archive
@@ -97,26 +91,19 @@ class Engine:
                plugins: PluginManager | None = None, extra_plugins: Iterable[Any] = (),
                entry_points: bool = False) -> "Engine":
         """A new run in ``run_dir`` (default ``./runs/<name>-<time>``), optionally seeded from an
-        earlier run (a :class:`~darwin_core.warmstart.WarmStart`). ``entry_points=True`` loads
-        every installed plugin (as the CLI does); otherwise the built-ins, ``extra_plugins`` and
-        the entry points ``[plugins] enable`` names."""
-        if plugins is None:  # the passed plugins register before the registries are collected
-            plugins, extra_plugins = embedded_plugins(config, entry_points, extra_plugins), ()
-        handle = RunHandle.new(config, run_dir, plugins=plugins, extra_plugins=extra_plugins)
-        preflight(handle)
-        if warm_start is not None:
-            warmstart.prepare(warm_start, handle.store)
-        handle.write_pointer()
-        return cls(handle)
+        earlier run (a :class:`~darwin_core.warmstart.WarmStart`), its writer lease held.
+        ``entry_points=True`` loads every installed plugin (as the CLI does); otherwise the
+        built-ins, ``extra_plugins`` and the entry points ``[plugins] enable`` names."""
+        return cls(*writer.create(config, run_dir, warm_start=warm_start, plugins=plugins,
+                                  extra_plugins=extra_plugins, entry_points=entry_points))
 
     @classmethod
     def open(cls, run_dir: Path, *, plugins: PluginManager | None = None,
              extra_plugins: Iterable[Any] = (), entry_points: bool = False) -> "Engine":
-        """An existing run (to resume it), its records loaded; plugins as for :meth:`create`."""
-        if plugins is None:
-            config = read_pointer(Path(run_dir)).load_config()
-            plugins, extra_plugins = embedded_plugins(config, entry_points, extra_plugins), ()
-        return cls(RunHandle.open(run_dir, plugins=plugins, extra_plugins=extra_plugins))
+        """An existing run (to resume it), its writer lease taken, then its records loaded and
+        checked (:func:`.writer.open`); plugins as for :meth:`create`."""
+        return cls(*writer.open(run_dir, plugins=plugins, extra_plugins=extra_plugins,
+                                entry_points=entry_points))
 
     # --------------------------------------------------------------------- run
 
@@ -128,78 +115,55 @@ class Engine:
             created_at=time.time(), config=self.pointer.config, darwin_version=__version__,
         )
         self.handle.run, run.status = run, "running"
-        self.store.save_run(run, create=not resumed)
-        services = {"storage": self.storage, "config_source": self.config.source, "run_dir": self.run_dir}
-        runtime = build_runtime(self.config, run_id=run.run_id, run_dir=self.run_dir, plugins=self.plugins,
-                                services=services)
-        register_runtime(runtime)
         status, reason = "failed", ""
         steps: Session | None = None
-        try:
-            steps = self.session = Session.start(self.handle, runtime)
-            configure_plugins(self.plugins, self.config, run, self.run_dir)
-            self.hook.darwin_run_started(run=run, resumed=resumed, services=services)
-            self._ensure_root(steps)
-            warmstart.seed_archive(self.handle, steps.recorder, runtime)
-            generation = 1
-            while True:
-                stop = self.stops.between_generations(generation)
-                if stop is None:
-                    self._run_generation(steps, generation)
-                    stop = steps.stop
-                if stop is not None:
-                    status, reason = stop.status, stop.reason
-                    break
-                generation += 1
-        except KeyboardInterrupt:
-            status, reason = "interrupted", "interrupted by the user; `darwin resume` continues"
-            raise
-        except DarwinError as exc:
-            status, reason = "failed", str(exc)
-            raise
-        finally:
-            if steps is not None:
-                steps.close(self.plugins, wait=status != "interrupted")
-            unregister_runtime(run.run_id)
-            runtime.close()
-            summary = self._finish(steps, run, status, reason)
-        return summary
-
-    def _finish(self, steps: Session | None, run: RunInfo, status: str, reason: str) -> RunSummary:
-        run.status = status
-        run.metadata["stop_reason"] = reason
-        try:
-            if steps is not None:
-                steps.gate.save()
-            self.store.save_run(run)
-        except DarwinError:
-            pass  # the store is gone: the records already written stand
-        summary = self.summary(status, reason)
-        self.hook.darwin_run_finished(run=run, summary=summary)
-        return summary
+        runtime = None
+        with writer.writing(self.handle, self.lease, resumed) as self.lease:
+            try:
+                self.store.save_run(run, create=not resumed)
+                services = {"storage": self.storage, "config_source": self.config.source, "run_dir": self.run_dir}
+                runtime = build_runtime(self.config, run_id=run.run_id, run_dir=self.run_dir, plugins=self.plugins,
+                                        services=services)
+                register_runtime(runtime)
+                run.metadata["sandbox_guarantees"] = runtime.sandbox.guarantees()  # `darwin status` shows them
+                self.store.save_run(run)
+                steps = self.session = Session.start(self.handle, runtime)
+                configure_plugins(self.plugins, self.config, run, self.run_dir)
+                self.hook.darwin_run_started(run=run, resumed=resumed, services=services)
+                initial.ensure_root(self.handle, steps)
+                warmstart.seed_archive(self.handle, steps.recorder, runtime)
+                generation = 1
+                while True:
+                    stop = self.stops.between_generations(generation)
+                    if stop is None:
+                        self._run_generation(steps, generation)
+                        stop = steps.stop
+                    if stop is not None:
+                        status, reason, self.exit_code = stop.status, stop.reason, stop.exit_code
+                        break
+                    generation += 1
+            except KeyboardInterrupt as exc:
+                status, reason = "interrupted", signals.interrupt_reason(exc)
+                raise
+            except DarwinError as exc:
+                status, reason = "failed", str(exc)
+                raise
+            except OSError as exc:  # a full or read-only disk met by the orchestrator itself
+                if (error := infra.as_error(exc)) is None:
+                    raise
+                status, reason = "failed", str(error)
+                raise error from exc
+            finally:
+                if steps is not None:
+                    steps.close(self.plugins, wait=status != "interrupted")
+                if runtime is not None:
+                    unregister_runtime(run.run_id)
+                    runtime.close()
+                result = finish(self.handle, self.lease, steps, run, status, reason)
+        return result
 
     def summary(self, status: str = "", reason: str = "") -> RunSummary:
-        variants = self.archive.variants()
-        best, root = self.archive.best, self.archive.root
-        return RunSummary(
-            run_id=self.pointer.run_id, status=status or (self.run.status if self.run else ""),
-            attempts=len(self.attempts), variants=len(variants),
-            accepted=sum(v.status == "accepted" for v in variants),
-            best_id=best.id if best else None, best_score=best.score if best else 0.0,
-            initial_score=root.score if root else 0.0, stop_reason=reason,
-            cost_usd=sum(v.cost_usd for v in variants),
-        )
-
-    def _ensure_root(self, steps: Session) -> None:
-        if ROOT_ID in self.archive:
-            return
-        files = read_tree(self.config.resolve(self.config.run.initial), self.config.run.ignore)
-        if not files:
-            raise UserError(f"initial variant {self.config.run.initial} holds no file; fix: [run] initial")
-        root = Variant(id=ROOT_ID, parent_id=None, generation=0, status="accepted",
-                       snapshot={rel: self.store.put_blob(data) for rel, data in files.items()},
-                       generator="initial", improvement_type="initial", description="the initial variant")
-        steps.recorder.record_initial(steps.runtime, root, judge=False)
+        return summary(self.handle, status, reason)
 
     # ------------------------------------------------------------- scheduling
 
@@ -231,6 +195,7 @@ class Engine:
                     if follow_up is not None:
                         in_flight[follow_up[0]] = (attempt, follow_up[1])
                 steps.stop = steps.stop or self.stops.while_running()
+                writer.check(self.lease)  # taken over (expired while we stalled): stop writing
                 starting = self._start(steps, queue, in_flight)
                 if not starting and not in_flight:
                     self._generation_done(generation, attempts, queue, steps)
@@ -293,6 +258,10 @@ class Engine:
         try:
             result = future.result()
         except Exception as exc:  # noqa: BLE001 - executor/infra failure of one attempt
+            if (stop := infra.as_error(exc)) is not None:  # the machine's fault: retry after resume
+                attempt.status = "planned"
+                self.store.save_attempt(attempt)
+                raise stop from exc
             error = f"attempt crashed in the executor: {type(exc).__name__}: {exc}"
             result = (Generated(attempt.id, error=error, error_kind="evaluation"), None) if pending is None \
                 else Evaluation(error=error, error_kind="evaluation")
@@ -304,7 +273,7 @@ class Engine:
         if generated.error_kind == "budget":  # not paid for: it runs again after resume
             attempt.status = "planned"
             self.store.save_attempt(attempt)
-            steps.stop = StopSignal(generated.error, "stopped")
+            steps.stop = StopSignal(generated.error, "stopped", BUDGET_EXIT)
             return None
         if generated.error_kind == "user":  # bad input (e.g. a refused API key): stop at once, exit 2
             attempt.status = "planned"

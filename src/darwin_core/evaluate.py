@@ -13,6 +13,7 @@ from pathlib import Path
 
 from darwin_hookspecs import TaskResult
 
+from .infra import infrastructure
 from .runtime import Runtime
 from .snapshots import safe_join
 from .staged import evaluate_all, evaluate_staged  # seeded, repeated, pass-rate and score thresholds
@@ -35,12 +36,13 @@ def apply_changes(changes: dict[str, bytes | None], child_dir: Path) -> str:
     try:
         for rel, data in changes.items():
             path = safe_join(child_dir, rel)
-            if data is None:
-                path.unlink(missing_ok=True)
-            else:
+            path.unlink(missing_ok=True)  # never write through a hard link into another copy
+            if data is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
     except (ValueError, OSError) as exc:
+        if infrastructure(exc):
+            raise
         return f"proposal cannot be applied: {exc}"
     return ""
 
@@ -52,6 +54,8 @@ def evaluate_child(runtime: Runtime, child_dir: Path, target_task: str | None) -
     try:
         evaluation.results, evaluation.stage_reached = evaluate_staged(runtime, child_dir, target_task)
     except Exception as exc:  # noqa: BLE001 - an evaluation crash is recorded
+        if infrastructure(exc):  # a full disk or a broken sandbox is no verdict on the child
+            raise
         evaluation.error = f"evaluation failed: {type(exc).__name__}: {exc}"
         evaluation.error_kind = "evaluation"
     evaluation.evaluation_s = time.perf_counter() - started

@@ -1,5 +1,5 @@
-"""The generate step: ask the generator for a proposal on a private copy of the parent and
-apply its change to a copy of that copy (the child).
+"""The generate step: ask the generator for a proposal on a private copy of the parent, then
+apply its change to that same copy, which becomes the child (one working copy per attempt).
 
 It runs inside an executor job (:mod:`darwin_core.attempt`), touches no storage and decides
 nothing: it returns a :class:`Generated`.
@@ -7,7 +7,7 @@ nothing: it returns a :class:`Generated`.
 
 from __future__ import annotations
 
-import shutil
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from darwin_hookspecs import (
 )
 
 from .evaluate import apply_changes
+from .infra import infrastructure
 from .runtime import Runtime
 from .snapshots import write_tree
 
@@ -74,6 +75,8 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
         generated.error, generated.error_kind = str(exc), "user"
         return generated, None
     except Exception as exc:  # noqa: BLE001 - a generator crash is recorded, not fatal
+        if infrastructure(exc):
+            raise
         generated.error = f"generator failed: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-5)}"
         generated.error_kind = "generator"
         return generated, None
@@ -87,8 +90,10 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
     try:
         generated.changes = {rel: (text.encode("utf-8") if text is not None else None)
                              for rel, text in proposal.changes.items()}
-        shutil.copytree(parent_dir, child_dir)
+        os.rename(parent_dir, child_dir)  # the child is built in place: one copy per attempt
     except (ValueError, OSError) as exc:
+        if infrastructure(exc):
+            raise
         generated.error, generated.error_kind = f"proposal cannot be applied: {exc}", "apply"
         return generated, None
     error = apply_changes(generated.changes, child_dir)

@@ -28,7 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from darwin_hookspecs import BudgetExceededError, BuildContext, Storage, StorageError, Usage
+from darwin_hookspecs import (BudgetExceededError, BuildContext, CorruptRecordError, NotFoundError, Storage,
+                              StorageError, Usage)
 
 COLLECTION = "llm_ledger"
 
@@ -227,13 +228,36 @@ class Ledger:
             return self.per_attempt.get(attempt_id, Totals())
 
 
-def load_entries(storage: Storage) -> Iterable[LedgerEntry]:
+def load_entries(storage: Storage) -> list[LedgerEntry]:
+    """Every recorded call, each checked: a garbled entry is :class:`CorruptRecordError`
+    (exit 4) naming it, never a silent zero (budgets are enforced from this total)."""
     try:
         rows = list(storage.scan(COLLECTION))
-    except StorageError:
+    except NotFoundError:
         return []
+    except CorruptRecordError as exc:
+        raise CorruptRecordError(f"the spend ledger ({COLLECTION}) of {storage.url} is corrupt: {exc}; "
+                                 f"{LEDGER_FIX}") from None
+    return [_entry(storage, key, value) for key, value, _ in rows]
+
+
+LEDGER_FIX = ("fix: restore the record from a backup, or delete it if the spend it recorded may be "
+              "forgotten (budgets count every entry)")
+
+
+def _entry(storage: Storage, key: str, value: Any) -> LedgerEntry:
     names = set(LedgerEntry.__dataclass_fields__)
-    return [LedgerEntry(**{k: v for k, v in value.items() if k in names}) for _, value, _ in rows]
+    try:
+        entry = LedgerEntry(**{k: v for k, v in value.items() if k in names})
+        if not (isinstance(entry.attempt_id, str) and all(
+                isinstance(getattr(entry, f), int) and getattr(entry, f) >= 0
+                for f in ("input_tokens", "output_tokens"))
+                and isinstance(entry.cost_usd, (int, float)) and entry.cost_usd >= 0):
+            raise TypeError("a field has the wrong type or is negative")
+    except (AttributeError, TypeError) as exc:
+        raise CorruptRecordError(f"ledger record {COLLECTION}/{key} in {storage.url} is corrupt ({exc}); "
+                                 f"{LEDGER_FIX}") from None
+    return entry
 
 
 def summarize(storage: Storage) -> dict[str, Any]:

@@ -26,8 +26,8 @@ from .rundir import (
     new_run_id,
     open_storage,
     read_pointer,
+    relative_store,
     storage_url_for,
-    write_pointer,
 )
 from .snapshots import CodeBook
 from .store import RunStore
@@ -68,7 +68,7 @@ class RunHandle:
     def _build(cls, config: DarwinConfig, pointer: RunPointer, run_dir: Path, plugins: PluginManager,
                storage_options: dict[str, Any] | None = None) -> "RunHandle":
         options = {**config.storage.options, **(storage_options or {})}
-        storage = open_storage(plugins, pointer.storage_url, options, run_id=pointer.run_id,
+        storage = open_storage(plugins, pointer.url_in(run_dir), options, run_id=pointer.run_id,
                                run_dir=run_dir, config_dir=config.config_dir)
         store = RunStore(storage, run_id=pointer.run_id, hook=plugins.hook,
                          retry_for_s=config.storage.retry_for_s)
@@ -92,6 +92,7 @@ class RunHandle:
             config=config.model_dump(mode="json", exclude={"source"}),
             config_source=str(config.source) if config.source else None, created_at=time.time(),
         )
+        pointer.store = relative_store(pointer.storage_url, run_dir)
         return cls._build(config, pointer, run_dir, plugin_manager(config, plugins, extra_plugins))
 
     @classmethod
@@ -101,6 +102,8 @@ class RunHandle:
         run_dir = Path(run_dir).resolve()
         pointer = read_pointer(run_dir)
         config = pointer.load_config()
+        if pointer.url_in(run_dir).startswith("file:"):  # a missing store is an error, never a new one
+            storage_options = {"must_exist": True, **(storage_options or {})}
         handle = cls._build(config, pointer, run_dir, plugin_manager(config, plugins, extra_plugins),
                             storage_options)
         if load:
@@ -108,7 +111,9 @@ class RunHandle:
         return handle
 
     def write_pointer(self) -> None:
-        write_pointer(self.run_dir, self.pointer)
+        from .lock import create_pointer
+
+        create_pointer(self.run_dir, self.pointer)
 
     def load(self) -> None:
         """Read the run record, every variant, attempt and generation plan."""

@@ -31,6 +31,13 @@ class RunPointer:
     config: dict[str, Any]
     config_source: str | None
     created_at: float
+    store: str | None = None
+    """The store's path relative to the run dir when it lies inside it (a moved or copied run
+    dir then resumes on its own store); ``storage_url`` is kept for older readers."""
+
+    def url_in(self, run_dir: Path) -> str:
+        """The storage URL of this run when its directory is ``run_dir``."""
+        return (run_dir / self.store).resolve().as_uri() if self.store else self.storage_url
 
     def load_config(self) -> DarwinConfig:
         return config_from_dict(dict(self.config), source=Path(self.config_source) if self.config_source else None)
@@ -50,9 +57,25 @@ def storage_url_for(config: DarwinConfig, run_dir: Path, run_id: str) -> str:
     return url.replace("{run_id}", run_id).replace("{run_dir}", str(run_dir.resolve()))
 
 
+def relative_store(url: str, run_dir: Path) -> str | None:
+    """``url``'s path relative to ``run_dir`` when it is a ``file://`` store inside it."""
+    if not url.startswith("file://"):
+        return None
+    from urllib.parse import unquote, urlparse
+
+    try:
+        return Path(unquote(urlparse(url).path)).resolve().relative_to(run_dir.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def pointer_bytes(pointer: RunPointer) -> bytes:
+    return json.dumps(pointer.__dict__, indent=2, sort_keys=True).encode()
+
+
 def write_pointer(run_dir: Path, pointer: RunPointer) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(pointer.__dict__, indent=2, sort_keys=True).encode()
+    data = pointer_bytes(pointer)
     fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".run-")
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)

@@ -9,10 +9,16 @@ from .plan import counted_attempts
 from .run import RunHandle
 
 
+BUDGET_EXIT = 5
+"""Exit code of a run stopped by a spent budget (tokens, dollars, time) or a provider outage."""
+
+
 @dataclass
 class StopSignal:
     reason: str
     status: str  # "completed" or "stopped"
+    exit_code: int = 0
+    """What the CLI exits with: 5 for a spent budget (resumable), 0 otherwise."""
 
 
 class StopRules:
@@ -45,9 +51,16 @@ class StopRules:
         return None
 
     def time(self) -> StopSignal | None:
+        """``[run] time_budget_s`` and ``[budget] wall_time_s`` (whatever the generator)."""
+        elapsed = time.monotonic() - self.started
         budget = self.cfg.time_budget_s
-        if budget is not None and time.monotonic() - self.started > budget:
-            return StopSignal(f"time budget of {budget:.0f}s spent", "stopped")
+        if budget is not None and elapsed > budget:
+            return StopSignal(f"time budget of {budget:.0f}s spent", "stopped", BUDGET_EXIT)
+        wall = self.handle.config.budget.wall_time_s
+        if wall is not None and elapsed >= wall:
+            return StopSignal(f"wall-time budget spent (budget.wall_time_s={wall} in this session); "
+                              f"fix: `darwin resume RUN_DIR --set budget.wall_time_s={wall}`", "stopped",
+                              BUDGET_EXIT)
         return None
 
     def _unfinished(self, generation: int) -> bool:

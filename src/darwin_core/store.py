@@ -31,6 +31,7 @@ from darwin_hookspecs import (
     to_dict,
 )
 
+from . import infra
 from .store_batch import Keep, StoreBatch
 
 T = TypeVar("T")
@@ -107,6 +108,8 @@ class RunStore:
             except (StorageError, KeyError):
                 raise
             except (OSError, ConnectionError, TimeoutError) as exc:
+                if (error := infra.as_error(exc)) is not None:  # a full/read-only disk is no outage
+                    raise error from exc
                 failure = exc
             if time.monotonic() + delay > deadline:
                 raise StorageUnavailableError(

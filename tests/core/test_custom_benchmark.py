@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -12,8 +13,10 @@ from darwin_plugins.local_sandbox import LocalSandbox, LocalSandboxOptions
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> LocalSandbox:
-    return LocalSandbox(LocalSandboxOptions())
+def sandbox() -> Iterator[LocalSandbox]:
+    sandbox = LocalSandbox(LocalSandboxOptions())
+    yield sandbox
+    sandbox.close()  # its warm servers, their cgroups and /dev/shm roots
 
 
 def make(tmp_path: Path, tasks_toml: str, files: dict[str, str], program: dict[str, str]) -> tuple[CustomBenchmark, Path]:

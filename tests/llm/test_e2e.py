@@ -122,7 +122,7 @@ def test_budget_stops_the_run_and_resume_continues_after_raising_it(
                               extra_sections={"executor": {"name": "local", "max_workers": 1}})
     run_dir = tmp_path / "run"
     result = darwin_cli("run", str(config), "--run-dir", str(run_dir), "-q")
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 5, result.stderr[-3000:]  # budget spent (issue 15 item 7)
     status = status_of(darwin_cli, run_dir)
     assert status["status"] == "stopped"
     assert "budget" in status["stop_reason"] and "--set budget.tokens=" in status["stop_reason"]

@@ -21,12 +21,14 @@ from darwin_hookspecs import BuildContext
 from darwin_core.plugins import PluginManager
 
 SERVICES_ENV = Path(os.environ.get("DARWIN_SERVICES_ENV", "/run/darwin/services.env"))
-BACKENDS = ["local", "docker", "podman"]
+BACKENDS = ["local", "local-warm", "docker", "podman"]
 MARKER_PREFIX = "darwin-hostile-"
 TEST_OPTIONS: dict[str, dict[str, Any]] = {
     # kill -1 as root outside a PID namespace would hit the whole machine: the hostile suite
     # runs `local` only with bubblewrap (CI installs it), which is what `auto` picks there.
-    "local": {"isolation": "bwrap"},
+    "local": {"isolation": "bwrap", "warm": False},
+    # the same sandbox in warm mode (the default): each run is a child forked by a fork server in bwrap
+    "local-warm": {"isolation": "bwrap", "warm": True},
     "docker": {"pool_size": 2, "workdir_size_mb": 32, "tmp_size_mb": 16},
     "podman": {"pool_size": 2, "workdir_size_mb": 32, "tmp_size_mb": 16},
 }
@@ -51,7 +53,8 @@ def make_sandbox(name: str, run_id: str = "test-sandbox", **options: Any) -> Any
     """A sandbox built through the real plugin manager (entry points, option validation)."""
     pm = PluginManager()
     merged = {**TEST_OPTIONS[name], **options}
-    sandbox = pm.create("sandbox", name, merged, BuildContext(run_id=run_id))
+    backend = name.removesuffix("-warm")  # "local-warm": the local sandbox, warm = true
+    sandbox = pm.create("sandbox", backend, merged, BuildContext(run_id=run_id))
     _created.append(sandbox)
     return sandbox
 

@@ -32,8 +32,15 @@ def darwin_image() -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["docker", "podman"])
 def test_the_image_runs_the_quickstart(darwin_image: str, engine: str) -> None:
+    # bubblewrap cannot create namespaces in a default container (Dockerfile): the container is
+    # the boundary, and the run says so explicitly (without the opt-in: exit 6, checked below)
+    refused = subprocess.run([engine, "run", "--rm", "--network", "none", darwin_image, "run",
+                              "/opt/darwin/examples/quickstart/darwin.toml", "--run-dir", "/tmp/run", "-q"],
+                             env=_engine_env(), capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 6 and "allow_unisolated = true" in refused.stderr, refused.stderr
     script = ("darwin --version && darwin run /opt/darwin/examples/quickstart/darwin.toml --run-dir /tmp/run -q "
-              "--set run.generations=15 >/dev/null && darwin status /tmp/run --json")
+              "--set run.generations=15 --set sandbox.allow_unisolated=true >/dev/null "
+              "&& darwin status /tmp/run --json")
     result = subprocess.run([engine, "run", "--rm", "--network", "none", "--entrypoint", "sh", darwin_image,
                              "-c", script], env=_engine_env(), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -42,6 +49,7 @@ def test_the_image_runs_the_quickstart(darwin_image: str, engine: str) -> None:
     status = json.loads(rest)
     assert status["status"] == "completed" and status["initial_score"] == pytest.approx(9 / 16)
     assert status["best_score"] > status["initial_score"]
+    assert status["sandbox_guarantees"]["network_isolated"] is False  # recorded, not hidden
 
 
 def test_the_dockerfile_builds_from_the_sandbox_image_only() -> None:

@@ -10,6 +10,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+
 from darwin_plugins.local_sandbox import STAGE_ROOT, LocalSandbox, LocalSandboxOptions
 
 from .conftest import marker_processes, wait_gone
@@ -18,7 +20,7 @@ ORCHESTRATOR = """
 import pathlib, sys
 from darwin_hookspecs import ExecRequest
 from darwin_plugins.local_sandbox import LocalSandbox, LocalSandboxOptions
-sandbox = LocalSandbox(LocalSandboxOptions(isolation="none"))
+sandbox = LocalSandbox(LocalSandboxOptions(isolation="none", warm=sys.argv[3] == "warm"))
 print(sandbox.cgroups is not None, flush=True)
 sandbox.run(ExecRequest(argv=["python", "-c", "import time; time.sleep(600)", sys.argv[1]],
                         workdir=pathlib.Path(sys.argv[2]), timeout_s=600))
@@ -38,9 +40,10 @@ def _sleeping(marker: str) -> list[int]:
     return found
 
 
-def test_leftovers_of_a_killed_orchestrator_are_reaped(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["cold", "warm"])
+def test_leftovers_of_a_killed_orchestrator_are_reaped(tmp_path: Path, mode: str) -> None:
     marker = "darwin-hostile-" + uuid.uuid4().hex[:10]
-    proc = subprocess.Popen([sys.executable, "-c", ORCHESTRATOR, marker, str(tmp_path)],
+    proc = subprocess.Popen([sys.executable, "-c", ORCHESTRATOR, marker, str(tmp_path), mode],
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "True"  # cgroups in use (root, cgroup v1)
@@ -49,7 +52,10 @@ def test_leftovers_of_a_killed_orchestrator_are_reaped(tmp_path: Path) -> None:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     prefix = f"darwin-local-{proc.pid}-"
-    assert marker_processes(marker), "the run's process outlives its killed orchestrator"
+    if mode == "cold":
+        assert marker_processes(marker), "the run's process outlives its killed orchestrator"
+    else:  # the fork server dies with its orchestrator (PR_SET_PDEATHSIG), its child with it
+        assert wait_gone(lambda: marker_processes(marker), 10) == []
     assert list(STAGE_ROOT.glob(prefix + "*"))
     sandbox = LocalSandbox(LocalSandboxOptions(isolation="none"))
     assert wait_gone(lambda: marker_processes(marker), 10) == []

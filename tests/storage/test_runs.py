@@ -173,7 +173,8 @@ def test_outages_brief_then_long_then_resume(
     outage = _Outage(kind, tmp_path, servers)
     try:
         config = quick_config(quickstart, generations=5, children_per_generation=2,
-                              storage__retry_for_s=10.0, **storage_keys(outage.url, outage.options))
+                              storage__retry_for_s=10.0, storage__lease_ttl_s=2.0,
+                              **storage_keys(outage.url, outage.options))
         run_dir = quickstart / "run"
         proc = popen_cli("run", str(config), "--run-dir", str(run_dir), "-q", cwd=quickstart)
         wait_for_variants(plugin_manager, outage.url, outage.options, 2, proc)
@@ -187,6 +188,7 @@ def test_outages_brief_then_long_then_resume(
         assert "unreachable" in stderr and "darwin resume" in stderr
 
         outage.up()
+        time.sleep(2.5)  # the writer lease the stopped run could not release (store down) expires
         before = snapshot(plugin_manager, outage.url, outage.options)
         assert 4 <= len(before["variants"]) < 11
         done = darwin_app("resume", str(run_dir), "-q")

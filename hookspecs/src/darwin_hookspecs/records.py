@@ -187,6 +187,8 @@ class ExecRequest:
     :param output_limit_bytes: Output beyond this is discarded and the run marked truncated.
     :param image: Container image for container sandboxes (``None``: the sandbox's default);
         sandboxes without images ignore it.
+    :param preload: Modules the command imports that a warm sandbox may import once, before
+        forking the command's interpreter (a hint: other sandboxes ignore it).
     """
 
     argv: list[str]
@@ -201,6 +203,7 @@ class ExecRequest:
     output_limit_bytes: int = 8 * 1024 * 1024
     stdin: str | None = None
     image: str | None = None
+    preload: list[str] = field(default_factory=list)
 
 
 @dataclass

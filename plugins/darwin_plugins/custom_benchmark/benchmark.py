@@ -9,6 +9,7 @@ tasks one by one.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -24,6 +25,8 @@ from .pytest_run import LAUNCHER, run_pytest
 from .spec import TaskFile, build_tasks, load_task_file
 
 RUNNER = Path(__file__).with_name("runner.py")
+RUNNER_IMPORTS = ("importlib.util", "io", "json", "signal", "traceback", "contextlib")
+"""What the builtin runner imports: a warm sandbox imports them once, before forking."""
 MARK = "@@darwin@@"
 
 
@@ -74,7 +77,7 @@ class CustomBenchmark:
             self.scratch.mkdir(parents=True, exist_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix="eval-", dir=self.scratch))
         try:
-            self._prepare(variant_dir, workdir)
+            self._prepare(variant_dir, workdir, linked=_private_copy(sandbox))
             results: dict[str, TaskResult] = {}
             tests = [t for t in tasks if "test" in t.data]
             if tests:
@@ -86,33 +89,38 @@ class CustomBenchmark:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def _prepare(self, variant_dir: Path, workdir: Path) -> None:
-        shutil.copytree(variant_dir, workdir, dirs_exist_ok=True)
+    def _prepare(self, variant_dir: Path, workdir: Path, linked: bool = False) -> None:
+        """The evaluation copy: the variant, the benchmark's files over it, the runner. With
+        ``linked`` (the sandbox runs on its own copy of it), files are hard links, never chmodded."""
+        copy = _link_or_copy if linked else shutil.copy2
+        shutil.copytree(variant_dir, workdir, dirs_exist_ok=True, copy_function=copy)
         for rel in self.spec.benchmark.files:
             source = self.root / rel
             dest = workdir / rel
             if source.is_dir():
                 if dest.exists() and not dest.is_dir():
                     dest.unlink()
-                shutil.copytree(source, dest, dirs_exist_ok=True)
+                shutil.copytree(source, dest, dirs_exist_ok=True, copy_function=copy)
             elif source.is_file():
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 if dest.is_dir():
                     shutil.rmtree(dest)
-                shutil.copy2(source, dest)
+                copy(source, dest)
             else:
                 raise UserError(f"{self.task_file}: files entry {rel!r} does not exist")
         (workdir / ".darwin").mkdir(exist_ok=True)
         shutil.copy2(RUNNER, workdir / ".darwin" / "runner.py")
         shutil.copy2(LAUNCHER, workdir / ".darwin" / "pytest_launcher.py")
         for path in workdir.rglob("*"):  # the sandbox user may differ from ours
-            path.chmod(0o777 if path.is_dir() else 0o666)
+            if path.is_dir() or not linked:
+                path.chmod(0o777 if path.is_dir() else 0o666)
         workdir.chmod(0o777)
 
     def _request(self, workdir: Path, argv: list[str], timeout: float) -> ExecRequest:
         header = self.spec.benchmark
         return ExecRequest(argv=argv, workdir=workdir, env=dict(header.env), timeout_s=timeout,
-                           memory_mb=header.memory_mb)
+                           memory_mb=header.memory_mb,
+                           preload=list(RUNNER_IMPORTS) if self.runner == "builtin" else [])
 
     def _run_tests(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox) -> dict[str, TaskResult]:
         if self.runner == "pytest":
@@ -166,6 +174,24 @@ class CustomBenchmark:
         timeout = task.timeout_s or self.spec.benchmark.timeout
         result = sandbox.run(self._request(workdir, list(task.data["command"]), timeout))
         return task_result(task.id, result)
+
+
+def _private_copy(sandbox: Sandbox) -> bool:
+    guarantees = getattr(sandbox, "guarantees", None)
+    try:
+        return bool(callable(guarantees) and guarantees().get("private_working_copy"))
+    except Exception:  # noqa: BLE001 - a sandbox without the key copies as before
+        return False
+
+
+def _link_or_copy(source: str | Path, dest: str | Path) -> None:
+    """A hard link (a new name for the same read-only-to-us bytes), else a copy; never writes
+    through an existing ``dest``."""
+    Path(dest).unlink(missing_ok=True)
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copy2(source, dest)
 
 
 def create(options: CustomBenchmarkOptions, context: BuildContext) -> CustomBenchmark:

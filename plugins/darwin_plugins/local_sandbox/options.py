@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Literal
 
@@ -20,8 +19,12 @@ class LocalSandboxOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     isolation: Literal["auto", "bwrap", "none"] = "auto"
     """``auto``: bubblewrap when installed and usable; ``bwrap``: required; ``none``: plain."""
-    python: str = Field(default_factory=lambda: sys.executable)
-    """Interpreter exposed as ``python``/``python3`` inside the sandbox."""
+    allow_unisolated: bool = False
+    """With ``auto`` and no usable bubblewrap, run anyway (no network isolation, host writable);
+    off: refuse with exit 6 and the install hint."""
+    python: str | None = None
+    """The interpreter a request's ``python``/``python3`` runs (a path or a command on
+    ``PATH``); unset: the orchestrator's own, else ``python3``, else ``python`` (:mod:`.interpreter`)."""
     extra_ro_paths: list[str] = Field(default_factory=list)
     """More host paths to expose read-only (bubblewrap only)."""
     cgroups: Literal["auto", "require", "off"] = "auto"
@@ -34,3 +37,8 @@ class LocalSandboxOptions(BaseModel):
     """Run in a copy of the working copy on ``/dev/shm`` (copied back afterwards), so that
     what a run writes is bounded by its memory cgroup instead of filling the disk. ``auto``:
     when cgroups are in use."""
+    warm: bool = True
+    """Serve runs from pre-started fork servers inside the sandbox (:mod:`.warm`): one forked
+    child per run, fresh rlimits and working copy, nothing kept from earlier runs."""
+    warm_idle: int = Field(default=2, ge=1)
+    """Idle warm servers kept per profile (memory, pids, network, preloaded modules)."""

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 from darwin_hookspecs import ExecRequest, ExecResult, SandboxError, UserError
@@ -17,8 +18,11 @@ from .capture import Capture, feed_in_background
 from .cgroups import CgroupRun, CgroupV1
 from .options import NOBODY, SANDBOX_DIR, STAGE_ROOT, LocalSandboxOptions
 from .prologue import NOT_FOUND, prologue
+from .interpreter import resolve_python, with_python
+from .isolation import require_isolation
 from .setpriv import probe_nobody
 from .staging import reap_stages, stage_in, stage_out
+from .warm import WarmPool
 
 
 class LocalSandbox:
@@ -36,6 +40,7 @@ class LocalSandbox:
                     "fix: apt-get install bubblewrap, or set isolation = \"auto\" or \"none\""
                 )
             self.bwrap = shutil.which("bwrap") if usable else None
+        require_isolation(options, self.bwrap)
         self.cgroups = CgroupV1.available() if options.cgroups != "off" else None
         if options.cgroups == "require" and self.cgroups is None:
             raise UserError(
@@ -48,15 +53,22 @@ class LocalSandbox:
         want_stage = options.stage_on_tmpfs == "on" or (
             options.stage_on_tmpfs == "auto" and self.cgroups is not None)
         self.stage_dir = STAGE_ROOT if want_stage and os.access(STAGE_ROOT, os.W_OK) else None
-        if self.stage_dir is not None:
-            reap_stages()
-        self._python_bin = Path(options.python).parent
+        if self.stage_dir is not None or options.warm:
+            reap_stages()  # warm servers' roots live there too
+        self.python = resolve_python(options.python)
+        self._python_bin = Path(self.python).parent
         self._prefixes = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
         # As root, start bubblewrap as `nobody` (setpriv) when a staged copy can be given to it.
         self.drop_to_nobody: list[str] = []
         if self.bwrap and self.stage_dir is not None and os.geteuid() == 0:
             self.drop_to_nobody = probe_nobody(
-                options.python, lambda request, workdir, drop: self._command(request, workdir, drop)[0])
+                self.python, lambda request, workdir, drop: self._command(request, workdir, drop)[0])
+        if options.warm and not os.access(STAGE_ROOT, os.W_OK):
+            raise UserError(f"sandbox 'local' with warm = true needs a writable {STAGE_ROOT}; "
+                            "fix: set warm = false")
+        self.warm = WarmPool(self, options.warm_idle) if options.warm else None
+        # close() or, if it is never called, garbage collection or the interpreter's exit
+        self._close = weakref.finalize(self, self.warm.close) if self.warm is not None else None
 
     def guarantees(self) -> dict[str, bool]:
         isolated = self.bwrap is not None
@@ -76,10 +88,14 @@ class LocalSandbox:
             "disk_limit": self.stage_dir is not None and cgroups,
             "output_limit": True,
             "non_root_user": os.geteuid() != 0 or bool(self.drop_to_nobody),
+            # runs see a copy of the working copy, never its files (hard links are safe)
+            "private_working_copy": self.stage_dir is not None or self.warm is not None,
+            "warm": self.warm is not None,
         }
 
     def close(self) -> None:
-        pass
+        if self._close is not None:
+            self._close()  # once: a finalizer runs at most once
 
     # --------------------------------------------------------------------- run
 
@@ -94,6 +110,12 @@ class LocalSandbox:
         return argv, workdir, {}
 
     def run(self, request: ExecRequest) -> ExecResult:
+        request = with_python(request, self.python)
+        if self.warm is not None:
+            return self.warm.run(request, self._run_cold)
+        return self._run_cold(request)
+
+    def _run_cold(self, request: ExecRequest) -> ExecResult:
         start = time.monotonic()
         workdir = Path(request.workdir).resolve()
         sockets: list[tuple[Path, str]] = []

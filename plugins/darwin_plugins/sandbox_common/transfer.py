@@ -8,6 +8,7 @@ working copy half-written and never touches anything outside it.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import shutil
@@ -15,6 +16,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
+
+HAS_FILTERS = hasattr(tarfile, "data_filter")
+"""Extraction filters exist from Python 3.10.12 / 3.11.4 (Debian 12 ships 3.11.2)."""
+_TRUSTED: dict[str, str] = {"filter": "fully_trusted"} if HAS_FILTERS else {}
 
 
 def pack(workdir: Path) -> bytes:
@@ -48,13 +53,10 @@ def unpack_into(workdir: Path, stream: BinaryIO) -> int:
         kept = 0
         with tarfile.open(fileobj=stream, mode="r|") as tar:
             for member in tar:
-                try:
-                    safe = tarfile.data_filter(member, str(staging))
-                except tarfile.FilterError:
-                    continue
+                safe = _data_filter(member, str(staging))
                 if safe is None:
                     continue
-                tar.extract(safe, staging, set_attrs=True, filter="fully_trusted")
+                tar.extract(safe, staging, set_attrs=True, **_TRUSTED)
                 kept += 1
         _replace_contents(workdir, staging)
         return kept
@@ -71,3 +73,49 @@ def _replace_contents(workdir: Path, staging: Path) -> None:
             path.unlink()
     for entry in os.listdir(staging):
         os.rename(staging / entry, workdir / entry)
+
+
+def _data_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """``tarfile.data_filter`` (``None`` for a member it refuses), or the same checks where
+    the interpreter predates it."""
+    if HAS_FILTERS:
+        try:
+            return tarfile.data_filter(member, dest)
+        except tarfile.FilterError:  # type: ignore[attr-defined]
+            return None
+    return _data_filter_fallback(member, dest)
+
+
+def _inside(path: str, dest: str) -> bool:
+    return os.path.commonpath([os.path.realpath(path), dest]) == dest
+
+
+def _data_filter_fallback(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """The ``data`` filter's rules: leading ``/`` stripped, no escaping names, no links leaving ``dest``,
+    only files, directories and links; no setuid/setgid/sticky or group/other write bits;
+    owned by whoever extracts."""
+    dest = os.path.realpath(dest)
+    name = member.name.lstrip("/")
+    if not name or not _inside(os.path.join(dest, name), dest):
+        return None
+    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+        return None
+    if member.issym():
+        target = os.path.join(dest, os.path.dirname(name), member.linkname)
+        if os.path.isabs(member.linkname) or not _inside(target, dest):
+            return None
+    if member.islnk() and (os.path.isabs(member.linkname) or
+                           not _inside(os.path.join(dest, member.linkname), dest)):
+        return None
+    safe = copy.copy(member)
+    safe.name = name
+    mode = member.mode & 0o755
+    if member.isfile() or member.islnk():
+        mode |= 0o600
+        if not mode & 0o100:
+            mode &= ~0o011
+    elif member.isdir():
+        mode |= 0o700
+    safe.mode = mode
+    safe.uid, safe.gid, safe.uname, safe.gname = os.getuid(), os.getgid(), "", ""
+    return safe

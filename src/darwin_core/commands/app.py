@@ -62,6 +62,10 @@ def guard() -> Iterator[None]:
     except (typer.Exit, KeyboardInterrupt):
         raise
     except Exception as exc:  # noqa: BLE001 - last resort
+        from ..infra import as_error
+
+        if (infra := as_error(exc)) is not None:  # a full or read-only disk: exit 4 naming it
+            _fail(infra)
         if os.environ.get("DARWIN_DEBUG"):
             raise
         console.print(styled(

@@ -20,7 +20,7 @@ from darwin_hookspecs import ConflictError, NotFoundError, Storage, StorageError
 
 from ..plugins import PluginManager
 from ..run import RunSource, open_run_storage, parse_options
-from ..rundir import POINTER, RunPointer, open_storage, write_pointer
+from ..rundir import POINTER, RunPointer, open_storage, relative_store, write_pointer
 from .app import app, guard, out
 
 
@@ -110,7 +110,8 @@ def write_run_dir(run_dir: Path, source: RunSource, url: str, options: dict[str,
     storage_section = {k: v for k, v in (config.get("storage") or {}).items()
                        if k == "retry_for_s"}
     config["storage"] = {**storage_section, **options, "url": url}
-    write_pointer(run_dir, replace(pointer, storage_url=url, config=config))
+    write_pointer(run_dir, replace(pointer, storage_url=url, config=config,
+                                   store=relative_store(url, run_dir)))
 
 
 def export_run(run: str, to: str, to_options: dict[str, Any], from_options: dict[str, Any],
