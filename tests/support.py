@@ -52,15 +52,18 @@ def toml_value(value: Any) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-COST = "A = 5\nB = 7\n\n\ndef cost():\n    return A * 2 + B\n"
-COST_TASKS = '''
-[benchmark]
-objective = { metric = "cost", direction = "minimise" }
+def python_tasks(tasks: dict[str, str], header: str = "") -> str:
+    """A tasks.toml: ``header`` (lines of ``[benchmark]``, if any) and one task per id that runs
+    ``python -c CODE``."""
+    text = f"[benchmark]\n{header.strip()}\n\n" if header.strip() else ""
+    for task_id, code in tasks.items():
+        text += f"[[task]]\nid = {toml_value(task_id)}\ncommand = {toml_value(['python', '-c', code])}\n\n"
+    return text
 
-[[task]]
-id = "cost"
-command = ["python", "-c", "import cost; print('DARWIN_METRIC cost=%s' % cost.cost())"]
-'''
+
+COST = "A = 5\nB = 7\n\n\ndef cost():\n    return A * 2 + B\n"
+COST_TASKS = python_tasks({"cost": "import cost; print('DARWIN_METRIC cost=%s' % cost.cost())"},
+                          'objective = { metric = "cost", direction = "minimise" }')
 
 
 def cost_problem(tmp_path: Path, **run: object) -> Path:

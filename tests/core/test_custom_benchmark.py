@@ -11,6 +11,8 @@ from darwin_hookspecs import UserError
 from darwin_plugins.custom_benchmark.benchmark import CustomBenchmark
 from darwin_plugins.local_sandbox import LocalSandbox, LocalSandboxOptions
 
+from support import python_tasks
+
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[LocalSandbox]:
@@ -159,38 +161,16 @@ def test_bad_task_files_are_explained(tmp_path: Path, toml: str, message: str) -
 
 
 def test_reported_scores_and_metrics_are_raw_and_never_clamped(tmp_path: Path, sandbox: LocalSandbox) -> None:
-    toml = '''
-[benchmark]
-objective = { metric = "runtime_s", direction = "minimize" }
-
-[[task]]
-id = "big"
-command = ["python", "-c", "print('DARWIN_SCORE=1.42')"]
-
-[[task]]
-id = "negative"
-command = ["python", "-c", "print('DARWIN_SCORE=-0.5')"]
-
-[[task]]
-id = "nan"
-command = ["python", "-c", "print('DARWIN_SCORE=nan')"]
-
-[[task]]
-id = "inf-metric"
-command = ["python", "-c", "print('DARWIN_METRIC runtime_s=inf')"]
-
-[[task]]
-id = "garbage"
-command = ["python", "-c", "print('DARWIN_SCORE=fast')"]
-
-[[task]]
-id = "metrics"
-command = ["python", "-c", "import json; print('DARWIN_METRIC runtime_s=2.5'); print('noise'); print(json.dumps({'metrics': {'radius': 12.75, 'score': 3}, 'artifacts': {'note': 'hello'}}))"]
-
-[[task]]
-id = "json-nan"
-command = ["python", "-c", "print('{\\"metrics\\": {\\"x\\": NaN}}')"]
-'''
+    toml = python_tasks({
+        "big": "print('DARWIN_SCORE=1.42')",
+        "negative": "print('DARWIN_SCORE=-0.5')",
+        "nan": "print('DARWIN_SCORE=nan')",
+        "inf-metric": "print('DARWIN_METRIC runtime_s=inf')",
+        "garbage": "print('DARWIN_SCORE=fast')",
+        "metrics": "import json; print('DARWIN_METRIC runtime_s=2.5'); print('noise'); "
+                   "print(json.dumps({'metrics': {'radius': 12.75, 'score': 3}, 'artifacts': {'note': 'hello'}}))",
+        "json-nan": "print('{\"metrics\": {\"x\": NaN}}')",
+    }, 'objective = { metric = "runtime_s", direction = "minimize" }')
     benchmark, variant = make(tmp_path, toml, {}, {"x.py": "\n"})
     results = {r.task_id: r for r in benchmark.evaluate(variant, benchmark.tasks(), sandbox)}
     assert results["big"].passed and results["big"].score == 1.42

@@ -15,7 +15,7 @@ from darwin_core.archive import Archive
 from darwin_core.config import config_from_dict
 from darwin_plugins.selection import Best, ScoreChildProp, ScoreChildPropMAD
 
-from support import COST, cost_problem, write_config
+from support import COST, cost_problem, python_tasks, write_config
 
 def test_a_minimise_objective_prefers_the_lower_value_everywhere(tmp_path: Path, darwin_cli) -> None:
     config = cost_problem(tmp_path, stop_at_score=12.0)
@@ -68,18 +68,10 @@ def test_selection_best_and_acceptance_follow_the_direction() -> None:
     assert status == "rejected" and "keep_better" in reason                    # worse than 17 + 1
 
 
-STAGED_TASKS = '''
-[benchmark]
-objective = { metric = "cost", direction = "minimise" }
-
-[[task]]
-id = "cheap"
-command = ["python", "-c", "import cost; print('DARWIN_METRIC cost=%s' % cost.cost())"]
-
-[[task]]
-id = "expensive"
-command = ["python", "-c", "import cost; print('DARWIN_METRIC cost=%s' % (cost.cost() + 1))"]
-'''
+STAGED_TASKS = python_tasks(
+    {"cheap": "import cost; print('DARWIN_METRIC cost=%s' % cost.cost())",
+     "expensive": "import cost; print('DARWIN_METRIC cost=%s' % (cost.cost() + 1))"},
+    'objective = { metric = "cost", direction = "minimise" }')
 
 
 def test_a_stage_score_threshold_follows_the_direction(tmp_path: Path) -> None:

@@ -9,26 +9,11 @@ from pathlib import Path
 
 from darwin_core import open_run
 
-from support import write_config
+from support import python_tasks, write_config
 
-TASKS = '''
-[benchmark]
-files = ["tests"]
-discover = ["tests/test_*.py"]
-runner = "pytest"
-
-[[task]]
-id = "big"
-command = ["python", "-c", "print('DARWIN_SCORE=1.42')"]
-
-[[task]]
-id = "negative"
-command = ["python", "-c", "print('DARWIN_SCORE=-0.5')"]
-
-[[task]]
-id = "nan"
-command = ["python", "-c", "print('DARWIN_SCORE=nan')"]
-'''
+TASKS = python_tasks({"big": "print('DARWIN_SCORE=1.42')", "negative": "print('DARWIN_SCORE=-0.5')",
+                      "nan": "print('DARWIN_SCORE=nan')"},
+                     'files = ["tests"]\ndiscover = ["tests/test_*.py"]\nrunner = "pytest"')
 
 PARAMETRIZED = '''
 import pytest

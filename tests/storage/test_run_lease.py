@@ -4,48 +4,14 @@ writes, `darwin resume` exits 4 naming it; after a SIGKILL the next resume takes
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 from darwin_core.plugins import PluginManager
-from darwin_core.rundir import open_storage
+from run_records import popen_cli, snapshot, storage_keys, wait_for_variants
 from support import quick_config
-
-
-def storage_keys(url: str, options: dict[str, Any]) -> dict[str, Any]:
-    return {"storage__url": url, **{f"storage__{k}": v for k, v in options.items()}}
-
-
-def snapshot(plugins: PluginManager, url: str, options: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    storage = open_storage(plugins, url, options)
-    try:
-        return {c: {k: v for k, v, _ in storage.scan(c)} for c in storage.collections()}
-    finally:
-        storage.close()
-
-
-def popen_cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "darwin_core", *args], cwd=cwd, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200"})
-
-
-def wait_for_variants(plugins: PluginManager, url: str, options: dict[str, Any], n: int,
-                      proc: subprocess.Popen[str], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
-        try:
-            if len(snapshot(plugins, url, options).get("variants", {})) >= n:
-                return
-        except Exception:  # noqa: BLE001 - the store may not be created yet
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"fewer than {n} variants recorded within {timeout}s")
 
 
 def test_a_live_writer_is_named_and_a_killed_one_taken_over(
