@@ -141,7 +141,7 @@ class LocalSandbox:
             if group:
                 group.destroy()  # nothing may still write into the staged copy
                 group = None
-            if stage is not None:
+            if stage is not None and request.copy_back:
                 for _, rel in sockets:  # the bind targets / links stand for host sockets
                     (stage / rel).unlink(missing_ok=True)
                 stage_out(stage, workdir, result)

@@ -177,7 +177,8 @@ class WarmServer:
             healthy = False
         for host_path, rel in sockets:
             (stage / rel).unlink(missing_ok=True)
-        stage_out(stage, workdir, result)
+        if request.copy_back:
+            stage_out(stage, workdir, result)
         shutil.rmtree(stage, ignore_errors=True)
         self.runs += 1
         return result, healthy
@@ -255,13 +256,17 @@ class WarmServer:
 
 
 class WarmPool:
-    """Idle servers per profile; at most ``idle`` kept per profile; replacements warmed."""
+    """Idle servers per profile; replacements warmed. A profile keeps up to ``idle`` idle
+    servers, or as many as it had in use at once if more (``n`` concurrent runs find ``n``
+    servers warm, instead of starting the missing ones on every round)."""
 
     def __init__(self, owner: "LocalSandbox", idle: int) -> None:
         self._owner, self.idle_max = weakref.ref(owner), idle
         self.spawner = Spawner()
         self._lock = threading.RLock()
         self._idle: dict[Profile, list[WarmServer]] = {}
+        self._busy: dict[Profile, int] = {}
+        self._peak: dict[Profile, int] = {}
         self._closed = False
         self._workers: list[threading.Thread] = []
         self.created = 0
@@ -289,13 +294,23 @@ class WarmPool:
         with self._lock:
             if self._closed:
                 raise SandboxError("local sandbox is closed; fix: create a new one")
+            busy = self._busy[profile] = self._busy.get(profile, 0) + 1
+            self._peak[profile] = max(self._peak.get(profile, 0), busy)
             idle = self._idle.get(profile, [])
             while idle:
                 server = idle.pop()
                 if server.alive():
                     return server
                 self._background(server.destroy)
-        return self._new(profile)
+        try:
+            return self._new(profile)
+        except BaseException:
+            self._done(profile)
+            raise
+
+    def _done(self, profile: Profile) -> None:
+        with self._lock:
+            self._busy[profile] = max(self._busy.get(profile, 0) - 1, 0)
 
     def _sandbox(self) -> "LocalSandbox":
         owner = self._owner()
@@ -309,16 +324,19 @@ class WarmPool:
             self.created += 1
         return server
 
-    def _release(self, server: WarmServer) -> None:
+    def _release(self, server: WarmServer, busy: bool = True) -> None:
         with self._lock:
+            if busy:
+                self._done(server.profile)
             idle = self._idle.setdefault(server.profile, [])
-            if not self._closed and len(idle) < self.idle_max:
+            if not self._closed and len(idle) < max(self.idle_max, self._peak.get(server.profile, 0)):
                 idle.append(server)
                 return
         server.destroy()
 
     def _discard(self, server: WarmServer) -> None:
         with self._lock:
+            self._done(server.profile)
             self.discarded += 1
             closed = self._closed
         self._background(server.destroy)
@@ -330,7 +348,7 @@ class WarmPool:
             server = self._new(profile)
         except Exception:  # noqa: BLE001 - the next run reports the problem
             return
-        self._release(server)
+        self._release(server, busy=False)
 
     def _background(self, fn: Any, *args: Any) -> None:
         worker = threading.Thread(target=fn, args=args, daemon=True)
