@@ -10,7 +10,6 @@ submits :func:`run_evaluate_job` for the changes it admits.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from .generate import Generated, generate
 from .ledger import flush_when_done
 from .runtime import Runtime, runtime_for
 from .snapshots import write_tree
+from .trash import SCRATCH
 
 
 @dataclass
@@ -74,7 +74,7 @@ def _workdir(runtime: Runtime, attempt_id: str) -> Iterator[Path]:
     try:
         yield workdir
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        SCRATCH.put(workdir)  # deleted after the job has returned its result
 
 
 def _target_task(attempt: Attempt) -> str | None:

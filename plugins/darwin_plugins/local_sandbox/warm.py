@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -35,12 +36,13 @@ from typing import TYPE_CHECKING, Any, Callable
 from darwin_hookspecs import ExecRequest, ExecResult, SandboxError
 
 from .bwrap import run_env
-from .capture import Capture, feed_in_background
+from .capture import Drain, drain, feed_in_background
 from .cgroups import CgroupRun
 from .options import CGROUP_PREFIX, NOBODY, SANDBOX_DIR, STAGE_ROOT
 from .prologue import NOT_FOUND
 from .spawner import Spawner
-from .staging import stage_in, stage_out
+from .wire import recv_exact, rlimits
+from .staging import discard_stage, stage_in, stage_out
 
 if TYPE_CHECKING:
     from .sandbox import LocalSandbox
@@ -121,10 +123,10 @@ class WarmServer:
     # ----------------------------------------------------------------- protocol
 
     def _read(self) -> dict[str, Any] | None:
-        head = _recv_exact(self.ctl, 8)
+        head = recv_exact(self.ctl, 8)
         if head is None:
             return None
-        data = _recv_exact(self.ctl, struct.unpack("!Q", head)[0])
+        data = recv_exact(self.ctl, struct.unpack("!Q", head)[0])
         return json.loads(data) if data is not None else None
 
     def alive(self) -> bool:
@@ -144,7 +146,7 @@ class WarmServer:
         inside = f"{SANDBOX_DIR}/{WORK}" if self.isolated else str(stage)
         env = run_env(owner._python_bin, request, inside)
         header = {"argv": list(request.argv), "env": env, "cwd": inside,
-                  "rlimits": _rlimits(request, address_space=self.group is None),
+                  "rlimits": rlimits(request, address_space=self.group is None),
                   "wipe": ["/tmp", "/dev/shm"] if self.isolated else []}
         stdin_r, stdin_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -160,8 +162,7 @@ class WarmServer:
         for fd in (stdin_r, out_w, err_w):
             os.close(fd)
         writer = os.fdopen(stdin_w, "wb")
-        out = Capture(os.fdopen(out_r, "rb"), request.output_limit_bytes)
-        err = Capture(os.fdopen(err_r, "rb"), request.output_limit_bytes)
+        out, err = Drain(out_r, request.output_limit_bytes), Drain(err_r, request.output_limit_bytes)
         if request.stdin:
             feed_in_background(_Stdin(writer), request.stdin)  # type: ignore[arg-type]
         else:
@@ -170,8 +171,7 @@ class WarmServer:
         healthy = reply is not None and reason is None
         if not healthy:
             self.kill()  # the child and everything in the namespace (removed by the pool)
-        out.join()
-        err.join()
+        drain([out, err])
         result = self._result(request, reply, reason, out, err, start)
         if healthy and (result.killed_reason == "oom" or self._tampered(reply)):
             healthy = False
@@ -179,25 +179,29 @@ class WarmServer:
             (stage / rel).unlink(missing_ok=True)
         if request.copy_back:
             stage_out(stage, workdir, result)
-        shutil.rmtree(stage, ignore_errors=True)
+        discard_stage(stage, owner.trash)
         self.runs += 1
         return result, healthy
 
-    def _wait(self, deadline: float, out: Capture, err: Capture) -> tuple[str | None, dict[str, Any] | None]:
-        import select
+    def _wait(self, deadline: float, out: Drain, err: Drain) -> tuple[str | None, dict[str, Any] | None]:
+        """Read the run's output while waiting for the server's reply (the end of the run)."""
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 return "timeout", None
-            ready, _, _ = select.select([self.ctl], [], [], min(left, 0.05))
-            if ready:
+            pipes = [p for p in (out, err) if p.fd is not None]
+            ready, _, _ = select.select([self.ctl, *(p.fd for p in pipes)], [], [], left)
+            for pipe in pipes:
+                if pipe.fd in ready:
+                    pipe.read()
+            if self.ctl in ready:
                 reply = self._read()
                 return (None if reply is not None else "signal"), reply
             if out.overflow or err.overflow:
                 return "output_limit", None
 
     def _result(self, request: ExecRequest, reply: dict[str, Any] | None, reason: str | None,
-                out: Capture, err: Capture, start: float) -> ExecResult:
+                out: Drain, err: Drain, start: float) -> ExecResult:
         code = reply.get("exit") if reply else None
         stderr = err.text()
         if code == 127 and stderr.startswith(NOT_FOUND):
@@ -377,25 +381,3 @@ class _Stdin:
 
     def __init__(self, pipe: io.BufferedWriter) -> None:
         self.stdin = pipe
-
-
-def _rlimits(request: ExecRequest, address_space: bool) -> dict[str, int]:
-    limits = {"RLIMIT_CPU": request.cpu_s or int(request.timeout_s) + 1, "RLIMIT_CORE": 0}
-    if request.memory_mb and address_space:
-        limits["RLIMIT_AS"] = request.memory_mb << 20
-    if request.file_size_mb:
-        limits["RLIMIT_FSIZE"] = request.file_size_mb << 20
-    return limits
-
-
-def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
-    data = b""
-    while len(data) < size:
-        try:
-            chunk = sock.recv(size - len(data))
-        except OSError:
-            return None
-        if not chunk:
-            return None
-        data += chunk
-    return data
