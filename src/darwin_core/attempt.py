@@ -19,6 +19,7 @@ from typing import Any, Iterator
 from darwin_hookspecs import Attempt, Inspiration, Variant
 
 from .duplicates import child_files, tree_digest
+from .durable import GATES
 from .evaluate import Evaluation, apply_changes, evaluate_child
 from .generate import Generated, generate
 from .ledger import flush_when_done
@@ -93,6 +94,7 @@ def run_generate_job(job: GenerateJob) -> tuple[Generated, Evaluation | None]:
         if job.skip_trees and tree_digest(child_files(job.parent_files, generated.changes)) in job.skip_trees:
             generated.duplicate = True
             return generated, None
+        GATES.wait(job.run_id, job.attempt.id)  # its running mark is durable before anything runs
         return generated, evaluate_child(runtime, child_dir, _target_task(job.attempt))
 
 
