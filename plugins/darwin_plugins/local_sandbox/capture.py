@@ -1,5 +1,6 @@
 """A run's standard streams: stdin fed from the request, stdout/stderr read (in threads for a
-cold run, by the waiting thread's ``select`` for a warm one) and bounded (the command never blocks on a full pipe; what exceeds the limit is dropped)."""
+cold run, by the waiting thread's ``select`` for a warm one) and bounded (the command never
+blocks on a full pipe; what exceeds the limit is dropped)."""
 
 from __future__ import annotations
 

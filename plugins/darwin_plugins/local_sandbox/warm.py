@@ -208,11 +208,12 @@ class WarmServer:
             return ExecResult(exit_code=127, stderr=stderr, duration_s=time.monotonic() - start)
         if reason is None and (out.overflow or err.overflow):
             reason = "output_limit"
-        if reason is None and ((self.group and self.group.oom_killed()) or "MemoryError" in stderr[-2000:]):
+        ended = reason == "signal" and reply is None  # the server itself died (OOM may pick it)
+        if (reason is None or ended) and ((self.group and self.group.oom_killed()) or "MemoryError" in stderr[-2000:]):
             reason = "oom"
         if reason is None and code is not None and code < 0:
             reason = "signal"
-        if reason == "signal" and reply is None:
+        if ended:
             stderr += "\n[darwin local sandbox] the warm fork server ended; server discarded"
         return ExecResult(exit_code=code, stdout=out.text(), stderr=stderr,
                           duration_s=time.monotonic() - start, timed_out=reason == "timeout",
