@@ -29,9 +29,11 @@ class MarkGates:
             self._gates[(run_id, attempt_id)] = (threading.Event(), [])
 
     def settle(self, run_id: str, attempt_ids: list[str], error: str = "") -> None:
-        """Open the gates (the marks are durable), or fail them with ``error``."""
+        """Open the gates (the marks are durable), or fail them with ``error`` (a failed gate
+        stays: a job reaching it later raises too)."""
         with self._lock:
-            gates = [self._gates.pop((run_id, a), None) for a in attempt_ids]
+            take = self._gates.get if error else self._gates.pop
+            gates = [take((run_id, a), None) for a in attempt_ids]
         for gate in gates:
             if gate is not None:
                 if error:
