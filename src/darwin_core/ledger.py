@@ -24,35 +24,14 @@ import queue
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from darwin_hookspecs import (BudgetExceededError, BuildContext, CorruptRecordError, NotFoundError, Storage,
                               StorageError, Usage)
 
 COLLECTION = "llm_ledger"
-_held = threading.local()
-"""The attempt whose flushes :func:`flush_when_done` holds on this thread, and the ledgers held."""
-
-
-@contextmanager
-def flush_when_done(attempt_id: str) -> Iterator[None]:
-    """Within the block, :meth:`Ledger.flush` of ``attempt_id`` on this thread returns at once
-    and the wait happens when the block ends: an attempt's job generates, then evaluates, and
-    its spend and cached replies, written behind since each reply, become durable while the
-    child is evaluated instead of before (they are still durable before the job returns, so
-    before the engine records the attempt)."""
-    outer = getattr(_held, "attempt", None), getattr(_held, "ledgers", None)
-    _held.attempt, _held.ledgers = attempt_id, []
-    try:
-        yield
-    finally:
-        ledgers = _held.ledgers
-        _held.attempt, _held.ledgers = outer
-        for ledger in ledgers:
-            ledger.flush(attempt_id)
 
 
 @dataclass
@@ -213,10 +192,6 @@ class Ledger:
         """Wait until the entries (and cached replies) of ``attempt_id`` (default: all) are
         durable; re-raise a failed write."""
         if self.writer is None:
-            return
-        if attempt_id is not None and attempt_id == getattr(_held, "attempt", None):
-            if self not in _held.ledgers:
-                _held.ledgers.append(self)  # waited for when flush_when_done's block ends
             return
         with self._lock:
             if attempt_id is None:
