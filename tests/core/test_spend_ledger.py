@@ -71,27 +71,3 @@ def test_every_backend_context_has_the_ledger_and_a_run_that_spends_nothing_neve
     manager.create("generator", "capture", {}, context)
     assert isinstance(context.services[LEDGER], SpendLedger)  # outside a run too
 
-
-def test_an_attempt_job_waits_for_its_spend_once_when_it_ends(tmp_path: Path) -> None:
-    from darwin_core.ledger import flush_when_done, load_entries
-    from darwin_plugins.file_storage import FileStorage
-
-    storage = FileStorage(tmp_path / "store")
-    ledger = Ledger(storage)
-    gate = threading.Event()
-    put = ledger.writer.put
-
-    def slow_put(*args: Any, **kwargs: Any) -> threading.Event:  # a write that is not durable yet
-        done = put(*args, **kwargs)
-        held = threading.Event()
-        threading.Thread(target=lambda: (gate.wait(), done.wait(), held.set()), daemon=True).start()
-        return held
-
-    ledger.writer.put = slow_put  # type: ignore[method-assign]
-    with flush_when_done("a1"):
-        ledger.spend("a1", Usage(role="implement", model="m", provider="p", input_tokens=3))
-        ledger.flush("a1")  # the generator's flush: returns at once inside the job
-        assert not gate.is_set()
-        threading.Timer(0.2, gate.set).start()
-    assert gate.is_set()  # the block's end waited for the write
-    assert [e.input_tokens for e in load_entries(storage)] == [3]
