@@ -2,12 +2,14 @@
 
 With an in-process executor (``Executor.in_process``) the engine submits an attempt's generate
 job in the same scheduling pass that marks it ``running``, before that pass's commit is durable,
-so the model call overlaps the commit instead of waiting for it. The job waits at its gate before
-it evaluates anything (:func:`wait`), until the engine opens the gate once the commit is durable
-(:meth:`MarkGates.settle`); if the commit failed, the gate raises instead and nothing is
-evaluated. So no child is ever evaluated under an attempt that a crash could leave ``planned``;
-what such a crash can leave is one model call (recorded by the spend ledger, its reply cached)
-of an attempt that resume runs as new. Jobs of other executors (or without a gate) never wait.
+so the model call overlaps the commit instead of waiting for it. The job waits at its gate
+(:meth:`MarkGates.wait`) before it evaluates anything, and before the generator proposes unless
+the generator declares ``sandbox_free = True`` (it only calls models, as the LLM generators do;
+an agent generator runs code in the sandbox and waits), until the engine opens the gate once
+the commit is durable (:meth:`MarkGates.settle`); if the commit failed, the gate raises instead
+and nothing runs. So no code runs under an attempt that a crash could leave ``planned``; what
+such a crash can leave is one model call (recorded by the spend ledger, its reply cached) of an
+attempt that resume runs as new. Jobs of other executors (or without a gate) never wait.
 """
 
 from __future__ import annotations
