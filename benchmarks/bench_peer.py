@@ -54,6 +54,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -77,15 +78,19 @@ from peer_setup import (INNER_FLAG, die, ensure_bwrap, ensure_darwin_openai, ens
 
 
 def make_responder():
-    counter = {"n": 0}
+    counter = {"n": 0, "top": 0}
+    lock = threading.Lock()
 
     def reply(body: dict) -> str:
         text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "user")
         start = max(text.rfind(marker) for marker in CURRENT_MARKERS)
         match = STEPS_RE.search(text, max(start, 0))
         steps = int(match.group(1)) if match else 1
-        counter["n"] += 1
-        new = steps + 1 + counter["n"] % 7  # children of one parent differ
+        with lock:
+            counter["n"] += 1
+            # every reply a new value, above the parent's: no child duplicates another program
+            # (Darwin skips evaluating a duplicate, OpenEvolve does not: the runs would differ)
+            new = counter["top"] = max(steps, counter["top"]) + 1 + counter["n"] % 7
         return f"program.py\n<<<<<<< SEARCH\nSTEPS = {steps}\n=======\nSTEPS = {new}\n>>>>>>> REPLACE\n"
 
     return reply
@@ -253,7 +258,7 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
                 run = Run(system, latency, conc, rep, args.iterations, wall, evals, requests,
                           load=(load + os.getloadavg()[0]) / 2,
                           cpu_s=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
-                          gen_s=_mean(log, "PEER_GENERATION_S"), evaluation_s=_mean(log, "PEER_EVALUATION_S"),
+                          gen_s=_mean(log, "PEER_PROPOSAL_S"), evaluation_s=_mean(log, "PEER_EVALUATION_S"),
                           task_s=_mean(log, "PEER_TASK"),
                           records=len(writes := re.findall(r"^PEER_RECORD=([\d.]+) ", log, re.M)),
                           record_s=sum(map(float, writes)),

@@ -23,6 +23,10 @@ class LocalExecutorOptions(BaseModel):
 
 
 class LocalExecutor:
+    in_process = True
+    """Jobs run in the orchestrator's process (the engine may submit a job before its
+    ``running`` mark is durable: the job waits at its gate, see ``darwin_core.durable``)."""
+
     def __init__(self, max_workers: int) -> None:
         self.max_workers = max_workers
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="darwin-attempt")

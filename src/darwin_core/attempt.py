@@ -10,7 +10,6 @@ submits :func:`run_evaluate_job` for the changes it admits.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,10 +19,12 @@ from typing import Any, Iterator
 from darwin_hookspecs import Attempt, Inspiration, Variant
 
 from .duplicates import child_files, tree_digest
+from .durable import GATES
 from .evaluate import Evaluation, apply_changes, evaluate_child
 from .generate import Generated, generate
 from .runtime import Runtime, runtime_for
 from .snapshots import write_tree
+from .trash import SCRATCH
 
 
 @dataclass
@@ -73,7 +74,7 @@ def _workdir(runtime: Runtime, attempt_id: str) -> Iterator[Path]:
     try:
         yield workdir
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        SCRATCH.put(workdir)  # deleted after the job has returned its result
 
 
 def _target_task(attempt: Attempt) -> str | None:
@@ -92,6 +93,7 @@ def run_generate_job(job: GenerateJob) -> tuple[Generated, Evaluation | None]:
         if job.skip_trees and tree_digest(child_files(job.parent_files, generated.changes)) in job.skip_trees:
             generated.duplicate = True
             return generated, None
+        GATES.wait(job.run_id, job.attempt.id)  # its running mark is durable before anything runs
         return generated, evaluate_child(runtime, child_dir, _target_task(job.attempt))
 
 

@@ -3,7 +3,8 @@
 Per generation the attempts are planned (:mod:`~darwin_core.plan`), then each goes through
 admit → generate → review → evaluate → judge → record (docs/engine.md shows which module holds
 each step). At most ``max_workers`` attempts are in flight, each marked ``running`` before it is
-submitted; a child is recorded before its attempt is marked finished. A crash at any point
+submitted (in-process: in the pass that submits it, its job gated until the mark is durable, see
+:mod:`~darwin_core.durable`); a child is recorded before its attempt is marked finished. A crash at any point
 leaves records from which ``resume`` continues: finished attempts are never redone, planned
 ones run, and ones left ``running`` are retried once.
 """
@@ -23,6 +24,7 @@ from . import __version__, admission, infra, initial, inspirations, signals, war
 from .attempt import EvaluateJob, GenerateJob, run_evaluate_job, run_generate_job
 from .config import DarwinConfig
 from .duplicates import ContentIndex
+from .durable import GATES, scheduling_pass
 from .evaluate import Evaluation
 from .finish import finish, summary
 from .gating import Gate
@@ -171,24 +173,25 @@ class Engine:
         """Each pass is one store batch (one durable commit on ``file://``): the records of the
         attempts that just finished, then the ``running`` marks of the next ones (the first pass:
         the plan), whose jobs are submitted once the commit is durable."""
-        with self.store.batch():
+        in_flight: dict[Future[Any], tuple[Attempt, Pending]] = {}
+        with scheduling_pass(self.store, self.pointer.run_id) as held:
             attempts = recover(self.handle, self.config, generation, plan(self.handle, steps.selector, generation))
             if not attempts:
                 steps.stop = StopSignal("nothing left to attempt", "completed")
                 return
             self.hook.darwin_generation_started(run=self.run, generation=generation, attempts=attempts)
             queue = deque(a for a in attempts if a.status == "planned")
-            in_flight: dict[Future[Any], tuple[Attempt, Pending]] = {}
             starting = self._start(steps, queue, in_flight)
             if not starting:
                 self._generation_done(generation, attempts, queue, steps)
+            starting = self._submit_early(steps, starting, in_flight, held)
         while True:
             for attempt, memory in starting:
                 in_flight[self._submit_generate(steps, attempt, memory)] = (attempt, None)
             if not in_flight:
                 break
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            with self.store.batch():
+            with scheduling_pass(self.store, self.pointer.run_id) as held:
                 for future in done:
                     attempt, pending = in_flight.pop(future)
                     follow_up = self._on_done(steps, attempt, future, pending)
@@ -199,6 +202,20 @@ class Engine:
                 starting = self._start(steps, queue, in_flight)
                 if not starting and not in_flight:
                     self._generation_done(generation, attempts, queue, steps)
+                starting = self._submit_early(steps, starting, in_flight, held)
+
+    def _submit_early(self, steps: Session, starting: list[tuple[Attempt, list[str]]],
+                      in_flight: dict[Future[Any], tuple[Attempt, Pending]],
+                      held: list[str]) -> list[tuple[Attempt, list[str]]]:
+        """With an in-process executor, submit now, gated until the pass's commit is durable
+        (:mod:`.durable`); the attempts left to submit after the commit."""
+        if not getattr(steps.executor, "in_process", False):
+            return starting
+        for attempt, memory in starting:
+            GATES.hold(self.pointer.run_id, attempt.id)
+            held.append(attempt.id)
+            in_flight[self._submit_generate(steps, attempt, memory)] = (attempt, None)
+        return []
 
     def _start(self, steps: Session, queue: deque[Attempt],
                in_flight: dict[Future[Any], Any]) -> list[tuple[Attempt, list[str]]]:

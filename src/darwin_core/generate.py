@@ -24,6 +24,7 @@ from darwin_hookspecs import (
     Variant,
 )
 
+from .durable import GATES
 from .evaluate import apply_changes
 from .infra import infrastructure
 from .runtime import Runtime
@@ -64,6 +65,8 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
         sibling_index=int(attempt.metadata.get("sibling_index", 0)),
         inspirations=list(inspirations or []), operator_stats=dict(operator_stats or {}),
     )
+    if not getattr(runtime.generator, "sandbox_free", False):  # it may run code: not before the mark
+        GATES.wait(runtime.run_id, attempt.id)
     generated.proposal_started = time.time()
     started = time.perf_counter()
     try:

@@ -17,6 +17,7 @@ from darwin_hookspecs import Benchmark, BuildContext, Generator, Sandbox, TaskSp
 from .config import DarwinConfig, StageConfig, config_from_dict
 from .plugins import PluginManager
 from .training import TrainingView
+from .trash import SCRATCH
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Runtime:
             close = getattr(self.benchmark, "close", None)
             if callable(close):
                 close()
+            SCRATCH.drain()  # the attempts' scratch directories, deleted behind their jobs
 
 
 def build_runtime(

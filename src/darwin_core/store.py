@@ -215,7 +215,10 @@ class RunStore:
         return data
 
     def _read_blob(self, key: str) -> bytes:
-        payload = self._retry(f"reading blob {key}", lambda: self.storage.get_blob(key))
+        batch = self._batch
+        payload = batch.blob(key) if batch is not None else None  # written, not yet committed
+        if payload is None:
+            payload = self._retry(f"reading blob {key}", lambda: self.storage.get_blob(key))
         if payload.startswith(_ZLIB_MAGIC):
             try:
                 return zlib.decompress(payload[len(_ZLIB_MAGIC):])

@@ -43,6 +43,7 @@ class StoreBatch:
         self._cm: ContextManager[Any] | None = None
         self._backend: Any = None
         self._writes: list[_Write] = []
+        self._blobs: dict[str, bytes] = {}
         self._after: list[Callable[[], None]] = []
         self._direct = False  # after a transient failure mid-block: write by write, with retries
         self._broken = False
@@ -77,7 +78,13 @@ class StoreBatch:
     def put_blob(self, payload: bytes) -> str:
         key = self._call(lambda: self.store.put_blob_payload(payload), lambda: self._open().put_blob(payload))
         self._writes.append(_Write(None, key, payload, None, key, None))
+        self._blobs[key] = payload
         return key
+
+    def blob(self, key: str) -> bytes | None:
+        """The payload of a blob written in this batch (not readable from the store before the
+        commit), else ``None``."""
+        return self._blobs.get(key)
 
     def put_record(self, collection: str, key: str, value: dict[str, Any], if_version: str | None,
                    keep: Keep | None) -> str:

@@ -70,3 +70,4 @@ def test_every_backend_context_has_the_ledger_and_a_run_that_spends_nothing_neve
     context = BuildContext()
     manager.create("generator", "capture", {}, context)
     assert isinstance(context.services[LEDGER], SpendLedger)  # outside a run too
+

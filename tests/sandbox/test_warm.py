@@ -82,3 +82,44 @@ def test_non_python_commands_and_scripts(warm: Any, tmp_path: Path) -> None:
                                  timeout_s=60))
     assert error.exit_code == 1 and error.stderr.strip().endswith("KeyError: 'k'"), error
     assert "forkserver" not in error.stderr and "_run_python" not in error.stderr
+
+
+@pytest.mark.parametrize("backend", ["local", "local-warm"])
+def test_copy_back_false_leaves_the_working_copy_as_it_was(backend: str, tmp_path: Path) -> None:
+    sandbox = make_sandbox(backend, run_id=f"test-copy-back-{backend}")
+    try:
+        for copy_back in (False, True):
+            work = tmp_path / f"w-{copy_back}"
+            result = run(sandbox, work, "open('made.txt', 'w').write('x'); print('done')", copy_back=copy_back)
+            assert result.exit_code == 0 and result.stdout.strip() == "done", result
+            assert (work / "made.txt").exists() is copy_back  # the run's writes come back only if asked
+    finally:
+        sandbox.close()
+
+
+def test_concurrent_runs_keep_as_many_servers_warm(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sandbox = make_sandbox("local-warm", run_id="test-warm-peak", warm_idle=1)
+    code = "import time; time.sleep(0.5); print('ok')"
+    try:  # long-lived threads, as the engine's attempt threads are
+        with ThreadPoolExecutor(3) as pool:
+            first = list(pool.map(lambda i: run(sandbox, tmp_path / f"a{i}", code), range(3)))
+            assert all(r.stdout.strip() == "ok" for r in first), first
+            created = sandbox.warm.created
+            assert created >= 3  # three at once: three servers
+            second = list(pool.map(lambda i: run(sandbox, tmp_path / f"b{i}", code), range(3)))
+            assert all(r.stdout.strip() == "ok" for r in second), second
+            assert sandbox.warm.created == created  # all three were kept warm, though warm_idle = 1
+    finally:
+        sandbox.close()
+
+
+def test_large_output_on_both_streams_is_read_whole(warm: Any, tmp_path: Path) -> None:
+    code = ("import sys\nfor i in range(2000):\n"
+            "    sys.stdout.write('o%d ' % i + 'x' * 200 + '\\n'); sys.stderr.write('e%d\\n' % i)\n")
+    result = run(warm, tmp_path / "big", code)
+    assert result.exit_code == 0 and not result.truncated, result
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2000 and lines[-1].startswith("o1999 ")
+    assert result.stderr.splitlines()[-1] == "e1999"

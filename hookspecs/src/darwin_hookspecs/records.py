@@ -189,6 +189,9 @@ class ExecRequest:
         sandboxes without images ignore it.
     :param preload: Modules the command imports that a warm sandbox may import once, before
         forking the command's interpreter (a hint: other sandboxes ignore it).
+    :param copy_back: What the command writes in its working copy must reach ``workdir``
+        afterwards (the default). ``False``: the caller reads only the command's output, so a
+        sandbox that runs on its own copy may skip copying it back (a hint).
     """
 
     argv: list[str]
@@ -204,6 +207,7 @@ class ExecRequest:
     stdin: str | None = None
     image: str | None = None
     preload: list[str] = field(default_factory=list)
+    copy_back: bool = True
 
 
 @dataclass

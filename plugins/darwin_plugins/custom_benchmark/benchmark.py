@@ -116,11 +116,12 @@ class CustomBenchmark:
                 path.chmod(0o777 if path.is_dir() else 0o666)
         workdir.chmod(0o777)
 
-    def _request(self, workdir: Path, argv: list[str], timeout: float) -> ExecRequest:
+    def _request(self, workdir: Path, argv: list[str], timeout: float, copy_back: bool = True) -> ExecRequest:
         header = self.spec.benchmark
+        runner = list(RUNNER_IMPORTS) if self.runner == "builtin" else []
         return ExecRequest(argv=argv, workdir=workdir, env=dict(header.env), timeout_s=timeout,
-                           memory_mb=header.memory_mb,
-                           preload=list(RUNNER_IMPORTS) if self.runner == "builtin" else [])
+                           memory_mb=header.memory_mb, copy_back=copy_back,
+                           preload=sorted({*runner, *header.preload}))
 
     def _run_tests(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox) -> dict[str, TaskResult]:
         if self.runner == "pytest":
@@ -138,7 +139,7 @@ class CustomBenchmark:
                 argv.append("--coverage")
             argv += list(by_node)
             total = sum(t.timeout_s or self.spec.benchmark.timeout for t in pending) + 10
-            result = sandbox.run(self._request(workdir, argv, total))
+            result = sandbox.run(self._request(workdir, argv, total, copy_back=False))  # reads stdout only
             reported = 0
             for line in result.stdout.splitlines():
                 if not line.startswith(MARK):
@@ -172,7 +173,7 @@ class CustomBenchmark:
 
     def _run_command(self, workdir: Path, task: TaskSpec, sandbox: Sandbox) -> TaskResult:
         timeout = task.timeout_s or self.spec.benchmark.timeout
-        result = sandbox.run(self._request(workdir, list(task.data["command"]), timeout))
+        result = sandbox.run(self._request(workdir, list(task.data["command"]), timeout, copy_back=False))
         return task_result(task.id, result)
 
 

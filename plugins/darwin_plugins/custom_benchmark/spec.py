@@ -7,6 +7,7 @@ Example::
     timeout = 10                 # default seconds per task
     runner = "auto"              # for `test` tasks: builtin (stdlib), pytest, or auto
     discover = ["tests/test_*.py"]   # one task per test_* function found in these files
+    preload = ["numpy"]          # imported once by a warm sandbox, before each run's fork
 
     objective = { metric = "runtime_s", direction = "minimise" }   # default: score, maximise
     holdout = ["tests/test_hidden.py::*"]   # held-out task ids (fnmatch patterns)
@@ -81,6 +82,9 @@ class BenchmarkHeader(BaseModel):
     objective: ObjectiveEntry | None = None
     holdout: list[str] = Field(default_factory=list)
     """Held-out task ids (fnmatch patterns): checked on each new best, never searched on."""
+    preload: list[str] = Field(default_factory=list)
+    """Modules the tasks import (the evaluator's own imports) that a warm sandbox imports once,
+    before forking each run (``ExecRequest.preload``); others ignore it."""
 
 
 class TaskFile(BaseModel):

@@ -84,6 +84,10 @@ def read_files(root: Path, include: list[str], exclude: list[str], limit: int) -
 
 
 class LLMGenerator:
+    sandbox_free = True
+    """``propose`` only calls models, runs nothing in the sandbox: the engine may start it before
+    its attempt's ``running`` mark is durable (the evaluation still waits for it)."""
+
     def __init__(self, name: str, options: LLMOptions, calls: CallPath, chooser: ModelChooser,
                  book: prompts.PromptBook | None = None) -> None:
         self.name = name

@@ -24,7 +24,7 @@ files and protection of other processes of the same user. ``guarantees()`` repor
 One module per concern: :mod:`.options`, :mod:`.bwrap` (bubblewrap's arguments and the
 environment), :mod:`.setpriv` (the probe for dropping to ``nobody``), :mod:`.staging` (the tmpfs
 copy), :mod:`.cgroups`, :mod:`.capture` (output), :mod:`.prologue` (the shell prologue),
-:mod:`.interpreter` (which Python ``python`` means), :mod:`.warm` and :mod:`.forkserver` (warm
+:mod:`.interpreter` (which Python ``python`` means), :mod:`.warm`, :mod:`.forkserver` and :mod:`.wire` (warm
 mode), :mod:`.spawner` (the thread that starts warm servers), :mod:`.sandbox` (the run
 itself) and :mod:`.plugin`. The working-copy transfer and the reaping
 of a dead orchestrator's leftovers are shared with the container sandboxes

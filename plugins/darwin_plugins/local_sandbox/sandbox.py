@@ -12,6 +12,7 @@ import weakref
 from pathlib import Path
 
 from darwin_hookspecs import ExecRequest, ExecResult, SandboxError, UserError
+from darwin_plugins.sandbox_common.trash import Trash
 
 from .bwrap import bwrap_argv, bwrap_usable, run_env
 from .capture import Capture, feed_in_background
@@ -66,9 +67,11 @@ class LocalSandbox:
         if options.warm and not os.access(STAGE_ROOT, os.W_OK):
             raise UserError(f"sandbox 'local' with warm = true needs a writable {STAGE_ROOT}; "
                             "fix: set warm = false")
+        self.trash = Trash("darwin-local-trash")
+        """Used staged copies, deleted behind the runs (drained by :meth:`close`)."""
         self.warm = WarmPool(self, options.warm_idle) if options.warm else None
         # close() or, if it is never called, garbage collection or the interpreter's exit
-        self._close = weakref.finalize(self, self.warm.close) if self.warm is not None else None
+        self._close = weakref.finalize(self, _shut, self.warm, self.trash)
 
     def guarantees(self) -> dict[str, bool]:
         isolated = self.bwrap is not None
@@ -94,8 +97,7 @@ class LocalSandbox:
         }
 
     def close(self) -> None:
-        if self._close is not None:
-            self._close()  # once: a finalizer runs at most once
+        self._close()  # once: a finalizer runs at most once
 
     # --------------------------------------------------------------------- run
 
@@ -141,7 +143,7 @@ class LocalSandbox:
             if group:
                 group.destroy()  # nothing may still write into the staged copy
                 group = None
-            if stage is not None:
+            if stage is not None and request.copy_back:
                 for _, rel in sockets:  # the bind targets / links stand for host sockets
                     (stage / rel).unlink(missing_ok=True)
                 stage_out(stage, workdir, result)
@@ -195,6 +197,15 @@ class LocalSandbox:
             duration_s=time.monotonic() - start, timed_out=reason == "timeout",
             killed_reason=reason, truncated=out.overflow or err.overflow,
         )
+
+
+def _shut(warm: WarmPool | None, trash: Trash) -> None:
+    """Close the warm servers, then wait for the used copies to be deleted."""
+    try:
+        if warm is not None:
+            warm.close()
+    finally:
+        trash.drain()
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

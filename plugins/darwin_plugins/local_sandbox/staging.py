@@ -15,6 +15,7 @@ from pathlib import Path
 from darwin_hookspecs import ExecResult
 from darwin_plugins.sandbox_common import transfer
 from darwin_plugins.sandbox_common.reaping import orphaned
+from darwin_plugins.sandbox_common.trash import Trash
 
 from .options import CGROUP_PREFIX, STAGE_ROOT
 
@@ -68,3 +69,15 @@ def stage_out(stage: Path, workdir: Path, result: ExecResult) -> None:
     except (OSError, tarfile.TarError) as exc:
         result.stderr += f"\n[darwin local sandbox] working copy not copied back: {exc}"
         result.killed_reason = result.killed_reason or "infra"
+
+
+def discard_stage(stage: Path, trash: Trash) -> None:
+    """Move a used staged copy aside (a warm server's next copy takes its name) and delete it
+    behind the caller (a leftover is reaped like any staged copy: same prefix and pid)."""
+    gone = STAGE_ROOT / f"{CGROUP_PREFIX}{os.getpid()}-gone-{os.urandom(6).hex()}"
+    try:
+        os.rename(stage, gone)
+    except OSError:
+        shutil.rmtree(stage, ignore_errors=True)
+        return
+    trash.put(gone)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -35,12 +36,13 @@ from typing import TYPE_CHECKING, Any, Callable
 from darwin_hookspecs import ExecRequest, ExecResult, SandboxError
 
 from .bwrap import run_env
-from .capture import Capture, feed_in_background
+from .capture import Drain, drain, feed_in_background
 from .cgroups import CgroupRun
 from .options import CGROUP_PREFIX, NOBODY, SANDBOX_DIR, STAGE_ROOT
 from .prologue import NOT_FOUND
 from .spawner import Spawner
-from .staging import stage_in, stage_out
+from .wire import recv_exact, rlimits
+from .staging import discard_stage, stage_in, stage_out
 
 if TYPE_CHECKING:
     from .sandbox import LocalSandbox
@@ -121,10 +123,10 @@ class WarmServer:
     # ----------------------------------------------------------------- protocol
 
     def _read(self) -> dict[str, Any] | None:
-        head = _recv_exact(self.ctl, 8)
+        head = recv_exact(self.ctl, 8)
         if head is None:
             return None
-        data = _recv_exact(self.ctl, struct.unpack("!Q", head)[0])
+        data = recv_exact(self.ctl, struct.unpack("!Q", head)[0])
         return json.loads(data) if data is not None else None
 
     def alive(self) -> bool:
@@ -144,7 +146,7 @@ class WarmServer:
         inside = f"{SANDBOX_DIR}/{WORK}" if self.isolated else str(stage)
         env = run_env(owner._python_bin, request, inside)
         header = {"argv": list(request.argv), "env": env, "cwd": inside,
-                  "rlimits": _rlimits(request, address_space=self.group is None),
+                  "rlimits": rlimits(request, address_space=self.group is None),
                   "wipe": ["/tmp", "/dev/shm"] if self.isolated else []}
         stdin_r, stdin_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -160,8 +162,7 @@ class WarmServer:
         for fd in (stdin_r, out_w, err_w):
             os.close(fd)
         writer = os.fdopen(stdin_w, "wb")
-        out = Capture(os.fdopen(out_r, "rb"), request.output_limit_bytes)
-        err = Capture(os.fdopen(err_r, "rb"), request.output_limit_bytes)
+        out, err = Drain(out_r, request.output_limit_bytes), Drain(err_r, request.output_limit_bytes)
         if request.stdin:
             feed_in_background(_Stdin(writer), request.stdin)  # type: ignore[arg-type]
         else:
@@ -170,44 +171,49 @@ class WarmServer:
         healthy = reply is not None and reason is None
         if not healthy:
             self.kill()  # the child and everything in the namespace (removed by the pool)
-        out.join()
-        err.join()
+        drain([out, err])
         result = self._result(request, reply, reason, out, err, start)
         if healthy and (result.killed_reason == "oom" or self._tampered(reply)):
             healthy = False
         for host_path, rel in sockets:
             (stage / rel).unlink(missing_ok=True)
-        stage_out(stage, workdir, result)
-        shutil.rmtree(stage, ignore_errors=True)
+        if request.copy_back:
+            stage_out(stage, workdir, result)
+        discard_stage(stage, owner.trash)
         self.runs += 1
         return result, healthy
 
-    def _wait(self, deadline: float, out: Capture, err: Capture) -> tuple[str | None, dict[str, Any] | None]:
-        import select
+    def _wait(self, deadline: float, out: Drain, err: Drain) -> tuple[str | None, dict[str, Any] | None]:
+        """Read the run's output while waiting for the server's reply (the end of the run)."""
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 return "timeout", None
-            ready, _, _ = select.select([self.ctl], [], [], min(left, 0.05))
-            if ready:
+            pipes = [p for p in (out, err) if p.fd is not None]
+            ready, _, _ = select.select([self.ctl, *(p.fd for p in pipes)], [], [], left)
+            for pipe in pipes:
+                if pipe.fd in ready:
+                    pipe.read()
+            if self.ctl in ready:
                 reply = self._read()
                 return (None if reply is not None else "signal"), reply
             if out.overflow or err.overflow:
                 return "output_limit", None
 
     def _result(self, request: ExecRequest, reply: dict[str, Any] | None, reason: str | None,
-                out: Capture, err: Capture, start: float) -> ExecResult:
+                out: Drain, err: Drain, start: float) -> ExecResult:
         code = reply.get("exit") if reply else None
         stderr = err.text()
         if code == 127 and stderr.startswith(NOT_FOUND):
             return ExecResult(exit_code=127, stderr=stderr, duration_s=time.monotonic() - start)
         if reason is None and (out.overflow or err.overflow):
             reason = "output_limit"
-        if reason is None and ((self.group and self.group.oom_killed()) or "MemoryError" in stderr[-2000:]):
+        ended = reason == "signal" and reply is None  # the server itself died (OOM may pick it)
+        if (reason is None or ended) and ((self.group and self.group.oom_killed()) or "MemoryError" in stderr[-2000:]):
             reason = "oom"
         if reason is None and code is not None and code < 0:
             reason = "signal"
-        if reason == "signal" and reply is None:
+        if ended:
             stderr += "\n[darwin local sandbox] the warm fork server ended; server discarded"
         return ExecResult(exit_code=code, stdout=out.text(), stderr=stderr,
                           duration_s=time.monotonic() - start, timed_out=reason == "timeout",
@@ -255,13 +261,17 @@ class WarmServer:
 
 
 class WarmPool:
-    """Idle servers per profile; at most ``idle`` kept per profile; replacements warmed."""
+    """Idle servers per profile; replacements warmed. A profile keeps up to ``idle`` idle
+    servers, or as many as it had in use at once if more (``n`` concurrent runs find ``n``
+    servers warm, instead of starting the missing ones on every round)."""
 
     def __init__(self, owner: "LocalSandbox", idle: int) -> None:
         self._owner, self.idle_max = weakref.ref(owner), idle
         self.spawner = Spawner()
         self._lock = threading.RLock()
         self._idle: dict[Profile, list[WarmServer]] = {}
+        self._busy: dict[Profile, int] = {}
+        self._peak: dict[Profile, int] = {}
         self._closed = False
         self._workers: list[threading.Thread] = []
         self.created = 0
@@ -289,13 +299,23 @@ class WarmPool:
         with self._lock:
             if self._closed:
                 raise SandboxError("local sandbox is closed; fix: create a new one")
+            busy = self._busy[profile] = self._busy.get(profile, 0) + 1
+            self._peak[profile] = max(self._peak.get(profile, 0), busy)
             idle = self._idle.get(profile, [])
             while idle:
                 server = idle.pop()
                 if server.alive():
                     return server
                 self._background(server.destroy)
-        return self._new(profile)
+        try:
+            return self._new(profile)
+        except BaseException:
+            self._done(profile)
+            raise
+
+    def _done(self, profile: Profile) -> None:
+        with self._lock:
+            self._busy[profile] = max(self._busy.get(profile, 0) - 1, 0)
 
     def _sandbox(self) -> "LocalSandbox":
         owner = self._owner()
@@ -309,16 +329,19 @@ class WarmPool:
             self.created += 1
         return server
 
-    def _release(self, server: WarmServer) -> None:
+    def _release(self, server: WarmServer, busy: bool = True) -> None:
         with self._lock:
+            if busy:
+                self._done(server.profile)
             idle = self._idle.setdefault(server.profile, [])
-            if not self._closed and len(idle) < self.idle_max:
+            if not self._closed and len(idle) < max(self.idle_max, self._peak.get(server.profile, 0)):
                 idle.append(server)
                 return
         server.destroy()
 
     def _discard(self, server: WarmServer) -> None:
         with self._lock:
+            self._done(server.profile)
             self.discarded += 1
             closed = self._closed
         self._background(server.destroy)
@@ -330,7 +353,7 @@ class WarmPool:
             server = self._new(profile)
         except Exception:  # noqa: BLE001 - the next run reports the problem
             return
-        self._release(server)
+        self._release(server, busy=False)
 
     def _background(self, fn: Any, *args: Any) -> None:
         worker = threading.Thread(target=fn, args=args, daemon=True)
@@ -359,25 +382,3 @@ class _Stdin:
 
     def __init__(self, pipe: io.BufferedWriter) -> None:
         self.stdin = pipe
-
-
-def _rlimits(request: ExecRequest, address_space: bool) -> dict[str, int]:
-    limits = {"RLIMIT_CPU": request.cpu_s or int(request.timeout_s) + 1, "RLIMIT_CORE": 0}
-    if request.memory_mb and address_space:
-        limits["RLIMIT_AS"] = request.memory_mb << 20
-    if request.file_size_mb:
-        limits["RLIMIT_FSIZE"] = request.file_size_mb << 20
-    return limits
-
-
-def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
-    data = b""
-    while len(data) < size:
-        try:
-            chunk = sock.recv(size - len(data))
-        except OSError:
-            return None
-        if not chunk:
-            return None
-        data += chunk
-    return data

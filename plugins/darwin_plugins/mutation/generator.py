@@ -63,6 +63,9 @@ class _ParseCache:
 
 
 class MutationGenerator:
+    sandbox_free = True
+    """``propose`` rewrites code in this process and runs none of it (see ``darwin_core.durable``)."""
+
     def __init__(self, options: MutationOptions, seed: int = 0) -> None:
         unknown = (set(options.families) | set(options.family_weights)) - set(FAMILIES)
         if unknown:
