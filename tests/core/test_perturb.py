@@ -1,5 +1,5 @@
 """Numeric perturbation in the mutation generator: literals of the evolve block moved by an
-adaptive step (1/5 success rule), per-literal weights, pattern moves, the enumeration kept."""
+adaptive step (success rule), per-literal weights, pattern moves, the enumeration kept."""
 
 from __future__ import annotations
 
@@ -62,11 +62,13 @@ def test_literals_are_the_evolve_block_numbers_only():
     assert len({lit.label for lit in found}) == 3 and all(lit.label.startswith("perturb@prog.py:") for lit in found)
 
 
-def test_step_follows_the_one_fifth_rule():
+def test_step_follows_the_success_rule():
     assert numeric.step({}, 0.1) == pytest.approx(0.1)
-    assert numeric.step({"perturb": (2, 10)}, 0.1) == pytest.approx(0.1)  # exactly a fifth: unchanged
-    assert numeric.step({"perturb": (5, 10)}, 0.1) > 0.1  # more than a fifth succeed: larger steps
-    assert numeric.step({"perturb": (0, 10)}, 0.1) < 0.1
+    at_target = round(numeric.TARGET * 100)
+    assert numeric.step({"perturb": (at_target, 100)}, 0.1) == pytest.approx(0.1)  # at the target: unchanged
+    assert numeric.step({"perturb": (at_target + 5, 100)}, 0.1) > 0.1  # more succeed: larger steps
+    assert numeric.step({"perturb": (at_target - 5, 100)}, 0.1) < 0.1
+    assert numeric.step({"perturb": (1, 1)}, 0.1) == pytest.approx(0.1 * math.exp(1 / numeric.DAMPING))
     assert numeric.step({"perturb": (0, 10_000)}, 0.1) == pytest.approx(numeric.STEP_MIN)
     assert numeric.step({"perturb": (10_000, 10_000)}, 0.1) == pytest.approx(numeric.STEP_MAX)
 

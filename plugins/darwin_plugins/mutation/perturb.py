@@ -11,11 +11,15 @@ an integer ``n`` moves by ``round(s |n| z)``, at least 1.
 Nothing here keeps state: everything adapts from the run's recorded outcomes
 (``GenerationContext.operator_stats``, the labels of earlier children's ``metadata["families"]``):
 
-* the step ``s`` follows Rechenberg's 1/5 success rule, in its order-free product form: from
-  ``perturb_step``, multiplied by ``exp(1 / (DAMPING * 0.8))`` per perturbation child that beat
-  its parent and by ``exp(-0.2 / (DAMPING * 0.8))`` per one that did not (so it grows while more
-  than a fifth succeed and shrinks otherwise), clipped to ``[STEP_MIN, STEP_MAX]``; each child
-  draws its own step log-normally around it;
+* the step ``s`` follows Rechenberg's success rule in its order-free product form: from
+  ``perturb_step``, multiplied by ``exp(1 / DAMPING)`` per perturbation child that beat its
+  parent and by ``exp(-TARGET / (DAMPING * (1 - TARGET)))`` per one that did not, so it grows
+  while more than ``TARGET`` of them succeed and shrinks otherwise (``TARGET = 0.1``: on
+  examples/spread the success rate hardly falls with the step, and the classic 1/5 shrank it
+  too far), clipped to ``[STEP_MIN, STEP_MAX]``; each child draws its own step log-normally
+  around it (``SPREAD``);
+* a perturbed parent's first perturbation attempt repeats the parent's move (each literal by
+  the same factor: a pattern move, labelled ``perturb-repeat``, outside the step rule);
 * each literal's weight is its smoothed success rate over the run's (``perturb@file:line:n``
   labels) relative to all perturbations', clipped to ``[1/4, 4]``: a constant whose moves only
   tie the parent (dead code) or break the configuration is drawn less often.
@@ -33,7 +37,7 @@ from .operators.tables import number
 
 FAMILY = "perturb"
 REPEAT = "perturb-repeat"
-"""The label of a pattern move (it does not count in the 1/5 rule: its step is the parent's)."""
+"""The label of a pattern move (it does not count in the step rule: its step is the parent's)."""
 STEP_MIN, STEP_MAX = 1e-5, 1.0
 TARGET = 0.1
 DAMPING = 3.0
@@ -75,7 +79,7 @@ def literals(parsed: dict[str, ParsedModule], keep: Callable[[str, Site], bool])
 
 
 def step(stats: dict[str, Any], initial: float) -> float:
-    """The 1/5-rule step after the run's recorded perturbations (``operator_stats["perturb"]``)."""
+    """The success-rule step after the run's recorded perturbations (``operator_stats["perturb"]``)."""
     wins, trials = stats.get(FAMILY, (0, 0))
     log_step = math.log(initial) + (wins - TARGET * trials) / (DAMPING * (1 - TARGET))
     return math.exp(min(math.log(STEP_MAX), max(math.log(STEP_MIN), log_step)))
