@@ -28,7 +28,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 EXAMPLES = HERE.parent / "examples"
 
-BUDGETS = {"quickstart": 200, "repair": 200}
+BUDGETS = {"quickstart": 200, "repair": 200, "spread": 400}
+STOP_AT = {"spread": None}
+"""Problems without a known maximum run their whole budget (the others stop at 1.0)."""
 ARMS = ["best", "score_child_prop", "cmp", "map_elites", "islands", "root"]
 SELECTION_OPTIONS: dict[str, dict[str, Any]] = {
     "islands": {"islands": 4, "rules": ["best"], "migrate_every": 5},
@@ -36,15 +38,27 @@ SELECTION_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 _EVALUATOR: Any = None
+GENERATOR_OPTIONS = ""
+"""``--generator-options`` (JSON), e.g. ``{"perturb": 0}`` for the generator without perturbation."""
+VARIANT = ""
+"""``--variant``: a label recorded on each row (a before/after comparison)."""
+
+
+def _init(generator_options: str, variant: str) -> None:
+    global GENERATOR_OPTIONS, VARIANT
+    GENERATOR_OPTIONS, VARIANT = generator_options, variant
 
 
 def problems() -> dict[str, Any]:
     from bench_search_loop import Problem
+    from bench_search_optim import OptimProblem
 
     return {
         "quickstart": Problem("quickstart", EXAMPLES / "quickstart/program", EXAMPLES / "quickstart/benchmark", timeout=0.5),
         "repair": Problem("repair", EXAMPLES / "repair/program", EXAMPLES / "repair/benchmark",
                           EXAMPLES / "repair/holdout", timeout=0.1),
+        "spread": OptimProblem("spread", EXAMPLES / "spread/program", EXAMPLES / "spread/evaluator.py",
+                               "spread.py", "spread"),
     }
 
 
@@ -54,10 +68,18 @@ def _job(problem: str, arm: str, edits: float, seed: int, budget: int) -> dict[s
 
     if _EVALUATOR is None:
         _EVALUATOR = Evaluator()
-    outcome = search(problems()[problem], _EVALUATOR, seed=seed, selection=arm,
-                     selection_options=SELECTION_OPTIONS.get(arm, {}),
-                     generator_options={"edits_mean": edits} if edits > 1 else {}, budget=budget)
-    return {"problem": problem, "arm": arm, "edits_mean": edits, "seed": seed, "budget": budget, **asdict(outcome)}
+    if arm == "hillclimb":  # the throwaway baseline: perturb one literal, keep if better
+        from bench_search_optim import hillclimb
+
+        outcome = hillclimb(problems()[problem], _EVALUATOR, seed=seed, budget=budget)
+        return {"problem": problem, "arm": arm, "edits_mean": edits, "seed": seed, "budget": budget, **outcome}
+    options: dict[str, Any] = {"edits_mean": edits} if edits > 1 else {}
+    options.update(json.loads(GENERATOR_OPTIONS) if GENERATOR_OPTIONS else {})
+    result = search(problems()[problem], _EVALUATOR, seed=seed, selection=arm,
+                    selection_options=SELECTION_OPTIONS.get(arm, {}), generator_options=options,
+                    budget=budget, stop_at=STOP_AT.get(problem, 1.0))
+    return {"problem": problem, "arm": arm, "edits_mean": edits, "seed": seed, "budget": budget,
+            "variant": VARIANT, **asdict(result)}
 
 
 def _mean_sem(values: list[float]) -> tuple[float, float]:
@@ -71,18 +93,23 @@ def _mean_sem(values: list[float]) -> tuple[float, float]:
 def table(rows: list[dict[str, Any]]) -> str:
     groups: dict[tuple[str, str, float], list[dict[str, Any]]] = {}
     for r in rows:
-        groups.setdefault((r["problem"], r["arm"], r["edits_mean"]), []).append(r)
-    lines = ["| problem | selection | edits | seeds | final best | attempts to it | held-out | genuine | solved |",
-             "|---|---|---|---|---|---|---|---|---|"]
+        arm = r["arm"] + (f" ({r['variant']})" if r.get("variant") else "")
+        groups.setdefault((r["problem"], arm, r["edits_mean"]), []).append(r)
+    lines = ["| problem | selection | edits | seeds | final best | attempts to it | held-out | genuine | solved "
+             "| scored 0 | tied parent |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for (problem, arm, edits), rs in sorted(groups.items()):
         best, best_sem = _mean_sem([r["best"] for r in rs])
         first, first_sem = _mean_sem([r["first_at"] for r in rs])
         held = [r["holdout"] for r in rs if r["holdout"] is not None]
         held_txt = "-" if not held else "%.3f ± %.3f" % _mean_sem(held)
         genuine = "-" if not held else str(sum(h >= 1.0 for h in held))
-        solved = sum(r["best"] >= 1.0 for r in rs)
+        solved = "-" if problem in STOP_AT else str(sum(r["best"] >= 1.0 for r in rs))
+        zeros = statistics.fmean(r.get("zeros", 0) for r in rs)
+        ties = statistics.fmean(r.get("ties", 0) for r in rs)
         lines.append(f"| {problem} | {arm} | {'single' if edits <= 1 else f'mean {edits:g}'} | {len(rs)} | "
-                     f"{best:.3f} ± {best_sem:.3f} | {first:.0f} ± {first_sem:.0f} | {held_txt} | {genuine} | {solved} |")
+                     f"{best:.3f} ± {best_sem:.3f} | {first:.0f} ± {first_sem:.0f} | {held_txt} | {genuine} | {solved} "
+                     f"| {zeros:.0f} | {ties:.0f} |")
     return "\n".join(lines)
 
 
@@ -95,12 +122,13 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     names = sorted({r["problem"] for r in rows})
     fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4), squeeze=False)
     for ax, problem in zip(axes[0], names):
-        arms = sorted({(r["arm"], r["edits_mean"]) for r in rows if r["problem"] == problem})
+        arms = sorted({(r["arm"], r["edits_mean"], r.get("variant", "")) for r in rows if r["problem"] == problem})
         labels, means, sems, held = [], [], [], []
-        for arm, edits in arms:
-            rs = [r for r in rows if r["problem"] == problem and r["arm"] == arm and r["edits_mean"] == edits]
+        for arm, edits, variant in arms:
+            rs = [r for r in rows if r["problem"] == problem and r["arm"] == arm and r["edits_mean"] == edits
+                  and r.get("variant", "") == variant]
             m, s = _mean_sem([r["best"] for r in rs])
-            labels.append(arm + ("" if edits <= 1 else f"\nedits {edits:g}"))
+            labels.append(arm + ("" if edits <= 1 else f"\nedits {edits:g}") + (f"\n{variant}" if variant else ""))
             means.append(m)
             sems.append(s)
             h = [r["holdout"] for r in rs if r["holdout"] is not None]
@@ -112,9 +140,10 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
                        zorder=3, label="held-out score of the best")
         ax.set_xticks(list(x))
         ax.set_xticklabels(labels, fontsize=7, rotation=30)
-        budget = rows[0]["budget"] if rows else 0
-        ax.set_title(f"{problem}: mean ± s.e.m. over seeds, {budget} attempts")
-        ax.set_ylim(0, 1.05)
+        budget = max(r["budget"] for r in rows if r["problem"] == problem)
+        ax.set_title(f"{problem}: mean ± s.e.m. over seeds, {budget} attempts", fontsize=9)
+        if problem not in STOP_AT:
+            ax.set_ylim(0, 1.05)
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -132,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench_search.jsonl"))
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--table-only", type=Path, default=None)
+    parser.add_argument("--generator-options", default="", help="JSON options of the mutation generator")
+    parser.add_argument("--variant", default="", help="a label recorded on each row (before/after)")
     args = parser.parse_args(argv)
     if args.table_only:
         rows = [json.loads(l) for l in args.table_only.read_text().splitlines() if l.strip()]
@@ -140,11 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.out.exists():  # resumable: jobs already in the file are not rerun
             for l in args.out.read_text().splitlines():
                 r = json.loads(l)
-                done.add((r["problem"], r["arm"], r["edits_mean"], r["seed"]))
+                done.add((r["problem"], r["arm"], r["edits_mean"], r["seed"], r.get("variant", "")))
         edits = args.edits or [1.0] + ([args.multi] if args.multi > 1 else [])
         jobs = [(p, a, e, s, args.budget or BUDGETS[p]) for s in range(1, args.seeds + 1)
-                for p in args.problems for a in args.arms for e in edits if (p, a, e, s) not in done]
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool, args.out.open("a") as out:
+                for p in args.problems for a in args.arms for e in edits if (p, a, e, s, args.variant) not in done]
+        with ProcessPoolExecutor(max_workers=args.jobs, initializer=_init,
+                                 initargs=(args.generator_options, args.variant)) as pool, args.out.open("a") as out:
             futures = [pool.submit(_job, *job) for job in jobs]
             for future in as_completed(futures):
                 row = future.result()

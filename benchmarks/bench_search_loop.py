@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from darwin_core.archive import Archive
-from darwin_core.engine import ROOT_ID, derive_seed
+from darwin_core.plan import derive_seed
+from darwin_core.record import ROOT_ID
 from darwin_core.plugins import PluginManager
 from darwin_core.targeting import choose_target
 from darwin_hookspecs import BuildContext, GenerationContext, TaskResult, Variant, to_dict
@@ -50,6 +51,11 @@ def serve() -> None:
 
     for line in sys.stdin:
         request = json.loads(line)
+        if request.get("kind") == "evaluator":  # an evaluator.py problem (bench_search_optim)
+            from bench_search_optim import serve_one
+
+            print(json.dumps(serve_one(request)), flush=True)
+            continue
         out_path = os.path.join(request["dir"], ".results")
         pid = os.fork()
         if pid == 0:  # the child: run the tests of the variant in its directory
@@ -95,6 +101,14 @@ class Evaluator:
         self.evaluations += 1
         return {r["id"]: r for r in json.loads(self.proc.stdout.readline())}
 
+    def call(self, request: dict[str, Any]) -> Any:
+        """One request of another kind (an evaluator.py call), its JSON answer."""
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        self.evaluations += 1
+        return json.loads(self.proc.stdout.readline())
+
     def close(self) -> None:
         if self.proc.stdin:
             self.proc.stdin.close()
@@ -132,7 +146,10 @@ def _discover(base: Path) -> list[str]:
 def _write(files: dict[str, str], tests: Path, directory: Path) -> None:
     if directory.exists():
         shutil.rmtree(directory)
-    shutil.copytree(tests / "tests", directory / "tests")
+    if (tests / "tests").is_dir():
+        shutil.copytree(tests / "tests", directory / "tests")
+    else:
+        directory.mkdir(parents=True)
     for rel, text in files.items():
         (directory / rel).parent.mkdir(parents=True, exist_ok=True)
         (directory / rel).write_text(text)
@@ -140,6 +157,8 @@ def _write(files: dict[str, str], tests: Path, directory: Path) -> None:
 
 def evaluate(evaluator: Evaluator, problem: Problem, files: dict[str, str], scratch: Path,
              holdout: bool = False) -> dict[str, TaskResult]:
+    if hasattr(problem, "evaluate_files"):  # an evaluator.py problem
+        return problem.evaluate_files(evaluator, files, scratch)  # type: ignore[attr-defined]
     base, ids = (problem.holdout, problem.holdout_ids) if holdout else (problem.tests, problem.ids)
     assert base is not None
     _write(files, base, scratch)
@@ -180,9 +199,14 @@ class Outcome:
     holdout: float | None
     seconds: float
     distinct: int
+    zeros: int = 0
+    """Evaluated children scoring 0 (invalid configurations, errors)."""
+    ties: int = 0
+    """Evaluated children scoring exactly their parent's score."""
+    improved: int = 0
 
 
-def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str, selection_options: dict[str, Any],
+def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, selection_options: dict[str, Any],
            generator: str = "mutation", generator_options: dict[str, Any] | None = None, budget: int = 200,
            per_generation: int = 4, stop_at: float | None = 1.0) -> Outcome:
     t0 = time.perf_counter()
@@ -204,6 +228,7 @@ def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str,
         files[ROOT_ID] = root_files
         siblings: dict[str, int] = {}
         best, first_at, attempts, evaluated, distinct = root.score, 0, 0, 0, {_key(root_files)}
+        zeros = ties = improved = 0
         generation = 0
         while attempts < budget and not (stop_at is not None and best >= stop_at):
             generation += 1
@@ -212,6 +237,7 @@ def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str,
                 parents = [ROOT_ID] * n
             else:
                 parents = selector.select(archive, n, random.Random(f"{seed}:select:{generation}"))
+            stats = _operator_stats(archive, generation)
             for index, parent_id in enumerate(parents):
                 parent = archive.get(parent_id)
                 target = choose_target(parent, random.Random(f"{seed}:target:{generation}:{index}"))
@@ -223,6 +249,7 @@ def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str,
                 ctx = GenerationContext(run_id="bench", attempt_id=attempt_id, parent=parent, parent_dir=parent_dir,
                                         target=target, seed=derive_seed(seed, generation, index), sibling_index=k)
                 ctx.inspirations = _inspirations(archive, files, parent, ctx)
+                ctx.operator_stats = dict(stats)
                 proposal = gen.propose(ctx)
                 attempts += 1
                 child_files = {**files[parent_id], **{r: t for r, t in proposal.changes.items() if t is not None}}
@@ -238,6 +265,9 @@ def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str,
                                     score=_score(res), task_results=res, stage_reached=0, target=target,
                                     metadata=dict(proposal.metadata), improvement_type=proposal.improvement_type)
                     files[vid] = child_files
+                    zeros += child.score == 0.0
+                    ties += child.score == parent.score
+                    improved += child.score > parent.score
                     if child.score > best:
                         best, first_at = child.score, attempts
                 archive.add(child)
@@ -246,7 +276,17 @@ def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str,
             res = evaluate(evaluator, problem, files[archive.best.id], scratch / "eval", holdout=True)
             holdout = _score(res)
     return Outcome(best=best, first_at=first_at, attempts=attempts, evaluations=evaluated,
-                   holdout=holdout, seconds=time.perf_counter() - t0, distinct=len(distinct) - 1)
+                   holdout=holdout, seconds=time.perf_counter() - t0, distinct=len(distinct) - 1,
+                   zeros=zeros, ties=ties, improved=improved)
+
+
+def _operator_stats(archive: Archive, generation: int) -> dict[str, tuple[int, int]]:
+    """What the engine hands a generator (``OperatorStats.before``): outcomes per label over the
+    children of earlier generations."""
+    from darwin_plugins.mutation.bandit import family_stats
+
+    records = [to_dict(v) for v in archive.variants() if v.generation < generation]
+    return {k: (w, n) for k, (w, n) in family_stats(records).items()}
 
 
 def _inspirations(archive: Archive, files: dict[str, dict[str, str]], parent: Variant, ctx: GenerationContext) -> list:

@@ -25,6 +25,7 @@ import libcst as cst
 
 from darwin_hookspecs import BuildContext, GenerationContext, Proposal, UserError
 
+from . import perturb as numeric
 from . import regions as evolve
 from .bandit import weights
 from .options import MutationOptions
@@ -125,23 +126,33 @@ class MutationGenerator:
 
         hood = build(parsed, sources, seed=self.seed, family_weights=family_weights, coverage=coverage,
                      uncovered_weight=self.options.uncovered_weight, tried=tried, keep=keep)
+        hood.literals, hood.restricted = numeric.literals(parsed, keep), restricted
         return self.neighbourhoods.put(key, hood)
 
     # --------------------------------------------------------------- propose
 
     def propose(self, context: GenerationContext) -> Proposal:
         hood = self._neighbourhood(context)
+        k = int(context.sibling_index or 0)
+        share = self._perturb_share(context, hood)
+        if hood is not None and share > 0.0:
+            return self._numeric(context, hood, k, share)
         if hood is None or not hood.edits:
             return Proposal(changes={}, improvement_type="mutation:none",
                             description="no mutable site in the variant's Python files (or its evolve blocks)",
                             metadata={"neighbourhood": 0, "exhausted": True})
-        k = int(context.sibling_index or 0)
         found = hood.nth(k)
         size = len(hood.edits)
         if found is None:
             return Proposal(changes={}, improvement_type="mutation:exhausted",
                             description=f"the parent's {len(hood.valid)} distinct single edits are all tried",
                             metadata={"neighbourhood": size, "exhausted": True, "sibling_index": k})
+        return self._enumerated(context, hood, k, found)
+
+    def _enumerated(self, context: GenerationContext, hood: Neighbourhood, k: int, found: tuple[Edit, str],
+                    share: float = 0.0) -> Proposal:
+        """The proposal of the neighbourhood's ``k``-th mutant (plus further edits)."""
+        size = len(hood.edits)
         primary, new_source = found
         chosen = [primary]
         changes = {primary.rel: new_source}
@@ -150,9 +161,9 @@ class MutationGenerator:
         if extra:
             chosen, changes = self._multi(hood, primary, changes, extra, rng)
         families = [e.site.family for e in chosen]
-        stats = {f: list(s) for f, s in context.operator_stats.items() if f in self.priors} if self.options.adaptive else {}
+        stats = self._family_stats(context)
         tried = list((context.parent.metadata or {}).get("tried") or ()) + hood.tried_before(k)
-        return Proposal(
+        proposal = Proposal(
             changes=changes,
             improvement_type=f"mutation:{primary.site.family}",
             description="; ".join(f"{e.site.label} ({e.description}) in {e.rel} line {e.site.line}" for e in chosen),
@@ -160,7 +171,76 @@ class MutationGenerator:
                 "file": primary.rel, "line": primary.site.line, "family": primary.site.family,
                 "operator": primary.site.label, "families": families, "edits": [e.key for e in chosen],
                 "sibling_index": k, "neighbourhood": size,
-                "bandit": weights(stats, list(self.priors)) if stats else {},
+                "bandit": weights(stats, self._bandit_families(share)) if stats else {},
+                "tried": tried[-MAX_TRIED:],
+            },
+        )
+        if share > 0.0:  # a perturbing parent never runs out: its size is not a bound
+            proposal.metadata["enumerable"] = proposal.metadata.pop("neighbourhood")
+            proposal.metadata["perturb_share"] = round(share, 4)
+        return proposal
+
+    # ------------------------------------------------------- numeric perturbation
+
+    def _family_stats(self, context: GenerationContext) -> dict[str, list[int]]:
+        if not self.options.adaptive:
+            return {}
+        return {f: list(s) for f, s in context.operator_stats.items() if f in self.priors or f == numeric.FAMILY}
+
+    def _bandit_families(self, share: float) -> list[str]:
+        return list(self.priors) + ([numeric.FAMILY] if share > 0.0 else [])
+
+    def _perturb_share(self, context: GenerationContext, hood: Neighbourhood | None) -> float:
+        if hood is None:
+            return 0.0
+        bandit = (context.parent.metadata or {}).get("bandit") if self.options.adaptive else None
+        multiplier = float((bandit or {}).get(numeric.FAMILY, 1.0))
+        return numeric.share(self.options.perturb, hood.restricted, hood.literals, multiplier)
+
+    def _plan(self, parent_id: str, k: int, share: float) -> tuple[bool, int]:
+        """Whether attempt ``k`` on the parent perturbs, and how many earlier ones enumerated
+        (a hash of the run's seed, the parent and the index: the same on a resume)."""
+        def perturbs(j: int) -> bool:
+            digest = hashlib.sha256(f"{self.seed}\0{parent_id}\0perturb\0{j}".encode()).digest()
+            return (int.from_bytes(digest[:8], "big") + 0.5) / 2.0**64 < share
+
+        return perturbs(k), sum(not perturbs(j) for j in range(k))
+
+    def _numeric(self, context: GenerationContext, hood: Neighbourhood, k: int, share: float) -> Proposal:
+        """Attempt ``k`` on a parent with numeric literals: the next enumerated edit, or (by the
+        plan, or once the enumeration is spent) a perturbation of several literals."""
+        perturbs, k_enum = self._plan(context.parent.id, k, share)
+        if not perturbs and hood.edits:
+            found = hood.nth(k_enum)
+            if found is not None:
+                return self._enumerated(context, hood, k_enum, found, share)
+        stats = self._family_stats(context)
+        rng = random.Random(f"{context.seed}:perturb")
+        moves = (context.parent.metadata or {}).get("moves")
+        made = None
+        if moves and k - k_enum == 0:  # the first perturbation of a perturbed parent: its move again
+            made = numeric.repeat(hood.parsed, hood.sources, hood.literals, moves)
+        if made is None:
+            made = numeric.propose(hood.parsed, hood.sources, hood.literals, dict(context.operator_stats),
+                                   initial_step=self.options.perturb_step, edits_mean=self.options.perturb_edits,
+                                   rng=rng)
+        base = {"sibling_index": k, "enumerable": len(hood.edits), "perturb_share": round(share, 4)}
+        if made is None:
+            return Proposal(changes={}, improvement_type="mutation:perturb",
+                            description="a perturbation of the numeric literals did not compile", metadata=base)
+        changes, chosen, s = made
+        tried = list((context.parent.metadata or {}).get("tried") or ()) + hood.tried_before(k_enum)
+        return Proposal(
+            changes=changes,
+            improvement_type=f"mutation:{numeric.FAMILY}",
+            description="; ".join(f"{lit.value!r} -> {v!r} in {lit.rel} line {lit.site.line}" for lit, v in chosen),
+            metadata={
+                **base, "file": chosen[0][0].rel, "line": chosen[0][0].site.line, "family": numeric.FAMILY,
+                "operator": numeric.FAMILY,
+                "families": [numeric.REPEAT if s == 0.0 else numeric.FAMILY, *(lit.label for lit, _ in chosen)],
+                "edits": [f"{lit.label}={v!r}" for lit, v in chosen], "step": round(s, 6),
+                "moves": [[lit.label, lit.value, v] for lit, v in chosen], "repeat": s == 0.0,
+                "bandit": weights(stats, self._bandit_families(share)) if stats else {},
                 "tried": tried[-MAX_TRIED:],
             },
         )

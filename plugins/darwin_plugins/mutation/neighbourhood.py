@@ -47,6 +47,10 @@ class Neighbourhood:
     scanned: int = 0
     seen: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    literals: list = field(default_factory=list)
+    """Numeric literals a perturbation may change (:func:`.perturb.literals`)."""
+    restricted: bool = False
+    """Whether evolve blocks or regions restrict the editable code."""
 
     def nth(self, k: int) -> tuple[Edit, str] | None:
         """The ``k``-th valid mutant whose code differs from the parent and from earlier ones."""

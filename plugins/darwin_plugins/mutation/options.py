@@ -36,6 +36,15 @@ class MutationOptions(BaseModel):
     max_tries: int = Field(20, ge=1)
     """Mutants tried for the further edits of a multi-edit child (a combination that does not
     compile is redrawn)."""
+    perturb: float | None = Field(None, ge=0.0, le=1.0)
+    """Share of attempts that perturb numeric literals (:mod:`.perturb`) instead of taking the
+    next enumerated edit; ``None``: 0.8 when evolve blocks or ``regions`` mark the editable code
+    and it holds numeric literals, else 0. Tilted per parent by the bandit."""
+    perturb_step: float = Field(0.1, gt=0.0, le=1.0)
+    """Initial log-scale step of a perturbation (a float ``x`` becomes ``x * exp(step * z)``),
+    adapted by the 1/5 success rule."""
+    perturb_edits: float = Field(1.0, ge=1.0, le=16.0)
+    """Mean number of literals one perturbation changes (``1 + Geometric``)."""
 
 
 class CrossoverOptions(BaseModel):
