@@ -42,13 +42,16 @@ def _matrix(data: ReportData) -> str:
             f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
-def _legend(data: ReportData, scale: tuple[float, float] | None | bool = False) -> str:
-    """A colour key (the tree's unless ``scale`` is given): the score from 0 to 1, or the raw
-    objective from worst to best."""
-    scale = data.scale if scale is False else scale
+def _legend(data: ReportData) -> str:
+    """The tree's colour key."""
+    return _colour_key(data.scale, data.objective)
+
+
+def _colour_key(scale: tuple[float, float] | None, objective: str) -> str:
+    """A colour key: the score from 0 to 1, or the raw objective from worst to best."""
     lo, mid, hi = ("0", "0.5", "1") if scale is None else (
         f"{scale[0]:.4g} (worst)", "", f"{scale[1]:.4g} (best)")
-    what = "score" if scale is None else f"score ({escape(data.objective)})"
+    what = "score" if scale is None else f"score ({escape(objective)})"
     return (f'colour = {what} (<span class="sw" style="background:{score_colour(0)}"></span>{lo}'
             f' <span class="sw" style="background:{score_colour(0.5)}"></span>{mid}'
             f' <span class="sw" style="background:{score_colour(1)}"></span>{hi})')
@@ -85,7 +88,7 @@ def render_page(data: ReportData, figures: dict[str, bytes]) -> str:
                    for name, png in sorted(figures.items()))
     notes = "".join(f"<li>{escape(n)}</li>" for n in data.notes)
     population = population_html(data.population, data.population_shades, data.best_id,
-                                 _legend(data, data.population_scale))
+                                 _colour_key(data.population_scale, data.objective))
     title = {"grid": "Population: the map_elites grid", "islands": "Population: the islands"}.get(
         data.population.kind if data.population else "", "Population")
     payload = json.dumps(as_json(data)).replace("</", "<\\/").replace("<!--", "<\\u0021--")
