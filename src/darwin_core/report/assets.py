@@ -53,7 +53,7 @@ pre.log { background: #f8f9fb; border: 1px solid var(--line); padding: 6px 8px; 
 .qd-grid .cell.empty { fill: #f9fafb; stroke: #98a2b3; stroke-dasharray: 3 2; }
 .qd-grid .cell.filled { cursor: pointer; } .qd-grid .cell.filled text { font-size: 11px; pointer-events: none; }
 .qd-grid .cell.best rect { stroke: var(--best); stroke-width: 3; }
-.qd-panel { margin: 0; } .qd-panel figcaption { color: var(--muted); font-size: 12px; text-align: center; }
+.qd-panel { margin: 0; max-width: 100%; overflow-x: auto; } .qd-panel figcaption { color: var(--muted); font-size: 12px; text-align: center; }
 #qd-occupancy .slot { fill: #f2f4f7; } #qd-occupancy .occupied { fill: #3b528b; }
 .island { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; flex: 1 1 200px; max-width: 320px; }
 .island h3 { font-size: 14px; margin: 0 0 2px; } .island .k { color: var(--muted); font-size: 12px; }

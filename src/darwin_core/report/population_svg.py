@@ -91,7 +91,7 @@ def _occupancy(population: Population) -> str:
         if i >= 0:
             counts[i] += 1
     w_bar, left, h, top, bottom = 44.0, 36.0, 150.0, 10.0, 34.0
-    w = left + w_bar * len(counts) + 8
+    w = max(left + w_bar * len(counts) + 8, 190.0)
     span = h - top - bottom
     parts = [f'<line class="axis" x1="{left}" x2="{w - 8}" y1="{h - bottom}" y2="{h - bottom}"/>',
              f'<text class="tick y" x="{left - 4}" y="{top + 4}" text-anchor="end">{per_bin}</text>',
