@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from darwin_hookspecs import ArchiveView, SelectionStrategy, Variant
+from darwin_hookspecs import ArchiveView, Population, SelectionStrategy, Variant
 
 from .fitness import fitness_of
 
@@ -111,6 +111,12 @@ class Islands:
             own = {v.id for v in members[i]}
             pools.append(sorted(members[i] + [v for k, v in received[i].items() if k not in own], key=lambda v: v.id))
         return pools
+
+    def population(self, archive: ArchiveView) -> Population:
+        """The islands for readers (``darwin report``, ``darwin status``)."""
+        from .qd_population import islands_population
+
+        return islands_population(self, archive)
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         if not archive.selectable():

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from darwin_hookspecs import ArchiveView, Variant
+from darwin_hookspecs import ArchiveView, Population, Variant
 
 from .exhaustion import exhausted
 from .fitness import fitness_of
@@ -108,6 +108,12 @@ class MapElites:
             if cell not in cells or fitness(v) > fitness(cells[cell]):
                 cells[cell] = v
         return cells
+
+    def population(self, archive: ArchiveView) -> Population:
+        """The grid for readers (``darwin report``, ``darwin status``)."""
+        from .qd_population import grid_population
+
+        return grid_population(self.options.features, self.options.bins, self.grid(archive), archive)
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         cells = self.grid(archive)

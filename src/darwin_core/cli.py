@@ -29,6 +29,7 @@ from .commands import verify as _verify  # noqa: F401  (registers `darwin verify
 from .commands.app import _fail, app, console, guard, out, set_label, styled  # noqa: F401
 from .engine import Engine
 from .plugins import PluginManager
+from .population import population_line
 from .reader import open_run, variant_row
 from .rundir import override_config
 from .signals import GuaranteesNotice, install_sigterm, terminated
@@ -129,7 +130,7 @@ def status(
         return
     table = Table(show_header=False, box=None)
     for key, value in data.items():
-        table.add_row(Text(key), Text(str(value)))
+        table.add_row(Text(key), Text(population_line(value) if key == "population" else str(value)))
     out.print(table)
 
 

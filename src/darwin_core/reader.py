@@ -15,6 +15,7 @@ from .gating import learning_status
 from .holdout import holdout_status, load_records
 from .metrics import compute_metrics
 from .plugins import PluginManager
+from .population import population_summary, read_population
 from .run import RunHandle
 from .rundir import RunPointer
 from .store import RunStore
@@ -108,6 +109,7 @@ class RunView:
             **ledger.summarize(self.store.storage),
             **compute_metrics(variants, self.attempts, self.archive.last_stage, self.archive.objective).summary(),
             **learning_status(self.store),
+            **population_summary(*read_population(self.handle)),
             **self.extra,
         }
 

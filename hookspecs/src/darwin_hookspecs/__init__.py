@@ -61,6 +61,7 @@ from .records import (
     to_dict,
 )
 from .metrics import Objective, bound_artifacts, finite_metric
+from .population import Axis, Group, Member, Population, PopulationSource
 from .registry import (
     REGISTRY_TYPES,
     BackendSpec,

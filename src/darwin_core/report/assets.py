@@ -50,6 +50,17 @@ td.infra, td.not_run { background: #d0d5dd; } td.none { background: #f9fafb; }
 pre.log { background: #f8f9fb; border: 1px solid var(--line); padding: 6px 8px; border-radius: 6px;
           max-height: 240px; overflow: auto; font: 12px/1.35 ui-monospace, Menlo, Consolas, monospace;
           white-space: pre-wrap; }
+.qd-grid .cell.empty { fill: #f9fafb; stroke: #98a2b3; stroke-dasharray: 3 2; }
+.qd-grid .cell.filled { cursor: pointer; } .qd-grid .cell.filled text { font-size: 11px; pointer-events: none; }
+.qd-grid .cell.best rect { stroke: var(--best); stroke-width: 3; }
+.qd-panel { margin: 0; max-width: 100%; overflow-x: auto; } .qd-panel figcaption { color: var(--muted); font-size: 12px; text-align: center; }
+#qd-occupancy .slot { fill: #f2f4f7; } #qd-occupancy .occupied { fill: #3b528b; }
+.island { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; flex: 1 1 200px; max-width: 320px; }
+.island h3 { font-size: 14px; margin: 0 0 2px; } .island .k { color: var(--muted); font-size: 12px; }
+.island-best { cursor: pointer; }
+.chips { display: flex; flex-wrap: wrap; gap: 3px; margin-top: 6px; }
+.chip { width: 14px; height: 14px; border-radius: 3px; border: 1px solid #344054; cursor: pointer; }
+.chip.migrant { border: 2px dashed #e4572e; } .chip.best { outline: 2px solid var(--best); }
 """
 
 JS = r"""
@@ -136,6 +147,9 @@ JS = r"""
   });
   Array.prototype.forEach.call(document.querySelectorAll("td.vid"), function (td) {
     td.addEventListener("click", function () { show(td.getAttribute("data-id")); });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("#population [data-id]"), function (cell) {
+    cell.addEventListener("click", function () { show(cell.getAttribute("data-id")); });
   });
   window.darwinReport = { show: show };
 })();

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from darwin_hookspecs import DarwinError
+from darwin_hookspecs import DarwinError, Population
 
 from ..holdout import holdout_status
 from ..metrics import RunMetrics, compute_metrics
+from ..population import read_population
 from ..reader import RunView
 
 MAX_DIFF_CHARS = 200_000
@@ -59,6 +60,11 @@ class ReportData:
     objective: str = "maximise score"
     scale: tuple[float, float] | None = None
     """The raw scores at shade 0 and 1 (``None``: the score is a rate in [0, 1], shade = score)."""
+    population: Population | None = None
+    """The selection strategy's population (``map_elites`` grid, ``islands``), if it keeps one."""
+    population_shades: dict[str, float] = field(default_factory=dict)
+    population_scale: tuple[float, float] | None = None
+    """Like ``scale``, over the population's members only (its worst and best raw scores)."""
 
 
 def shade_nodes(nodes: list[Node], objective: Any) -> tuple[float, float] | None:
@@ -119,12 +125,21 @@ def gather(view: RunView) -> ReportData:
                      f"({held.get('passed')}/{held.get('tasks')} passed)")
     notes += holdout_status(view.holdout, best_id).get("holdout_warnings", [])
     run = view.run
+    population, note = read_population(view.handle)
+    if note:
+        notes.append(note)
+    members = {m.variant_id: m.score for g in (population.groups if population else []) for m in g.members}
+    pop_nodes = [Node(id=k, parent_id=None, generation=0, status="accepted", score=v, description="",
+                      improvement_type="", reason="", cost_usd=0.0, target=None, passed=0, evaluated=0)
+                 for k, v in members.items()]
+    pop_scale = shade_nodes(pop_nodes, archive.objective)
     return ReportData(
         run_id=view.pointer.run_id, run_name=run.name if run else "", status=run.status if run else "not started",
         stop_reason=(run.metadata.get("stop_reason", "") if run else ""), best_id=best_id, nodes=nodes,
         diffs=diffs, tasks=tasks, results=results,
         metrics=compute_metrics(variants, view.attempts, archive.last_stage, archive.objective), notes=notes,
         failing=failing, logs=logs, objective=archive.objective.describe(), scale=scale,
+        population=population, population_shades={n.id: n.shade for n in pop_nodes}, population_scale=pop_scale,
     )
 
 

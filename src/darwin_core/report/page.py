@@ -9,6 +9,7 @@ from html import escape
 
 from .assets import CSS, JS
 from .data import ReportData, as_json, layout
+from .population_svg import population_html
 from .svg import empty_chart, score_colour, step_chart, time_axis, tree_svg
 
 
@@ -42,10 +43,15 @@ def _matrix(data: ReportData) -> str:
 
 
 def _legend(data: ReportData) -> str:
-    """The tree's colour key: the score from 0 to 1, or the raw objective from worst to best."""
-    lo, mid, hi = ("0", "0.5", "1") if data.scale is None else (
-        f"{data.scale[0]:.4g} (worst)", "", f"{data.scale[1]:.4g} (best)")
-    what = "score" if data.scale is None else f"score ({escape(data.objective)})"
+    """The tree's colour key."""
+    return _colour_key(data.scale, data.objective)
+
+
+def _colour_key(scale: tuple[float, float] | None, objective: str) -> str:
+    """A colour key: the score from 0 to 1, or the raw objective from worst to best."""
+    lo, mid, hi = ("0", "0.5", "1") if scale is None else (
+        f"{scale[0]:.4g} (worst)", "", f"{scale[1]:.4g} (best)")
+    what = "score" if scale is None else f"score ({escape(objective)})"
     return (f'colour = {what} (<span class="sw" style="background:{score_colour(0)}"></span>{lo}'
             f' <span class="sw" style="background:{score_colour(0.5)}"></span>{mid}'
             f' <span class="sw" style="background:{score_colour(1)}"></span>{hi})')
@@ -81,6 +87,10 @@ def render_page(data: ReportData, figures: dict[str, bytes]) -> str:
     figs = "".join(f'<img alt="{escape(name)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
                    for name, png in sorted(figures.items()))
     notes = "".join(f"<li>{escape(n)}</li>" for n in data.notes)
+    population = population_html(data.population, data.population_shades, data.best_id,
+                                 _colour_key(data.population_scale, data.objective))
+    title = {"grid": "Population: the map_elites grid", "islands": "Population: the islands"}.get(
+        data.population.kind if data.population else "", "Population")
     payload = json.dumps(as_json(data)).replace("</", "<\\/").replace("<!--", "<\\u0021--")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -104,6 +114,7 @@ def render_page(data: ReportData, figures: dict[str, bytes]) -> str:
 {spend_chart}
 {step_chart(over_time, chart_id="best-over-time", x_label=unit, y_label="best score")}
 </div>
+{f'<h2>{title}</h2><div id="population">{population}</div>' if population else ''}
 <h2>Results per task</h2>
 {_matrix(data)}
 {f'<h2>Figures</h2><div class="row figures">{figs}</div>' if figs else ''}
