@@ -121,7 +121,7 @@ def archive(
     """List every variant of a run."""
     with guard():
         view = open_run(run_dir)
-    rows = [variant_row(v) for v in view.variants]
+    rows = [variant_row(v) for v in view.archive.summaries()]
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return

@@ -179,8 +179,9 @@ class Engine:
         return summary
 
     def summary(self, status: str = "", reason: str = "") -> RunSummary:
-        variants = self.archive.variants()
-        best, root = self.archive.best, self.archive.root
+        variants = self.archive.summaries()
+        best = self.archive.summary(self.archive.best_id) if self.archive.best_id else None
+        root = variants[0] if variants else None
         return RunSummary(
             run_id=self.pointer.run_id, status=status or (self.run.status if self.run else ""),
             attempts=len(self.attempts), variants=len(variants),

@@ -72,9 +72,9 @@ class RunHandle:
                                run_dir=run_dir, config_dir=config.config_dir)
         store = RunStore(storage, run_id=pointer.run_id, hook=plugins.hook,
                          retry_for_s=config.storage.retry_for_s)
+        archive = Archive(last_stage=len(config.evaluation.stages) - 1, loader=store.load_variants_by_id)
         return cls(run_dir=run_dir, pointer=pointer, config=config, plugins=plugins, storage=storage,
-                   store=store, archive=Archive(last_stage=len(config.evaluation.stages) - 1),
-                   codebook=CodeBook(store))
+                   store=store, archive=archive, codebook=CodeBook(store, archive))
 
     @classmethod
     def new(cls, config: DarwinConfig, run_dir: Path | None = None, *, plugins: PluginManager | None = None,
@@ -111,15 +111,16 @@ class RunHandle:
         write_pointer(self.run_dir, self.pointer)
 
     def load(self) -> None:
-        """Read the run record, every variant, attempt and generation plan."""
+        """Read the run record, every variant's summary, every attempt and generation plan."""
         self.run = self.store.load_run()
         if self.run is not None and self.run.run_id != self.pointer.run_id:
             raise UserError(
                 f"storage {self.storage.url} holds run {self.run.run_id!r}, not {self.pointer.run_id!r}; "
                 "fix: give each run its own storage URL (use {run_id} in [storage] url)"
             )
-        for variant in self.store.load_variants():
-            self.add_variant(variant)
+        for summary in self.store.load_variant_summaries():  # variants are decoded on demand
+            self.archive.add_summary(summary)
+            self.codebook.add_id(summary.id)
         self.attempts = {a.id: a for a in self.store.load_attempts()}
         self.generations = self.store.load_generations()
 

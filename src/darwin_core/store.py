@@ -31,13 +31,18 @@ from darwin_hookspecs import (
     to_dict,
 )
 
+from darwin_hookspecs.projection import project
+
 from .store_batch import Keep, StoreBatch
+from .summary import PATHS, VariantSummary
 
 T = TypeVar("T")
 
 _ZLIB_MAGIC = b"DZ1\n"
 _CACHE_BYTES = 64 * 1024 * 1024
 _CACHE_ITEM_MAX = 4 * 1024 * 1024
+_BULK = 64
+"""Past this many variants to decode at once, one scan beats one read per variant."""
 
 
 class RunStore:
@@ -242,6 +247,24 @@ class RunStore:
     def load_variants(self) -> list[Variant]:
         variants = [self._decode("variants", k, v, Variant.from_dict) for k, v in self.scan("variants")]
         return sorted(variants, key=lambda v: v.id)
+
+    def load_variant_summaries(self) -> list[VariantSummary]:
+        """Every variant's :class:`~darwin_core.summary.VariantSummary`, in id order, from a
+        projected scan (the records are not decoded whole)."""
+        rows = self._retry("reading variants", lambda: list(project(self.storage, "variants", PATHS)))
+        summaries = []
+        for key, values, version in rows:
+            self._versions[("variants", key)] = version
+            summaries.append(self._decode("variants", key, values,
+                                          lambda v, k=key: VariantSummary.from_values(k, v)))
+        return sorted(summaries, key=lambda v: v.id)
+
+    def load_variants_by_id(self, ids: list[str]) -> list[Variant]:
+        """The variants of ``ids`` decoded whole (one read each, or one scan for many)."""
+        if len(ids) > _BULK:
+            wanted = set(ids)
+            return [v for v in self.load_variants() if v.id in wanted]
+        return [self._decode("variants", i, self.get("variants", i)[0], Variant.from_dict) for i in ids]
 
     def save_attempt(self, attempt: Attempt, *, create: bool = False) -> None:
         self.put("attempts", attempt.id, to_dict(attempt), create=create)
