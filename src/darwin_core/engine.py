@@ -128,6 +128,7 @@ class Engine:
             created_at=time.time(), config=self.pointer.config, darwin_version=__version__,
         )
         self.handle.run, run.status = run, "running"
+        self.store.prepare_indexes()
         self.store.save_run(run, create=not resumed)
         services = {"storage": self.storage, "config_source": self.config.source, "run_dir": self.run_dir}
         runtime = build_runtime(self.config, run_id=run.run_id, run_dir=self.run_dir, plugins=self.plugins,

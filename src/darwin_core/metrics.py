@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from darwin_hookspecs import Attempt, Variant
 
-from .summary import VariantSummary
+from .summary import AttemptSummary, VariantSummary
 
 FAILURE_KINDS_SHOWN = ("timeout", "oom", "crash", "error", "output_limit", "infra", "not_run")
 """Failure kinds that say something about the sandbox or the variant's code (a plain failed
@@ -71,7 +71,7 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def compute_metrics(variants: Iterable[Variant | VariantSummary], attempts: Iterable[Attempt],
+def compute_metrics(variants: Iterable[Variant | VariantSummary], attempts: Iterable[Attempt | AttemptSummary],
                     last_stage: int = 0) -> RunMetrics:
     """Metrics of a run from its variants (or their summaries, which is all it reads) and
     attempts (as recorded so far)."""

@@ -59,8 +59,8 @@ class RunHandle:
     archive: Archive
     codebook: CodeBook
     run: RunInfo | None = None
-    attempts: dict[str, Attempt] = field(default_factory=dict)
-    generations: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _attempts: dict[str, Attempt] | None = field(default=None, repr=False)
+    _generations: dict[int, dict[str, Any]] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------ opening
 
@@ -121,8 +121,33 @@ class RunHandle:
         for summary in self.store.load_variant_summaries():  # variants are decoded on demand
             self.archive.add_summary(summary)
             self.codebook.add_id(summary.id)
-        self.attempts = {a.id: a for a in self.store.load_attempts()}
-        self.generations = self.store.load_generations()
+        self._attempts = self._generations = None  # read when first used
+
+    @property
+    def attempts(self) -> dict[str, Attempt]:
+        """Every attempt by id (read from the store on first use)."""
+        if self._attempts is None:
+            self._attempts = {a.id: a for a in self.store.load_attempts()}
+        return self._attempts
+
+    @attempts.setter
+    def attempts(self, value: dict[str, Attempt]) -> None:
+        self._attempts = value
+
+    @property
+    def attempts_loaded(self) -> bool:
+        return self._attempts is not None
+
+    @property
+    def generations(self) -> dict[int, dict[str, Any]]:
+        """Every generation's plan by number (read from the store on first use)."""
+        if self._generations is None:
+            self._generations = self.store.load_generations()
+        return self._generations
+
+    @generations.setter
+    def generations(self, value: dict[int, dict[str, Any]]) -> None:
+        self._generations = value
 
     # ------------------------------------------------------------ reading
 

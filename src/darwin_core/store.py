@@ -34,7 +34,7 @@ from darwin_hookspecs import (
 from darwin_hookspecs.projection import project
 
 from .store_batch import Keep, StoreBatch
-from .summary import PATHS, VariantSummary
+from .summary import ATTEMPT_PATHS, PATHS, TALLY_PATHS, AttemptSummary, VariantSummary, tally, tally_of
 
 T = TypeVar("T")
 
@@ -241,8 +241,9 @@ class RunStore:
         self.put("run", "run", to_dict(run), create=create)
 
     def save_variant(self, variant: Variant, keep: Keep | None = None) -> None:
-        """Variants are immutable once written (``keep``: see :meth:`put`)."""
-        self.put("variants", variant.id, to_dict(variant), create=True, keep=keep)
+        """Variants are immutable once written (``keep``: see :meth:`put`); the record carries
+        the counts of :func:`~darwin_core.summary.tally` beside the variant's fields."""
+        self.put("variants", variant.id, {**to_dict(variant), "summary": tally(variant)}, create=True, keep=keep)
 
     def load_variants(self) -> list[Variant]:
         variants = [self._decode("variants", k, v, Variant.from_dict) for k, v in self.scan("variants")]
@@ -252,12 +253,31 @@ class RunStore:
         """Every variant's :class:`~darwin_core.summary.VariantSummary`, in id order, from a
         projected scan (the records are not decoded whole)."""
         rows = self._retry("reading variants", lambda: list(project(self.storage, "variants", PATHS)))
+        counts: dict[str, dict[str, Any]] = {}
+        if any(values[-1] is None for _, values, _ in rows):  # records written before the counts
+            counts = {key: tally_of(values) for key, values, _ in self._retry(
+                "reading variants", lambda: list(project(self.storage, "variants", TALLY_PATHS)))}
         summaries = []
         for key, values, version in rows:
             self._versions[("variants", key)] = version
             summaries.append(self._decode("variants", key, values,
-                                          lambda v, k=key: VariantSummary.from_values(k, v)))
+                                          lambda v, k=key: VariantSummary.from_values(k, v, counts.get(k))))
         return sorted(summaries, key=lambda v: v.id)
+
+    def prepare_indexes(self) -> None:
+        """Ask the backend to keep what opening the run reads (``file://``: an index SQLite
+        maintains, so loading summaries parses no record); a writer calls it once."""
+        prepare = getattr(self.storage, "prepare_projection", None)
+        if prepare is not None:
+            self._retry("preparing the store", lambda: prepare("variants", PATHS))
+            self._retry("preparing the store", lambda: prepare("attempts", ATTEMPT_PATHS))
+
+    def load_attempt_summaries(self) -> list[AttemptSummary]:
+        """Every attempt's :class:`~darwin_core.summary.AttemptSummary`, by generation and index."""
+        rows = self._retry("reading attempts", lambda: list(project(self.storage, "attempts", ATTEMPT_PATHS)))
+        attempts = [self._decode("attempts", key, values, lambda v, k=key: AttemptSummary.from_values(k, v))
+                    for key, values, _ in rows]
+        return sorted(attempts, key=lambda a: (a.generation, a.index, a.id))
 
     def load_variants_by_id(self, ids: list[str]) -> list[Variant]:
         """The variants of ``ids`` decoded whole (one read each, or one scan for many)."""

@@ -17,10 +17,40 @@ from darwin_hookspecs import Variant
 PATHS: tuple[str, ...] = (
     "parent_id", "generation", "status", "score", "stage_reached", "cost_usd", "created_at",
     "attempt_id", "improvement_type", "description", "reason", "patch_ref", "target.task_id",
-    "task_results.*.passed", "task_results.*.failure_kind", "usage.*.input_tokens",
-    "usage.*.output_tokens", "metadata.exhausted", "metadata.neighbourhood",
+    "metadata.exhausted", "metadata.neighbourhood", "summary",
 )
-"""The projection a summary is built from, in :meth:`VariantSummary.from_values` order."""
+"""The projection a summary is built from, in :meth:`VariantSummary.from_values` order; none
+has a ``*``, so ``file://`` answers it from an index (see :meth:`RunStore.prepare_indexes`)."""
+
+TALLY_PATHS: tuple[str, ...] = (
+    "task_results.*.passed", "task_results.*.failure_kind", "usage.*.input_tokens",
+    "usage.*.output_tokens",
+)
+"""What :func:`tally` counts, read from records written before they carried it."""
+
+
+def tally(variant: Variant) -> dict[str, Any]:
+    """The counts a variant record carries beside its fields (key ``summary``), so that a
+    summary never needs the task results or usage: written by ``RunStore.save_variant``."""
+    failures: dict[str, int] = {}
+    for result in variant.task_results.values():
+        if result.failure_kind:
+            failures[result.failure_kind] = failures.get(result.failure_kind, 0) + 1
+    return {"passed": sum(bool(r.passed) for r in variant.task_results.values()),
+            "evaluated": len(variant.task_results), "failures": failures,
+            "input_tokens": sum(u.input_tokens for u in variant.usage),
+            "output_tokens": sum(u.output_tokens for u in variant.usage)}
+
+
+def tally_of(values: list[Any]) -> dict[str, Any]:
+    """:func:`tally` from the values of :data:`TALLY_PATHS`."""
+    passed, kinds, tokens_in, tokens_out = values
+    failures: dict[str, int] = {}
+    for kind in kinds:
+        if kind:
+            failures[kind] = failures.get(kind, 0) + 1
+    return {"passed": sum(bool(p) for p in passed), "evaluated": len(passed), "failures": failures,
+            "input_tokens": sum(t or 0 for t in tokens_in), "output_tokens": sum(t or 0 for t in tokens_out)}
 
 
 @dataclass(slots=True)
@@ -53,39 +83,32 @@ class VariantSummary:
     """``metadata["neighbourhood"]``: the size of its parent's neighbourhood, when known."""
 
     @classmethod
-    def from_values(cls, key: str, values: list[Any]) -> "VariantSummary":
-        """A summary from a projected record (``values`` in :data:`PATHS` order)."""
+    def from_values(cls, key: str, values: list[Any], counts: dict[str, Any] | None = None) -> "VariantSummary":
+        """A summary from a projected record (``values`` in :data:`PATHS` order; ``counts``:
+        the :func:`tally` of a record that does not carry it)."""
         (parent_id, generation, status, score, stage, cost, created, attempt_id, kind, description,
-         reason, patch_ref, target_task, passed, failure_kinds, tokens_in, tokens_out, exhausted,
-         neighbourhood) = values
+         reason, patch_ref, target_task, exhausted, neighbourhood, carried) = values
         if not isinstance(generation, int) or not isinstance(status, str):
             raise ValueError("generation or status missing")
-        failures: dict[str, int] = {}
-        for failure in failure_kinds:
-            if failure:
-                failures[failure] = failures.get(failure, 0) + 1
+        counts = counts or carried
+        if not isinstance(counts, dict):
+            raise ValueError("no summary counts")
         return cls(
             id=key, parent_id=parent_id, generation=generation, status=status,
             score=0.0 if score is None else score, stage_reached=-1 if stage is None else stage,
             cost_usd=0.0 if cost is None else cost, created_at=0.0 if created is None else created,
-            attempt_id=attempt_id,
-            improvement_type=kind or "", description=description or "", reason=reason or "",
-            patch_ref=patch_ref, target_task=target_task, passed=sum(bool(p) for p in passed),
-            evaluated=len(passed), failures=failures, input_tokens=sum(t or 0 for t in tokens_in),
-            output_tokens=sum(t or 0 for t in tokens_out), exhausted=bool(exhausted),
-            neighbourhood=neighbourhood if isinstance(neighbourhood, int) and not isinstance(
-                neighbourhood, bool) else None,
+            attempt_id=attempt_id, improvement_type=kind or "", description=description or "",
+            reason=reason or "", patch_ref=patch_ref, target_task=target_task,
+            passed=counts["passed"], evaluated=counts["evaluated"], failures=dict(counts["failures"]),
+            input_tokens=counts["input_tokens"], output_tokens=counts["output_tokens"],
+            exhausted=bool(exhausted), neighbourhood=_size(neighbourhood),
         )
 
     @classmethod
     def of(cls, variant: Variant) -> "VariantSummary":
         """The summary of a decoded variant (the same values a projection gives)."""
         meta = variant.metadata or {}
-        failures: dict[str, int] = {}
-        for result in variant.task_results.values():
-            if result.failure_kind:
-                failures[result.failure_kind] = failures.get(result.failure_kind, 0) + 1
-        neighbourhood = meta.get("neighbourhood")
+        counts = tally(variant)
         return cls(
             id=variant.id, parent_id=variant.parent_id, generation=variant.generation,
             status=variant.status, score=variant.score, stage_reached=variant.stage_reached,
@@ -93,11 +116,35 @@ class VariantSummary:
             improvement_type=variant.improvement_type, description=variant.description,
             reason=variant.reason, patch_ref=variant.patch_ref,
             target_task=variant.target.task_id if variant.target else None,
-            passed=sum(r.passed for r in variant.task_results.values()),
-            evaluated=len(variant.task_results), failures=failures,
-            input_tokens=sum(u.input_tokens for u in variant.usage),
-            output_tokens=sum(u.output_tokens for u in variant.usage),
-            exhausted=bool(meta.get("exhausted")),
-            neighbourhood=neighbourhood if isinstance(neighbourhood, int) and not isinstance(
-                neighbourhood, bool) else None,
+            passed=counts["passed"], evaluated=counts["evaluated"], failures=counts["failures"],
+            input_tokens=counts["input_tokens"], output_tokens=counts["output_tokens"],
+            exhausted=bool(meta.get("exhausted")), neighbourhood=_size(meta.get("neighbourhood")),
         )
+
+
+def _size(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+ATTEMPT_PATHS: tuple[str, ...] = ("generation", "index", "status", "started_at", "finished_at")
+
+
+@dataclass(slots=True)
+class AttemptSummary:
+    """What ``darwin status`` reads of an attempt (:func:`~darwin_core.metrics.compute_metrics`)."""
+
+    id: str
+    generation: int
+    index: int
+    status: str
+    started_at: float = 0.0
+    finished_at: float = 0.0
+
+    @classmethod
+    def from_values(cls, key: str, values: list[Any]) -> "AttemptSummary":
+        generation, index, status, started, finished = values
+        if not isinstance(generation, int) or not isinstance(index, int) or not isinstance(status, str):
+            raise ValueError("generation, index or status missing")
+        return cls(id=key, generation=generation, index=index, status=status,
+                   started_at=0.0 if started is None else started,
+                   finished_at=0.0 if finished is None else finished)

@@ -8,6 +8,7 @@ tails: parsing, not extracting, is what costs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Callable, Sequence
 
@@ -33,9 +34,34 @@ def _extract(source: str, paths: list[str]) -> str:
 Assemble = Callable[[list[Any]], list[Any]]
 
 
-def select(paths: Sequence[str]) -> tuple[str, Assemble]:
-    """The query over a collection (``key``, one JSON array of parts, ``version``, in key
-    order) and the function turning a row's decoded parts into the values of ``paths``."""
+def _plain_paths(paths: Sequence[str]) -> list[str] | None:
+    """The JSON paths of ``paths`` if none has a ``*``."""
+    parsed = [parse_path(p) for p in paths]
+    return None if any(t is not None for _, t in parsed) else [_json_path(h) for h, _ in parsed]
+
+
+def index_sql(collection: str, paths: Sequence[str]) -> str | None:
+    """The index on expression that keeps the values of ``paths`` (no ``*``) for the records
+    of ``collection``: SQLite computes it on every write and reads a projection from it alone
+    (a covering index), never parsing the records' text. ``None`` for paths with a ``*``."""
+    plain = _plain_paths(paths)
+    if not plain:
+        return None
+    expr = _extract("value", plain)
+    name = "projection_" + hashlib.sha256(f"{collection}\0{expr}".encode()).hexdigest()[:16]
+    return (f'CREATE INDEX IF NOT EXISTS "{name}" ON records (collection, key, version, {expr}) '
+            f"WHERE collection = '{collection}'")
+
+
+def select(paths: Sequence[str], collection: str) -> tuple[str, Assemble]:
+    """The query over ``collection`` (a checked key: ``key``, one JSON array of parts,
+    ``version``, in key order) and the function turning a row's decoded parts into the values
+    of ``paths``. Without ``*`` the query is the one :func:`index_sql`'s index answers."""
+    plain_only = _plain_paths(paths)
+    if plain_only:
+        sql = (f"SELECT key, {_extract('value', plain_only)}, version FROM records "
+               f"WHERE collection = '{collection}' ORDER BY key")
+        return sql, lambda decoded: decoded
     plain: list[str] = []
     heads: dict[str, list[tuple[str, ...]]] = {}
     where: list[tuple[int, int, int]] = []  # (part, index, item index or -1)
@@ -63,18 +89,30 @@ def select(paths: Sequence[str]) -> tuple[str, Assemble]:
                      "WHERE e.key IS NOT NULL))")
         shapes.append(tails)
     sql = (f"SELECT r.key, json_array({', '.join(parts)}), r.version FROM records AS r "
-           "WHERE r.collection = ? ORDER BY r.key")
+           f"WHERE r.collection = '{collection}' ORDER BY r.key")
+
+    # the values in the order [plain..., group 1's tails..., group 2's...], then permuted
+    offsets, flat_index = [], len(plain)
+    for tails in shapes:
+        offsets.append(flat_index)
+        flat_index += len(tails)
+    order = [index if part == 0 else offsets[part - 1] + index for part, index, _ in where]
+    identity = order == list(range(len(order)))
+    items_only = [tails == [()] for tails in shapes]
 
     def assemble(decoded: list[Any]) -> list[Any]:
-        values: list[Any] = []
-        for part, index, item in where:
-            if part == 0:
-                values.append(decoded[0][index])
-            elif shapes[part - 1] == [()]:
-                values.append(decoded[part])
+        flat = decoded[0]
+        for part, tails in enumerate(shapes, start=1):
+            items = decoded[part]
+            if items_only[part - 1]:
+                flat.append(items)
+            elif None in items:
+                flat.extend([None if e is None else e[i] for e in items] for i in range(len(tails)))
+            elif items:
+                flat.extend(list(column) for column in zip(*items))
             else:
-                values.append([None if e is None else e[index] for e in decoded[part]])
-        return values
+                flat.extend([] for _ in tails)
+        return flat if identity else [flat[j] for j in order]
 
     return sql, assemble
 
