@@ -23,6 +23,7 @@ from darwin_hookspecs import ArchiveView, Variant, hookimpl
 from .exhaustion import open_parents, remaining
 from .islands import Islands, IslandsOptions
 from .map_elites import MapElites, MapElitesOptions
+from .selection_index import SelectionIndex
 
 
 def _sigmoid(x: float) -> float:
@@ -46,8 +47,12 @@ class ScoreChildProp:
 
     def __init__(self, steepness: float = 10.0, midpoint: float = 0.5) -> None:
         self.steepness, self.midpoint = steepness, midpoint
+        self.index = SelectionIndex(
+            lambda v, children: _sigmoid(self.steepness * (v.score - self.midpoint)) / (1 + children))
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if self.index.sync(archive):
+            return self.index.draw(rng, n)
         items = open_parents(archive)
         weights = [
             _sigmoid(self.steepness * (v.score - self.midpoint)) / (1 + len(archive.children(v.id)))
@@ -77,7 +82,12 @@ class ScoreChildPropMAD:
 class ScoreProp:
     """p_i proportional to score_i (uniform when all scores are 0)."""
 
+    def __init__(self) -> None:
+        self.index = SelectionIndex(lambda v, children: max(v.score, 0.0))
+
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if self.index.sync(archive):
+            return self.index.draw(rng, n)
         items = open_parents(archive)
         return _draw(rng, items, [max(v.score, 0.0) for v in items], n)
 
@@ -85,7 +95,12 @@ class ScoreProp:
 class Best:
     """Always the best-scoring variant (the earliest among equals)."""
 
+    def __init__(self) -> None:
+        self.index = SelectionIndex(lambda v, children: 1.0, rank=lambda v: v.score)
+
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if self.index.sync(archive):
+            return self._from_index(n)
         items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")
@@ -99,11 +114,30 @@ class Best:
                 return picks
         return picks + [ranked[0].id] * (n - len(picks))
 
+    def _from_index(self, n: int) -> list[str]:
+        index = self.index
+        if not index.ranked_all:
+            raise ValueError("no selectable parent in the archive")
+        if not index.ranked_open:  # every one exhausted: the scan ends on the best
+            return [index.ranked_all[0][1]] * n
+        picks: list[str] = []
+        for _, variant_id in index.ranked_open:
+            left = index.remaining(variant_id)
+            picks += [variant_id] * (n - len(picks) if left is None else min(left, n - len(picks)))
+            if len(picks) == n:
+                return picks
+        return picks + [index.ranked_open[0][1]] * (n - len(picks))
+
 
 class Uniform:
     """Uniformly at random among selectable variants."""
 
+    def __init__(self) -> None:
+        self.index = SelectionIndex(lambda v, children: 1.0)
+
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if self.index.sync(archive):
+            return self.index.draw(rng, n)
         items = open_parents(archive)
         return _draw(rng, items, [1.0] * len(items), n)
 
@@ -111,7 +145,12 @@ class Uniform:
 class Latest:
     """The most recent selectable variant (DGM's "no archive" baseline)."""
 
+    def __init__(self) -> None:
+        self.index = SelectionIndex(lambda v, children: 1.0)
+
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if self.index.sync(archive):
+            return [self.index.last()] * n
         items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")

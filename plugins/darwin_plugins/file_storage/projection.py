@@ -40,6 +40,12 @@ def _plain_paths(paths: Sequence[str]) -> list[str] | None:
     return None if any(t is not None for _, t in parsed) else [_json_path(h) for h, _ in parsed]
 
 
+def _guarded(plain: list[str]) -> str:
+    """The values of ``plain`` in ``value``, NULL for a record that is not JSON (so that a
+    damaged record can still be written, and is named when read: see ``FileStorage.project``)."""
+    return f"CASE WHEN json_valid(value) THEN {_extract('value', plain)} END"
+
+
 def index_sql(collection: str, paths: Sequence[str]) -> str | None:
     """The index on expression that keeps the values of ``paths`` (no ``*``) for the records
     of ``collection``: SQLite computes it on every write and reads a projection from it alone
@@ -47,7 +53,7 @@ def index_sql(collection: str, paths: Sequence[str]) -> str | None:
     plain = _plain_paths(paths)
     if not plain:
         return None
-    expr = _extract("value", plain)
+    expr = _guarded(plain)
     name = "projection_" + hashlib.sha256(f"{collection}\0{expr}".encode()).hexdigest()[:16]
     return (f'CREATE INDEX IF NOT EXISTS "{name}" ON records (collection, key, version, {expr}) '
             f"WHERE collection = '{collection}'")
@@ -59,7 +65,7 @@ def select(paths: Sequence[str], collection: str) -> tuple[str, Assemble]:
     of ``paths``. Without ``*`` the query is the one :func:`index_sql`'s index answers."""
     plain_only = _plain_paths(paths)
     if plain_only:
-        sql = (f"SELECT key, {_extract('value', plain_only)}, version FROM records "
+        sql = (f"SELECT key, {_guarded(plain_only)}, version FROM records "
                f"WHERE collection = '{collection}' ORDER BY key")
         return sql, lambda decoded: decoded
     plain: list[str] = []

@@ -173,6 +173,9 @@ class FileStorage(StorageDefaults):
                 raise storage_error(exc, self.path, f"reading {collection}") from None
             yield from scan_projected(self, collection, paths)  # names the corrupt record
             return
+        if any(text is None for _, text, _ in rows):  # a record that is not JSON
+            yield from scan_projected(self, collection, paths)  # names it
+            return
         for key, text, version in rows:
             yield key, projection.decode(text, assemble), version
 

@@ -1,0 +1,106 @@
+"""The incremental selection index draws what the scan draws, seed for seed."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from darwin_core.archive import Archive
+from darwin_core.plugins import PluginManager
+from darwin_hookspecs import BuildContext, Variant
+from darwin_plugins.selection_index import Fenwick
+
+STRATEGIES = ("score_child_prop", "score_prop", "random", "best", "latest")
+
+
+class ScanOnly:
+    """The same archive without the incremental API: the strategies scan it."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+
+    def variants(self) -> list[Variant]:
+        return self.archive.variants()
+
+    def selectable(self) -> list[Variant]:
+        return self.archive.selectable()
+
+    def children(self, variant_id: str) -> list[Variant]:
+        return self.archive.children(variant_id)
+
+    def get(self, variant_id: str) -> Variant:
+        return self.archive.get(variant_id)
+
+
+def strategy(name: str):
+    return PluginManager().create("selection", name, {}, BuildContext())
+
+
+def grow(archive: Archive, rng: random.Random, generation: int, width: int, zero_scores: bool) -> None:
+    """One generation of children of random selectable parents: random statuses and scores,
+    some parents' neighbourhoods known (and used up) or flagged exhausted."""
+    parents = [v.id for v in archive.selectable()] or [archive.root.id]
+    order = list(range(width))
+    rng.shuffle(order)  # completion order differs from id order
+    for i in order:
+        parent = rng.choice(parents)
+        meta: dict = {}
+        if rng.random() < 0.15:
+            meta["neighbourhood"] = rng.randint(1, 4)
+        if rng.random() < 0.05:
+            meta["exhausted"] = True
+        archive.add(Variant(
+            id=f"v{generation:04d}a{i:03d}", parent_id=parent, generation=generation,
+            status=rng.choice(["accepted", "accepted", "rejected", "invalid", "error"]),
+            score=0.0 if zero_scores else round(rng.random(), rng.choice([1, 3, 6])), metadata=meta))
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+@pytest.mark.parametrize("seed", range(6))
+def test_index_draws_what_the_scan_draws(name: str, seed: int) -> None:
+    rng = random.Random(seed)
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
+    fast, scan = strategy(name), strategy(name)
+    for generation in range(1, 40):
+        grow(archive, rng, generation, rng.randint(1, 6), zero_scores=seed == 5)
+        n = rng.randint(1, 5)
+        draw_seed = rng.randrange(2**32)
+        got = fast.select(archive, n, random.Random(draw_seed))
+        want = scan.select(ScanOnly(archive), n, random.Random(draw_seed))
+        assert got == want, f"generation {generation}"
+
+
+def test_index_follows_an_out_of_order_id_and_a_replaced_variant() -> None:
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
+    archive.add(Variant(id="v0002a000", parent_id="v0000root", generation=2, status="accepted", score=0.9))
+    fast, scan = strategy("score_child_prop"), strategy("score_child_prop")
+    assert fast.select(archive, 8, random.Random(1)) == scan.select(ScanOnly(archive), 8, random.Random(1))
+    archive.add(Variant(id="v0001a000", parent_id="v0000root", generation=1, status="accepted", score=0.7))
+    assert fast.select(archive, 8, random.Random(2)) == scan.select(ScanOnly(archive), 8, random.Random(2))
+    archive.replace(Variant(id="v0002a000", parent_id="v0000root", generation=2, status="rejected", score=0.9))
+    picks = fast.select(archive, 50, random.Random(3))
+    assert picks == scan.select(ScanOnly(archive), 50, random.Random(3)) and "v0002a000" not in picks
+
+
+def test_fenwick_sums_and_search_match_bisect_on_prefix_sums() -> None:
+    import bisect
+    import itertools
+
+    rng = random.Random(4)
+    weights = [rng.choice([0.0, 1.0, rng.random()]) for _ in range(300)]
+    tree = Fenwick(weights[:150])
+    for w in weights[150:]:
+        tree.append(w)
+    for _ in range(200):
+        i = rng.randrange(300)
+        weights[i] = rng.random()
+        tree.set(i, weights[i])
+    sums = list(itertools.accumulate(weights))
+    assert tree.total() == pytest.approx(sums[-1], rel=1e-12)
+    for _ in range(2000):
+        x = rng.random() * sums[-1]
+        if min(abs(x - s) for s in sums) > 1e-9:  # away from a boundary, the order of addition cannot matter
+            assert tree.find(x) == bisect.bisect_right(sums, x)
