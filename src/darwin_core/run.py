@@ -61,6 +61,8 @@ class RunHandle:
     run: RunInfo | None = None
     _attempts: dict[str, Attempt] | None = field(default=None, repr=False)
     _generations: dict[int, dict[str, Any]] | None = field(default=None, repr=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Incremental indexes over the records (e.g. planning's sibling counts), kept by their users."""
 
     # ------------------------------------------------------------ opening
 
