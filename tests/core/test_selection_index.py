@@ -8,10 +8,10 @@ import pytest
 
 from darwin_core.archive import Archive
 from darwin_core.plugins import PluginManager
-from darwin_hookspecs import BuildContext, Variant
+from darwin_hookspecs import BuildContext, TaskResult, Variant
 from darwin_plugins.selection_index import Fenwick
 
-STRATEGIES = ("score_child_prop", "score_prop", "random", "best", "latest")
+STRATEGIES = ("score_child_prop", "score_prop", "random", "best", "latest", "map_elites")
 
 
 class ScanOnly:
@@ -50,10 +50,14 @@ def grow(archive: Archive, rng: random.Random, generation: int, width: int, zero
             meta["neighbourhood"] = rng.randint(1, 4)
         if rng.random() < 0.05:
             meta["exhausted"] = True
+        if rng.random() < 0.3:
+            meta["edits"] = ["e"] * rng.randint(1, 3)
+        results = {t: TaskResult(task_id=t, passed=rng.random() < 0.5, score=1.0) for t in ("t1", "t2")}
         archive.add(Variant(
             id=f"v{generation:04d}a{i:03d}", parent_id=parent, generation=generation,
             status=rng.choice(["accepted", "accepted", "rejected", "invalid", "error"]),
-            score=0.0 if zero_scores else round(rng.random(), rng.choice([1, 3, 6])), metadata=meta))
+            score=0.0 if zero_scores else round(rng.random(), rng.choice([1, 3, 6])), metadata=meta,
+            task_results=results))
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
