@@ -11,7 +11,7 @@ from darwin_core.plugins import PluginManager
 from darwin_hookspecs import BuildContext, TaskResult, Variant
 from darwin_plugins.selection_index import Fenwick
 
-STRATEGIES = ("score_child_prop", "score_prop", "random", "best", "latest", "map_elites")
+STRATEGIES = ("score_child_prop", "score_prop", "random", "best", "latest", "map_elites", "islands")
 
 
 class ScanOnly:
