@@ -41,6 +41,9 @@ class Archive:
         self._added: list[str] = []  # insertion order (the archive only grows)
         self.best_id: str | None = None
         self._decoded_singly = 0
+        self._ranked: list[tuple[float, str]] = []  # accepted, best first: (-score, id)
+        self._branch: dict[str, str | None] = {}
+        self._per_branch: dict[str | None, int] = defaultdict(int)  # accepted per branch
         self.epoch = 0
         """Bumped when a held variant is replaced: incremental indexes built on
         :meth:`summaries_since` start again from 0 when it changes."""
@@ -99,6 +102,24 @@ class Archive:
     def ids(self) -> list[str]:
         return list(self._order)
 
+    def ranked_accepted(self) -> list[tuple[float, str]]:
+        """``(-score, id)`` of every accepted variant, best first (ties in id order); read it,
+        never change it."""
+        return self._ranked
+
+    def branch(self, variant_id: str) -> str:
+        """The child of the root that ``variant_id`` descends from (the root for the root)."""
+        branch = self._branch.get(variant_id)
+        if branch is None:  # indexed before its parent was
+            chain = self.lineage(variant_id)
+            branch = chain[1] if len(chain) > 1 else chain[0]
+        return branch
+
+    def accepted_in_branch(self, branch: str) -> int:
+        if self._per_branch.get(None):  # some branch was unknown when indexed: count now
+            return sum(1 for _, i in self._ranked if self.branch(i) == branch)
+        return self._per_branch[branch]
+
     def _decode(self, ids: list[str]) -> None:
         missing = [i for i in ids if i not in self._variants]
         if not missing:
@@ -133,6 +154,14 @@ class Archive:
             self._order.append(summary.id)  # the usual case: ids grow with the run
         else:
             bisect.insort(self._order, summary.id)  # ids sort by generation, then attempt
+        parent = self._summaries.get(summary.parent_id) if summary.parent_id is not None else None
+        if summary.parent_id is None or (parent is not None and parent.parent_id is None):
+            self._branch[summary.id] = summary.id
+        else:
+            self._branch[summary.id] = self._branch.get(summary.parent_id) if parent is not None else None
+        if summary.status == "accepted":
+            bisect.insort(self._ranked, (-summary.score, summary.id))
+            self._per_branch[self._branch[summary.id]] += 1
         if summary.parent_id is not None:
             siblings = self._children[summary.parent_id]
             if not siblings or summary.id > siblings[-1]:
@@ -147,7 +176,14 @@ class Archive:
     def replace(self, variant: Variant) -> None:
         """A recorded copy of a held variant (same id) supersedes it; the best is recomputed."""
         self._variants[variant.id] = variant
-        self._summaries[variant.id] = VariantSummary.of(variant)
+        old = self._summaries[variant.id]
+        self._summaries[variant.id] = new = VariantSummary.of(variant)
+        if old.status == "accepted":
+            self._ranked.remove((-old.score, old.id))
+            self._per_branch[self._branch[old.id]] -= 1
+        if new.status == "accepted":
+            bisect.insort(self._ranked, (-new.score, new.id))
+            self._per_branch[self._branch[new.id]] += 1
         self.epoch += 1
         self.best_id = None
         for variant_id in self._order:

@@ -32,6 +32,9 @@ class ScanOnly:
     def get(self, variant_id: str) -> Variant:
         return self.archive.get(variant_id)
 
+    def lineage(self, variant_id: str) -> list[str]:
+        return self.archive.lineage(variant_id)
+
 
 def strategy(name: str):
     return PluginManager().create("selection", name, {}, BuildContext())
@@ -108,3 +111,20 @@ def test_fenwick_sums_and_search_match_bisect_on_prefix_sums() -> None:
         x = rng.random() * sums[-1]
         if min(abs(x - s) for s in sums) > 1e-9:  # away from a boundary, the order of addition cannot matter
             assert tree.find(x) == bisect.bisect_right(sums, x)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_inspirations_from_the_ranking_are_the_scans(seed: int) -> None:
+    from darwin_core.config import InspirationsSection
+    from darwin_core.inspirations import choose
+
+    rng = random.Random(seed)
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
+    for generation in range(1, 30):
+        grow(archive, rng, generation, rng.randint(1, 6), zero_scores=seed == 3)
+        options = InspirationsSection(count=rng.randint(1, 5), drawn=rng.randint(0, 3))
+        for parent in rng.sample(archive.ids(), min(4, len(archive))):
+            draw = rng.randrange(2**32)
+            assert choose(archive, parent, options, random.Random(draw)) == choose(
+                ScanOnly(archive), parent, options, random.Random(draw))
