@@ -128,3 +128,24 @@ def test_inspirations_from_the_ranking_are_the_scans(seed: int) -> None:
             draw = rng.randrange(2**32)
             assert choose(archive, parent, options, random.Random(draw)) == choose(
                 ScanOnly(archive), parent, options, random.Random(draw))
+
+
+def test_inspirations_from_one_lineage_are_the_scans() -> None:
+    """Every other variant in the parent's lineage: the scan falls back to all the rest."""
+    from darwin_core.config import InspirationsSection
+    from darwin_core.inspirations import choose
+
+    rng = random.Random(9)
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
+    archive.add(Variant(id="v0001a000", parent_id="v0000root", generation=1, status="accepted", score=0.4))
+    for generation in range(2, 20):
+        for i in range(3):
+            parent = rng.choice([i for i in archive.ids() if i != "v0000root"])
+            archive.add(Variant(id=f"v{generation:04d}a{i:03d}", parent_id=parent, generation=generation,
+                                status=rng.choice(["accepted", "rejected"]), score=rng.random()))
+    options = InspirationsSection(count=4, drawn=2)
+    for parent in archive.ids()[1:]:
+        draw = rng.randrange(2**32)
+        assert choose(archive, parent, options, random.Random(draw)) == choose(
+            ScanOnly(archive), parent, options, random.Random(draw))
