@@ -131,13 +131,14 @@ def test_inspirations_from_the_ranking_are_the_scans(seed: int) -> None:
 
 
 def test_inspirations_from_one_lineage_are_the_scans() -> None:
-    """Every other variant in the parent's lineage: the scan falls back to all the rest."""
+    """Every other variant in the parent's lineage (the root, the best, is taken first): the
+    scan falls back to all the rest."""
     from darwin_core.config import InspirationsSection
     from darwin_core.inspirations import choose
 
     rng = random.Random(9)
     archive = Archive()
-    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=2.0))
     archive.add(Variant(id="v0001a000", parent_id="v0000root", generation=1, status="accepted", score=0.4))
     for generation in range(2, 20):
         for i in range(3):
