@@ -20,7 +20,20 @@ from darwin_hookspecs import BuildContext, Variant
 
 CHILDREN = 4
 STRATEGIES = ("score_child_prop", "score_prop", "random", "best", "latest", "score_child_prop_mad",
-              "map_elites", "islands", "cmp")
+              "map_elites", "islands", "cmp", "inspirations")
+"""Every built-in selection strategy, and ``inspirations`` (planning's choice of the variants
+shown to the generator beside the parent, ``darwin_core.inspirations.choose``, per attempt)."""
+
+
+class Inspirations:
+    """``inspirations.choose`` for each of ``n`` parents, as planning calls it (default options)."""
+
+    def select(self, archive: object, n: int, rng: random.Random) -> list[str]:
+        from darwin_core.config import InspirationsSection
+        from darwin_core.inspirations import choose
+
+        ids = archive.archive.ids() if isinstance(archive, ScanOnly) else archive.ids()  # type: ignore[attr-defined]
+        return [v for i in range(n) for v in choose(archive, ids[-1 - i], InspirationsSection(), rng)]
 
 
 class ScanOnly:
@@ -40,6 +53,9 @@ class ScanOnly:
 
     def get(self, variant_id: str) -> Variant:
         return self.archive.get(variant_id)
+
+    def lineage(self, variant_id: str) -> list[str]:
+        return self.archive.lineage(variant_id)
 
 
 def _child(rng: random.Random, generation: int, index: int, parents: list[str]) -> Variant:
@@ -73,7 +89,8 @@ def per_attempt(name: str, size: int, indexed: bool, generations: int) -> tuple[
     """(first selection, steady-state selection per attempt) CPU seconds."""
     generations = min(generations, SLOW.get(name, generations))
     archive, parents, rng = build(size)
-    strategy = PluginManager().create("selection", name, {}, BuildContext())
+    strategy = Inspirations() if name == "inspirations" else PluginManager().create(
+        "selection", name, {}, BuildContext())
     view = archive if indexed else ScanOnly(archive)
     start = time.process_time()
     strategy.select(view, CHILDREN, random.Random(0))

@@ -9,6 +9,7 @@ them), so the same seed gives the same plan. :func:`recover` settles the attempt
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from typing import Any
@@ -27,8 +28,16 @@ def derive_seed(*parts: Any) -> int:
 
 
 def counted_attempts(handle: RunHandle) -> int:
-    """Attempts that count against ``max_attempts`` (retries do not)."""
-    return sum(1 for a in handle.attempts.values() if a.retry_of is None)
+    """Attempts that count against ``max_attempts`` (retries do not). The attempts only grow,
+    in insertion order: only those added since the last call are looked at (skipping the
+    others is done in C by ``islice``)."""
+    attempts = handle.attempts
+    seen, count = handle.cache.get("counted", (0, 0))
+    if seen > len(attempts):
+        seen, count = 0, 0
+    count += sum(1 for a in itertools.islice(attempts.values(), seen, None) if a.retry_of is None)
+    handle.cache["counted"] = (len(attempts), count)
+    return count
 
 
 def sibling_counts(handle: RunHandle, generation: int) -> Counter[str]:

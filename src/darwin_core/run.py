@@ -135,6 +135,7 @@ class RunHandle:
     @attempts.setter
     def attempts(self, value: dict[str, Attempt]) -> None:
         self._attempts = value
+        self.cache.clear()
 
     @property
     def attempts_loaded(self) -> bool:
@@ -150,6 +151,7 @@ class RunHandle:
     @generations.setter
     def generations(self, value: dict[int, dict[str, Any]]) -> None:
         self._generations = value
+        self.cache.clear()
 
     # ------------------------------------------------------------ reading
 
