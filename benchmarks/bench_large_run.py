@@ -87,8 +87,9 @@ def grow(run_dir: Path, generations: int) -> None:
     handle.close()
 
 
-def timed(args: list[str]) -> tuple[float, float, float]:
-    """Wall time, CPU time (s) and peak RSS (MB) of one command in a fresh interpreter."""
+def timed(args: list[str], tree: Path | None = None) -> tuple[float, float, float]:
+    """Wall time, CPU time (s) and peak RSS (MB) of one command in a fresh interpreter (with
+    ``tree``: that checkout's ``src``, ``hookspecs/src`` and ``plugins`` first on the path)."""
     # VmHWM, not ru_maxrss: Linux carries the forking parent's peak into a child's ru_maxrss
     code = ("import atexit, sys; sys.argv = ['darwin', *sys.argv[1:]]\n"
             "atexit.register(lambda: print([l.split()[1] for l in open('/proc/self/status') "
@@ -98,7 +99,9 @@ def timed(args: list[str]) -> tuple[float, float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([sys.executable, "-c", code, *args], check=True, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                              [str(Path(__file__).resolve().parent), *sys.path])})
+                              [str(Path(__file__).resolve().parent),
+                               *([str(tree / "src"), str(tree / "hookspecs/src"), str(tree / "plugins")] if tree else []),
+                               *sys.path])})
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return time.perf_counter() - start, cpu, int(done.stderr.strip().splitlines()[-1]) / 1024
@@ -167,7 +170,10 @@ def main() -> None:
     parser.add_argument("--no-s3", action="store_true", help="file:// only")
     parser.add_argument("--no-selection", action="store_true", help="skip the selection figures")
     parser.add_argument("--selection-generations", type=int, default=25)
+    parser.add_argument("--against", type=Path, help="another checkout (git worktree add DIR REV): its "
+                        "commands on the same runs, taking turns with this one's")
     args = parser.parse_args()
+    trees: list[tuple[str, Path | None]] = [("this", None)] + ([("other", args.against.resolve())] if args.against else [])
     sizes = [int(s) for s in args.sizes.split(",")]
     base = timed(["--help"])
     print(f"load average {os.getloadavg()}; `darwin --help` (interpreter and imports): "
@@ -187,18 +193,20 @@ def main() -> None:
                     for name, cmd in commands(runs[("s3", size)]):  # the first read on S3 packs the records
                         wall, cpu, _ = timed(cmd)
                         print(f"  s3 cold {name:22} {wall:6.2f} s wall  {cpu:6.2f} s CPU")
-            figures: dict[tuple[str, int, str], list[tuple[float, float, float]]] = {}
+            figures: dict[tuple[str, str, int, str], list[tuple[float, float, float]]] = {}
             for _ in range(args.reps):
                 for (backend, size), run_dir in runs.items():
                     for name, cmd in commands(run_dir):
-                        figures.setdefault((backend, size, name), []).append(timed(cmd))
+                        for label, tree in trees:
+                            figures.setdefault((label, backend, size, name), []).append(timed(cmd, tree))
             print(f"median of {args.reps} interleaved rounds (load average now {os.getloadavg()}):")
             for (backend, size), _ in runs.items():
                 for name, _ in COMMANDS:
-                    got = figures[(backend, size, name)]
-                    wall, cpu, rss = (statistics.median(x[i] for x in got) for i in range(3))
-                    print(f"  {backend:4} {size:6} {name:22} {wall:6.2f} s wall  {cpu:6.2f} s CPU  "
-                          f"peak RSS {rss:6.1f} MB")
+                    for label, _ in trees:
+                        got = figures[(label, backend, size, name)]
+                        wall, cpu, rss = (statistics.median(x[i] for x in got) for i in range(3))
+                        print(f"  {label:5} {backend:4} {size:6} {name:22} {wall:6.2f} s wall  {cpu:6.2f} s CPU  "
+                              f"peak RSS {rss:6.1f} MB")
         finally:
             if server is not None:
                 server.stop()
