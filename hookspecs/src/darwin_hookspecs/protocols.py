@@ -265,7 +265,15 @@ class Executor(Protocol):
 
 
 class ArchiveView(Protocol):
-    """Read-only view of the archive given to selection strategies."""
+    """Read-only view of the archive given to selection strategies.
+
+    The engine's archive also has, for strategies that keep an index instead of scanning it
+    (read them with ``getattr``; a view without them is scanned): ``summaries_since(count)``,
+    the summaries (``id``, ``parent_id``, ``generation``, ``status``, ``score``,
+    ``stage_reached``, ``exhausted``, ``neighbourhood``...) of the variants added after the
+    first ``count``, in the order they were added; and ``epoch``, bumped when a held variant is
+    replaced (an index built from ``summaries_since`` then starts again from 0).
+    """
 
     def variants(self) -> list[Variant]:
         """Every variant, in creation order."""
