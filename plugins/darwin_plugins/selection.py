@@ -33,6 +33,13 @@ def _sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
+def _unit_scores(archive: ArchiveView) -> bool:
+    """Whether the scores are accuracies to maximise, which DGM's weights assume (always, unless
+    the archive names another objective); rules built on them index only then."""
+    objective = getattr(archive, "objective", None)
+    return objective is None or bool(getattr(objective, "unit_interval", False))
+
+
 def _draw(rng: random.Random, items: Sequence[Variant], weights: Sequence[float], n: int) -> list[str]:
     if not items:
         raise ValueError("no selectable parent in the archive")
@@ -51,7 +58,7 @@ class ScoreChildProp:
             lambda v, children: _sigmoid(self.steepness * (v.score - self.midpoint)) / (1 + children))
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        if self.index.sync(archive):
+        if _unit_scores(archive) and self.index.sync(archive):
             return self.index.draw(rng, n)
         items = open_parents(archive)
         weights = [
@@ -86,7 +93,7 @@ class ScoreProp:
         self.index = SelectionIndex(lambda v, children: max(v.score, 0.0))
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        if self.index.sync(archive):
+        if _unit_scores(archive) and self.index.sync(archive):
             return self.index.draw(rng, n)
         items = open_parents(archive)
         return _draw(rng, items, [max(v.score, 0.0) for v in items], n)
@@ -96,7 +103,7 @@ class Best:
     """Always the best-scoring variant (the earliest among equals)."""
 
     def __init__(self) -> None:
-        self.index = SelectionIndex(lambda v, children: 1.0, rank=lambda v: v.score)
+        self.index = SelectionIndex(lambda v, children: 1.0, ranked=True)
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         if self.index.sync(archive):

@@ -122,13 +122,17 @@ class SelectionIndex:
     """Selectable variants in id order with their weights under one rule, child counts and
     exhaustion (:mod:`.exhaustion`'s rule), maintained from ``archive.summaries_since``."""
 
-    def __init__(self, weight: Weight, rank: Callable[[Any], float] | None = None) -> None:
-        """``rank``: also keep the selectable variants sorted by it, highest first (ties in id
-        order), as ``ranked_open`` / ``ranked_all`` lists of ``(-rank, id)``."""
+    def __init__(self, weight: Weight, ranked: bool = False) -> None:
+        """``ranked``: also keep the selectable variants sorted by fitness, best first (ties in
+        id order), as ``ranked_open`` / ``ranked_all`` lists of ``(-fitness, id)``. Fitness is
+        the score oriented by the archive's ``objective`` when it has one
+        (``objective.utility``: a minimised score ranks lower = better), else the score."""
         self.weight = weight
-        self.rank = rank
+        self.ranked = ranked
+        self.fitness: Callable[[float], float] = float
         self._archive: Any = None
         self._epoch: Any = None
+        self._objective: Any = None
         self._reset()
 
     def _reset(self) -> None:
@@ -149,9 +153,10 @@ class SelectionIndex:
         since = getattr(archive, "summaries_since", None)
         if since is None:
             return False
-        epoch = getattr(archive, "epoch", 0)
-        if archive is not self._archive or epoch != self._epoch:
-            self._archive, self._epoch = archive, epoch
+        epoch, objective = getattr(archive, "epoch", 0), getattr(archive, "objective", None)
+        if archive is not self._archive or epoch != self._epoch or objective is not self._objective:
+            self._archive, self._epoch, self._objective = archive, epoch, objective
+            self.fitness = objective.utility if objective is not None else float
             self._reset()
         new = since(self.seen)
         self.seen += len(new)
@@ -203,10 +208,10 @@ class SelectionIndex:
         is_open = not self.exhausted(variant_id)
         self.all_pool.put(index, weight, True)
         self.open_pool.put(index, weight, is_open)
-        if self.rank is None:
+        if not self.ranked:
             return
         was_open = self._is_open.get(variant_id)
-        key = (-self.rank(summary), variant_id)
+        key = (-self.fitness(summary.score), variant_id)
         if was_open is None:
             bisect.insort(self.ranked_all, key)
         if is_open and not was_open:

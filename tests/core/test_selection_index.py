@@ -150,3 +150,25 @@ def test_inspirations_from_one_lineage_are_the_scans() -> None:
         draw = rng.randrange(2**32)
         assert choose(archive, parent, options, random.Random(draw)) == choose(
             ScanOnly(archive), parent, options, random.Random(draw))
+
+
+class Minimise:
+    """An objective as the archive may name one (``darwin_hookspecs`` Objective's members)."""
+
+    unit_interval = False
+
+    def utility(self, score: float) -> float:
+        return -score
+
+
+def test_an_objective_orients_the_ranking_and_turns_accuracy_rules_to_the_scan() -> None:
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=5.0))
+    for i, score in enumerate([3.0, 9.0, 1.0, 1.0]):
+        archive.add(Variant(id=f"v0001a{i:03d}", parent_id="v0000root", generation=1, status="accepted",
+                            score=score))
+    archive.objective = Minimise()  # type: ignore[attr-defined]
+    assert strategy("best").select(archive, 2, random.Random(0)) == ["v0001a002", "v0001a002"]  # lowest, earliest
+    rule = strategy("score_child_prop")
+    rule.select(archive, 3, random.Random(0))
+    assert rule.index.seen == 0  # not indexed: its weights assume accuracies to maximise
