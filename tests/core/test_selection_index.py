@@ -8,7 +8,7 @@ import pytest
 
 from darwin_core.archive import Archive
 from darwin_core.plugins import PluginManager
-from darwin_hookspecs import BuildContext, TaskResult, Variant
+from darwin_hookspecs import BuildContext, Objective, TaskResult, Variant
 from darwin_plugins.selection_index import Fenwick
 
 STRATEGIES = ("score_child_prop", "score_prop", "random", "best", "latest", "map_elites", "islands")
@@ -34,6 +34,10 @@ class ScanOnly:
 
     def lineage(self, variant_id: str) -> list[str]:
         return self.archive.lineage(variant_id)
+
+    @property
+    def objective(self) -> Objective:
+        return self.archive.objective
 
 
 def strategy(name: str):
@@ -63,11 +67,12 @@ def grow(archive: Archive, rng: random.Random, generation: int, width: int, zero
             task_results=results))
 
 
+@pytest.mark.parametrize("direction", ["maximise", "minimise"])
 @pytest.mark.parametrize("name", STRATEGIES)
 @pytest.mark.parametrize("seed", range(6))
-def test_index_draws_what_the_scan_draws(name: str, seed: int) -> None:
+def test_index_draws_what_the_scan_draws(name: str, seed: int, direction: str) -> None:
     rng = random.Random(seed)
-    archive = Archive()
+    archive = Archive(objective=Objective(direction=direction))
     archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
     fast, scan = strategy(name), strategy(name)
     for generation in range(1, 40):
@@ -113,13 +118,14 @@ def test_fenwick_sums_and_search_match_bisect_on_prefix_sums() -> None:
             assert tree.find(x) == bisect.bisect_right(sums, x)
 
 
+@pytest.mark.parametrize("direction", ["maximise", "minimise"])
 @pytest.mark.parametrize("seed", range(4))
-def test_inspirations_from_the_ranking_are_the_scans(seed: int) -> None:
+def test_inspirations_from_the_ranking_are_the_scans(seed: int, direction: str) -> None:
     from darwin_core.config import InspirationsSection
     from darwin_core.inspirations import choose
 
     rng = random.Random(seed)
-    archive = Archive()
+    archive = Archive(objective=Objective(direction=direction))
     archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
     for generation in range(1, 30):
         grow(archive, rng, generation, rng.randint(1, 6), zero_scores=seed == 3)
@@ -172,3 +178,24 @@ def test_an_objective_orients_the_ranking_and_turns_accuracy_rules_to_the_scan()
     rule = strategy("score_child_prop")
     rule.select(archive, 3, random.Random(0))
     assert rule.index.seen == 0  # not indexed: its weights assume accuracies to maximise
+
+
+def test_a_minimise_objective_set_after_the_variants_reranks_best_and_inspirations() -> None:
+    from darwin_core.config import InspirationsSection
+    from darwin_core.inspirations import choose
+
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=5.0,
+                        stage_reached=0))
+    for i, score in enumerate([3.0, -9.0, 1.0, 7.0]):
+        archive.add(Variant(id=f"v0001a{i:03d}", parent_id="v0000root", generation=1, status="accepted",
+                            score=score, stage_reached=0))
+    best = strategy("best")
+    assert archive.best_id == "v0001a003"
+    assert best.select(archive, 1, random.Random(0)) == ["v0001a003"]  # maximise: 7.0
+    archive.set_objective(Objective(direction="minimise"))  # as a run's recorded objective is
+    assert archive.best_id == "v0001a001"
+    assert best.select(archive, 1, random.Random(0)) == ["v0001a001"]  # -9.0: lowest is best
+    options = InspirationsSection(count=2, drawn=0)
+    assert choose(archive, "v0000root", options, random.Random(0)) == ["v0001a001", "v0001a002"]
+    assert choose(ScanOnly(archive), "v0000root", options, random.Random(0)) == ["v0001a001", "v0001a002"]

@@ -28,7 +28,9 @@ def variants(n: int) -> list[Variant]:
             usage=[Usage(role="g", input_tokens=rng.randint(0, 99), output_tokens=rng.randint(0, 9))],
             target=rng.choice([None, Target(kind="explore"), Target(kind="failing_task", task_id="t1")]),
             description=rng.choice(["", "edit"]), created_at=float(i),
-            metadata=rng.choice([{}, {"exhausted": True}, {"neighbourhood": 3}, {"neighbourhood": True}])))
+            metadata=rng.choice([{}, {"exhausted": True}, {"neighbourhood": 3}, {"neighbourhood": True}]),
+            metrics=rng.choice([{}, {"score": -1.5, "pass_rate": 0.5, "radii": 2.61}]),
+            repeats=rng.choice([{}, {"values": [1.0, 1.4], "seeds": [7, 8], "mean": 1.2, "stderr": 0.2}])))
     return out
 
 
@@ -43,7 +45,9 @@ def test_summaries_are_the_variants_with_and_without_carried_counts(tmp_path: Pa
         store.save_variant(variant)  # with the counts
     for variant in written[25:]:  # as a run written before the counts
         store.put("variants", variant.id, to_dict(variant), create=True)
-    assert store.load_variant_summaries() == [VariantSummary.of(v) for v in written]
+    summaries = store.load_variant_summaries()
+    assert summaries == [VariantSummary.of(v) for v in written]
+    assert any(s.metrics.get("radii") == 2.61 for s in summaries) and any(s.repeats for s in summaries)
     assert [v.id for v in store.load_variants_by_id([w.id for w in written[3:9]])] == [w.id for w in written[3:9]]
     storage.close()
 
