@@ -1,11 +1,16 @@
 """Start-up on a large run: ``darwin status``, ``archive --json`` and ``resume`` of a finished
-run of N no-op attempts (default 10 000), with their wall time, CPU time and peak memory.
+run of N no-op attempts (default 10 000), with their wall time, CPU time and peak memory, on
+``file://`` and on S3 (moto's server on loopback), and parent selection's cost per attempt at
+1 000 against 10 000 variants (:mod:`large_run_selection`).
 
 The run is made by the engine for one generation (no-op generator and benchmark), then grown
 to N attempts by writing records of the same shape through the store API (one batch per 100
-generations), so making it takes seconds. Target: each command < 1 s on ``file://``.
+generations), so making it takes seconds; the S3 copy is written record by record by 32
+threads. Targets: each command < 1 s on ``file://``, < 5 s on S3; selection O(1) per attempt.
+Commands run in fresh interpreters, taking turns (``--reps`` rounds); figures are medians.
 
-    python benchmarks/bench_large_run.py [--attempts 10000] [--sizes 1000,5000,10000]
+    python benchmarks/bench_large_run.py [--sizes 1000,10000] [--reps 3] [--no-s3]
+        [--selection-generations 25] [--no-selection]
 """
 
 from __future__ import annotations
@@ -82,39 +87,133 @@ def grow(run_dir: Path, generations: int) -> None:
     handle.close()
 
 
-def timed(args: list[str]) -> tuple[float, float, float]:
-    """Wall time, CPU time (s) and peak RSS (MB) of one command in a fresh interpreter."""
-    code = ("import atexit, resource, sys; sys.argv = ['darwin', *sys.argv[1:]]\n"
-            "atexit.register(lambda: print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+def timed(args: list[str], tree: Path | None = None) -> tuple[float, float, float]:
+    """Wall time, CPU time (s) and peak RSS (MB) of one command in a fresh interpreter (with
+    ``tree``: that checkout's ``src``, ``hookspecs/src`` and ``plugins`` first on the path)."""
+    # VmHWM, not ru_maxrss: Linux carries the forking parent's peak into a child's ru_maxrss
+    code = ("import atexit, sys; sys.argv = ['darwin', *sys.argv[1:]]\n"
+            "atexit.register(lambda: print([l.split()[1] for l in open('/proc/self/status') "
+            "if l.startswith('VmHWM')][0], file=sys.stderr))\n"
             + (RESUME if args[0] == "resume" else CLI))
     start = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([sys.executable, "-c", code, *args], check=True, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                              [str(Path(__file__).resolve().parent), *sys.path])})
+                              [str(Path(__file__).resolve().parent),
+                               *([str(tree / "src"), str(tree / "hookspecs/src"), str(tree / "plugins")] if tree else []),
+                               *sys.path])})
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return time.perf_counter() - start, cpu, int(done.stderr.strip().splitlines()[-1]) / 1024
 
 
+class MotoServer:
+    """moto's S3 server on 127.0.0.1 (a subprocess), with a bucket ``bench``."""
+
+    def __init__(self, log: Path) -> None:
+        from bench_storage import free_port, wait_port
+
+        self.port = free_port()
+        self.proc = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1",
+                                      "-p", str(self.port)], stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        wait_port(self.port)
+        os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
+        import boto3
+
+        boto3.client("s3", endpoint_url=self.endpoint).create_bucket(Bucket="bench")
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def to_s3(run_dir: Path, server: MotoServer, name: str) -> Path:
+    """A copy of the run in ``s3://bench/NAME`` and a run directory pointing at it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from darwin_core.commands.export import write_run_dir
+    from darwin_core.run import RunSource
+    from darwin_core.rundir import open_storage
+
+    handle = RunHandle.open(run_dir, extra_plugins=[NoOps()], load=False)
+    source, url, options = handle.storage, f"s3://bench/{name}", {"endpoint_url": server.endpoint}
+    dest = open_storage(handle.plugins, url, options)
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(lambda key: dest.put_blob(source.get_blob(key)), list(source.iter_blob_keys())))
+        for collection in [c for c in source.collections() if c != "run"] + ["run"]:
+            list(pool.map(lambda item, c=collection: dest.put_record(c, item[0], item[1]),
+                          list(source.scan(collection))))
+    target = run_dir.parent / f"{run_dir.name}-s3"
+    write_run_dir(target, RunSource(source, handle.pointer, {}), url, options)
+    handle.close()
+    dest.close()
+    return target
+
+
+COMMANDS = (("status", ["status"]), ("archive --json", ["archive", "--json"]), ("resume (finished run)", ["resume", "-q"]))
+
+
+def commands(run_dir: Path) -> list[tuple[str, list[str]]]:
+    return [(name, [argv[0], str(run_dir), *argv[1:]]) for name, argv in COMMANDS]
+
+
 def main() -> None:
+    import statistics
+
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10000", help="comma-separated attempt counts")
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated attempt counts")
+    parser.add_argument("--reps", type=int, default=3, help="interleaved rounds of every command")
+    parser.add_argument("--no-s3", action="store_true", help="file:// only")
+    parser.add_argument("--no-selection", action="store_true", help="skip the selection figures")
+    parser.add_argument("--selection-generations", type=int, default=25)
+    parser.add_argument("--against", type=Path, help="another checkout (git worktree add DIR REV): its "
+                        "commands on the same runs, taking turns with this one's")
     args = parser.parse_args()
+    trees: list[tuple[str, Path | None]] = [("this", None)] + ([("other", args.against.resolve())] if args.against else [])
+    sizes = [int(s) for s in args.sizes.split(",")]
     base = timed(["--help"])
     print(f"load average {os.getloadavg()}; `darwin --help` (interpreter and imports): "
           f"{base[0]:.2f} s wall, {base[1]:.2f} s CPU")
     with tempfile.TemporaryDirectory() as tmp:
-        for size in (int(s) for s in args.sizes.split(",")):
-            start = time.perf_counter()
-            run_dir = make_run(size, Path(tmp))
-            made = time.perf_counter() - start
-            print(f"{size} attempts (made in {made:.1f} s):")
-            for name, cmd in (("status", ["status", str(run_dir)]),
-                              ("archive --json", ["archive", str(run_dir), "--json"]),
-                              ("resume (finished run)", ["resume", str(run_dir), "-q"])):
-                wall, cpu, rss = timed(cmd)
-                print(f"  {name:22} {wall:6.2f} s wall  {cpu:6.2f} s CPU  peak RSS {rss:6.1f} MB")
+        server = None if args.no_s3 else MotoServer(Path(tmp) / "moto.log")
+        try:
+            runs: dict[tuple[str, int], Path] = {}
+            for size in sizes:
+                start = time.perf_counter()
+                runs[("file", size)] = make_run(size, Path(tmp))
+                made = time.perf_counter() - start
+                if server is not None:
+                    start = time.perf_counter()
+                    runs[("s3", size)] = to_s3(runs[("file", size)], server, f"large-{size}")
+                    print(f"{size} attempts: made in {made:.1f} s, copied to S3 in {time.perf_counter() - start:.1f} s")
+                    for name, cmd in commands(runs[("s3", size)]):  # the first read on S3 packs the records
+                        wall, cpu, _ = timed(cmd)
+                        print(f"  s3 cold {name:22} {wall:6.2f} s wall  {cpu:6.2f} s CPU")
+            figures: dict[tuple[str, str, int, str], list[tuple[float, float, float]]] = {}
+            for _ in range(args.reps):
+                for (backend, size), run_dir in runs.items():
+                    for name, cmd in commands(run_dir):
+                        for label, tree in trees:
+                            figures.setdefault((label, backend, size, name), []).append(timed(cmd, tree))
+            print(f"median of {args.reps} interleaved rounds (load average now {os.getloadavg()}):")
+            for (backend, size), _ in runs.items():
+                for name, _ in COMMANDS:
+                    for label, _ in trees:
+                        got = figures[(label, backend, size, name)]
+                        wall, cpu, rss = (statistics.median(x[i] for x in got) for i in range(3))
+                        print(f"  {label:5} {backend:4} {size:6} {name:22} {wall:6.2f} s wall  {cpu:6.2f} s CPU  "
+                              f"peak RSS {rss:6.1f} MB")
+        finally:
+            if server is not None:
+                server.stop()
+    if not args.no_selection:
+        from large_run_selection import report
+
+        report(sizes, args.reps, args.selection_generations)
 
 
 if __name__ == "__main__":

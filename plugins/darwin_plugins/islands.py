@@ -71,6 +71,7 @@ class Islands:
     def __init__(self, options: IslandsOptions, rules: list[SelectionStrategy]) -> None:
         self.options = options
         self.rules = rules
+        self._migrations: dict[str, Any] | None = None
 
     @staticmethod
     def _draws_per_generation(archive: ArchiveView) -> int:
@@ -97,15 +98,7 @@ class Islands:
             for i in range(count) if island is None else [island]:
                 members[i].append(v)
         generation = max((v.generation for v in archive.variants()), default=0)
-        received: list[dict[str, Variant]] = [{} for _ in range(count)]
-        fitness = fitness_of(archive)
-        if count > 1:
-            for event in range(self.options.migrate_every, generation + 1, self.options.migrate_every):
-                for i in range(count):
-                    source = [v for v in members[(i - 1) % count] if v.generation <= event]
-                    if source:
-                        best = max(source, key=fitness)  # the earliest among equals
-                        received[i].setdefault(best.id, best)
+        received = self._received(archive, members, per, generation)
         pools = []
         for i in range(count):
             own = {v.id for v in members[i]}
@@ -117,6 +110,35 @@ class Islands:
         from .qd_population import islands_population
 
         return islands_population(self, archive)
+
+    def _received(self, archive: ArchiveView, members: list[list[Variant]], per: int,
+                  generation: int) -> list[dict[str, Variant]]:
+        """The migrants each island received by ``generation``. A migration, once past, only
+        changes if a variant of its generation or earlier is added later (a retry): the
+        migrations are kept from one draw to the next (with an archive that lists what was added,
+        ``summaries_since``) and only the new ones computed, else all are recomputed."""
+        count, every = self.options.islands, self.options.migrate_every
+        since = getattr(archive, "summaries_since", None)
+        state = self._migrations
+        key = (archive, getattr(archive, "epoch", 0), per, getattr(archive, "objective", None))
+        new = since(state["seen"]) if since is not None and state is not None and state["key"] == key else None
+        if new is None or state is None or state["done"] > generation or any(
+                s.generation <= state["done"] for s in new):
+            state = {"key": key, "done": 0, "seen": 0, "received": [{} for _ in range(count)]}
+            new = since(0) if since is not None else []
+        received: list[dict[str, Variant]] = state["received"]
+        fitness = fitness_of(archive)
+        if count > 1:
+            for event in range(state["done"] + every - state["done"] % every, generation + 1, every):
+                for i in range(count):
+                    source = [v for v in members[(i - 1) % count] if v.generation <= event]
+                    if source:
+                        best = max(source, key=fitness)  # the earliest among equals
+                        received[i].setdefault(best.id, best)
+        state["done"] = max(state["done"], generation)
+        state["seen"] += len(new)
+        self._migrations = state if since is not None else None
+        return [dict(r) for r in received]
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         if not archive.selectable():

@@ -31,6 +31,7 @@ from darwin_hookspecs import ArchiveView, Population, Variant
 
 from .exhaustion import exhausted
 from .fitness import fitness_of
+from .selection_index import SelectionIndex
 
 BUILT_IN = ("behaviour", "distance", "score", "family")
 
@@ -79,9 +80,49 @@ def _binner(values: list[float], bins: int) -> Callable[[float], int]:
     return lambda x: 0 if width <= 0 else min(int((x - lo) / width), bins - 1)
 
 
+STATIC = ("behaviour", "distance", "family")
+"""Features fixed once a variant is recorded: the grid then grows with the archive."""
+
+
 class MapElites:
     def __init__(self, options: MapElitesOptions) -> None:
         self.options = options
+        self.index = SelectionIndex(lambda v, children: 1.0)
+        self._cells: dict[tuple[Any, ...], Variant] = {}
+        self._depth: dict[str, int] = {}
+        self._seen = -1
+
+    def _grow(self, archive: ArchiveView) -> bool:
+        """Keep the grid from the variants added since the last draw (static features only)."""
+        if not all(name in STATIC for name in self.options.features):
+            return False
+        before = (self.index._archive, self.index._epoch, self.index._objective)
+        if not self.index.sync(archive):
+            return False
+        if (self.index._archive, self.index._epoch, self.index._objective) != before or self._seen < 0:
+            self._cells, self._depth, self._seen = {}, {}, 0
+        fitness = fitness_of(archive)
+        for summary in archive.summaries_since(self._seen):  # type: ignore[attr-defined]
+            variant = archive.get(summary.id)
+            edits = (variant.metadata or {}).get("edits")
+            own = len(edits) if isinstance(edits, list) and edits else (1 if variant.parent_id else 0)
+            self._depth[variant.id] = self._depth.get(variant.parent_id or "", 0) + own if variant.parent_id else 0
+            if variant.status != "accepted":
+                continue
+            cell = tuple(self._column(name, variant) for name in self.options.features)
+            held = self._cells.get(cell)
+            if held is None or fitness(variant) > fitness(held) or (
+                    fitness(variant) == fitness(held) and variant.id < held.id):
+                self._cells[cell] = variant  # the earliest (in id order) of the best
+        self._seen = self.index.seen
+        return True
+
+    def _column(self, name: str, v: Variant) -> Any:
+        if name == "behaviour":
+            return tuple(sorted(t for t, r in v.task_results.items() if r.passed))
+        if name == "distance":
+            return min(self._depth.get(v.id, 0), self.options.bins - 1)
+        return str((v.metadata or {}).get("family", ""))
 
     def grid(self, archive: ArchiveView) -> dict[tuple[Any, ...], Variant]:
         """``{cell: elite}`` over the selectable variants."""
@@ -116,12 +157,17 @@ class MapElites:
         return grid_population(self.options.features, self.options.bins, self.grid(archive), archive)
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        cells = self.grid(archive)
+        indexed = self._grow(archive)
+        cells = self._cells if indexed else self.grid(archive)
         if not cells:
             raise ValueError("no selectable parent in the archive")
-        elites = [v for v in cells.values() if not exhausted(archive, v)] or list(cells.values())
+        if indexed:
+            elites = [v for v in cells.values() if not self.index.exhausted(v.id)] or list(cells.values())
+            children = {v.id: self.index.children.get(v.id, 0) for v in elites}
+        else:
+            elites = [v for v in cells.values() if not exhausted(archive, v)] or list(cells.values())
+            children = {v.id: len(archive.children(v.id)) for v in elites}
         elites.sort(key=lambda v: v.id)
-        children = {v.id: len(archive.children(v.id)) for v in elites}
         fitness = fitness_of(archive)
         picks: list[str] = []
         for _ in range(n):

@@ -15,11 +15,15 @@ import hashlib
 import json
 import re
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
 PACK_MIN = 32
 MAX_PACKS = 8
+WRITE_PACK = 512
+"""The writer packs its own records every this many per collection, so that even the first
+scan of a run reads packs (merged into one by that scan) rather than one GET per record."""
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -95,3 +99,36 @@ def _delete(store: Any, names: list[str]) -> None:
     for start in range(0, len(names), 1000):
         store._call("removing merged packs", store._client.delete_objects, Bucket=store.bucket,
                     Delete={"Objects": [{"Key": n} for n in names[start:start + 1000]], "Quiet": True})
+
+
+class PackWriter:
+    """Copies of the records this handle wrote, packed every :data:`WRITE_PACK` per collection
+    (and at close); like every pack, only a cache checked against the listing's ETags."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.pending: dict[str, dict[str, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, collection: str, key: str, etag: str, text: str) -> None:
+        with self._lock:
+            entries = self.pending.setdefault(collection, {})
+            entries[key] = [etag, text]  # the latest version of a record replaced in the window
+            full = entries if len(entries) >= WRITE_PACK else None
+            if full is not None:
+                del self.pending[collection]
+        if full is not None:
+            self._write(collection, full)
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self.pending = self.pending, {}
+        for collection, entries in pending.items():
+            if len(entries) >= PACK_MIN:
+                self._write(collection, entries)
+
+    def _write(self, collection: str, entries: dict[str, list[str]]) -> None:
+        try:
+            _write_pack(self.store, f"{self.store._root}packs/{collection}/", entries)
+        except Exception:  # noqa: BLE001 - packing is an optimisation; the records are written
+            pass

@@ -84,6 +84,9 @@ class S3Storage(StorageDefaults):
         self._root = f"{prefix}/" if prefix else ""
         self._workers = workers
         self._leases: list[Lease] = []
+        from .s3_pack import PackWriter
+
+        self._packer: PackWriter | None = PackWriter(self)
         self._errors = _error_types()
         session = _session()
         with _SESSION_LOCK:  # a boto3 session is not thread-safe; its clients are
@@ -254,7 +257,10 @@ class S3Storage(StorageDefaults):
                 raise ConflictError(f"record {name} changed since it was read "
                                     f"(expected version {if_version})") from None
             raise
-        return response["ETag"].strip('"')
+        etag = response["ETag"].strip('"')
+        if self._packer is not None and s3_key.startswith(f"{self._root}records/"):
+            self._packer.add(*name.split("/", 1), etag, body.decode())
+        return etag
 
     def get_record(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
         return self._read(collection, key)
@@ -303,6 +309,8 @@ class S3Storage(StorageDefaults):
 
     def close(self) -> None:
         _release_all(self._leases)
+        if self._packer is not None:
+            self._packer.flush()
         self._client.close()
 
 

@@ -31,6 +31,7 @@ from .exhaustion import open_parents, remaining
 from .fitness import fitness_of
 from .islands import Islands, IslandsOptions
 from .map_elites import MapElites, MapElitesOptions
+from .selection_index import SelectionIndex
 
 
 def _sigmoid(x: float) -> float:
@@ -67,6 +68,13 @@ def _unit(archive: ArchiveView, items: Sequence[Variant]) -> list[float]:
     return ranks
 
 
+def _unit_scores(archive: ArchiveView) -> bool:
+    """Whether the scores are accuracies to maximise, which DGM's weights assume (always, unless
+    the archive names another objective); rules built on them index only then."""
+    objective = getattr(archive, "objective", None)
+    return objective is None or bool(getattr(objective, "unit_interval", False))
+
+
 def _draw(rng: random.Random, items: Sequence[Variant], weights: Sequence[float], n: int) -> list[str]:
     if not items:
         raise ValueError("no selectable parent in the archive")
@@ -81,8 +89,12 @@ class ScoreChildProp:
 
     def __init__(self, steepness: float = 10.0, midpoint: float = 0.5) -> None:
         self.steepness, self.midpoint = steepness, midpoint
+        self.index = SelectionIndex(
+            lambda v, children: _sigmoid(self.steepness * (v.score - self.midpoint)) / (1 + children))
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if _unit_scores(archive) and self.index.sync(archive):
+            return self.index.draw(rng, n)
         items = open_parents(archive)
         weights = [
             _sigmoid(self.steepness * (s - self.midpoint)) / (1 + len(archive.children(v.id)))
@@ -114,7 +126,12 @@ class ScoreChildPropMAD:
 class ScoreProp:
     """p_i proportional to score_i (uniform when all scores are 0)."""
 
+    def __init__(self) -> None:
+        self.index = SelectionIndex(lambda v, children: max(v.score, 0.0))
+
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if _unit_scores(archive) and self.index.sync(archive):
+            return self.index.draw(rng, n)
         items = open_parents(archive)
         return _draw(rng, items, [max(s, 0.0) for s in _unit(archive, items)], n)
 
@@ -122,7 +139,12 @@ class ScoreProp:
 class Best:
     """Always the best-scoring variant (the earliest among equals)."""
 
+    def __init__(self) -> None:
+        self.index = SelectionIndex(lambda v, children: 1.0, ranked=True)
+
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if self.index.sync(archive):
+            return self._from_index(n)
         items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")
@@ -137,11 +159,30 @@ class Best:
                 return picks
         return picks + [ranked[0].id] * (n - len(picks))
 
+    def _from_index(self, n: int) -> list[str]:
+        index = self.index
+        if not index.ranked_all:
+            raise ValueError("no selectable parent in the archive")
+        if not index.ranked_open:  # every one exhausted: the scan ends on the best
+            return [index.ranked_all[0][1]] * n
+        picks: list[str] = []
+        for _, variant_id in index.ranked_open:
+            left = index.remaining(variant_id)
+            picks += [variant_id] * (n - len(picks) if left is None else min(left, n - len(picks)))
+            if len(picks) == n:
+                return picks
+        return picks + [index.ranked_open[0][1]] * (n - len(picks))
+
 
 class Uniform:
     """Uniformly at random among selectable variants."""
 
+    def __init__(self) -> None:
+        self.index = SelectionIndex(lambda v, children: 1.0)
+
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if self.index.sync(archive):
+            return self.index.draw(rng, n)
         items = open_parents(archive)
         return _draw(rng, items, [1.0] * len(items), n)
 
@@ -149,7 +190,12 @@ class Uniform:
 class Latest:
     """The most recent selectable variant (DGM's "no archive" baseline)."""
 
+    def __init__(self) -> None:
+        self.index = SelectionIndex(lambda v, children: 1.0)
+
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if self.index.sync(archive):
+            return [self.index.last()] * n
         items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")

@@ -139,6 +139,30 @@ class StorageConformance(BatchBlobLeaseConformance):
         assert [type(x) for x in value["ints"]] == [int] * 5
         assert value["floats"] == RICH_VALUE["floats"]
 
+    def test_projection_gives_what_the_records_hold(self, storage: Storage) -> None:
+        """``project`` (the backend's, or the default over ``scan``) gives each record's values
+        at the paths, ``None`` / ``[]`` where absent, in key order, with current versions;
+        asked to keep a projection (``prepare_projection``), a backend still answers right
+        after later writes."""
+        from darwin_hookspecs.projection import project, project_value
+
+        paths = ["score", "target.task", "tasks.*.passed", "tasks.*", "meta", "absent.*.x"]
+        prepare = getattr(storage, "prepare_projection", None)
+        if prepare is not None:
+            prepare("variants", ["score", "target.task", "meta"])
+        records = {"b": {"score": 0.5, "target": {"task": "t1"}, "tasks": {"t1": {"passed": True}, "t2": {}},
+                         "meta": {"x": [1, "a", None]}},
+                   "a": {"score": 1, "tasks": [{"passed": False}, "text", 3], "meta": None},
+                   "c": {"target": "not an object", "tasks": "neither"}}
+        versions = {key: storage.put_record("variants", key, value) for key, value in records.items()}
+        versions["a"] = storage.put_record("variants", "a", {**records["a"], "score": 2}, if_version=versions["a"])
+        records["a"]["score"] = 2
+        got = list(project(storage, "variants", paths))
+        assert got == [(k, [project_value(records[k], p) for p in paths], versions[k]) for k in sorted(records)]
+        assert got[1][1][:4] == [0.5, "t1", [True, None], [{"passed": True}, {}]]
+        assert got[0][1][2] == [False, None, None] and type(got[0][1][2][0]) is bool
+        assert got[2][1][1:4] == [None, [], []]
+
     def test_create_only_refuses_an_existing_key(self, storage: Storage) -> None:
         first = storage.put_record("c", "k", {"n": 1})
         with pytest.raises(ConflictError):

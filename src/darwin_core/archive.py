@@ -3,14 +3,26 @@
 The best variant is the best-scoring accepted variant evaluated on every stage (highest, or
 lowest when the objective minimises); ties keep the earlier one (in id order), so a later
 variant displaces it only by scoring strictly better.
+
+The archive indexes :class:`~darwin_core.summary.VariantSummary` records (what opening a run
+reads) and decodes full variants only when one is asked for (:meth:`Archive.get`,
+:meth:`Archive.variants`...), through the loader the run handle gives it.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import defaultdict
+from typing import Callable, Iterable
 
 from darwin_hookspecs import Objective, Variant
+
+from .summary import VariantSummary
+
+Loader = Callable[[list[str]], Iterable[Variant]]
+"""Decodes the variants of the given ids (any order; every id must be found)."""
+_SINGLY = 256
+"""Variants decoded a few at a time before the archive decodes all the rest at once."""
 
 
 class Archive:
@@ -20,97 +32,209 @@ class Archive:
     that selection is reproducible whatever the executor's timing.
     """
 
-    def __init__(self, last_stage: int = 0, objective: Objective | None = None) -> None:
+    def __init__(self, last_stage: int = 0, objective: Objective | None = None,
+                 loader: Loader | None = None) -> None:
         self.last_stage = last_stage
         self.objective = objective or Objective()
-        self._variants: dict[str, Variant] = {}
+        self.loader = loader
+        self._summaries: dict[str, VariantSummary] = {}
+        self._variants: dict[str, Variant] = {}  # decoded so far
         self._order: list[str] = []
         self._children: dict[str, list[str]] = defaultdict(list)
         self._added: list[str] = []  # insertion order (the archive only grows)
         self.best_id: str | None = None
+        self._decoded_singly = 0
+        self._ranked: list[tuple[float, str]] = []  # accepted, best first: (-fitness, id)
+        self._branch: dict[str, str | None] = {}
+        self._per_branch: dict[str | None, int] = defaultdict(int)  # accepted per branch
+        self.epoch = 0
+        """Bumped when a held variant is replaced: incremental indexes built on
+        :meth:`summaries_since` start again from 0 when it changes."""
 
     # ---------------------------------------------------------------- ArchiveView
 
     def variants(self) -> list[Variant]:
+        self._decode(self._order)
         return [self._variants[i] for i in self._order]
 
     def selectable(self) -> list[Variant]:
-        return [v for v in self.variants() if v.status == "accepted"]
+        ids = [i for i in self._order if self._summaries[i].status == "accepted"]
+        self._decode(ids)
+        return [self._variants[i] for i in ids]
 
     def children(self, variant_id: str) -> list[Variant]:
-        return [self._variants[i] for i in self._children.get(variant_id, [])]
+        ids = self._children.get(variant_id, [])
+        self._decode(ids)
+        return [self._variants[i] for i in ids]
 
     def get(self, variant_id: str) -> Variant:
-        return self._variants[variant_id]
+        variant = self._variants.get(variant_id)
+        if variant is None:
+            if variant_id not in self._summaries:
+                raise KeyError(variant_id)
+            self._decode([variant_id])
+            variant = self._variants[variant_id]
+        return variant
 
     def added_since(self, count: int) -> list[Variant]:
         """The variants added after the first ``count``, in the order they were added."""
-        return [self._variants[i] for i in self._added[count:]]
+        ids = self._added[count:]
+        self._decode(ids)
+        return [self._variants[i] for i in ids]
+
+    # ------------------------------------------------------------ summaries
+
+    def summary(self, variant_id: str) -> VariantSummary:
+        return self._summaries[variant_id]
+
+    def summaries(self) -> list[VariantSummary]:
+        """Every variant's summary, in id order (nothing is decoded)."""
+        return [self._summaries[i] for i in self._order]
+
+    def summaries_since(self, count: int) -> list[VariantSummary]:
+        """Summaries of the variants added after the first ``count``, in the order they were
+        added (what incremental indexes, e.g. selection's, consume)."""
+        return [self._summaries[i] for i in self._added[count:]]
+
+    def child_count(self, variant_id: str) -> int:
+        return len(self._children.get(variant_id, ()))
+
+    def child_ids(self, variant_id: str) -> list[str]:
+        return list(self._children.get(variant_id, ()))
+
+    def ids(self) -> list[str]:
+        return list(self._order)
+
+    def ranked_accepted(self) -> list[tuple[float, str]]:
+        """``(-fitness, id)`` of every accepted variant, best first in the objective's direction
+        (ties in id order); read it, never change it."""
+        return self._ranked
+
+    def branch(self, variant_id: str) -> str:
+        """The child of the root that ``variant_id`` descends from (the root for the root)."""
+        branch = self._branch.get(variant_id)
+        if branch is None:  # indexed before its parent was
+            chain = self.lineage(variant_id)
+            branch = chain[1] if len(chain) > 1 else chain[0]
+        return branch
+
+    def accepted_in_branch(self, branch: str) -> int:
+        if self._per_branch.get(None):  # some branch was unknown when indexed: count now
+            return sum(1 for _, i in self._ranked if self.branch(i) == branch)
+        return self._per_branch[branch]
+
+    def _decode(self, ids: list[str]) -> None:
+        missing = [i for i in ids if i not in self._variants]
+        if not missing:
+            return
+        if self.loader is None:
+            raise KeyError(f"variant {missing[0]} is indexed but cannot be decoded (no loader)")
+        self._decoded_singly += len(missing)
+        if self._decoded_singly > _SINGLY:  # asked for one by one, all in the end: one bulk read
+            missing = [i for i in self._order if i not in self._variants]
+        for variant in self.loader(missing):
+            self._variants[variant.id] = variant
 
     # ---------------------------------------------------------------- mutation
 
     def add(self, variant: Variant) -> bool:
         """Add a recorded variant; return ``True`` if it became the new best."""
-        if variant.id in self._variants:
+        if variant.id in self._summaries:
             return False
         self._variants[variant.id] = variant
-        self._added.append(variant.id)
-        bisect.insort(self._order, variant.id)  # ids sort by generation, then attempt
-        if variant.parent_id is not None:
-            bisect.insort(self._children[variant.parent_id], variant.id)
-        if self._beats_best(variant):
-            self.best_id = variant.id
+        return self._index(VariantSummary.of(variant))
+
+    def add_summary(self, summary: VariantSummary) -> bool:
+        """Index a recorded variant by its summary (decoded later, on demand)."""
+        if summary.id in self._summaries:
+            return False
+        return self._index(summary)
+
+    def _index(self, summary: VariantSummary) -> bool:
+        self._summaries[summary.id] = summary
+        self._added.append(summary.id)
+        if not self._order or summary.id > self._order[-1]:
+            self._order.append(summary.id)  # the usual case: ids grow with the run
+        else:
+            bisect.insort(self._order, summary.id)  # ids sort by generation, then attempt
+        parent = self._summaries.get(summary.parent_id) if summary.parent_id is not None else None
+        if summary.parent_id is None or (parent is not None and parent.parent_id is None):
+            self._branch[summary.id] = summary.id
+        else:
+            self._branch[summary.id] = self._branch.get(summary.parent_id) if parent is not None else None
+        if summary.status == "accepted":
+            bisect.insort(self._ranked, self._key(summary))
+            self._per_branch[self._branch[summary.id]] += 1
+        if summary.parent_id is not None:
+            siblings = self._children[summary.parent_id]
+            if not siblings or summary.id > siblings[-1]:
+                siblings.append(summary.id)
+            else:
+                bisect.insort(siblings, summary.id)
+        if self._beats_best(summary):
+            self.best_id = summary.id
             return True
         return False
 
     def replace(self, variant: Variant) -> None:
         """A recorded copy of a held variant (same id) supersedes it; the best is recomputed."""
         self._variants[variant.id] = variant
+        old = self._summaries[variant.id]
+        self._summaries[variant.id] = new = VariantSummary.of(variant)
+        if old.status == "accepted":
+            self._ranked.remove(self._key(old))
+            self._per_branch[self._branch[old.id]] -= 1
+        if new.status == "accepted":
+            bisect.insort(self._ranked, self._key(new))
+            self._per_branch[self._branch[new.id]] += 1
+        self.epoch += 1
         self.best_id = None
         for variant_id in self._order:
-            if self._beats_best(self._variants[variant_id]):
+            if self._beats_best(self._summaries[variant_id]):
                 self.best_id = variant_id
 
-    def _beats_best(self, variant: Variant) -> bool:
+    def _beats_best(self, variant: VariantSummary) -> bool:
         if variant.status != "accepted" or variant.stage_reached < self.last_stage:
             return False
         if self.best_id is None:
             return True
-        best = self._variants[self.best_id]
+        best = self._summaries[self.best_id]
         return self.objective.better(variant.score, best.score) or (
             variant.score == best.score and variant.id < best.id)
 
     def set_objective(self, objective: Objective) -> None:
         """Rank by ``objective`` from now on (the best is recomputed)."""
         self.objective, self.best_id = objective, None
+        self._ranked = sorted(self._key(s) for s in self._summaries.values() if s.status == "accepted")
+        self.epoch += 1
         for variant_id in self._added:
-            if self._beats_best(self._variants[variant_id]):
+            if self._beats_best(self._summaries[variant_id]):
                 self.best_id = variant_id
 
-    def fitness(self, variant: Variant) -> float:
+    def fitness(self, variant: Variant | VariantSummary) -> float:
         """``variant.score`` oriented so that higher is better (for selection rules)."""
         return self.objective.utility(variant.score)
 
+    def _key(self, summary: VariantSummary) -> tuple[float, str]:
+        """An accepted variant's place in :meth:`ranked_accepted`."""
+        return (-self.fitness(summary), summary.id)
+
     def __contains__(self, variant_id: object) -> bool:
-        return variant_id in self._variants
+        return variant_id in self._summaries
 
     def __len__(self) -> int:
         return len(self._order)
 
     @property
     def root(self) -> Variant | None:
-        return self._variants[self._order[0]] if self._order else None
+        return self.get(self._order[0]) if self._order else None
 
     @property
     def best(self) -> Variant | None:
-        return self._variants[self.best_id] if self.best_id else None
+        return self.get(self.best_id) if self.best_id else None
 
     def depth(self, variant_id: str) -> int:
-        depth, current = 0, self._variants[variant_id].parent_id
-        while current is not None:
-            depth += 1
-            current = self._variants[current].parent_id
-        return depth
+        return len(self.lineage(variant_id)) - 1
 
     def lineage(self, variant_id: str) -> list[str]:
         """Ids from the root down to ``variant_id``."""
@@ -118,5 +242,5 @@ class Archive:
         current: str | None = variant_id
         while current is not None:
             chain.append(current)
-            current = self._variants[current].parent_id
+            current = self._summaries[current].parent_id
         return chain[::-1]

@@ -142,7 +142,7 @@ def archive(
     """List every variant of a run."""
     with guard():
         view = open_run(run_dir)
-    rows = [variant_row(v) for v in view.variants]
+    rows = [variant_row(v) for v in view.archive.summaries()]
     best = view.archive.best_id
     holdout = view.holdout
     for row in rows:

@@ -122,6 +122,7 @@ class Engine:
         runtime = None
         with writer.writing(self.handle, self.lease, resumed) as self.lease:
             try:
+                self.store.prepare_indexes()
                 self.store.save_run(run, create=not resumed)
                 services = {"storage": self.storage, "config_source": self.config.source, "run_dir": self.run_dir}
                 runtime = build_runtime(self.config, run_id=run.run_id, run_dir=self.run_dir, plugins=self.plugins,

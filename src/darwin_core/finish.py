@@ -31,8 +31,9 @@ def finish(handle: RunHandle, lease: Lease | None, steps: Session | None, run: R
 def summary(handle: RunHandle, status: str = "", reason: str = "") -> RunSummary:
     """The run's counts and best score (its recorded status unless ``status`` is given)."""
     archive = handle.archive
-    variants = archive.variants()
-    best, root = archive.best, archive.root
+    variants = archive.summaries()  # nothing is decoded whole
+    best = archive.summary(archive.best_id) if archive.best_id else None
+    root = variants[0] if variants else None
     return RunSummary(
         run_id=handle.pointer.run_id, status=status or (handle.run.status if handle.run else ""),
         attempts=len(handle.attempts), variants=len(variants),

@@ -44,6 +44,8 @@ def choose(archive: Any, parent_id: str, options: InspirationsSection, rng: rand
     """Ids of up to ``count`` accepted variants other than the parent (best first)."""
     if options.count <= 0:
         return []
+    if hasattr(archive, "ranked_accepted"):
+        return _choose_ranked(archive, parent_id, options, rng)
     objective = getattr(archive, "objective", None) or Objective()
     pool = sorted((v for v in archive.variants() if v.status == "accepted" and v.id != parent_id),
                   key=lambda v: (-objective.utility(v.score), v.id))
@@ -54,6 +56,40 @@ def choose(archive: Any, parent_id: str, options: InspirationsSection, rng: rand
     others = [v.id for v in rest if _branch(archive, v.id) != own] or [v.id for v in rest]
     while others and len(chosen) < options.count:
         chosen.append(others.pop(rng.randrange(len(others))))
+    return chosen
+
+
+def _choose_ranked(archive: Any, parent_id: str, options: InspirationsSection, rng: random.Random) -> list[str]:
+    """:func:`choose` from the archive's ranking and branches: the same ids for the same
+    ``rng``, walking the ranking only as far as the picks lie, instead of sorting the archive
+    and walking every lineage."""
+    ranked = archive.ranked_accepted()
+    drawn = min(options.drawn, max(options.count - 1, 0))
+    chosen: list[str] = []
+    for _, variant_id in ranked:
+        if len(chosen) == options.count - drawn:
+            break
+        if variant_id != parent_id:
+            chosen.append(variant_id)
+    taken = {*chosen, parent_id}
+    own = archive.branch(parent_id)
+    parent_in = parent_id in archive and archive.summary(parent_id).status == "accepted"
+    rest = len(ranked) - parent_in - len(chosen)
+    own_rest = archive.accepted_in_branch(own) - (parent_in and archive.branch(parent_id) == own) - sum(
+        archive.branch(c) == own for c in chosen)
+    apart = rest - own_rest > 0  # the scan's `others`: other lineages, else all the rest
+    size = rest - own_rest if apart else rest
+    while size > 0 and len(chosen) < options.count:
+        k = rng.randrange(size)
+        for _, variant_id in ranked:
+            if variant_id in taken or (apart and archive.branch(variant_id) == own):
+                continue
+            if k == 0:
+                break
+            k -= 1
+        chosen.append(variant_id)
+        taken.add(variant_id)
+        size -= 1
     return chosen
 
 

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 
 def missing_parents(handle: "RunHandle") -> list[str]:
     """``"variants/<id>"`` of every parent a recorded variant or attempt names but the store lacks."""
-    known = {v.id for v in handle.variants}
-    named = {(v.parent_id, f"variant {v.id}") for v in handle.variants if v.parent_id}
+    summaries = handle.archive.summaries()  # parent links need no variant decoded whole
+    known = {v.id for v in summaries}
+    named = {(v.parent_id, f"variant {v.id}") for v in summaries if v.parent_id}
     named |= {(a.parent_id, f"attempt {a.id}") for a in handle.attempts.values() if a.parent_id}
     return sorted(f"variants/{parent} (parent of {who})" for parent, who in named if parent not in known)
 
@@ -49,6 +50,7 @@ def verify_run(handle: "RunHandle") -> VerifyReport:
     report = verify_storage(handle.storage, references=references)
     try:
         handle.load()
+        _ = (handle.attempts, handle.generations)  # read on first use: here, where a bad one is named
     except CorruptRecordError as exc:
         report.problems.append(Problem("record", "run", str(exc)))
         return report

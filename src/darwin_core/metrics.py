@@ -12,6 +12,8 @@ from typing import Any, Iterable
 
 from darwin_hookspecs import Attempt, Objective, Variant
 
+from .summary import AttemptSummary, VariantSummary
+
 FAILURE_KINDS_SHOWN = ("timeout", "oom", "crash", "error", "output_limit", "infra", "not_run")
 """Failure kinds that say something about the sandbox or the variant's code (a plain failed
 test, ``fail``, is counted apart)."""
@@ -69,12 +71,13 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def compute_metrics(variants: Iterable[Variant], attempts: Iterable[Attempt], last_stage: int = 0,
-                    objective: Objective | None = None) -> RunMetrics:
-    """Metrics of a run from its variants and attempts (as recorded so far); "best" follows
-    ``objective``'s direction (default: the task score, maximised)."""
+def compute_metrics(variants: Iterable[Variant | VariantSummary], attempts: Iterable[Attempt | AttemptSummary],
+                    last_stage: int = 0, objective: Objective | None = None) -> RunMetrics:
+    """Metrics of a run from its variants (or their summaries, which is all it reads) and
+    attempts (as recorded so far); "best" follows ``objective``'s direction (default: the task
+    score, maximised)."""
     objective = objective or Objective()
-    variants = list(variants)
+    variants = [v if isinstance(v, VariantSummary) else VariantSummary.of(v) for v in variants]
     attempts = list(attempts)
     metrics = RunMetrics()
     root = next((v for v in variants if v.parent_id is None), None)
@@ -89,14 +92,13 @@ def compute_metrics(variants: Iterable[Variant], attempts: Iterable[Attempt], la
 
     for v in variants:
         metrics.spend_usd += v.cost_usd
-        metrics.input_tokens += sum(u.input_tokens for u in v.usage)
-        metrics.output_tokens += sum(u.output_tokens for u in v.usage)
-        for result in v.task_results.values():
-            kind = result.failure_kind
+        metrics.input_tokens += v.input_tokens
+        metrics.output_tokens += v.output_tokens
+        for kind, count in v.failures.items():
             if kind == "fail":
-                metrics.failed_tests += 1
-            elif kind:
-                metrics.failures_by_kind[kind] = metrics.failures_by_kind.get(kind, 0) + 1
+                metrics.failed_tests += count
+            else:
+                metrics.failures_by_kind[kind] = metrics.failures_by_kind.get(kind, 0) + count
     metrics.failures_by_kind = dict(sorted(metrics.failures_by_kind.items()))
 
     starts = [a.started_at for a in attempts if a.started_at]
@@ -110,7 +112,7 @@ def compute_metrics(variants: Iterable[Variant], attempts: Iterable[Attempt], la
 
     if root is not None:
         metrics.initial_score = root.score
-    best: Variant | None = None
+    best: VariantSummary | None = None
     spend = root.cost_usd if root else 0.0
     if root is not None and root.status == "accepted":
         best = root
@@ -129,7 +131,8 @@ def compute_metrics(variants: Iterable[Variant], attempts: Iterable[Attempt], la
     return metrics
 
 
-def _beats(variant: Variant, best: Variant | None, last_stage: int, objective: Objective) -> bool:
+def _beats(variant: VariantSummary, best: VariantSummary | None, last_stage: int,
+           objective: Objective) -> bool:
     """The archive's rule: accepted, evaluated on every stage, strictly better (ties: lower id)."""
     if variant.status != "accepted" or variant.stage_reached < last_stage:
         return False

@@ -9,6 +9,7 @@ them), so the same seed gives the same plan. :func:`recover` settles the attempt
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from typing import Any
@@ -27,8 +28,36 @@ def derive_seed(*parts: Any) -> int:
 
 
 def counted_attempts(handle: RunHandle) -> int:
-    """Attempts that count against ``max_attempts`` (retries do not)."""
-    return sum(1 for a in handle.attempts.values() if a.retry_of is None)
+    """Attempts that count against ``max_attempts`` (retries do not). The attempts only grow,
+    in insertion order: only those added since the last call are looked at (skipping the
+    others is done in C by ``islice``)."""
+    attempts = handle.attempts
+    seen, count = handle.cache.get("counted", (0, 0))
+    if seen > len(attempts):
+        seen, count = 0, 0
+    count += sum(1 for a in itertools.islice(attempts.values(), seen, None) if a.retry_of is None)
+    handle.cache["counted"] = (len(attempts), count)
+    return count
+
+
+def sibling_counts(handle: RunHandle, generation: int) -> Counter[str]:
+    """Attempts planned on each parent before ``generation`` (retries excluded), kept up to
+    date from the generation records, so that planning a generation costs its own size, not
+    the run's; counted from every attempt when a generation's record is missing."""
+    cached = handle.cache.get("siblings")
+    done, counts = cached if cached and cached[0] <= generation else (1, Counter())
+    for g in range(done, generation):
+        record = handle.generations.get(g)
+        if record is None or any(a not in handle.attempts for a in record["attempts"]):
+            counts = Counter(a.parent_id for a in handle.attempts.values()
+                             if a.retry_of is None and a.generation < generation)
+            break
+        for attempt_id in record["attempts"]:
+            attempt = handle.attempts[attempt_id]
+            if attempt.retry_of is None and attempt.generation == g:
+                counts[attempt.parent_id] += 1
+    handle.cache["siblings"] = (generation, counts)
+    return counts  # the cache itself: read it, never change it
 
 
 def _store_attempt(handle: RunHandle, attempt: Attempt) -> Attempt:
@@ -56,14 +85,13 @@ def plan(handle: RunHandle, selector: SelectionStrategy, generation: int) -> lis
         n = min(n, cfg.max_attempts - counted_attempts(handle))
     if n <= 0:
         return []
-    siblings = Counter(a.parent_id for a in handle.attempts.values()
-                       if a.retry_of is None and a.generation < generation)
+    siblings, here = sibling_counts(handle, generation), Counter[str]()
     parents = selector.select(handle.archive, n, random.Random(f"{cfg.seed}:select:{generation}"))
     planned: list[Attempt] = []
     for index, parent_id in enumerate(parents):
         parent = handle.archive.get(parent_id)
         target = choose_target(parent, random.Random(f"{cfg.seed}:target:{generation}:{index}"))
-        metadata: dict[str, Any] = {"sibling_index": siblings[parent_id]}
+        metadata: dict[str, Any] = {"sibling_index": siblings[parent_id] + here[parent_id]}
         inspiring = inspirations.choose(handle.archive, parent_id, handle.config.inspirations,
                                         random.Random(f"{cfg.seed}:inspire:{generation}:{index}"))
         if inspiring:
@@ -73,7 +101,7 @@ def plan(handle: RunHandle, selector: SelectionStrategy, generation: int) -> lis
             parent_id=parent_id, seed=derive_seed(cfg.seed, generation, index), target=target,
             metadata=metadata,
         )))
-        siblings[parent_id] += 1
+        here[parent_id] += 1
     record = {"generation": generation, "attempts": [a.id for a in planned], "status": "running"}
     handle.generations[generation] = handle.store.create_or_load("generations", f"{generation:06d}", record)
     return [handle.attempts[a] for a in handle.generations[generation]["attempts"]]

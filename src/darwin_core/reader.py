@@ -19,6 +19,7 @@ from .population import population_summary, read_population
 from .run import RunHandle
 from .rundir import RunPointer
 from .store import RunStore
+from .summary import VariantSummary
 
 
 @dataclass
@@ -82,13 +83,16 @@ class RunView:
         return self._holdout
 
     def status_dict(self) -> dict[str, Any]:
-        variants = self.variants
-        best, root = self.archive.best, self.archive.root
+        variants = self.archive.summaries()  # nothing is decoded whole
+        best = self.archive.summary(self.archive.best_id) if self.archive.best_id else None
+        root = variants[0] if variants else None
         by_status: dict[str, int] = {}
         for v in variants:
             by_status[v.status] = by_status.get(v.status, 0) + 1
+        all_attempts: list[Any] = (self.attempts if self.handle.attempts_loaded
+                                   else self.store.load_attempt_summaries())
         attempts: dict[str, int] = {}
-        for a in self.attempts:
+        for a in all_attempts:
             attempts[a.status] = attempts.get(a.status, 0) + 1
         return {
             "run_id": self.pointer.run_id,
@@ -98,7 +102,7 @@ class RunView:
             "sandbox_guarantees": (self.run.metadata.get("sandbox_guarantees") if self.run else None),
             "variants": len(variants),
             "variants_by_status": by_status,
-            "attempts": len(self.attempts),
+            "attempts": len(all_attempts),
             "attempts_by_status": attempts,
             "generations": max((v.generation for v in variants), default=0),
             "objective": self.archive.objective.describe(),
@@ -107,7 +111,7 @@ class RunView:
             "best_score": best.score if best else None,
             **holdout_status(self.holdout, best.id if best else None),
             **ledger.summarize(self.store.storage),
-            **compute_metrics(variants, self.attempts, self.archive.last_stage, self.archive.objective).summary(),
+            **compute_metrics(variants, all_attempts, self.archive.last_stage, self.archive.objective).summary(),
             **learning_status(self.store),
             **population_summary(*read_population(self.handle)),
             **self.extra,
@@ -117,7 +121,7 @@ class RunView:
 def resolve_variant(archive: Archive, ref: str) -> Variant:
     from darwin_hookspecs import UserError
 
-    ids = [v.id for v in archive.variants()]
+    ids = archive.ids()
     alias = {"best": archive.best_id, "root": ids[0] if ids else None}
     if ref in alias and alias[ref]:
         return archive.get(alias[ref])
@@ -140,8 +144,10 @@ def open_run(run_dir: Path | str, plugins: PluginManager | None = None) -> RunVi
     return RunView(RunHandle.open(Path(run_dir), plugins=plugins))
 
 
-def variant_row(variant: Variant) -> dict[str, Any]:
-    """The JSON shape of ``darwin archive --json``."""
+def variant_row(variant: Variant | VariantSummary) -> dict[str, Any]:
+    """The JSON shape of ``darwin archive --json`` (a summary holds all it needs)."""
+    if not isinstance(variant, VariantSummary):
+        variant = VariantSummary.of(variant)
     return {
         "id": variant.id,
         "parent_id": variant.parent_id,
@@ -150,11 +156,11 @@ def variant_row(variant: Variant) -> dict[str, Any]:
         "score": variant.score,
         "metrics": dict(variant.metrics),
         "repeats": dict(variant.repeats),
-        "passed": sum(r.passed for r in variant.task_results.values()),
-        "evaluated": len(variant.task_results),
+        "passed": variant.passed,
+        "evaluated": variant.evaluated,
         "improvement_type": variant.improvement_type,
         "description": variant.description,
-        "target": variant.target.task_id if variant.target else None,
+        "target": variant.target_task,
         "reason": variant.reason,
         "cost_usd": variant.cost_usd,
         "patch_ref": variant.patch_ref,

@@ -59,8 +59,10 @@ class RunHandle:
     archive: Archive
     codebook: CodeBook
     run: RunInfo | None = None
-    attempts: dict[str, Attempt] = field(default_factory=dict)
-    generations: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _attempts: dict[str, Attempt] | None = field(default=None, repr=False)
+    _generations: dict[int, dict[str, Any]] | None = field(default=None, repr=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Incremental indexes over the records (e.g. planning's sibling counts), kept by their users."""
 
     # ------------------------------------------------------------ opening
 
@@ -72,9 +74,9 @@ class RunHandle:
                                run_dir=run_dir, config_dir=config.config_dir)
         store = RunStore(storage, run_id=pointer.run_id, hook=plugins.hook,
                          retry_for_s=config.storage.retry_for_s)
+        archive = Archive(last_stage=len(config.evaluation.stages) - 1, loader=store.load_variants_by_id)
         return cls(run_dir=run_dir, pointer=pointer, config=config, plugins=plugins, storage=storage,
-                   store=store, archive=Archive(last_stage=len(config.evaluation.stages) - 1),
-                   codebook=CodeBook(store))
+                   store=store, archive=archive, codebook=CodeBook(store, archive))
 
     @classmethod
     def new(cls, config: DarwinConfig, run_dir: Path | None = None, *, plugins: PluginManager | None = None,
@@ -116,7 +118,7 @@ class RunHandle:
         create_pointer(self.run_dir, self.pointer)
 
     def load(self) -> None:
-        """Read the run record, every variant, attempt and generation plan."""
+        """Read the run record, every variant's summary, every attempt and generation plan."""
         self.run = self.store.load_run()
         if self.run is not None and self.run.run_id != self.pointer.run_id:
             raise UserError(
@@ -125,10 +127,38 @@ class RunHandle:
             )
         if self.run is not None and self.run.metadata.get("objective"):  # recorded when it started
             self.archive.set_objective(Objective.from_dict(self.run.metadata["objective"]))
-        for variant in self.store.load_variants():
-            self.add_variant(variant)
-        self.attempts = {a.id: a for a in self.store.load_attempts()}
-        self.generations = self.store.load_generations()
+        for summary in self.store.load_variant_summaries():  # variants are decoded on demand
+            self.archive.add_summary(summary)
+            self.codebook.add_id(summary.id)
+        self._attempts = self._generations = None  # read when first used
+
+    @property
+    def attempts(self) -> dict[str, Attempt]:
+        """Every attempt by id (read from the store on first use)."""
+        if self._attempts is None:
+            self._attempts = {a.id: a for a in self.store.load_attempts()}
+        return self._attempts
+
+    @attempts.setter
+    def attempts(self, value: dict[str, Attempt]) -> None:
+        self._attempts = value
+        self.cache.clear()
+
+    @property
+    def attempts_loaded(self) -> bool:
+        return self._attempts is not None
+
+    @property
+    def generations(self) -> dict[int, dict[str, Any]]:
+        """Every generation's plan by number (read from the store on first use)."""
+        if self._generations is None:
+            self._generations = self.store.load_generations()
+        return self._generations
+
+    @generations.setter
+    def generations(self, value: dict[int, dict[str, Any]]) -> None:
+        self._generations = value
+        self.cache.clear()
 
     # ------------------------------------------------------------ reading
 

@@ -18,6 +18,7 @@ from typing import Iterable
 
 from darwin_hookspecs import UserError, Variant
 
+from .archive import Archive
 from .store import RunStore
 
 Manifest = dict[str, str]
@@ -85,24 +86,40 @@ def _text(data: bytes) -> str:
 class CodeBook:
     """Rebuilds and caches the manifests of variants from their snapshots. Thread-safe."""
 
-    def __init__(self, store: RunStore) -> None:
+    def __init__(self, store: RunStore, archive: Archive | None = None) -> None:
+        """``archive``: where variants known by id only (:meth:`add_id`) are decoded from."""
         self.store = store
+        self.archive = archive
         self._manifests: dict[str, Manifest] = {}
         self._variants: dict[str, Variant] = {}
+        self._ids: set[str] = set()
         self._order: list[str] = []
         self._lock = threading.Lock()
 
     def add(self, variant: Variant) -> None:
         with self._lock:
-            if variant.id not in self._variants:
+            if variant.id not in self._ids:
+                self._ids.add(variant.id)
                 self._order.append(variant.id)
             self._variants[variant.id] = variant
 
+    def add_id(self, variant_id: str) -> None:
+        """A variant of the archive, decoded from it when first needed."""
+        with self._lock:
+            if variant_id not in self._ids:
+                self._ids.add(variant_id)
+                self._order.append(variant_id)
+
     def variant(self, variant_id: str) -> Variant:
-        return self._variants[variant_id]
+        variant = self._variants.get(variant_id)
+        if variant is None:
+            if variant_id not in self._ids or self.archive is None:
+                raise KeyError(variant_id)
+            variant = self.archive.get(variant_id)
+        return variant
 
     def has(self, variant_id: str) -> bool:
-        return variant_id in self._variants
+        return variant_id in self._ids
 
     def added_since(self, count: int) -> list[str]:
         """Ids of the variants added after the first ``count``, in the order they were added."""
@@ -114,7 +131,7 @@ class CodeBook:
             chain: list[Variant] = []
             current: str | None = variant_id
             while current is not None and current not in self._manifests:
-                variant = self._variants[current]
+                variant = self.variant(current)
                 chain.append(variant)
                 current = variant.parent_id
             manifest: Manifest = dict(self._manifests[current]) if current is not None else {}

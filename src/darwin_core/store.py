@@ -31,14 +31,19 @@ from darwin_hookspecs import (
     to_dict,
 )
 
+from darwin_hookspecs.projection import project
+
 from . import infra
 from .store_batch import Keep, StoreBatch
+from .summary import ATTEMPT_PATHS, PATHS, TALLY_PATHS, AttemptSummary, VariantSummary, tally, tally_of
 
 T = TypeVar("T")
 
 _ZLIB_MAGIC = b"DZ1\n"
 _CACHE_BYTES = 64 * 1024 * 1024
 _CACHE_ITEM_MAX = 4 * 1024 * 1024
+_BULK = 64
+"""Past this many variants to decode at once, one scan beats one read per variant."""
 
 
 class RunStore:
@@ -242,12 +247,50 @@ class RunStore:
         self.put("run", "run", to_dict(run), create=create)
 
     def save_variant(self, variant: Variant, keep: Keep | None = None) -> None:
-        """Variants are immutable once written (``keep``: see :meth:`put`)."""
-        self.put("variants", variant.id, to_dict(variant), create=True, keep=keep)
+        """Variants are immutable once written (``keep``: see :meth:`put`); the record carries
+        the counts of :func:`~darwin_core.summary.tally` beside the variant's fields."""
+        self.put("variants", variant.id, {**to_dict(variant), "summary": tally(variant)}, create=True, keep=keep)
 
     def load_variants(self) -> list[Variant]:
         variants = [self._decode("variants", k, v, Variant.from_dict) for k, v in self.scan("variants")]
         return sorted(variants, key=lambda v: v.id)
+
+    def load_variant_summaries(self) -> list[VariantSummary]:
+        """Every variant's :class:`~darwin_core.summary.VariantSummary`, in id order, from a
+        projected scan (the records are not decoded whole)."""
+        rows = self._retry("reading variants", lambda: list(project(self.storage, "variants", PATHS)))
+        counts: dict[str, dict[str, Any]] = {}
+        if any(values[-1] is None for _, values, _ in rows):  # records written before the counts
+            counts = {key: tally_of(values) for key, values, _ in self._retry(
+                "reading variants", lambda: list(project(self.storage, "variants", TALLY_PATHS)))}
+        summaries = []
+        for key, values, version in rows:
+            self._versions[("variants", key)] = version
+            summaries.append(self._decode("variants", key, values,
+                                          lambda v, k=key: VariantSummary.from_values(k, v, counts.get(k))))
+        return sorted(summaries, key=lambda v: v.id)
+
+    def prepare_indexes(self) -> None:
+        """Ask the backend to keep what opening the run reads (``file://``: an index SQLite
+        maintains, so loading summaries parses no record); a writer calls it once."""
+        prepare = getattr(self.storage, "prepare_projection", None)
+        if prepare is not None:
+            self._retry("preparing the store", lambda: prepare("variants", PATHS))
+            self._retry("preparing the store", lambda: prepare("attempts", ATTEMPT_PATHS))
+
+    def load_attempt_summaries(self) -> list[AttemptSummary]:
+        """Every attempt's :class:`~darwin_core.summary.AttemptSummary`, by generation and index."""
+        rows = self._retry("reading attempts", lambda: list(project(self.storage, "attempts", ATTEMPT_PATHS)))
+        attempts = [self._decode("attempts", key, values, lambda v, k=key: AttemptSummary.from_values(k, v))
+                    for key, values, _ in rows]
+        return sorted(attempts, key=lambda a: (a.generation, a.index, a.id))
+
+    def load_variants_by_id(self, ids: list[str]) -> list[Variant]:
+        """The variants of ``ids`` decoded whole (one read each, or one scan for many)."""
+        if len(ids) > _BULK:
+            wanted = set(ids)
+            return [v for v in self.load_variants() if v.id in wanted]
+        return [self._decode("variants", i, self.get("variants", i)[0], Variant.from_dict) for i in ids]
 
     def save_attempt(self, attempt: Attempt, *, create: bool = False) -> None:
         self.put("attempts", attempt.id, to_dict(attempt), create=create)

@@ -50,3 +50,22 @@ def test_packed_scan_is_a_few_gets_and_never_stale(s3_server: Any, s3_bucket: st
     assert dict((k, v) for k, v, _ in reader.scan("variants"))["v0007"] == truth["v0007"]
     storage.close()
     reader.close()
+
+
+def test_the_writer_packs_its_records_so_a_first_scan_reads_packs(s3_server: Any, s3_bucket: str,
+                                                                  plugin_manager: PluginManager) -> None:
+    from darwin_plugins.s3_pack import WRITE_PACK
+
+    url, options = f"s3://{s3_bucket}/written", {"endpoint_url": s3_server.endpoint}
+    writer = open_storage(plugin_manager, url, options)
+    truth = {f"a{i:04d}": {"i": i} for i in range(WRITE_PACK + 40)}
+    versions = {k: writer.put_record("attempts", k, v) for k, v in truth.items()}
+    truth["a0001"] = {"i": 1, "status": "finished"}  # replaced after it was packed
+    versions["a0001"] = writer.put_record("attempts", "a0001", truth["a0001"], if_version=versions["a0001"])
+    writer.close()  # the last ones are packed at close
+    reader = open_storage(plugin_manager, url, options)
+    gets = _get_counter(reader)
+    scanned = list(reader.scan("attempts"))
+    assert scanned == [(k, truth[k], versions[k]) for k in sorted(truth)]
+    assert len(gets) <= 2 + 1, gets  # two packs, and a0001 whose first copy is stale (or none)
+    reader.close()

@@ -288,6 +288,13 @@ class ArchiveView(Protocol):
     :class:`~darwin_hookspecs.metrics.Objective`): a strategy reads it with ``getattr`` and ranks
     by ``objective.utility(variant.score)`` (higher is better whatever the direction); scores
     are in [0, 1] only when ``objective.unit_interval``.
+
+    It also has, for strategies that keep an index instead of scanning it
+    (read them with ``getattr``; a view without them is scanned): ``summaries_since(count)``,
+    the summaries (``id``, ``parent_id``, ``generation``, ``status``, ``score``,
+    ``stage_reached``, ``exhausted``, ``neighbourhood``...) of the variants added after the
+    first ``count``, in the order they were added; and ``epoch``, bumped when a held variant is
+    replaced (an index built from ``summaries_since`` then starts again from 0).
     """
 
     def variants(self) -> list[Variant]:

@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, ContextManager, Iterator, Protocol
+from typing import Any, ContextManager, Iterator, Protocol, Sequence
 
 from .errors import ConflictError, LeaseHeldError, LeaseLostError, NotFoundError, StorageError
 
@@ -300,3 +300,9 @@ class StorageDefaults:
 
     def keys(self, collection: str) -> list[str]:
         return sorted(key for key, _, _ in self.scan(collection))  # type: ignore[attr-defined]
+
+    def project(self, collection: str, paths: Sequence[str]) -> Iterator[tuple[str, list[Any], str]]:
+        """A few fields of every record (:mod:`darwin_hookspecs.projection`)."""
+        from .projection import scan_projected
+
+        return scan_projected(self, collection, paths)

@@ -15,7 +15,7 @@ import hashlib
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from darwin_hookspecs import (
     ConflictError,
@@ -26,8 +26,10 @@ from darwin_hookspecs import (
     StorageDefaults,
     StorageError,
 )
+from darwin_hookspecs.projection import scan_projected
 from darwin_hookspecs.storage_api import release_all
 
+from . import projection
 from .committer import GroupCommitter
 from .database import DB_NAME, Readers, create_schema, storage_error
 from .lease import FileLease
@@ -159,6 +161,31 @@ class FileStorage(StorageDefaults):
                            "WHERE collection = ? ORDER BY key", (collection,))
         for key, text, version in rows:
             yield key, self._decode(collection, key, text), version
+
+    def project(self, collection: str, paths: Sequence[str]) -> Iterator[tuple[str, list[Any], str]]:
+        """A few fields of every record, picked out in SQL (:mod:`.projection`)."""
+        check_key(collection)
+        sql, assemble = projection.select(paths, collection)
+        try:
+            rows = self._readers.get().execute(sql).fetchall()
+        except sqlite3.Error as exc:
+            if "malformed json" not in str(exc).lower():
+                raise storage_error(exc, self.path, f"reading {collection}") from None
+            yield from scan_projected(self, collection, paths)  # names the corrupt record
+            return
+        if any(text is None for _, text, _ in rows):  # a record that is not JSON
+            yield from scan_projected(self, collection, paths)  # names it
+            return
+        for key, text, version in rows:
+            yield key, projection.decode(text, assemble), version
+
+    def prepare_projection(self, collection: str, paths: Sequence[str]) -> None:
+        """Keep the values of ``paths`` (no ``*``) in an index SQLite maintains on every write, so
+        that :meth:`project` reads them without parsing a record (built once, here)."""
+        check_key(collection)
+        sql = projection.index_sql(collection, paths)
+        if sql is not None:
+            self._committer.run(lambda conn: conn.execute(sql))
 
     def keys(self, collection: str) -> list[str]:
         check_key(collection)

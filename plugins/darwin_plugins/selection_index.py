@@ -1,0 +1,245 @@
+"""Incremental parent selection: the archive's selectable variants, child counts and exhaustion
+kept up to date as variants are added, so a draw costs O(log N) instead of a scan.
+
+The engine's archive offers ``summaries_since(count)`` (summaries of the variants added after
+the first ``count``, each with ``id``, ``parent_id``, ``status``, ``score``, ``exhausted`` and
+``neighbourhood``) and ``epoch`` (bumped when a held variant is replaced). A
+:class:`SelectionIndex` consumes the new summaries at each draw; an archive without them (an
+island's pool, a test double) gets ``None`` and the strategy scans it as before.
+
+Draws reproduce :func:`random.Random.choices` over the open parents in id order (the scan's
+rule): one ``rng.random()`` per draw, mapped through the cumulative weights. Those are kept in
+Fenwick trees, so a cumulative sum is added in another order than ``choices`` adds it: the
+two can differ in the last bits, and a draw with it only when ``random()`` falls within about
+1e-16 of a boundary between two parents.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from typing import Any, Callable
+
+from .fitness import fitness_of
+
+
+class Fenwick:
+    """Prefix sums of a growing list of weights: append, update and search in O(log N)."""
+
+    def __init__(self, weights: list[float] | None = None) -> None:
+        self.values: list[float] = []
+        self._tree: list[float] = [0.0]
+        for w in weights or []:
+            self.append(w)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def append(self, weight: float) -> None:
+        self.values.append(weight)
+        i = len(self.values)
+        node, low, j = weight, i & -i, i - 1
+        while j > i - low:  # the node covers (i - low, i]: add the nodes below it
+            node += self._tree[j]
+            j -= j & -j
+        self._tree.append(node)
+
+    def set(self, index: int, weight: float) -> None:
+        delta = weight - self.values[index]
+        self.values[index] = weight
+        i = index + 1
+        while i < len(self._tree):
+            self._tree[i] += delta
+            i += i & -i
+
+    def total(self) -> float:
+        total, i = 0.0, len(self.values)
+        while i > 0:
+            total += self._tree[i]
+            i -= i & -i
+        return total
+
+    def find(self, x: float) -> int:
+        """The first index whose prefix sum exceeds ``x`` (``bisect_right`` on the sums)."""
+        pos, step = 0, 1 << len(self.values).bit_length()
+        while step:
+            nxt = pos + step
+            if nxt < len(self._tree) and self._tree[nxt] <= x:
+                pos = nxt
+                x -= self._tree[nxt]
+            step >>= 1
+        return pos
+
+
+class _Pool:
+    """Weights of one population (the open parents, or every selectable one)."""
+
+    def __init__(self) -> None:
+        self.weights, self.counts = Fenwick(), Fenwick()
+        self.open = 0
+        self.nonfinite = 0
+        self._bad: set[int] = set()
+
+    def put(self, index: int, weight: float, member: bool) -> None:
+        """Give position ``index`` (appended when new) ``weight``, or 0 if not a member."""
+        weight = weight if member else 0.0
+        count = 1.0 if member else 0.0
+        bad = member and not math.isfinite(weight)
+        if index == len(self.weights):
+            self.weights.append(0.0 if bad else weight)
+            self.counts.append(count)
+            self.open += int(member)
+            self.nonfinite += int(bad)
+            if bad:
+                self._bad.add(index)
+            return
+        was_member, was_bad = self.counts.values[index] > 0, index in self._bad
+        self.open += int(member) - int(was_member)
+        self.nonfinite += int(bad) - int(was_bad)
+        (self._bad.add if bad else self._bad.discard)(index)
+        self.weights.set(index, 0.0 if bad else weight)
+        self.counts.set(index, count)
+
+    def draw(self, rng: random.Random, n: int) -> list[int]:
+        """``n`` positions, as ``rng.choices(members, weights, k=n)`` would pick them."""
+        total = self.weights.total()
+        if self.nonfinite or total <= 0:  # the scan's rule: uniform weights then
+            return [self._nth(min(int(rng.random() * self.open), self.open - 1)) for _ in range(n)]
+        return [self._clamp(self.weights.find(rng.random() * total)) for _ in range(n)]
+
+    def _nth(self, k: int) -> int:
+        return self.counts.find(float(k))
+
+    def _clamp(self, index: int) -> int:
+        # past the last sum (rounding): choices returns its last member
+        return index if index < len(self.weights) and self.counts.values[index] > 0 else self._nth(self.open - 1)
+
+
+Weight = Callable[[Any, int], float]
+"""``(summary, children) -> weight`` of a selectable variant."""
+
+
+class SelectionIndex:
+    """Selectable variants in id order with their weights under one rule, child counts and
+    exhaustion (:mod:`.exhaustion`'s rule), maintained from ``archive.summaries_since``."""
+
+    def __init__(self, weight: Weight, ranked: bool = False) -> None:
+        """``ranked``: also keep the selectable variants sorted by fitness, best first (ties in
+        id order), as ``ranked_open`` / ``ranked_all`` lists of ``(-fitness, id)``. Fitness is
+        :func:`.fitness.fitness_of` the archive (a minimised score ranks lower = better)."""
+        self.weight = weight
+        self.ranked = ranked
+        self.fitness: Callable[[Any], float] = lambda v: v.score
+        self._archive: Any = None
+        self._epoch: Any = None
+        self._objective: Any = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.seen = 0
+        self.ids: list[str] = []  # selectable, in id order
+        self.position: dict[str, int] = {}
+        self.summaries: dict[str, Any] = {}
+        self.children: dict[str, int] = {}
+        self.flagged: set[str] = set()
+        self.size: dict[str, int] = {}
+        self.open_pool, self.all_pool = _Pool(), _Pool()
+        self.ranked_open: list[tuple[float, str]] = []
+        self.ranked_all: list[tuple[float, str]] = []
+        self._is_open: dict[str, bool] = {}
+
+    def sync(self, archive: Any) -> bool:
+        """Take in what was added since the last call; ``False`` if ``archive`` cannot say."""
+        since = getattr(archive, "summaries_since", None)
+        if since is None:
+            return False
+        epoch, objective = getattr(archive, "epoch", 0), getattr(archive, "objective", None)
+        if archive is not self._archive or epoch != self._epoch or objective is not self._objective:
+            self._archive, self._epoch, self._objective = archive, epoch, objective
+            self.fitness = fitness_of(archive)
+            self._reset()
+        new = since(self.seen)
+        self.seen += len(new)
+        rebuild = False
+        for summary in new:
+            rebuild |= self._take(summary, defer=rebuild)
+        if rebuild:
+            self._rebuild()
+        return True
+
+    def remaining(self, variant_id: str) -> int | None:
+        """:func:`.exhaustion.remaining` from the index."""
+        if variant_id in self.flagged:
+            return 0
+        size = self.size.get(variant_id, 0)
+        return max(size - self.children.get(variant_id, 0), 0) if size > 0 else None
+
+    def exhausted(self, variant_id: str) -> bool:
+        return self.remaining(variant_id) == 0
+
+    def _take(self, summary: Any, defer: bool) -> bool:
+        """Index one new variant; ``True`` if positions must be rebuilt (an id out of order)."""
+        rebuild = False
+        if summary.status == "accepted":
+            self.summaries[summary.id] = summary
+            if self.ids and summary.id < self.ids[-1]:
+                bisect.insort(self.ids, summary.id)
+                rebuild = True
+            else:
+                self.ids.append(summary.id)
+                self.position[summary.id] = len(self.ids) - 1
+                if not defer:
+                    self._place(summary.id)
+        parent = summary.parent_id
+        if parent is not None:
+            self.children[parent] = self.children.get(parent, 0) + 1
+            if summary.exhausted:
+                self.flagged.add(parent)
+            if summary.neighbourhood and summary.neighbourhood > self.size.get(parent, 0):
+                self.size[parent] = summary.neighbourhood
+            if parent in self.position and not (defer or rebuild):
+                self._place(parent)
+        return rebuild
+
+    def _place(self, variant_id: str) -> None:
+        index = self.position[variant_id]
+        summary = self.summaries[variant_id]
+        weight = self.weight(summary, self.children.get(variant_id, 0))
+        is_open = not self.exhausted(variant_id)
+        self.all_pool.put(index, weight, True)
+        self.open_pool.put(index, weight, is_open)
+        if not self.ranked:
+            return
+        was_open = self._is_open.get(variant_id)
+        key = (-self.fitness(summary), variant_id)
+        if was_open is None:
+            bisect.insort(self.ranked_all, key)
+        if is_open and not was_open:
+            bisect.insort(self.ranked_open, key)
+        elif was_open and not is_open:
+            del self.ranked_open[bisect.bisect_left(self.ranked_open, key)]
+        self._is_open[variant_id] = is_open
+
+    def _rebuild(self) -> None:
+        self.position = {variant_id: i for i, variant_id in enumerate(self.ids)}
+        self.open_pool, self.all_pool = _Pool(), _Pool()
+        self.ranked_open, self.ranked_all, self._is_open = [], [], {}
+        for variant_id in self.ids:
+            self._place(variant_id)
+
+    def pool(self) -> _Pool:
+        """The open parents, or every selectable variant if all are exhausted."""
+        return self.open_pool if self.open_pool.open else self.all_pool
+
+    def draw(self, rng: random.Random, n: int) -> list[str]:
+        pool = self.pool()
+        if not pool.open:
+            raise ValueError("no selectable parent in the archive")
+        return [self.ids[i] for i in pool.draw(rng, n)]
+
+    def last(self) -> str:
+        pool = self.pool()
+        if not pool.open:
+            raise ValueError("no selectable parent in the archive")
+        return self.ids[pool._nth(pool.open - 1)]

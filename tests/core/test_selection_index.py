@@ -1,0 +1,201 @@
+"""The incremental selection index draws what the scan draws, seed for seed."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from darwin_core.archive import Archive
+from darwin_core.plugins import PluginManager
+from darwin_hookspecs import BuildContext, Objective, TaskResult, Variant
+from darwin_plugins.selection_index import Fenwick
+
+STRATEGIES = ("score_child_prop", "score_prop", "random", "best", "latest", "map_elites", "islands")
+
+
+class ScanOnly:
+    """The same archive without the incremental API: the strategies scan it."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+
+    def variants(self) -> list[Variant]:
+        return self.archive.variants()
+
+    def selectable(self) -> list[Variant]:
+        return self.archive.selectable()
+
+    def children(self, variant_id: str) -> list[Variant]:
+        return self.archive.children(variant_id)
+
+    def get(self, variant_id: str) -> Variant:
+        return self.archive.get(variant_id)
+
+    def lineage(self, variant_id: str) -> list[str]:
+        return self.archive.lineage(variant_id)
+
+    @property
+    def objective(self) -> Objective:
+        return self.archive.objective
+
+
+def strategy(name: str):
+    return PluginManager().create("selection", name, {}, BuildContext())
+
+
+def grow(archive: Archive, rng: random.Random, generation: int, width: int, zero_scores: bool) -> None:
+    """One generation of children of random selectable parents: random statuses and scores,
+    some parents' neighbourhoods known (and used up) or flagged exhausted."""
+    parents = [v.id for v in archive.selectable()] or [archive.root.id]
+    order = list(range(width))
+    rng.shuffle(order)  # completion order differs from id order
+    for i in order:
+        parent = rng.choice(parents)
+        meta: dict = {}
+        if rng.random() < 0.15:
+            meta["neighbourhood"] = rng.randint(1, 4)
+        if rng.random() < 0.05:
+            meta["exhausted"] = True
+        if rng.random() < 0.3:
+            meta["edits"] = ["e"] * rng.randint(1, 3)
+        results = {t: TaskResult(task_id=t, passed=rng.random() < 0.5, score=1.0) for t in ("t1", "t2")}
+        archive.add(Variant(
+            id=f"v{generation:04d}a{i:03d}", parent_id=parent, generation=generation,
+            status=rng.choice(["accepted", "accepted", "rejected", "invalid", "error"]),
+            score=0.0 if zero_scores else round(rng.random(), rng.choice([1, 3, 6])), metadata=meta,
+            task_results=results))
+
+
+@pytest.mark.parametrize("direction", ["maximise", "minimise"])
+@pytest.mark.parametrize("name", STRATEGIES)
+@pytest.mark.parametrize("seed", range(6))
+def test_index_draws_what_the_scan_draws(name: str, seed: int, direction: str) -> None:
+    rng = random.Random(seed)
+    archive = Archive(objective=Objective(direction=direction))
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
+    fast, scan = strategy(name), strategy(name)
+    for generation in range(1, 40):
+        grow(archive, rng, generation, rng.randint(1, 6), zero_scores=seed == 5)
+        n = rng.randint(1, 5)
+        draw_seed = rng.randrange(2**32)
+        got = fast.select(archive, n, random.Random(draw_seed))
+        want = scan.select(ScanOnly(archive), n, random.Random(draw_seed))
+        assert got == want, f"generation {generation}"
+
+
+def test_index_follows_an_out_of_order_id_and_a_replaced_variant() -> None:
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
+    archive.add(Variant(id="v0002a000", parent_id="v0000root", generation=2, status="accepted", score=0.9))
+    fast, scan = strategy("score_child_prop"), strategy("score_child_prop")
+    assert fast.select(archive, 8, random.Random(1)) == scan.select(ScanOnly(archive), 8, random.Random(1))
+    archive.add(Variant(id="v0001a000", parent_id="v0000root", generation=1, status="accepted", score=0.7))
+    assert fast.select(archive, 8, random.Random(2)) == scan.select(ScanOnly(archive), 8, random.Random(2))
+    archive.replace(Variant(id="v0002a000", parent_id="v0000root", generation=2, status="rejected", score=0.9))
+    picks = fast.select(archive, 50, random.Random(3))
+    assert picks == scan.select(ScanOnly(archive), 50, random.Random(3)) and "v0002a000" not in picks
+
+
+def test_fenwick_sums_and_search_match_bisect_on_prefix_sums() -> None:
+    import bisect
+    import itertools
+
+    rng = random.Random(4)
+    weights = [rng.choice([0.0, 1.0, rng.random()]) for _ in range(300)]
+    tree = Fenwick(weights[:150])
+    for w in weights[150:]:
+        tree.append(w)
+    for _ in range(200):
+        i = rng.randrange(300)
+        weights[i] = rng.random()
+        tree.set(i, weights[i])
+    sums = list(itertools.accumulate(weights))
+    assert tree.total() == pytest.approx(sums[-1], rel=1e-12)
+    for _ in range(2000):
+        x = rng.random() * sums[-1]
+        if min(abs(x - s) for s in sums) > 1e-9:  # away from a boundary, the order of addition cannot matter
+            assert tree.find(x) == bisect.bisect_right(sums, x)
+
+
+@pytest.mark.parametrize("direction", ["maximise", "minimise"])
+@pytest.mark.parametrize("seed", range(4))
+def test_inspirations_from_the_ranking_are_the_scans(seed: int, direction: str) -> None:
+    from darwin_core.config import InspirationsSection
+    from darwin_core.inspirations import choose
+
+    rng = random.Random(seed)
+    archive = Archive(objective=Objective(direction=direction))
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
+    for generation in range(1, 30):
+        grow(archive, rng, generation, rng.randint(1, 6), zero_scores=seed == 3)
+        options = InspirationsSection(count=rng.randint(1, 5), drawn=rng.randint(0, 3))
+        for parent in rng.sample(archive.ids(), min(4, len(archive))):
+            draw = rng.randrange(2**32)
+            assert choose(archive, parent, options, random.Random(draw)) == choose(
+                ScanOnly(archive), parent, options, random.Random(draw))
+
+
+def test_inspirations_from_one_lineage_are_the_scans() -> None:
+    """Every other variant in the parent's lineage (the root, the best, is taken first): the
+    scan falls back to all the rest."""
+    from darwin_core.config import InspirationsSection
+    from darwin_core.inspirations import choose
+
+    rng = random.Random(9)
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=2.0))
+    archive.add(Variant(id="v0001a000", parent_id="v0000root", generation=1, status="accepted", score=0.4))
+    for generation in range(2, 20):
+        for i in range(3):
+            parent = rng.choice([i for i in archive.ids() if i != "v0000root"])
+            archive.add(Variant(id=f"v{generation:04d}a{i:03d}", parent_id=parent, generation=generation,
+                                status=rng.choice(["accepted", "rejected"]), score=rng.random()))
+    options = InspirationsSection(count=4, drawn=2)
+    for parent in archive.ids()[1:]:
+        draw = rng.randrange(2**32)
+        assert choose(archive, parent, options, random.Random(draw)) == choose(
+            ScanOnly(archive), parent, options, random.Random(draw))
+
+
+class Minimise:
+    """An objective as the archive may name one (``darwin_hookspecs`` Objective's members)."""
+
+    unit_interval = False
+
+    def utility(self, score: float) -> float:
+        return -score
+
+
+def test_an_objective_orients_the_ranking_and_turns_accuracy_rules_to_the_scan() -> None:
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=5.0))
+    for i, score in enumerate([3.0, 9.0, 1.0, 1.0]):
+        archive.add(Variant(id=f"v0001a{i:03d}", parent_id="v0000root", generation=1, status="accepted",
+                            score=score))
+    archive.objective = Minimise()  # type: ignore[attr-defined]
+    assert strategy("best").select(archive, 2, random.Random(0)) == ["v0001a002", "v0001a002"]  # lowest, earliest
+    rule = strategy("score_child_prop")
+    rule.select(archive, 3, random.Random(0))
+    assert rule.index.seen == 0  # not indexed: its weights assume accuracies to maximise
+
+
+def test_a_minimise_objective_set_after_the_variants_reranks_best_and_inspirations() -> None:
+    from darwin_core.config import InspirationsSection
+    from darwin_core.inspirations import choose
+
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=5.0,
+                        stage_reached=0))
+    for i, score in enumerate([3.0, -9.0, 1.0, 7.0]):
+        archive.add(Variant(id=f"v0001a{i:03d}", parent_id="v0000root", generation=1, status="accepted",
+                            score=score, stage_reached=0))
+    best = strategy("best")
+    assert archive.best_id == "v0001a003"
+    assert best.select(archive, 1, random.Random(0)) == ["v0001a003"]  # maximise: 7.0
+    archive.set_objective(Objective(direction="minimise"))  # as a run's recorded objective is
+    assert archive.best_id == "v0001a001"
+    assert best.select(archive, 1, random.Random(0)) == ["v0001a001"]  # -9.0: lowest is best
+    options = InspirationsSection(count=2, drawn=0)
+    assert choose(archive, "v0000root", options, random.Random(0)) == ["v0001a001", "v0001a002"]
+    assert choose(ScanOnly(archive), "v0000root", options, random.Random(0)) == ["v0001a001", "v0001a002"]
