@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from darwin_core.archive import Archive
-from darwin_core.engine import ROOT_ID, derive_seed
+from darwin_core.plan import derive_seed
+from darwin_core.record import ROOT_ID
 from darwin_core.plugins import PluginManager
 from darwin_core.targeting import choose_target
 from darwin_hookspecs import BuildContext, GenerationContext, TaskResult, Variant, to_dict
@@ -184,7 +185,10 @@ class Outcome:
 
 def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str, selection_options: dict[str, Any],
            generator: str = "mutation", generator_options: dict[str, Any] | None = None, budget: int = 200,
-           per_generation: int = 4, stop_at: float | None = 1.0) -> Outcome:
+           per_generation: int = 4, stop_at: float | None = 1.0, skip_duplicates: bool = True) -> Outcome:
+    """One run. Like the engine's defaults, a child whose code equals an evaluated variant's is an
+    ``invalid`` duplicate (an attempt, no evaluation: ``skip_duplicates``), and the generator is
+    told the outcomes per family of earlier generations (``operator_stats``)."""
     t0 = time.perf_counter()
     plugins = PluginManager()
     archive = Archive()
@@ -204,6 +208,7 @@ def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str,
         files[ROOT_ID] = root_files
         siblings: dict[str, int] = {}
         best, first_at, attempts, evaluated, distinct = root.score, 0, 0, 0, {_key(root_files)}
+        known = {_key(root_files): ROOT_ID}
         generation = 0
         while attempts < budget and not (stop_at is not None and best >= stop_at):
             generation += 1
@@ -212,6 +217,7 @@ def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str,
                 parents = [ROOT_ID] * n
             else:
                 parents = selector.select(archive, n, random.Random(f"{seed}:select:{generation}"))
+            stats = operator_stats(archive)
             for index, parent_id in enumerate(parents):
                 parent = archive.get(parent_id)
                 target = choose_target(parent, random.Random(f"{seed}:target:{generation}:{index}"))
@@ -221,17 +227,21 @@ def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str,
                 k = siblings.get(parent_id, 0)
                 siblings[parent_id] = k + 1
                 ctx = GenerationContext(run_id="bench", attempt_id=attempt_id, parent=parent, parent_dir=parent_dir,
-                                        target=target, seed=derive_seed(seed, generation, index), sibling_index=k)
+                                        target=target, seed=derive_seed(seed, generation, index), sibling_index=k,
+                                        operator_stats=stats)
                 ctx.inspirations = _inspirations(archive, files, parent, ctx)
                 proposal = gen.propose(ctx)
                 attempts += 1
                 child_files = {**files[parent_id], **{r: t for r, t in proposal.changes.items() if t is not None}}
                 vid = "v" + attempt_id[1:]
-                if not proposal.changes or child_files == files[parent_id]:
+                duplicate = known.get(_key(child_files)) if skip_duplicates else None
+                if not proposal.changes or child_files == files[parent_id] or duplicate is not None:
+                    meta = {**proposal.metadata, **({"duplicate_of": duplicate} if duplicate else {})}
                     child = Variant(id=vid, parent_id=parent_id, generation=generation, status="invalid",
-                                    metadata=dict(proposal.metadata), target=target)
+                                    metadata=meta, target=target)
                 else:
                     distinct.add(_key(child_files))
+                    known[_key(child_files)] = vid
                     evaluated += 1
                     res = evaluate(evaluator, problem, child_files, scratch / "eval")
                     child = Variant(id=vid, parent_id=parent_id, generation=generation, status="accepted",
@@ -247,6 +257,22 @@ def search(problem: Problem, evaluator: Evaluator, *, seed: int, selection: str,
             holdout = _score(res)
     return Outcome(best=best, first_at=first_at, attempts=attempts, evaluations=evaluated,
                    holdout=holdout, seconds=time.perf_counter() - t0, distinct=len(distinct) - 1)
+
+
+def operator_stats(archive: Archive) -> dict[str, tuple[int, int]]:
+    """What the engine's ``OperatorStats`` hands a generation: ``{family: (improved, children)}``
+    over the evaluated children recorded so far (earlier generations: this one has none yet)."""
+    stats: dict[str, list[int]] = {}
+    for child in archive.variants():
+        meta = child.metadata or {}
+        if child.parent_id is None or child.status != "accepted" or not meta.get("families"):
+            continue
+        improved = child.score > archive.get(child.parent_id).score + 1e-12
+        for label in {str(f) for f in meta["families"]}:
+            entry = stats.setdefault(label, [0, 0])
+            entry[0] += int(improved)
+            entry[1] += 1
+    return {label: (w, n) for label, (w, n) in sorted(stats.items())}
 
 
 def _inspirations(archive: Archive, files: dict[str, dict[str, str]], parent: Variant, ctx: GenerationContext) -> list:
