@@ -3,7 +3,8 @@
 Each edit has a key stable across a lineage (file, line, operator, occurrence, alternative).
 Its priority is a weighted random key (Efraimidis-Spirakis: ``log(u) / w`` with ``u`` a hash
 of the run's seed and the edit's key), so sorting by it samples edits without replacement in
-proportion to ``w``: the family's weight shared by its edits, times the line's suspiciousness
+proportion to ``w``: the family's weight shared by its edits (in proportion to their near-miss
+priors, :mod:`.priors`), times the line's suspiciousness
 (executed by the parent's failing tasks: GenProg's fault localisation). Edits already tried on
 an ancestor go last. The ``k``-th valid, new mutant is the ``k``-th attempt's child.
 """
@@ -17,6 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .operators import ParsedModule, Site, apply_edits
+from .priors import multiplier
 
 
 @dataclass
@@ -102,13 +104,14 @@ def build(
             occurrence[(site.line, site.label)] = n + 1
             for alt, (desc, _make) in enumerate(site.alternatives):
                 raw.append((rel, site, alt, f"{rel}:{site.line}:{site.label}:{n}:{desc}"))
-    per_family: dict[str, int] = {}
-    for _, site, _, _ in raw:
-        per_family[site.family] = per_family.get(site.family, 0) + 1
+    per_family: dict[str, float] = {}
+    priors = [multiplier(site.family, site.alternatives[alt][0]) for _, site, alt, _ in raw]
+    for (_, site, _, _), prior in zip(raw, priors):
+        per_family[site.family] = per_family.get(site.family, 0.0) + prior
     lines = suspiciousness(coverage)
     edits: list[Edit] = []
-    for rel, site, alt, key in raw:
-        weight = family_weights[site.family] / per_family[site.family]
+    for (rel, site, alt, key), prior in zip(raw, priors):
+        weight = family_weights[site.family] * prior / per_family[site.family]
         if lines:
             weight *= lines.get(rel, {}).get(site.line, uncovered_weight)
         if weight <= 0:
