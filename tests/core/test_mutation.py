@@ -199,3 +199,30 @@ def test_files_without_python_give_an_exhausted_empty_proposal(tmp_path: Path) -
 def test_unknown_family_is_a_user_error() -> None:
     with pytest.raises(UserError):
         MutationGenerator(MutationOptions(families=["teleport"]))
+
+
+def test_near_miss_alternatives_weigh_more_and_family_shares_are_kept() -> None:
+    from darwin_plugins.mutation.neighbourhood import build
+    from darwin_plugins.mutation.operators import parse_module
+    from darwin_plugins.mutation.priors import FAR, NEAR, multiplier
+
+    assert multiplier("comparison", "< -> <=") == NEAR and multiplier("comparison", "< -> ==") == 1.0
+    assert multiplier("augmented", "-= -> +=") == NEAR and multiplier("augmented", "-= -> =") == FAR
+    assert multiplier("constant", "25 -> 26") == NEAR and multiplier("constant", "25 -> 50") == 1.0
+    assert multiplier("return", "return None") == FAR and multiplier("name", "a -> b") == 1.0
+    source = "def f(a, b):\n    if a < b:\n        a -= 1\n    return a\n"
+    hood = build({"m.py": parse_module(source)}, {"m.py": source}, seed=1, family_weights={"comparison": 3.0,
+                 "augmented": 2.0}, coverage=[], uncovered_weight=0.01, tried=set(), keep=lambda rel, site: True)
+    weight = {e.description: e.weight for e in hood.edits}
+    assert weight["< -> <="] == pytest.approx(NEAR * weight["< -> =="])
+    assert weight["-= -> +="] == pytest.approx(NEAR / FAR * weight["-= -> ="])
+    for family, total in (("comparison", 3.0), ("augmented", 2.0)):  # a family's share is unchanged
+        assert sum(e.weight for e in hood.edits if e.site.family == family) == pytest.approx(total)
+
+
+def test_called_methods_become_their_usual_confusions(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f(s, xs):\n    g = s.lower\n    xs.append(s.strip())\n    return s.upper()\n")
+    texts = [p.changes["m.py"] for p in neighbourhood(generator(families=["attribute"]), parent_dir=tmp_path)]
+    for fragment in ("s.lower()", "s.rstrip()", "xs.extend(", "s.lstrip()"):
+        assert any(fragment in t for t in texts), fragment
+    assert not any("g = s.upper" in t or "g = s.casefold" in t for t in texts)  # only called methods
