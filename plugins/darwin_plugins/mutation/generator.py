@@ -110,7 +110,8 @@ class MutationGenerator:
             coverage.append(context.target.coverage)
         tried = set(meta.get("tried") or ())
         key = hashlib.sha1(repr((context.parent.id, self.seed, sorted(sources.items()),
-                                 sorted(family_weights.items()), coverage, sorted(tried))).encode()).hexdigest()
+                                 sorted(family_weights.items()), coverage, sorted(tried),
+                                 self.options.sharpness)).encode()).hexdigest()
         cached = self.neighbourhoods.get(key)
         if cached is not None:
             return cached
@@ -121,7 +122,8 @@ class MutationGenerator:
             return not restricted or evolve.inside(spans[rel], site.line, site.end_line)
 
         hood = build(parsed, sources, seed=self.seed, family_weights=family_weights, coverage=coverage,
-                     uncovered_weight=self.options.uncovered_weight, tried=tried, keep=keep)
+                     uncovered_weight=self.options.uncovered_weight, tried=tried, keep=keep,
+                     sharpness=self.options.sharpness)
         return self.neighbourhoods.put(key, hood)
 
     # --------------------------------------------------------------- propose

@@ -93,6 +93,7 @@ def build(
     parsed: dict[str, ParsedModule], sources: dict[str, str], *, seed: int,
     family_weights: dict[str, float], coverage: list[dict[str, list[int]]],
     uncovered_weight: float, tried: set[str], keep: "callable[[str, Site], bool]",  # type: ignore[valid-type]
+    sharpness: float = 1.0,
 ) -> Neighbourhood:
     raw: list[tuple[str, Site, int, str]] = []
     for rel in sorted(parsed):
@@ -118,7 +119,7 @@ def build(
             continue
         digest = hashlib.sha256(f"{seed}\0{key}".encode()).digest()
         u = (int.from_bytes(digest[:8], "big") + 0.5) / 2.0**64
-        edits.append(Edit(rel, site, alt, key, weight, math.log(u) / weight))
+        edits.append(Edit(rel, site, alt, key, weight, math.log(u) / weight ** sharpness))
     for edit in edits:
         if edit.short in tried:
             edit.priority -= 1e12  # tried on an ancestor: after every fresh edit
