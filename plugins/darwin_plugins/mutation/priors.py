@@ -2,7 +2,8 @@
 
 Studies of one-line bug fixes (ManySStuBs4J, PraPR, Getafix) find operator fixes are mostly
 near misses: a comparison's boundary twin (``<`` / ``<=``) or its negation, ``+`` / ``-``,
-``+=`` / ``-=``, an integer moved by one. Each alternative of a site gets a multiplier (1 by
+``+=`` / ``-=``, an integer moved by one, a variable for a similarly named one (ssFix, CapGen
+rank candidate names by similarity). Each alternative of a site gets a multiplier (1 by
 default) read from its description (``"< -> <="``, ``"25 -> 26"``...); within a family, edits
 share the family's weight in proportion to their multipliers, so a family's share is unchanged.
 """
@@ -38,4 +39,16 @@ def multiplier(family: str, description: str) -> float:
             return 1.0
     if family == "return" and description == "return None":
         return FAR
+    if family == "name" and sep:
+        return NEAR if similar(left, right) else 1.0
     return 1.0
+
+
+def similar(a: str, b: str) -> bool:
+    """Names easily confused: one a prefix of the other (``item``/``items``), of one length with
+    at most half the characters changed (``rows``/``cols``), or both short (``i``/``j``, ``lo``/``hi``)."""
+    if a.startswith(b) or b.startswith(a):
+        return True
+    if len(a) == len(b) and (len(a) <= 2 or sum(x != y for x, y in zip(a, b)) <= len(a) // 2):
+        return True
+    return False
