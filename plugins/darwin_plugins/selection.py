@@ -152,11 +152,15 @@ class Best:
         if self.backtrack <= 0 or best.parent_id is None:
             return []
         count = int(n * self.backtrack + 1e-9)
+        selectable = {v.id for v in archive.selectable()}  # an island's pool, with islands
         chain: list[Variant] = []
         parent_id = best.parent_id
-        while parent_id is not None and parent_id in archive:
-            parent = archive.get(parent_id)
-            if parent.status == "accepted":
+        while parent_id is not None:
+            try:
+                parent = archive.get(parent_id)
+            except KeyError:
+                break
+            if parent.id in selectable:
                 chain.append(parent)
             parent_id = parent.parent_id
         budget = {v.id: remaining(archive, v) for v in chain}
@@ -222,8 +226,9 @@ class MADOptions(BaseModel):
 
 class BestOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    backtrack: float = Field(0.0, ge=0.0, lt=1.0)
-    """Share of each generation's draws given to the best's open ancestors (0: pure greedy)."""
+    backtrack: float = Field(0.5, ge=0.0, lt=1.0)
+    """Share of each generation's draws given to the best's open ancestors (0: pure greedy; 0.5
+    repaired the most programs of benchmarks/bench_repair.py, see docs/search.md)."""
 
 
 class NoOptions(BaseModel):
@@ -247,7 +252,7 @@ def darwin_register_selectors(registry: Any) -> None:
     registry.add("score_prop", lambda o, c: ScoreProp(), options=NoOptions,
                  description="Proportional to score.")
     registry.add("best", lambda o, c: Best(o.backtrack), options=BestOptions,
-                 description="The best-scoring variant (earliest on ties); optionally a share of draws to its ancestors.")
+                 description="The best-scoring variant (earliest on ties); a share of draws (backtrack) to its ancestors.")
     registry.add("random", lambda o, c: Uniform(), options=NoOptions,
                  description="Uniform over selectable variants.")
     registry.add("latest", lambda o, c: Latest(), options=NoOptions,
@@ -262,7 +267,7 @@ def _islands(options: IslandsOptions, context: Any) -> Islands:
     from .cmp_selection import CladeMetaproductivity
 
     made: dict[str, Any] = {
-        "best": Best(), "score_child_prop": ScoreChildProp(), "score_child_prop_mad": ScoreChildPropMAD(),
+        "best": Best(0.0), "score_child_prop": ScoreChildProp(), "score_child_prop_mad": ScoreChildPropMAD(),
         "score_prop": ScoreProp(), "random": Uniform(), "latest": Latest(), "cmp": CladeMetaproductivity(),
     }
     return Islands(options, [made[r] for r in options.rules])

@@ -209,7 +209,9 @@ def test_near_miss_alternatives_weigh_more_and_family_shares_are_kept() -> None:
     assert multiplier("comparison", "< -> <=") == NEAR and multiplier("comparison", "< -> ==") == 1.0
     assert multiplier("augmented", "-= -> +=") == NEAR and multiplier("augmented", "-= -> =") == FAR
     assert multiplier("constant", "25 -> 26") == NEAR and multiplier("constant", "25 -> 50") == 1.0
-    assert multiplier("return", "return None") == FAR and multiplier("name", "a -> b") == 1.0
+    assert multiplier("return", "return None") == FAR and multiplier("attribute", ".x -> .y") == 1.0
+    assert multiplier("name", "items -> item") == multiplier("name", "i -> j") == NEAR
+    assert multiplier("name", "value -> current") == 1.0
     source = "def f(a, b):\n    if a < b:\n        a -= 1\n    return a\n"
     hood = build({"m.py": parse_module(source)}, {"m.py": source}, seed=1, family_weights={"comparison": 3.0,
                  "augmented": 2.0}, coverage=[], uncovered_weight=0.01, tried=set(), keep=lambda rel, site: True)
@@ -226,3 +228,21 @@ def test_called_methods_become_their_usual_confusions(tmp_path: Path) -> None:
     for fragment in ("s.lower()", "s.rstrip()", "xs.extend(", "s.lstrip()"):
         assert any(fragment in t for t in texts), fragment
     assert not any("g = s.upper" in t or "g = s.casefold" in t for t in texts)  # only called methods
+
+
+def test_sharpness_orders_the_likeliest_edits_first() -> None:
+    from darwin_plugins.mutation.generator import PRIORS
+    from darwin_plugins.mutation.neighbourhood import build
+    from darwin_plugins.mutation.operators import parse_module
+
+    parsed = parse_module(EVERY)
+
+    def inversions(sharpness: float) -> float:
+        hood = build({"m.py": parsed}, {"m.py": EVERY}, seed=3, family_weights=PRIORS, coverage=[],
+                     uncovered_weight=0.01, tried=set(), keep=lambda rel, site: True, sharpness=sharpness)
+        w = [e.weight for e in hood.edits]
+        pairs = [(a, b) for i, a in enumerate(w[:150]) for b in w[i + 1:150] if max(a, b) >= 2 * min(a, b)]
+        return sum(a < b for a, b in pairs) / len(pairs)
+
+    assert inversions(8.0) < 0.02 < 0.2 < inversions(1.0) < inversions(0.0)
+    assert generator().options.sharpness == 4.0  # the default the repair benchmark chose

@@ -137,7 +137,8 @@ def lineage_archive() -> Archive:
 
 def test_best_backtracks_a_share_of_draws_to_the_ancestors() -> None:
     archive = lineage_archive()
-    assert strategy("best").select(archive, 4, random.Random(0)) == ["c"] * 4
+    assert strategy("best", backtrack=0).select(archive, 4, random.Random(0)) == ["c"] * 4
+    assert strategy("best").select(archive, 4, random.Random(0)) == ["c", "root", "c", "root"]  # default 0.5
     assert strategy("best", backtrack=0.5).select(archive, 4, random.Random(0)) == ["c", "root", "c", "root"]
     assert strategy("best", backtrack=0.25).select(archive, 4, random.Random(0)).count("root") == 1
     # an exhausted ancestor gets no draw: they go to the best
