@@ -127,8 +127,8 @@ class Best:
     games the tests does not abandon the walk of the neighbourhoods it came from, where the real
     fix may be a single edit away."""
 
-    def __init__(self, backtrack: float = 0.0) -> None:
-        self.backtrack = backtrack
+    def __init__(self, backtrack: float = 0.0, patience: int = 0) -> None:
+        self.backtrack, self.patience = backtrack, patience
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         items = open_parents(archive)
@@ -149,7 +149,7 @@ class Best:
         return _interleave(picks, back, n)
 
     def _ancestor_draws(self, archive: ArchiveView, best: Variant, n: int) -> list[str]:
-        if self.backtrack <= 0 or best.parent_id is None:
+        if self.backtrack <= 0 or best.parent_id is None or len(archive.children(best.id)) < self.patience:
             return []
         count = int(n * self.backtrack + 1e-9)
         selectable = {v.id for v in archive.selectable()}  # an island's pool, with islands
@@ -229,6 +229,8 @@ class BestOptions(BaseModel):
     backtrack: float = Field(0.5, ge=0.0, lt=1.0)
     """Share of each generation's draws given to the best's open ancestors (0: pure greedy; 0.5
     repaired the most programs of benchmarks/bench_repair.py, see docs/search.md)."""
+    patience: int = Field(0, ge=0)
+    """Children the best must have had (none better) before its ancestors get draws."""
 
 
 class NoOptions(BaseModel):
@@ -251,7 +253,7 @@ def darwin_register_selectors(registry: Any) -> None:
     )
     registry.add("score_prop", lambda o, c: ScoreProp(), options=NoOptions,
                  description="Proportional to score.")
-    registry.add("best", lambda o, c: Best(o.backtrack), options=BestOptions,
+    registry.add("best", lambda o, c: Best(o.backtrack, o.patience), options=BestOptions,
                  description="The best-scoring variant (earliest on ties); a share of draws (backtrack) to its ancestors.")
     registry.add("random", lambda o, c: Uniform(), options=NoOptions,
                  description="Uniform over selectable variants.")

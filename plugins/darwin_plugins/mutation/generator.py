@@ -111,7 +111,7 @@ class MutationGenerator:
         tried = set(meta.get("tried") or ())
         key = hashlib.sha1(repr((context.parent.id, self.seed, sorted(sources.items()),
                                  sorted(family_weights.items()), coverage, sorted(tried),
-                                 self.options.sharpness)).encode()).hexdigest()
+                                 self.options.sharpness, self.options.tried_delay)).encode()).hexdigest()
         cached = self.neighbourhoods.get(key)
         if cached is not None:
             return cached
@@ -123,7 +123,7 @@ class MutationGenerator:
 
         hood = build(parsed, sources, seed=self.seed, family_weights=family_weights, coverage=coverage,
                      uncovered_weight=self.options.uncovered_weight, tried=tried, keep=keep,
-                     sharpness=self.options.sharpness)
+                     sharpness=self.options.sharpness, tried_delay=self.options.tried_delay)
         return self.neighbourhoods.put(key, hood)
 
     # --------------------------------------------------------------- propose

@@ -6,7 +6,7 @@ of the run's seed and the edit's key), so sorting by it samples edits without re
 proportion to ``w``: the family's weight shared by its edits (in proportion to their near-miss
 priors, :mod:`.priors`), times the line's suspiciousness
 (executed by the parent's failing tasks: GenProg's fault localisation). Edits already tried on
-an ancestor go last. The ``k``-th valid, new mutant is the ``k``-th attempt's child.
+an ancestor come later (their priority times ``tried_delay``; ``inf``: after every fresh edit). The ``k``-th valid, new mutant is the ``k``-th attempt's child.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def build(
     parsed: dict[str, ParsedModule], sources: dict[str, str], *, seed: int,
     family_weights: dict[str, float], coverage: list[dict[str, list[int]]],
     uncovered_weight: float, tried: set[str], keep: "callable[[str, Site], bool]",  # type: ignore[valid-type]
-    sharpness: float = 1.0,
+    sharpness: float = 1.0, tried_delay: float = math.inf,
 ) -> Neighbourhood:
     raw: list[tuple[str, Site, int, str]] = []
     for rel in sorted(parsed):
@@ -121,8 +121,8 @@ def build(
         u = (int.from_bytes(digest[:8], "big") + 0.5) / 2.0**64
         edits.append(Edit(rel, site, alt, key, weight, math.log(u) / weight ** sharpness))
     for edit in edits:
-        if edit.short in tried:
-            edit.priority -= 1e12  # tried on an ancestor: after every fresh edit
+        if edit.short in tried:  # tried on an ancestor: later (last with ``tried_delay = inf``)
+            edit.priority = edit.priority * tried_delay if math.isfinite(tried_delay) else edit.priority - 1e12
     edits.sort(key=lambda e: (-e.priority, e.key))
     return Neighbourhood(edits, sources, parsed)
 

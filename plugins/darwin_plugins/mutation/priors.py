@@ -1,7 +1,7 @@
 """Per-alternative prior weights: near-miss fixes first.
 
 Studies of one-line bug fixes (ManySStuBs4J, PraPR, Getafix) find operator fixes are mostly
-near misses: a comparison's boundary twin (``<`` / ``<=``) or its negation, ``+`` / ``-``,
+near misses: a comparison's boundary twin (``<`` / ``<=``), negation or mirror (``<`` / ``>``), ``+`` / ``-``,
 ``+=`` / ``-=``, an integer moved by one, a variable for a similarly named one (ssFix, CapGen
 rank candidate names by similarity). Each alternative of a site gets a multiplier (1 by
 default) read from its description (``"< -> <="``, ``"25 -> 26"``...); within a family, edits
@@ -16,7 +16,7 @@ FAR = 0.5
 """Alternatives that rarely fix a bug (an augmented assignment made plain, ``return None``)."""
 
 _PAIRS: dict[str, set[frozenset[str]]] = {
-    "comparison": {frozenset(p) for p in (("<", "<="), (">", ">="), ("==", "!="), ("<", ">="), (">", "<="),
+    "comparison": {frozenset(p) for p in (("<", "<="), (">", ">="), ("==", "!="), ("<", ">="), (">", "<="), ("<", ">"), ("<=", ">="),
                                           ("is", "is not"), ("in", "not in"))},
     "arithmetic": {frozenset(p) for p in (("+", "-"), ("*", "/"), ("/", "//"), ("//", "%"))},
     "bitwise": {frozenset(p) for p in (("&", "|"), ("<<", ">>"), ("|", "^"))},
