@@ -134,7 +134,7 @@ def test_coverage_puts_the_failing_code_first() -> None:
     assert sum(line in running_total for line in lines) / 60 > 0.8
 
 
-def test_run_seed_changes_the_order_and_tried_edits_go_last() -> None:
+def test_run_seed_changes_the_order_and_tried_edits_come_later() -> None:
     a = [p.changes["textstats.py"] for p in neighbourhood(generator(), limit=20)]
     other = MutationGenerator(MutationOptions(), seed=99)
     b = [other.propose(context(k)).changes["textstats.py"] for k in range(20)]
@@ -145,8 +145,13 @@ def test_run_seed_changes_the_order_and_tried_edits_go_last() -> None:
     later = generator().propose(context(5))
     assert len(later.metadata["tried"]) == 5
     parent = Variant(id="v", parent_id=None, generation=0, status="accepted", metadata={"tried": later.metadata["tried"]})
-    again = [generator().propose(context(k, parent=parent)).changes["textstats.py"] for k in range(5)]
+    last = generator(tried_delay=float("inf"))
+    again = [last.propose(context(k, parent=parent)).changes["textstats.py"] for k in range(5)]
     assert not set(again) & set(a[:5])
+    # the default delay: tried edits come later than they were, yet every one still comes
+    order = [p.changes["textstats.py"] for p in neighbourhood(generator(), parent=parent)]
+    positions = [order.index(text) for text in a[:5]]
+    assert sum(positions) > 2 * sum(range(5)) and len(set(order)) == len(order)  # later (they were 0-4)
 
 
 def test_evolve_block_markers_confine_edits(tmp_path: Path) -> None:
