@@ -162,3 +162,12 @@ def test_best_backtrack_is_validated() -> None:
 
     with pytest.raises(ConfigError):
         strategy("best", backtrack=1.0)
+
+
+def test_best_backtracks_only_after_patience_children() -> None:
+    archive = lineage_archive()
+    assert strategy("best", patience=2).select(archive, 4, random.Random(0)) == ["c"] * 4  # c has no child yet
+    for i in range(2):
+        archive.add(Variant(id=f"k{i}", parent_id="c", generation=2, status="accepted", score=0.5,
+                            metadata={"neighbourhood": 10}))
+    assert strategy("best", patience=2).select(archive, 4, random.Random(0)) == ["c", "root", "c", "root"]
