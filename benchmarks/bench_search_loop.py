@@ -208,7 +208,10 @@ class Outcome:
 
 def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, selection_options: dict[str, Any],
            generator: str = "mutation", generator_options: dict[str, Any] | None = None, budget: int = 200,
-           per_generation: int = 4, stop_at: float | None = 1.0) -> Outcome:
+           per_generation: int = 4, stop_at: float | None = 1.0, skip_duplicates: bool = True) -> Outcome:
+    """One run. Like the engine's defaults, a child whose code equals an evaluated variant's is an
+    ``invalid`` duplicate (an attempt, no evaluation: ``skip_duplicates``), and the generator is
+    told the outcomes per family of earlier generations (``operator_stats``)."""
     t0 = time.perf_counter()
     plugins = PluginManager()
     archive = Archive()
@@ -229,6 +232,7 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
         siblings: dict[str, int] = {}
         best, first_at, attempts, evaluated, distinct = root.score, 0, 0, 0, {_key(root_files)}
         zeros = ties = improved = 0
+        known = {_key(root_files): ROOT_ID}
         generation = 0
         while attempts < budget and not (stop_at is not None and best >= stop_at):
             generation += 1
@@ -247,18 +251,22 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
                 k = siblings.get(parent_id, 0)
                 siblings[parent_id] = k + 1
                 ctx = GenerationContext(run_id="bench", attempt_id=attempt_id, parent=parent, parent_dir=parent_dir,
-                                        target=target, seed=derive_seed(seed, generation, index), sibling_index=k)
+                                        target=target, seed=derive_seed(seed, generation, index), sibling_index=k,
+                                        operator_stats=stats)
                 ctx.inspirations = _inspirations(archive, files, parent, ctx)
                 ctx.operator_stats = dict(stats)
                 proposal = gen.propose(ctx)
                 attempts += 1
                 child_files = {**files[parent_id], **{r: t for r, t in proposal.changes.items() if t is not None}}
                 vid = "v" + attempt_id[1:]
-                if not proposal.changes or child_files == files[parent_id]:
+                duplicate = known.get(_key(child_files)) if skip_duplicates else None
+                if not proposal.changes or child_files == files[parent_id] or duplicate is not None:
+                    meta = {**proposal.metadata, **({"duplicate_of": duplicate} if duplicate else {})}
                     child = Variant(id=vid, parent_id=parent_id, generation=generation, status="invalid",
-                                    metadata=dict(proposal.metadata), target=target)
+                                    metadata=meta, target=target)
                 else:
                     distinct.add(_key(child_files))
+                    known[_key(child_files)] = vid
                     evaluated += 1
                     res = evaluate(evaluator, problem, child_files, scratch / "eval")
                     child = Variant(id=vid, parent_id=parent_id, generation=generation, status="accepted",

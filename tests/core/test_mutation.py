@@ -134,7 +134,7 @@ def test_coverage_puts_the_failing_code_first() -> None:
     assert sum(line in running_total for line in lines) / 60 > 0.8
 
 
-def test_run_seed_changes_the_order_and_tried_edits_go_last() -> None:
+def test_run_seed_changes_the_order_and_tried_edits_come_later() -> None:
     a = [p.changes["textstats.py"] for p in neighbourhood(generator(), limit=20)]
     other = MutationGenerator(MutationOptions(), seed=99)
     b = [other.propose(context(k)).changes["textstats.py"] for k in range(20)]
@@ -145,8 +145,13 @@ def test_run_seed_changes_the_order_and_tried_edits_go_last() -> None:
     later = generator().propose(context(5))
     assert len(later.metadata["tried"]) == 5
     parent = Variant(id="v", parent_id=None, generation=0, status="accepted", metadata={"tried": later.metadata["tried"]})
-    again = [generator().propose(context(k, parent=parent)).changes["textstats.py"] for k in range(5)]
+    last = generator(tried_delay=float("inf"))
+    again = [last.propose(context(k, parent=parent)).changes["textstats.py"] for k in range(5)]
     assert not set(again) & set(a[:5])
+    # the default delay: tried edits come later than they were, yet every one still comes
+    order = [p.changes["textstats.py"] for p in neighbourhood(generator(), parent=parent)]
+    positions = [order.index(text) for text in a[:5]]
+    assert sum(positions) > 2 * sum(range(5)) and len(set(order)) == len(order)  # later (they were 0-4)
 
 
 def test_evolve_block_markers_confine_edits(tmp_path: Path) -> None:
@@ -199,3 +204,50 @@ def test_files_without_python_give_an_exhausted_empty_proposal(tmp_path: Path) -
 def test_unknown_family_is_a_user_error() -> None:
     with pytest.raises(UserError):
         MutationGenerator(MutationOptions(families=["teleport"]))
+
+
+def test_near_miss_alternatives_weigh_more_and_family_shares_are_kept() -> None:
+    from darwin_plugins.mutation.neighbourhood import build
+    from darwin_plugins.mutation.operators import parse_module
+    from darwin_plugins.mutation.priors import FAR, NEAR, multiplier
+
+    assert multiplier("comparison", "< -> <=") == NEAR and multiplier("comparison", "< -> ==") == 1.0
+    assert multiplier("augmented", "-= -> +=") == NEAR and multiplier("augmented", "-= -> =") == FAR
+    assert multiplier("constant", "25 -> 26") == NEAR and multiplier("constant", "25 -> 50") == 1.0
+    assert multiplier("return", "return None") == FAR and multiplier("attribute", ".x -> .y") == 1.0
+    assert multiplier("name", "items -> item") == multiplier("name", "i -> j") == NEAR
+    assert multiplier("name", "value -> current") == 1.0
+    source = "def f(a, b):\n    if a < b:\n        a -= 1\n    return a\n"
+    hood = build({"m.py": parse_module(source)}, {"m.py": source}, seed=1, family_weights={"comparison": 3.0,
+                 "augmented": 2.0}, coverage=[], uncovered_weight=0.01, tried=set(), keep=lambda rel, site: True)
+    weight = {e.description: e.weight for e in hood.edits}
+    assert weight["< -> <="] == pytest.approx(NEAR * weight["< -> =="])
+    assert weight["-= -> +="] == pytest.approx(NEAR / FAR * weight["-= -> ="])
+    for family, total in (("comparison", 3.0), ("augmented", 2.0)):  # a family's share is unchanged
+        assert sum(e.weight for e in hood.edits if e.site.family == family) == pytest.approx(total)
+
+
+def test_called_methods_become_their_usual_confusions(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f(s, xs):\n    g = s.lower\n    xs.append(s.strip())\n    return s.upper()\n")
+    texts = [p.changes["m.py"] for p in neighbourhood(generator(families=["attribute"]), parent_dir=tmp_path)]
+    for fragment in ("s.lower()", "s.rstrip()", "xs.extend(", "s.lstrip()"):
+        assert any(fragment in t for t in texts), fragment
+    assert not any("g = s.upper" in t or "g = s.casefold" in t for t in texts)  # only called methods
+
+
+def test_sharpness_orders_the_likeliest_edits_first() -> None:
+    from darwin_plugins.mutation.generator import PRIORS
+    from darwin_plugins.mutation.neighbourhood import build
+    from darwin_plugins.mutation.operators import parse_module
+
+    parsed = parse_module(EVERY)
+
+    def inversions(sharpness: float) -> float:
+        hood = build({"m.py": parsed}, {"m.py": EVERY}, seed=3, family_weights=PRIORS, coverage=[],
+                     uncovered_weight=0.01, tried=set(), keep=lambda rel, site: True, sharpness=sharpness)
+        w = [e.weight for e in hood.edits]
+        pairs = [(a, b) for i, a in enumerate(w[:150]) for b in w[i + 1:150] if max(a, b) >= 2 * min(a, b)]
+        return sum(a < b for a, b in pairs) / len(pairs)
+
+    assert inversions(8.0) < 0.02 < 0.2 < inversions(1.0) < inversions(0.0)
+    assert generator().options.sharpness == 4.0  # the default the repair benchmark chose

@@ -73,7 +73,7 @@ def test_islands_split_by_lineage_follow_their_rule_and_migrate_on_a_ring() -> N
             parent = "v0000root" if g == 1 else f"v{g - 1:04d}a{i:03d}"
             archive.add(Variant(id=f"v{g:04d}a{i:03d}", parent_id=parent, generation=g, status="accepted",
                                 score=0.1 + 0.1 * g + 0.01 * i))
-    isl = Islands(IslandsOptions(islands=2, migrate_every=100), [strategy("best"), strategy("best")])
+    isl = Islands(IslandsOptions(islands=2, migrate_every=100), [strategy("best", backtrack=0), strategy("best", backtrack=0)])
     pools = isl.pools(archive)
     # island of a variant = (generation * 4 + index) % 2: indices 0 and 2 on island 0
     assert {v.id for v in pools[0]} == {"v0000root"} | {f"v{g:04d}a{i:03d}" for g in (1, 2, 3) for i in (0, 2)}

@@ -167,6 +167,8 @@ children_per_generation = 4
 [generator]
 name = "mutation"
 families = ["constant", "arithmetic"]
+sharpness = 1       # the order this scenario was written for (a truly worse variant wins one noisy repeat)
+tried_delay = inf
 [benchmark]
 name = "evaluator"
 path = "evaluator.py:evaluate"
@@ -176,6 +178,7 @@ objective = { metric = "measured" }
 repeats = 20
 [selection]
 name = "best"
+backtrack = 0       # with the generator settings above: the search trajectory this scenario was written for
 ''')
     run_dir = tmp_path / "run"
     result = darwin_cli("run", str(config), "--run-dir", str(run_dir), "-q")

@@ -122,3 +122,52 @@ def test_every_parent_exhausted_falls_back_to_all() -> None:
     archive.add(Variant(id="a", parent_id=None, generation=0, status="accepted", score=0.5))
     archive.add(Variant(id="y1", parent_id="a", generation=1, status="invalid", metadata={"exhausted": True}))
     assert strategy("best").select(archive, 2, random.Random(0)) == ["a", "a"]
+
+
+def lineage_archive() -> Archive:
+    """root (0.4) -> c (0.6, the best) -> nothing yet; root's neighbourhood has 10 edits, 2 tried."""
+    archive = Archive()
+    archive.add(Variant(id="root", parent_id=None, generation=0, status="accepted", score=0.4))
+    archive.add(Variant(id="c", parent_id="root", generation=1, status="accepted", score=0.6,
+                        metadata={"neighbourhood": 10}))
+    archive.add(Variant(id="d", parent_id="root", generation=1, status="accepted", score=0.2,
+                        metadata={"neighbourhood": 10}))
+    return archive
+
+
+def test_best_backtracks_a_share_of_draws_to_the_ancestors() -> None:
+    archive = lineage_archive()
+    assert strategy("best", backtrack=0).select(archive, 4, random.Random(0)) == ["c"] * 4
+    assert strategy("best").select(archive, 4, random.Random(0)) == ["c", "root", "c", "root"]  # default 0.5
+    assert strategy("best", backtrack=0.5).select(archive, 4, random.Random(0)) == ["c", "root", "c", "root"]
+    assert strategy("best", backtrack=0.25).select(archive, 4, random.Random(0)).count("root") == 1
+    # an exhausted ancestor gets no draw: they go to the best
+    archive.add(Variant(id="x", parent_id="root", generation=2, status="invalid", metadata={"exhausted": True}))
+    assert strategy("best", backtrack=0.5).select(archive, 4, random.Random(0)) == ["c"] * 4
+    # without ancestors, backtracking changes nothing
+    assert strategy("best", backtrack=0.5).select(make_archive(SCORES, CHILDREN), 5, random.Random(0)) == ["c"] * 5
+
+
+def test_best_backtrack_draws_respect_an_ancestors_known_neighbourhood() -> None:
+    archive = Archive()
+    archive.add(Variant(id="root", parent_id=None, generation=0, status="accepted", score=0.4))
+    archive.add(Variant(id="c", parent_id="root", generation=1, status="accepted", score=0.6,
+                        metadata={"neighbourhood": 2}))
+    picks = strategy("best", backtrack=0.5).select(archive, 8, random.Random(0))
+    assert picks.count("root") == 1 and picks.count("c") == 7  # root has one edit left of 2
+
+
+def test_best_backtrack_is_validated() -> None:
+    from darwin_core.config import ConfigError
+
+    with pytest.raises(ConfigError):
+        strategy("best", backtrack=1.0)
+
+
+def test_best_backtracks_only_after_patience_children() -> None:
+    archive = lineage_archive()
+    assert strategy("best", patience=2).select(archive, 4, random.Random(0)) == ["c"] * 4  # c has no child yet
+    for i in range(2):
+        archive.add(Variant(id=f"k{i}", parent_id="c", generation=2, status="accepted", score=0.5,
+                            metadata={"neighbourhood": 10}))
+    assert strategy("best", patience=2).select(archive, 4, random.Random(0)) == ["c", "root", "c", "root"]

@@ -114,7 +114,8 @@ class MutationGenerator:
             coverage.append(context.target.coverage)
         tried = set(meta.get("tried") or ())
         key = hashlib.sha1(repr((context.parent.id, self.seed, sorted(sources.items()),
-                                 sorted(family_weights.items()), coverage, sorted(tried))).encode()).hexdigest()
+                                 sorted(family_weights.items()), coverage, sorted(tried),
+                                 self.options.sharpness, self.options.tried_delay)).encode()).hexdigest()
         cached = self.neighbourhoods.get(key)
         if cached is not None:
             return cached
@@ -125,7 +126,8 @@ class MutationGenerator:
             return not restricted or evolve.inside(spans[rel], site.line, site.end_line)
 
         hood = build(parsed, sources, seed=self.seed, family_weights=family_weights, coverage=coverage,
-                     uncovered_weight=self.options.uncovered_weight, tried=tried, keep=keep)
+                     uncovered_weight=self.options.uncovered_weight, tried=tried, keep=keep,
+                     sharpness=self.options.sharpness, tried_delay=self.options.tried_delay)
         hood.literals, hood.restricted = numeric.literals(parsed, keep), restricted
         return self.neighbourhoods.put(key, hood)
 

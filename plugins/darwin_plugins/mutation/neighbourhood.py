@@ -3,9 +3,10 @@
 Each edit has a key stable across a lineage (file, line, operator, occurrence, alternative).
 Its priority is a weighted random key (Efraimidis-Spirakis: ``log(u) / w`` with ``u`` a hash
 of the run's seed and the edit's key), so sorting by it samples edits without replacement in
-proportion to ``w``: the family's weight shared by its edits, times the line's suspiciousness
+proportion to ``w``: the family's weight shared by its edits (in proportion to their near-miss
+priors, :mod:`.priors`), times the line's suspiciousness
 (executed by the parent's failing tasks: GenProg's fault localisation). Edits already tried on
-an ancestor go last. The ``k``-th valid, new mutant is the ``k``-th attempt's child.
+an ancestor come later (their priority times ``tried_delay``; ``inf``: after every fresh edit). The ``k``-th valid, new mutant is the ``k``-th attempt's child.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .operators import ParsedModule, Site, apply_edits
+from .priors import multiplier
 
 
 @dataclass
@@ -95,6 +97,7 @@ def build(
     parsed: dict[str, ParsedModule], sources: dict[str, str], *, seed: int,
     family_weights: dict[str, float], coverage: list[dict[str, list[int]]],
     uncovered_weight: float, tried: set[str], keep: "callable[[str, Site], bool]",  # type: ignore[valid-type]
+    sharpness: float = 1.0, tried_delay: float = math.inf,
 ) -> Neighbourhood:
     raw: list[tuple[str, Site, int, str]] = []
     for rel in sorted(parsed):
@@ -106,23 +109,24 @@ def build(
             occurrence[(site.line, site.label)] = n + 1
             for alt, (desc, _make) in enumerate(site.alternatives):
                 raw.append((rel, site, alt, f"{rel}:{site.line}:{site.label}:{n}:{desc}"))
-    per_family: dict[str, int] = {}
-    for _, site, _, _ in raw:
-        per_family[site.family] = per_family.get(site.family, 0) + 1
+    per_family: dict[str, float] = {}
+    priors = [multiplier(site.family, site.alternatives[alt][0]) for _, site, alt, _ in raw]
+    for (_, site, _, _), prior in zip(raw, priors):
+        per_family[site.family] = per_family.get(site.family, 0.0) + prior
     lines = suspiciousness(coverage)
     edits: list[Edit] = []
-    for rel, site, alt, key in raw:
-        weight = family_weights[site.family] / per_family[site.family]
+    for (rel, site, alt, key), prior in zip(raw, priors):
+        weight = family_weights[site.family] * prior / per_family[site.family]
         if lines:
             weight *= lines.get(rel, {}).get(site.line, uncovered_weight)
         if weight <= 0:
             continue
         digest = hashlib.sha256(f"{seed}\0{key}".encode()).digest()
         u = (int.from_bytes(digest[:8], "big") + 0.5) / 2.0**64
-        edits.append(Edit(rel, site, alt, key, weight, math.log(u) / weight))
+        edits.append(Edit(rel, site, alt, key, weight, math.log(u) / weight ** sharpness))
     for edit in edits:
-        if edit.short in tried:
-            edit.priority -= 1e12  # tried on an ancestor: after every fresh edit
+        if edit.short in tried:  # tried on an ancestor: later (last with ``tried_delay = inf``)
+            edit.priority = edit.priority * tried_delay if math.isfinite(tried_delay) else edit.priority - 1e12
     edits.sort(key=lambda e: (-e.priority, e.key))
     return Neighbourhood(edits, sources, parsed)
 

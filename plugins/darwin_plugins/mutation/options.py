@@ -25,6 +25,15 @@ class MutationOptions(BaseModel):
     """Prior weight per family (defaults: :data:`PRIORS`)."""
     uncovered_weight: float = Field(0.01, ge=0.0)
     """Weight of lines no failing task executed, against 1-2 for executed ones."""
+    sharpness: float = Field(4.0, ge=0.0, le=8.0)
+    """Exponent on edit weights in the enumeration order (``log(u) / w**sharpness``): 1 draws
+    edits in proportion to their weights, higher tries the likeliest first more strictly, 0 is
+    uniform (4: the most genuine repairs of benchmarks/bench_repair.py, see docs/search.md)."""
+    tried_delay: float = Field(8.0, ge=1.0)
+    """How much later an edit already tried on an ancestor comes (its priority key times this;
+    ``inf``: after every fresh edit). An edit that improved on an ancestor but lost to a sibling
+    (another bug's fix) is among them, so a finite delay lets it come back (8: the quickstart's
+    last fix was buried otherwise, see docs/search.md)."""
     edits_mean: float = Field(1.0, ge=1.0, le=8.0)
     """Mean number of edits per child (geometric); 1: single edits only."""
     max_edits: int = Field(4, ge=1)

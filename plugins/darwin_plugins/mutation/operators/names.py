@@ -1,4 +1,5 @@
-"""Name and attribute sites: a name becomes another name in scope, an attribute a sibling.
+"""Name and attribute sites: a name becomes another name in scope, an attribute a sibling
+(a called method also its usual confusions, :data:`~.tables.METHOD_SWAPS`).
 
 Candidates are known only once a scope is fully visited, so sites are recorded as pending and
 their alternatives built when the function (or the module) is left.
@@ -11,7 +12,7 @@ from typing import Any
 
 import libcst as cst
 
-from .tables import BUILTIN_SWAPS, Make
+from .tables import BUILTIN_SWAPS, METHOD_SWAPS, Make
 
 KEPT = {"True", "False", "None", "self", "cls", "super", "__name__"}
 
@@ -122,7 +123,10 @@ class NameSites:
                     (f"{node.value} -> {c}", lambda n, c=c: n.with_changes(value=c)) for c in candidates])
         for attr, is_call in self.pending_attributes:
             pool = self.methods if is_call else self.attributes
+            candidates = sorted(pool - {attr.attr.value})
+            if is_call:
+                candidates += [m for m in METHOD_SWAPS.get(attr.attr.value, ()) if m not in candidates]
             alternatives: list[tuple[str, Make]] = [
                 (f".{attr.attr.value} -> .{c}", lambda n, c=c: n.with_changes(attr=cst.Name(c)))
-                for c in sorted(pool - {attr.attr.value})]
+                for c in candidates]
             self._add("attribute", attr, "attribute", alternatives)

@@ -41,6 +41,20 @@ BUILTIN_SWAPS: dict[str, tuple[str, ...]] = {
     "tuple": ("list",), "set": ("list",), "str": ("repr",), "repr": ("str",),
 }
 """Builtins in scope that a name may become (``min`` <-> ``max``...), PraPR-style."""
+METHOD_SWAPS: dict[str, tuple[str, ...]] = {
+    "lower": ("upper", "casefold"), "upper": ("lower",), "casefold": ("lower",),
+    "startswith": ("endswith",), "endswith": ("startswith",),
+    "strip": ("lstrip", "rstrip"), "lstrip": ("rstrip", "strip"), "rstrip": ("lstrip", "strip"),
+    "find": ("rfind", "index"), "rfind": ("find",), "index": ("rindex", "find"), "rindex": ("index",),
+    "split": ("rsplit",), "rsplit": ("split",), "partition": ("rpartition",), "rpartition": ("partition",),
+    "append": ("extend",), "extend": ("append",), "pop": ("popleft",), "popleft": ("pop",),
+    "appendleft": ("append",), "remove": ("discard",), "discard": ("remove",),
+    "keys": ("values", "items"), "values": ("keys", "items"), "items": ("keys", "values"),
+    "isdigit": ("isalpha", "isalnum"), "isalpha": ("isdigit", "isalnum"), "isalnum": ("isalpha",),
+    "isupper": ("islower",), "islower": ("isupper",), "add": ("update",), "update": ("add",),
+}
+"""Methods a called method may become even when the file never calls them (``.lower()`` <->
+``.upper()``, ``.find`` <-> ``.rfind``...): common wrong-method bugs."""
 
 NOT_NUDGED = (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.List, cst.Dict,
               cst.Set, cst.Tuple, cst.Lambda, cst.ListComp, cst.DictComp, cst.SetComp,

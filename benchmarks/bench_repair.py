@@ -1,0 +1,351 @@
+"""Program repair on a suite of small buggy programs: Darwin's search against random sampling
+and every single edit, at 200 attempts per program.
+
+    python benchmarks/bench_repair.py [--half tuning|validation|all] [--seeds 3] [--jobs 2]
+        [--arms darwin random exhaustive] [--label NAME] [--generator-options JSON]
+        [--selection best] [--out bench_repair.jsonl] [--table-only FILE] [--check]
+
+Programs: ``benchmarks/repair_suite/*.toml`` (each one bug, visible and held-out tests; see its
+README), split into a tuning and a validation half by ``repair_suite/split.toml``. Arms:
+
+- ``darwin``: the real mutation generator and selection (``best`` by default) through the
+  search harness (``bench_search_loop.search``: planned like the engine, duplicates skipped,
+  evaluations in a separate forked process), ``--budget`` attempts, stopping at 1.0 on the
+  visible tests;
+- ``exhaustive``: every valid, distinct single edit of the root (the generator's whole
+  neighbourhood) evaluated: solved when one passes the visible tests, genuine when one of those
+  also passes the held-out tests;
+- ``random``: ``--budget`` single-edit mutants of the root drawn uniformly *with replacement*
+  from that same neighbourhood, stopping at the first that passes the visible tests (issue 14's
+  throwaway baseline); its draws are read from the exhaustive arm's evaluations (same results
+  as evaluating them again, no extra cost).
+
+*Solved*: the final best passes every visible test; *genuine*: it passes every held-out test too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+import tomllib
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+SUITE = HERE / "repair_suite"
+TIMEOUT = 0.2
+
+TEST_HEADER = '''from {module} import *  # noqa: F401,F403
+
+
+def raises(fn, kind):
+    try:
+        fn()
+    except kind:
+        return True
+    return False
+'''
+
+
+@dataclass
+class Case:
+    name: str
+    bug: str
+    edits: int
+    program: str
+    fix: list[list[str]]
+    visible: list[str]
+    holdout: list[str]
+
+    def fixed(self) -> str:
+        text = self.program
+        for old, new in self.fix:
+            if text.count(old) != 1:
+                raise ValueError(f"{self.name}: fix text {old!r} occurs {text.count(old)} times (need 1)")
+            text = text.replace(old, new)
+        return text
+
+
+def load_cases() -> dict[str, Case]:
+    cases = {}
+    for path in sorted(SUITE.glob("*.toml")):
+        if path.name == "split.toml":
+            continue
+        data = tomllib.loads(path.read_text())
+        cases[path.stem] = Case(name=path.stem, bug=data["bug"], edits=int(data["edits"]),
+                                program=data["program"].lstrip("\n"), fix=data["fix"],
+                                visible=data["visible"], holdout=data["holdout"])
+    return cases
+
+
+def halves() -> dict[str, str]:
+    """``{program: "tuning" | "validation"}`` (every program in exactly one half)."""
+    split = tomllib.loads((SUITE / "split.toml").read_text())
+    out: dict[str, str] = {}
+    for half in ("tuning", "validation"):
+        for name in split[half]:
+            if name in out:
+                raise ValueError(f"split.toml: {name} is in both halves")
+            out[name] = half
+    missing = set(load_cases()) - set(out)
+    if missing:
+        raise ValueError(f"split.toml: {sorted(missing)} in no half")
+    return out
+
+
+def _tests(module: str, expressions: list[str]) -> str:
+    body = [TEST_HEADER.format(module=module)]
+    for i, expr in enumerate(expressions, start=1):
+        body.append(f"\ndef test_{i:02d}():\n    assert {expr}\n")
+    return "".join(body)
+
+
+def materialize(case: Case, root: Path, fixed: bool = False) -> Any:
+    """Write the case's program, visible and held-out tests under ``root``; its ``Problem``."""
+    from bench_search_loop import Problem
+
+    (root / "program").mkdir(parents=True, exist_ok=True)
+    (root / "program" / f"{case.name}.py").write_text(case.fixed() if fixed else case.program)
+    for part, expressions, name in (("benchmark", case.visible, "test_visible.py"),
+                                    ("holdout", case.holdout, "test_holdout.py")):
+        (root / part / "tests").mkdir(parents=True, exist_ok=True)
+        (root / part / "tests" / name).write_text(_tests(case.name, expressions))
+    return Problem(case.name, root / "program", root / "benchmark", root / "holdout", timeout=TIMEOUT)
+
+
+# ------------------------------------------------------------------ arms
+
+_EVALUATOR: Any = None
+
+
+def _evaluator() -> Any:
+    global _EVALUATOR
+    from bench_search_loop import Evaluator
+
+    if _EVALUATOR is None:
+        _EVALUATOR = Evaluator()
+    return _EVALUATOR
+
+
+def _score(results: dict[str, Any]) -> float:
+    return sum(r.score for r in results.values()) / max(len(results), 1)
+
+
+def run_darwin(name: str, seed: int, budget: int, selection: str, generator_options: dict[str, Any],
+               selection_options: dict[str, Any], per_generation: int) -> dict[str, Any]:
+    from bench_search_loop import search
+
+    case = load_cases()[name]
+    with tempfile.TemporaryDirectory(prefix="bench-repair-") as tmp:
+        problem = materialize(case, Path(tmp))
+        out = search(problem, _evaluator(), seed=seed, selection=selection, selection_options=selection_options,
+                     generator_options=generator_options, budget=budget, per_generation=per_generation, stop_at=1.0)
+    solved = out.best >= 1.0
+    return {"solved": solved, "genuine": solved and (out.holdout or 0.0) >= 1.0, "best": out.best,
+            "holdout": out.holdout, "attempts": out.attempts, "evaluations": out.evaluations,
+            "first_at": out.first_at, "seconds": round(out.seconds, 2)}
+
+
+def neighbourhood(problem: Any, seed: int = 1) -> list[dict[str, str]]:
+    """Every valid, distinct single-edit mutant of the root, as the real generator proposes them."""
+    from bench_search_loop import _write, evaluate
+    from darwin_core.record import ROOT_ID
+    from darwin_core.plugins import PluginManager
+    from darwin_core.targeting import choose_target
+    from darwin_hookspecs import BuildContext, GenerationContext, Variant
+
+    root_files = {p.relative_to(problem.program).as_posix(): p.read_text() for p in sorted(problem.program.rglob("*.py"))}
+    with tempfile.TemporaryDirectory(prefix="bench-repair-hood-") as tmp:
+        results = evaluate(_evaluator(), problem, root_files, Path(tmp) / "eval")
+        root = Variant(id=ROOT_ID, parent_id=None, generation=0, status="accepted", score=_score(results),
+                       task_results=results, stage_reached=0)
+        gen = PluginManager().create("generator", "mutation", {}, BuildContext(seed=seed))
+        parent_dir = Path(tmp) / "parent"
+        _write(root_files, problem.tests, parent_dir)
+        mutants = []
+        for k in range(100000):
+            ctx = GenerationContext(run_id="hood", attempt_id=f"a{k}", parent=root, parent_dir=parent_dir,
+                                    target=choose_target(root, random.Random(k)), seed=k, sibling_index=k)
+            proposal = gen.propose(ctx)
+            if not proposal.changes:
+                break
+            mutants.append({**root_files, **{r: t for r, t in proposal.changes.items() if t is not None}})
+    return mutants
+
+
+def run_exhaustive(name: str, seeds: list[int], budget: int) -> list[dict[str, Any]]:
+    """The exhaustive arm's row, and the random arm's rows (one per seed) read from it."""
+    from bench_search_loop import evaluate
+
+    t0 = time.perf_counter()
+    case = load_cases()[name]
+    with tempfile.TemporaryDirectory(prefix="bench-repair-") as tmp:
+        problem = materialize(case, Path(tmp))
+        mutants = neighbourhood(problem)
+        visible, genuine = [], {}
+        for i, files in enumerate(mutants):
+            visible.append(_score(evaluate(_evaluator(), problem, files, Path(tmp) / "eval")))
+            if visible[-1] >= 1.0:
+                genuine[i] = _score(evaluate(_evaluator(), problem, files, Path(tmp) / "eval", holdout=True)) >= 1.0
+    repairs = [i for i, v in enumerate(visible) if v >= 1.0]
+    rows = [{"arm": "exhaustive", "seed": 0, "solved": bool(repairs), "genuine": any(genuine.values()),
+             "neighbourhood": len(mutants), "repairs": len(repairs), "genuine_repairs": sum(genuine.values()),
+             "evaluations": len(mutants), "seconds": round(time.perf_counter() - t0, 2)}]
+    for seed in seeds:
+        rng = random.Random(f"random:{name}:{seed}")
+        hit = None
+        for attempt in range(1, budget + 1):
+            if not mutants:
+                break
+            i = rng.randrange(len(mutants))
+            if visible[i] >= 1.0:
+                hit = (i, attempt)
+                break
+        rows.append({"arm": "random", "seed": seed, "solved": hit is not None,
+                     "genuine": hit is not None and genuine[hit[0]], "first_at": hit[1] if hit else None,
+                     "neighbourhood": len(mutants)})
+    return rows
+
+
+def check() -> int:
+    """Every buggy program fails a visible test; every fixed one passes all tests."""
+    from bench_search_loop import evaluate
+
+    problems = 0
+    for name, case in load_cases().items():
+        with tempfile.TemporaryDirectory(prefix="bench-repair-check-") as tmp:
+            for fixed in (False, True):
+                problem = materialize(case, Path(tmp) / str(fixed), fixed=fixed)
+                files = {p.name: p.read_text() for p in problem.program.glob("*.py")}
+                vis = evaluate(_evaluator(), problem, files, Path(tmp) / "eval")
+                held = evaluate(_evaluator(), problem, files, Path(tmp) / "eval", holdout=True)
+                failing = [t for t, r in {**vis, **held}.items() if not r.passed]
+                if fixed and failing:
+                    problems += 1
+                    print(f"{name}: the FIXED program fails {failing}: {[(vis | held)[t].log[-300:] for t in failing]}")
+                if not fixed and all(r.passed for r in vis.values()):
+                    problems += 1
+                    print(f"{name}: the buggy program passes every visible test")
+                if not fixed:
+                    print(f"{name:16} buggy: visible {_score(vis):.2f}, held-out {_score(held):.2f}")
+    print("suite OK" if not problems else f"{problems} problem(s)")
+    return 1 if problems else 0
+
+
+# ------------------------------------------------------------------ driver
+
+
+def _job(kind: str, name: str, seed: int, args: dict[str, Any]) -> list[dict[str, Any]]:
+    if kind == "exhaustive":
+        rows = run_exhaustive(name, args["seeds"], args["budget"])
+    else:
+        rows = [{"arm": "darwin", "seed": seed, **run_darwin(name, seed, args["budget"], args["selection"],
+                                                              args["generator_options"], args["selection_options"],
+                                                              args["per_generation"])}]
+    return [{"program": name, "half": args["halves"][name], "label": args["label"] if r["arm"] == "darwin" else r["arm"],
+             "budget": args["budget"], **r} for r in rows]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """Per arm (label) and half: solved and genuine per seed (mean, min-max) of the programs."""
+    groups: dict[tuple[str, str], dict[int, list[dict[str, Any]]]] = {}
+    sizes: dict[str, set[str]] = {}
+    for r in rows:
+        groups.setdefault((r["label"], r["half"]), {}).setdefault(r["seed"], []).append(r)
+        sizes.setdefault(r["half"], set()).add(r["program"])
+    lines = ["| arm | half | programs | seeds | solved | genuine | attempts (solved runs) |",
+             "|---|---|---|---|---|---|---|"]
+    for (label, half), by_seed in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        solved = [sum(r["solved"] for r in rs) for rs in by_seed.values()]
+        genuine = [sum(r["genuine"] for r in rs) for rs in by_seed.values()]
+        firsts = [r.get("first_at") for rs in by_seed.values() for r in rs if r["solved"] and r.get("first_at")]
+        n = len(sizes[half])
+
+        def fmt(xs: list[int]) -> str:
+            mean = sum(xs) / len(xs)
+            return f"{mean:.1f}" + ("" if min(xs) == max(xs) else f" ({min(xs)}-{max(xs)})")
+        first = f"{sum(firsts) / len(firsts):.0f}" if firsts else "-"
+        lines.append(f"| {label} | {half} | {n} | {len(by_seed)} | {fmt(solved)} | {fmt(genuine)} | {first} |")
+    return "\n".join(lines)
+
+
+def per_program(rows: list[dict[str, Any]]) -> str:
+    labels = sorted({r["label"] for r in rows})
+    progs = sorted({(r["half"], r["program"]) for r in rows})
+    lines = ["| half | program | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(labels)]
+    for half, prog in progs:
+        cells = []
+        for label in labels:
+            rs = [r for r in rows if r["program"] == prog and r["label"] == label]
+            cells.append("-" if not rs else f"{sum(r['genuine'] for r in rs)}/{sum(r['solved'] for r in rs)}/{len(rs)}")
+        lines.append(f"| {half} | {prog} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n(cells: genuine/solved/runs)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--half", choices=["tuning", "validation", "all"], default="tuning")
+    parser.add_argument("--programs", nargs="+", default=None, help="only these programs")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--budget", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--arms", nargs="+", choices=["darwin", "random", "exhaustive"],
+                        default=["darwin", "random", "exhaustive"])
+    parser.add_argument("--label", default="darwin", help="name of the darwin arm's configuration in the table")
+    parser.add_argument("--selection", default="best")
+    parser.add_argument("--selection-options", type=json.loads, default={})
+    parser.add_argument("--generator-options", type=json.loads, default={})
+    parser.add_argument("--per-generation", type=int, default=4)
+    parser.add_argument("--out", type=Path, default=Path("bench_repair.jsonl"))
+    parser.add_argument("--table-only", type=Path, default=None)
+    parser.add_argument("--per-program", action="store_true")
+    parser.add_argument("--check", action="store_true", help="verify the suite and exit")
+    args = parser.parse_args(argv)
+    if args.check:
+        return check()
+    if args.jobs > 2:
+        parser.error("--jobs: at most 2 (the machine is shared)")
+    if args.table_only:
+        rows = [json.loads(l) for l in args.table_only.read_text().splitlines() if l.strip()]
+    else:
+        split = halves()
+        names = [n for n in sorted(split) if (args.half == "all" or split[n] == args.half)
+                 and (not args.programs or n in args.programs)]
+        seeds = list(range(1, args.seeds + 1))
+        shared = {"seeds": seeds, "budget": args.budget, "selection": args.selection, "halves": split,
+                  "generator_options": args.generator_options, "selection_options": args.selection_options,
+                  "per_generation": args.per_generation, "label": args.label}
+        jobs = []
+        if "random" in args.arms or "exhaustive" in args.arms:
+            jobs += [("exhaustive", n, 0) for n in names]
+        if "darwin" in args.arms:
+            jobs += [("darwin", n, s) for s in seeds for n in names]
+        rows = []
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool, args.out.open("a") as out:
+            futures = [pool.submit(_job, kind, n, s, shared) for kind, n, s in jobs]
+            for future in as_completed(futures):
+                for row in future.result():
+                    if row["arm"] not in args.arms:
+                        continue
+                    rows.append(row)
+                    out.write(json.dumps(row) + "\n")
+                    out.flush()
+                    print(f"{row['label']:12} {row['program']:16} seed={row['seed']} solved={row['solved']} "
+                          f"genuine={row['genuine']} {row.get('first_at')}", flush=True)
+        print(f"{time.perf_counter() - t0:.0f}s")
+    print(table(rows))
+    if args.per_program:
+        print(per_program(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""Per-alternative prior weights: near-miss fixes first.
+
+Studies of one-line bug fixes (ManySStuBs4J, PraPR, Getafix) find operator fixes are mostly
+near misses: a comparison's boundary twin (``<`` / ``<=``), negation or mirror (``<`` / ``>``), ``+`` / ``-``,
+``+=`` / ``-=``, an integer moved by one, a variable for a similarly named one (ssFix, CapGen
+rank candidate names by similarity). Each alternative of a site gets a multiplier (1 by
+default) read from its description (``"< -> <="``, ``"25 -> 26"``...); within a family, edits
+share the family's weight in proportion to their multipliers, so a family's share is unchanged.
+"""
+
+from __future__ import annotations
+
+NEAR = 3.0
+"""Boundary twins, negations, inverse operators, integers moved by one."""
+FAR = 0.5
+"""Alternatives that rarely fix a bug (an augmented assignment made plain, ``return None``)."""
+
+_PAIRS: dict[str, set[frozenset[str]]] = {
+    "comparison": {frozenset(p) for p in (("<", "<="), (">", ">="), ("==", "!="), ("<", ">="), (">", "<="), ("<", ">"), ("<=", ">="),
+                                          ("is", "is not"), ("in", "not in"))},
+    "arithmetic": {frozenset(p) for p in (("+", "-"), ("*", "/"), ("/", "//"), ("//", "%"))},
+    "bitwise": {frozenset(p) for p in (("&", "|"), ("<<", ">>"), ("|", "^"))},
+    "augmented": {frozenset(p) for p in (("+=", "-="), ("*=", "/="), ("/=", "//="), ("//=", "%="),
+                                         ("&=", "|="), ("<<=", ">>="), ("|=", "^="))},
+}
+
+
+def multiplier(family: str, description: str) -> float:
+    """The prior multiplier of one alternative (1 when nothing is known about it)."""
+    left, sep, right = description.partition(" -> ")
+    if family in _PAIRS and sep:
+        if right == "=":
+            return FAR
+        return NEAR if frozenset((left, right)) in _PAIRS[family] else 1.0
+    if family == "constant" and sep:
+        try:
+            return NEAR if abs(int(left) - int(right)) == 1 else 1.0
+        except ValueError:
+            return 1.0
+    if family == "return" and description == "return None":
+        return FAR
+    if family == "name" and sep:
+        return NEAR if similar(left, right) else 1.0
+    return 1.0
+
+
+def similar(a: str, b: str) -> bool:
+    """Names easily confused: one a prefix of the other (``item``/``items``), of one length with
+    at most half the characters changed (``rows``/``cols``), or both short (``i``/``j``, ``lo``/``hi``)."""
+    if a.startswith(b) or b.startswith(a):
+        return True
+    if len(a) == len(b) and (len(a) <= 2 or sum(x != y for x, y in zip(a, b)) <= len(a) // 2):
+        return True
+    return False
