@@ -146,13 +146,16 @@ class Best:
 
     def __init__(self, backtrack: float = 0.0, patience: int = 0) -> None:
         self.backtrack, self.patience = backtrack, patience
-
-    def __init__(self) -> None:
         self.index = SelectionIndex(lambda v, children: 1.0, ranked=True)
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         if self.index.sync(archive):
-            return self._from_index(n)
+            index = self.index
+            if not index.ranked_all:
+                raise ValueError("no selectable parent in the archive")
+            best_id = (index.ranked_open or index.ranked_all)[0][1]
+            back = self._ancestor_draws(archive, archive.get(best_id), n)
+            return _interleave(self._from_index(n - len(back)), back, n)
         items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")
@@ -199,6 +202,20 @@ class Best:
                     break
         return draws
 
+    def _from_index(self, n: int) -> list[str]:
+        index = self.index
+        if not index.ranked_all:
+            raise ValueError("no selectable parent in the archive")
+        if not index.ranked_open:  # every one exhausted: the scan ends on the best
+            return [index.ranked_all[0][1]] * n
+        picks: list[str] = []
+        for _, variant_id in index.ranked_open:
+            left = index.remaining(variant_id)
+            picks += [variant_id] * (n - len(picks) if left is None else min(left, n - len(picks)))
+            if len(picks) == n:
+                return picks
+        return picks + [index.ranked_open[0][1]] * (n - len(picks))
+
 
 def _interleave(main: list[str], back: list[str], n: int) -> list[str]:
     """``back`` spread evenly among ``main`` (draw ``j`` is a backtrack draw when its share ticks)."""
@@ -215,20 +232,6 @@ def _interleave(main: list[str], back: list[str], n: int) -> list[str]:
             out.append(main[mi])
             mi += 1
     return out
-
-    def _from_index(self, n: int) -> list[str]:
-        index = self.index
-        if not index.ranked_all:
-            raise ValueError("no selectable parent in the archive")
-        if not index.ranked_open:  # every one exhausted: the scan ends on the best
-            return [index.ranked_all[0][1]] * n
-        picks: list[str] = []
-        for _, variant_id in index.ranked_open:
-            left = index.remaining(variant_id)
-            picks += [variant_id] * (n - len(picks) if left is None else min(left, n - len(picks)))
-            if len(picks) == n:
-                return picks
-        return picks + [index.ranked_open[0][1]] * (n - len(picks))
 
 
 class Uniform:
