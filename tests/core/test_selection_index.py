@@ -40,8 +40,8 @@ class ScanOnly:
         return self.archive.objective
 
 
-def strategy(name: str):
-    return PluginManager().create("selection", name, {}, BuildContext())
+def strategy(name: str, **options: object):
+    return PluginManager().create("selection", name, options, BuildContext())
 
 
 def grow(archive: Archive, rng: random.Random, generation: int, width: int, zero_scores: bool) -> None:
@@ -174,7 +174,8 @@ def test_an_objective_orients_the_ranking_and_turns_accuracy_rules_to_the_scan()
         archive.add(Variant(id=f"v0001a{i:03d}", parent_id="v0000root", generation=1, status="accepted",
                             score=score))
     archive.objective = Minimise()  # type: ignore[attr-defined]
-    assert strategy("best").select(archive, 2, random.Random(0)) == ["v0001a002", "v0001a002"]  # lowest, earliest
+    assert strategy("best", backtrack=0.0).select(archive, 2, random.Random(0)) == ["v0001a002", "v0001a002"]  # lowest, earliest
+    assert strategy("best").select(archive, 2, random.Random(0)) == ["v0001a002", "v0000root"]  # + its ancestor
     rule = strategy("score_child_prop")
     rule.select(archive, 3, random.Random(0))
     assert rule.index.seen == 0  # not indexed: its weights assume accuracies to maximise
