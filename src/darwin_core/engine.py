@@ -30,7 +30,7 @@ from .finish import finish, summary
 from .gating import Gate
 from .generate import Generated
 from .operator_stats import OperatorStats
-from .plan import plan, recover
+from .plan import plan, recover, settle_recorded
 from .plugin_config import configure_plugins
 from .plugins import PluginManager
 from .record import ROOT_ID, Change
@@ -135,6 +135,8 @@ class Engine:
                 self.hook.darwin_run_started(run=run, resumed=resumed, services=services)
                 initial.ensure_root(self.handle, steps)
                 warmstart.seed_archive(self.handle, steps.recorder, runtime)
+                if resumed:
+                    settle_recorded(self.handle)
                 generation = 1
                 while True:
                     stop = self.stops.between_generations(generation)

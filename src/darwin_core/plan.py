@@ -107,6 +107,15 @@ def plan(handle: RunHandle, selector: SelectionStrategy, generation: int) -> lis
     return [handle.attempts[a] for a in handle.generations[generation]["attempts"]]
 
 
+def settle_recorded(handle: RunHandle) -> None:
+    """Finish the attempts a crash left ``running`` whose child is recorded, whatever generation
+    a resume's limits still reach (the others are retried when their generation is planned)."""
+    for attempt in list(handle.attempts.values()):
+        if attempt.status == "running" and variant_id_for(attempt.id) in handle.archive:
+            attempt.status, attempt.child_id = "finished", variant_id_for(attempt.id)
+            handle.store.save_attempt(attempt)
+
+
 def recover(handle: RunHandle, config: DarwinConfig, generation: int, attempts: list[Attempt]) -> list[Attempt]:
     """Settle attempts a crash left ``running``: finish those whose child is recorded, retry
     the others once (as a new attempt, keeping the original's seed, target and sibling index)."""
