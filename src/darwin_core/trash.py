@@ -1,50 +1,9 @@
-"""Deleting directories behind the caller's back: a run's copies are removed on one background
-thread, so the run's result is handed back without waiting for ``rmtree``; :meth:`Trash.drain`
-waits until everything put in is gone. The engine's copy (an attempt's scratch directory, deleted
-after its job returned): what a killed process left is removed by ``lock.clean_scratch`` on resume.
-(``darwin_plugins.sandbox_common.trash`` is the sandboxes' twin: plugins never import the core.)"""
+"""The engine's trash: an attempt's scratch directory, deleted after its job returned; what a
+killed process left is removed by ``lock.clean_scratch`` on resume."""
 
 from __future__ import annotations
 
-import queue
-import shutil
-import threading
-from pathlib import Path
-
-BACKLOG = 64
-"""More pending deletions than this and ``put`` deletes in the caller (deletion keeps up)."""
-
-
-class Trash:
-    def __init__(self, name: str = "darwin-trash") -> None:
-        self._name = name
-        self._queue: "queue.Queue[Path]" = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def put(self, path: Path) -> None:
-        """Delete ``path`` (a directory nobody uses any more) soon."""
-        if self._queue.qsize() >= BACKLOG:
-            shutil.rmtree(path, ignore_errors=True)
-            return
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-                self._thread.start()
-        self._queue.put(path)
-
-    def _run(self) -> None:
-        while True:
-            path = self._queue.get()
-            try:
-                shutil.rmtree(path, ignore_errors=True)
-            finally:
-                self._queue.task_done()
-
-    def drain(self) -> None:
-        """Return once every directory put in so far is deleted."""
-        self._queue.join()
-
+from darwin_hookspecs.trash import Trash
 
 SCRATCH = Trash("darwin-scratch-trash")
 """The attempts' scratch directories once their job is done (drained by ``Runtime.close``)."""

@@ -12,7 +12,7 @@ import weakref
 from pathlib import Path
 
 from darwin_hookspecs import ExecRequest, ExecResult, SandboxError, UserError
-from darwin_plugins.sandbox_common.trash import Trash
+from darwin_hookspecs.trash import Trash
 
 from .bwrap import bwrap_argv, bwrap_usable, run_env
 from .capture import Capture, feed_in_background

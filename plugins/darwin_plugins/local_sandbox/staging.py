@@ -15,7 +15,7 @@ from pathlib import Path
 from darwin_hookspecs import ExecResult
 from darwin_plugins.sandbox_common import transfer
 from darwin_plugins.sandbox_common.reaping import orphaned
-from darwin_plugins.sandbox_common.trash import Trash
+from darwin_hookspecs.trash import Trash
 
 from .options import CGROUP_PREFIX, STAGE_ROOT
 

@@ -1,7 +1,8 @@
 """Deleting directories behind the caller's back: a run's copies are removed on one background
 thread, so the run's result is handed back without waiting for ``rmtree``; :meth:`Trash.drain`
 waits until everything put in is gone (a sandbox's ``close``). What a killed process left is
-reaped like any other leftover (:mod:`.reaping`)."""
+reaped like any other leftover. Shared by the sandboxes (their used staged copies) and the
+engine (attempts' scratch directories), so it lives in the contract package both may import."""
 
 from __future__ import annotations
 
