@@ -68,3 +68,47 @@ def scheduling_pass(store: Any, run_id: str) -> Iterator[list[str]]:
         GATES.settle(run_id, held, error=f"{type(exc).__name__}: {exc}")
         raise
     GATES.settle(run_id, held)
+
+
+class PassChain:
+    """The engine's scheduling passes, at most one open at a time (:func:`scheduling_pass`).
+
+    The pass that finishes a generation may be left open (:meth:`carry`) for the next
+    generation's first pass to join: the last attempt's records, the generation's ``done`` mark,
+    the next plan and its ``running`` marks are then one commit, and the next attempt's model call
+    overlaps it. The order of the writes is that of two passes, so a crash leaves what either
+    would have. A ``with`` block closes (commits) an open pass on the way out, also on an error.
+    """
+
+    def __init__(self, store: Any, run_id: str) -> None:
+        self.store, self.run_id = store, run_id
+        self._open: Any = None
+        self._held: list[str] = []
+        self.carried = False
+        """The open pass was carried over from the previous generation."""
+
+    def open(self) -> list[str]:
+        """Open a pass, or join the carried one; the list of gates to open with its commit."""
+        if self._open is None:
+            self._open = scheduling_pass(self.store, self.run_id)
+            self._held = self._open.__enter__()
+        return self._held
+
+    def carry(self) -> None:
+        """Leave the open pass for the next :meth:`open`."""
+        self.carried = self._open is not None
+
+    def close(self, error: BaseException | None = None) -> None:
+        """Commit the open pass (with ``error``: what the block raised, as ``with`` would)."""
+        opened, self._open, self.carried = self._open, None, False
+        if opened is not None:
+            if error is None:
+                opened.__exit__(None, None, None)
+            else:
+                opened.__exit__(type(error), error, error.__traceback__)
+
+    def __enter__(self) -> "PassChain":
+        return self
+
+    def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> None:
+        self.close(error)

@@ -15,37 +15,32 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
-from typing import Any, Iterable, Union
+from typing import Any, Iterable
 
-from darwin_hookspecs import (Attempt, DarwinError, Executor, Lease, RunInfo, RunSummary, SelectionStrategy,
-                              UserError)
+from darwin_hookspecs import Attempt, DarwinError, Executor, Lease, RunInfo, RunSummary, SelectionStrategy
 
 from . import __version__, admission, infra, initial, inspirations, signals, warmstart, writer
-from .attempt import EvaluateJob, GenerateJob, run_evaluate_job, run_generate_job
+from .attempt import GenerateJob, run_generate_job
 from .config import DarwinConfig
 from .duplicates import ContentIndex
-from .durable import GATES, scheduling_pass
+from .durable import GATES, PassChain
 from .evaluate import Evaluation
 from .finish import finish, summary
 from .gating import Gate
 from .generate import Generated
 from .operator_stats import OperatorStats
+from .outcome import Pending, carry_on
 from .plan import plan, recover, settle_recorded
 from .plugin_config import configure_plugins
 from .plugins import PluginManager
-from .record import ROOT_ID, Change
+from .record import ROOT_ID
 from .run import RunHandle
 from .runtime import build_runtime, register_runtime, unregister_runtime
 from .session import Session
 from .snapshots import TreeIndex
-from .stopping import BUDGET_EXIT, StopRules, StopSignal
+from .stopping import StopRules, StopSignal
 
 __all__ = ["Engine", "ROOT_ID"]
-
-Pending = Union[None, tuple[Generated, Change]]
-"""What an in-flight future continues: ``None`` for a generate job, the reviewed change for an
-evaluate job."""
-
 
 class Engine:
     """Runs (or resumes) one run, once. Use :meth:`create` or :meth:`open`."""
@@ -138,15 +133,16 @@ class Engine:
                 if resumed:
                     settle_recorded(self.handle)
                 generation = 1
-                while True:
-                    stop = self.stops.between_generations(generation)
-                    if stop is None:
-                        self._run_generation(steps, generation)
-                        stop = steps.stop
-                    if stop is not None:
-                        status, reason, self.exit_code = stop.status, stop.reason, stop.exit_code
-                        break
-                    generation += 1
+                with PassChain(self.store, self.pointer.run_id) as chain:
+                    while True:
+                        stop = self.stops.between_generations(generation)
+                        if stop is None:
+                            self._run_generation(steps, generation, chain)
+                            stop = steps.stop
+                        if stop is not None:
+                            status, reason, self.exit_code = stop.status, stop.reason, stop.exit_code
+                            break
+                        generation += 1
             except KeyboardInterrupt as exc:
                 status, reason = "interrupted", signals.interrupt_reason(exc)
                 raise
@@ -172,40 +168,47 @@ class Engine:
 
     # ------------------------------------------------------------- scheduling
 
-    def _run_generation(self, steps: Session, generation: int) -> None:
+    def _run_generation(self, steps: Session, generation: int, chain: PassChain) -> None:
         """Each pass is one store batch (one durable commit on ``file://``): the records of the
         attempts that just finished, then the ``running`` marks of the next ones (the first pass:
-        the plan), whose jobs are submitted once the commit is durable."""
+        the plan), whose jobs are submitted once the commit is durable. The pass that finishes the
+        generation is carried over to the next generation's first (:class:`.durable.PassChain`)."""
         in_flight: dict[Future[Any], tuple[Attempt, Pending]] = {}
-        with scheduling_pass(self.store, self.pointer.run_id) as held:
-            attempts = recover(self.handle, self.config, generation, plan(self.handle, steps.selector, generation))
-            if not attempts:
-                steps.stop = StopSignal("nothing left to attempt", "completed")
-                return
-            self.hook.darwin_generation_started(run=self.run, generation=generation, attempts=attempts)
-            queue = deque(a for a in attempts if a.status == "planned")
-            starting = self._start(steps, queue, in_flight)
-            if not starting:
-                self._generation_done(generation, attempts, queue, steps)
-            starting = self._submit_early(steps, starting, in_flight, held)
+        held = chain.open()
+        attempts = recover(self.handle, self.config, generation, plan(self.handle, steps.selector, generation))
+        if not attempts:
+            steps.stop = StopSignal("nothing left to attempt", "completed")
+            return
+        self.store.after_commit(lambda: self.hook.darwin_generation_started(
+            run=self.run, generation=generation, attempts=attempts))
+        queue = deque(a for a in attempts if a.status == "planned")
+        starting = self._start(steps, queue, in_flight)
+        if not starting:
+            self._generation_done(generation, attempts, queue, steps)
+        starting = self._submit_early(steps, starting, in_flight, held)
+        chain.close()
         while True:
             for attempt, memory in starting:
                 in_flight[self._submit_generate(steps, attempt, memory)] = (attempt, None)
             if not in_flight:
                 break
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            with scheduling_pass(self.store, self.pointer.run_id) as held:
-                for future in done:
-                    attempt, pending = in_flight.pop(future)
-                    follow_up = self._on_done(steps, attempt, future, pending)
-                    if follow_up is not None:
-                        in_flight[follow_up[0]] = (attempt, follow_up[1])
-                steps.stop = steps.stop or self.stops.while_running()
-                writer.check(self.lease)  # taken over (expired while we stalled): stop writing
-                starting = self._start(steps, queue, in_flight)
-                if not starting and not in_flight:
-                    self._generation_done(generation, attempts, queue, steps)
-                starting = self._submit_early(steps, starting, in_flight, held)
+            held = chain.open()
+            for future in done:
+                attempt, pending = in_flight.pop(future)
+                follow_up = carry_on(self, steps, attempt, future, pending)
+                if follow_up is not None:
+                    in_flight[follow_up[0]] = (attempt, follow_up[1])
+            steps.stop = steps.stop or self.stops.while_running()
+            writer.check(self.lease)  # taken over (expired while we stalled): stop writing
+            starting = self._start(steps, queue, in_flight)
+            if not starting and not in_flight:
+                self._generation_done(generation, attempts, queue, steps)
+                if steps.stop is None:
+                    chain.carry()  # the next generation's plan joins this commit
+                    return
+            starting = self._submit_early(steps, starting, in_flight, held)
+            chain.close()
 
     def _submit_early(self, steps: Session, starting: list[tuple[Attempt, list[str]]],
                       in_flight: dict[Future[Any], tuple[Attempt, Pending]],
@@ -256,9 +259,9 @@ class Engine:
                          memory: list[str]) -> "Future[tuple[Generated, Evaluation | None]]":
         """Submit an attempt whose ``running`` mark is durable."""
         parent = self.archive.get(attempt.parent_id)
-        self.hook.darwin_attempt_started(run=self.run, attempt=attempt)
+        self.store.after_commit(lambda: self.hook.darwin_attempt_started(run=self.run, attempt=attempt))
         skip = self.config.evaluation.skip_duplicates and not steps.gate.reviews
-        job = GenerateJob(**self._run_fields(), attempt=attempt, parent=parent,
+        job = GenerateJob(**self.run_fields(), attempt=attempt, parent=parent,
                           parent_files=self.codebook.files(parent.id), memory=memory,
                           evaluate=not steps.gate.reviews, skip_trees=self.contents.known() if skip else frozenset(),
                           operator_stats=self.operator_stats.before(attempt.generation),
@@ -266,53 +269,6 @@ class Engine:
                                                           self.archive, self.codebook, self.config.inspirations))
         return steps.executor.submit(run_generate_job, job)
 
-    def _run_fields(self) -> dict[str, Any]:
+    def run_fields(self) -> dict[str, Any]:
         return {"run_id": self.pointer.run_id, "config_data": self.pointer.config,
                 "config_source": self.pointer.config_source, "run_dir": str(self.run_dir)}
-
-    def _on_done(self, steps: Session, attempt: Attempt, future: Future[Any],
-                 pending: Pending) -> tuple[Future[Evaluation], tuple[Generated, Change]] | None:
-        """Carry a finished job on to its next step; the evaluate job to wait for, if any."""
-        parent = self.archive.get(attempt.parent_id)
-        recorder = steps.recorder
-        try:
-            result = future.result()
-        except Exception as exc:  # noqa: BLE001 - executor/infra failure of one attempt
-            if (stop := infra.as_error(exc)) is not None:  # the machine's fault: retry after resume
-                attempt.status = "planned"
-                self.store.save_attempt(attempt)
-                raise stop from exc
-            error = f"attempt crashed in the executor: {type(exc).__name__}: {exc}"
-            result = (Generated(attempt.id, error=error, error_kind="evaluation"), None) if pending is None \
-                else Evaluation(error=error, error_kind="evaluation")
-        if pending is not None:  # an evaluate job
-            generated, change = pending
-            recorder.record_child(attempt, parent, generated, change, result)
-            return None
-        generated, evaluation = result
-        if generated.error_kind == "budget":  # not paid for: it runs again after resume
-            attempt.status = "planned"
-            self.store.save_attempt(attempt)
-            steps.stop = StopSignal(generated.error, "stopped", BUDGET_EXIT)
-            return None
-        if generated.error_kind == "user":  # bad input (e.g. a refused API key): stop at once, exit 2
-            attempt.status = "planned"
-            self.store.save_attempt(attempt)
-            raise UserError(generated.error)
-        change = recorder.store_change(parent.id, generated.changes)
-        if generated.error or not generated.changed or generated.proposal is None:
-            recorder.record_child(attempt, parent, generated, change, None)
-            return None
-        duplicate = self.trees.find(change.manifest) if generated.duplicate else None
-        if duplicate is not None:  # the job found its code evaluated already (duplicates.py)
-            recorder.record_child(attempt, parent, generated, change, None, duplicate_of=duplicate)
-            return None
-        if not admission.review(steps.gate, attempt, self.archive, generated.proposal, change, self.trees):
-            recorder.record_skipped(attempt, generated, change)
-            return None
-        if evaluation is not None:
-            recorder.record_child(attempt, parent, generated, change, evaluation)
-            return None
-        job = EvaluateJob(**self._run_fields(), attempt=attempt, parent_files=self.codebook.files(parent.id),
-                          changes=generated.changes)
-        return steps.executor.submit(run_evaluate_job, job), (generated, change)
