@@ -22,6 +22,7 @@ from .duplicates import child_files, tree_digest
 from .durable import GATES
 from .evaluate import Evaluation, apply_changes, evaluate_child
 from .generate import Generated, generate
+from .ledger import flush_at_job_end
 from .runtime import Runtime, runtime_for
 from .snapshots import write_tree
 from .trash import SCRATCH
@@ -85,7 +86,7 @@ def run_generate_job(job: GenerateJob) -> tuple[Generated, Evaluation | None]:
     """Entry point for executors (module-level, picklable): the change, and its evaluation
     when the job evaluates too and there is a change to evaluate."""
     runtime = job.runtime()
-    with _workdir(runtime, job.attempt.id) as workdir:
+    with _workdir(runtime, job.attempt.id) as workdir, flush_at_job_end(job.attempt.id):
         generated, child_dir = generate(runtime, job.attempt, job.parent, job.parent_files, job.memory, workdir,
                                         inspirations=job.inspirations, operator_stats=job.operator_stats)
         if not job.evaluate or child_dir is None or not generated.changed:

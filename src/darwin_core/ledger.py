@@ -24,9 +24,10 @@ import queue
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from darwin_hookspecs import (BudgetExceededError, BuildContext, CorruptRecordError, NotFoundError, Storage,
                               StorageError, Usage)
@@ -190,8 +191,13 @@ class Ledger:
 
     def flush(self, attempt_id: str | None = None) -> None:
         """Wait until the entries (and cached replies) of ``attempt_id`` (default: all) are
-        durable; re-raise a failed write."""
+        durable; re-raise a failed write. Inside :func:`flush_at_job_end` for that attempt, only
+        re-raise: the wait happens when the block ends."""
         if self.writer is None:
+            return
+        if attempt_id is not None and getattr(_DEFERRED, "attempt_id", None) == attempt_id:
+            _DEFERRED.ledgers.append(self)
+            self.writer.raise_error()
             return
         with self._lock:
             if attempt_id is None:
@@ -226,6 +232,24 @@ class Ledger:
     def attempt_totals(self, attempt_id: str) -> Totals:
         with self._lock:
             return self.per_attempt.get(attempt_id, Totals())
+
+
+_DEFERRED = threading.local()
+
+
+@contextmanager
+def flush_at_job_end(attempt_id: str) -> Iterator[None]:
+    """An executor job's block (one thread): a generator's :meth:`Ledger.flush` of
+    ``attempt_id`` inside it does not wait; the records are waited for when the block ends,
+    before the job returns. So the spend's write-behind overlaps the child's evaluation instead
+    of delaying it, and is still durable before the attempt's result is recorded."""
+    _DEFERRED.attempt_id, _DEFERRED.ledgers = attempt_id, []
+    try:
+        yield
+    finally:
+        ledgers, _DEFERRED.attempt_id, _DEFERRED.ledgers = _DEFERRED.ledgers, None, []
+        for ledger in dict.fromkeys(ledgers):
+            ledger.flush(attempt_id)
 
 
 def load_entries(storage: Storage) -> list[LedgerEntry]:
