@@ -7,6 +7,7 @@ can persist it without knowing its shape.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 from dataclasses import dataclass, field
@@ -29,18 +30,36 @@ T = TypeVar("T")
 
 
 def to_dict(record: Any) -> dict[str, Any]:
-    """Convert a record (dataclass) to a JSON-compatible dict."""
-    return _plain(dataclasses.asdict(record))
+    """Convert a record (dataclass) to a JSON-compatible dict: what ``dataclasses.asdict``
+    then a pass turning tuples into lists, keys into strings and paths into strings gives, in
+    one pass (no copy of the leaves that need none: the engine writes several records per
+    attempt)."""
+    if not dataclasses.is_dataclass(record) or isinstance(record, type):
+        raise TypeError("to_dict() should be called on dataclass instances")
+    return _plain(record)
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict or isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if kind is list or isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: _plain(getattr(value, name)) for name in _field_order(kind)}
     if isinstance(value, Path):
         return str(value)
-    return value
+    return copy.deepcopy(value)
+
+
+@functools.lru_cache(maxsize=None)
+def _field_order(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
