@@ -75,9 +75,11 @@ class PassChain:
 
     The pass that finishes a generation may be left open (:meth:`carry`) for the next
     generation's first pass to join: the last attempt's records, the generation's ``done`` mark,
-    the next plan and its ``running`` marks are then one commit, and the next attempt's model call
-    overlaps it. The order of the writes is that of two passes, so a crash leaves what either
-    would have. A ``with`` block closes (commits) an open pass on the way out, also on an error.
+    the next plan and its ``running`` marks are then one commit (one per attempt at one child
+    per generation, instead of two). The order of the writes is that of two passes, so a crash
+    leaves what either would have; the engine submits the joined pass's jobs after its commit,
+    once observers (memory, model choice) heard of the finished attempts. A ``with`` block
+    closes (commits) an open pass on the way out, also on an error.
     """
 
     def __init__(self, store: Any, run_id: str) -> None:

@@ -172,8 +172,11 @@ class Engine:
         """Each pass is one store batch (one durable commit on ``file://``): the records of the
         attempts that just finished, then the ``running`` marks of the next ones (the first pass:
         the plan), whose jobs are submitted once the commit is durable. The pass that finishes the
-        generation is carried over to the next generation's first (:class:`.durable.PassChain`)."""
+        generation is carried over to the next generation's first (:class:`.durable.PassChain`):
+        then the new jobs go out (and their memory is retrieved) once its commit is durable and its
+        observers heard of the finished attempts, as they would after two passes."""
         in_flight: dict[Future[Any], tuple[Attempt, Pending]] = {}
+        carried = chain.carried
         held = chain.open()
         attempts = recover(self.handle, self.config, generation, plan(self.handle, steps.selector, generation))
         if not attempts:
@@ -182,10 +185,11 @@ class Engine:
         self.store.after_commit(lambda: self.hook.darwin_generation_started(
             run=self.run, generation=generation, attempts=attempts))
         queue = deque(a for a in attempts if a.status == "planned")
-        starting = self._start(steps, queue, in_flight)
+        starting = self._start(steps, queue, in_flight, retrieve=not carried)
         if not starting:
             self._generation_done(generation, attempts, queue, steps)
-        starting = self._submit_early(steps, starting, in_flight, held)
+        if not carried:
+            starting = self._submit_early(steps, starting, in_flight, held)
         chain.close()
         while True:
             for attempt, memory in starting:
@@ -210,9 +214,9 @@ class Engine:
             starting = self._submit_early(steps, starting, in_flight, held)
             chain.close()
 
-    def _submit_early(self, steps: Session, starting: list[tuple[Attempt, list[str]]],
+    def _submit_early(self, steps: Session, starting: list[tuple[Attempt, list[str] | None]],
                       in_flight: dict[Future[Any], tuple[Attempt, Pending]],
-                      held: list[str]) -> list[tuple[Attempt, list[str]]]:
+                      held: list[str]) -> list[tuple[Attempt, list[str] | None]]:
         """With an in-process executor, submit now, gated until the pass's commit is durable
         (:mod:`.durable`); the attempts left to submit after the commit."""
         if not getattr(steps.executor, "in_process", False):
@@ -223,25 +227,30 @@ class Engine:
             in_flight[self._submit_generate(steps, attempt, memory)] = (attempt, None)
         return []
 
-    def _start(self, steps: Session, queue: deque[Attempt],
-               in_flight: dict[Future[Any], Any]) -> list[tuple[Attempt, list[str]]]:
+    def _start(self, steps: Session, queue: deque[Attempt], in_flight: dict[Future[Any], Any],
+               retrieve: bool = True) -> list[tuple[Attempt, list[str] | None]]:
         """Admit attempts up to ``max_workers`` in flight, marking each ``running`` (or recording
-        its skip) in the open batch; the attempts to submit once it is committed."""
-        starting: list[tuple[Attempt, list[str]]] = []
+        its skip) in the open batch; the attempts to submit once it is committed, with their
+        memory (``None``: retrieved when submitted)."""
+        starting: list[tuple[Attempt, list[str] | None]] = []
         while queue and len(in_flight) + len(starting) < steps.executor.max_workers and steps.stop is None:
             attempt = queue.popleft()
             if not admission.admit(steps.gate, attempt, self.archive):
                 steps.recorder.record_skipped(attempt)
                 continue
-            parent = self.archive.get(attempt.parent_id)
-            memory: list[str] = []
-            if attempt.target is not None:
-                for hints in self.hook.darwin_memory_retrieve(run=self.run, parent=parent, target=attempt.target):
-                    memory.extend(hints or [])
+            memory = self._memory(attempt) if retrieve else None
             attempt.status, attempt.started_at = "running", time.time()
             self.store.save_attempt(attempt)
             starting.append((attempt, memory))
         return starting
+
+    def _memory(self, attempt: Attempt) -> list[str]:
+        memory: list[str] = []
+        if attempt.target is not None:
+            parent = self.archive.get(attempt.parent_id)
+            for hints in self.hook.darwin_memory_retrieve(run=self.run, parent=parent, target=attempt.target):
+                memory.extend(hints or [])
+        return memory
 
     def _generation_done(self, generation: int, attempts: list[Attempt], queue: deque[Attempt],
                          steps: Session) -> None:
@@ -256,9 +265,10 @@ class Engine:
                     run=self.run, generation=generation))
 
     def _submit_generate(self, steps: Session, attempt: Attempt,
-                         memory: list[str]) -> "Future[tuple[Generated, Evaluation | None]]":
-        """Submit an attempt whose ``running`` mark is durable."""
+                         memory: list[str] | None) -> "Future[tuple[Generated, Evaluation | None]]":
+        """Submit an attempt whose ``running`` mark is durable (or gated until it is)."""
         parent = self.archive.get(attempt.parent_id)
+        memory = self._memory(attempt) if memory is None else memory
         self.store.after_commit(lambda: self.hook.darwin_attempt_started(run=self.run, attempt=attempt))
         skip = self.config.evaluation.skip_duplicates and not steps.gate.reviews
         job = GenerateJob(**self.run_fields(), attempt=attempt, parent=parent,
