@@ -86,3 +86,100 @@ def test_a_generator_that_may_run_code_waits_for_the_mark_before_proposing(tmp_p
     GATES.settle("run-gate", [attempt.id])
     worker.join(timeout=10)
     assert proposed.is_set() and result and result[0][0].changed
+
+
+class CountingStore:
+    """A store whose batches count their commits (and fail on demand)."""
+
+    def __init__(self) -> None:
+        self.commits = 0
+        self.fail = False
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        yield
+        if self.fail:
+            raise OSError("disk full")
+        self.commits += 1
+
+
+def test_a_carried_pass_is_joined_by_the_next_one() -> None:
+    from darwin_core.durable import PassChain
+
+    store = CountingStore()
+    with PassChain(store, "run") as chain:
+        first = chain.open()
+        chain.carry()  # a generation ended in this pass
+        assert chain.carried and store.commits == 0
+        assert chain.open() is first  # the next generation's first pass joins it
+        chain.close()
+        assert store.commits == 1 and not chain.carried
+        chain.open()
+        chain.carry()  # left open when the run stops: the chain commits it on the way out
+    assert store.commits == 2
+
+
+def test_a_failed_joined_commit_fails_the_gates_of_both_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import darwin_core.durable as durable
+    from darwin_core.durable import PassChain
+
+    gates = MarkGates()
+    monkeypatch.setattr(durable, "GATES", gates)
+    store = CountingStore()
+    chain = PassChain(store, "run")
+    gates.hold("run", "a")
+    chain.open().append("a")
+    chain.carry()
+    gates.hold("run", "b")
+    chain.open().append("b")
+    store.fail = True
+    with pytest.raises(OSError):
+        chain.close()
+    for attempt in ("a", "b"):
+        with pytest.raises(RuntimeError, match="running mark could not be stored"):
+            gates.wait("run", attempt)
+
+
+def test_one_child_per_generation_is_one_commit_per_attempt(tmp_path) -> None:
+    """The pass that records a generation's last child also plans the next generation and marks
+    its attempt running: one durable commit per attempt, not two."""
+    from darwin_core import Engine, config_from_dict
+    from darwin_hookspecs import Proposal, TaskResult, TaskSpec, hookimpl
+
+    class NoOps:
+        @hookimpl
+        def darwin_register_generators(self, registry):
+            class Touch:
+                sandbox_free = True
+
+                def propose(self, context):
+                    return Proposal(changes={"n.txt": f"{context.attempt_id}\n"})
+
+            registry.add("touch", lambda o, c: Touch())
+
+        @hookimpl
+        def darwin_register_benchmarks(self, registry):
+            class Constant:
+                mode = "program"
+
+                def tasks(self):
+                    return [TaskSpec(id="t")]
+
+                def evaluate(self, variant_dir, tasks, sandbox):
+                    return [TaskResult(t.id, True, 1.0) for t in tasks]
+
+            registry.add("constant", lambda o, c: Constant())
+
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "n.txt").write_text("0\n")
+    commits = []
+    for generations in (4, 8):
+        config = {"run": {"name": "c", "initial": str(program), "generations": generations,
+                          "children_per_generation": 1},
+                  "generator": {"name": "touch"}, "benchmark": {"name": "constant"},
+                  "executor": {"name": "local", "max_workers": 1}}
+        engine = Engine.create(config_from_dict(config), tmp_path / f"run-{generations}", extra_plugins=[NoOps()])
+        assert engine.run_loop().attempts == generations
+        commits.append(engine.storage.commits)
+    assert commits[1] - commits[0] == 4  # 4 more attempts, 4 more commits (two each before)

@@ -71,3 +71,45 @@ def test_every_backend_context_has_the_ledger_and_a_run_that_spends_nothing_neve
     manager.create("generator", "capture", {}, context)
     assert isinstance(context.services[LEDGER], SpendLedger)  # outside a run too
 
+
+
+def test_inside_a_job_the_flush_waits_when_the_job_ends(tmp_path) -> None:
+    """A generator's flush in an attempt's job does not wait (the evaluation goes on); the job's
+    end waits for the attempt's records, which are then durable."""
+    import threading
+
+    from darwin_core.ledger import Ledger, LedgerEntry, flush_at_job_end
+    from darwin_hookspecs import Usage
+
+    class SlowStorage:
+        url = "mem://slow"
+
+        def __init__(self) -> None:
+            self.release = threading.Event()
+            self.written: list[str] = []
+
+        def put_record(self, collection, key, value, **_):
+            self.release.wait(timeout=10)
+            self.written.append(key)
+            return "v1"
+
+        def scan(self, collection):
+            return iter(())
+
+    storage = SlowStorage()
+    ledger = Ledger(storage)  # type: ignore[arg-type]
+    with flush_at_job_end("a1"):
+        ledger.spend("a1", Usage(role="implement", model="m", provider="p", input_tokens=3))
+        ledger.flush("a1")  # the generator's flush: returns although the write is held
+        assert storage.written == []
+        storage.release.set()
+    assert len(storage.written) == 1  # the block's end waited for it
+    storage.release.clear()
+    ledger.record(LedgerEntry(attempt_id="a2", role="implement", model="m", provider="p"))
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (ledger.flush("a2"), done.set()))
+    worker.start()
+    assert not done.wait(0.3)  # outside a job a flush waits
+    storage.release.set()
+    worker.join(timeout=10)
+    assert done.is_set() and len(storage.written) == 2
