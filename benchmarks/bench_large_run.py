@@ -148,6 +148,10 @@ def to_s3(run_dir: Path, server: MotoServer, name: str) -> Path:
             list(pool.map(lambda item, c=collection: dest.put_record(c, item[0], item[1]),
                           list(source.scan(collection))))
     target = run_dir.parent / f"{run_dir.name}-s3"
+    if target.exists():  # left by an earlier call with --workdir (its server is gone)
+        import shutil
+
+        shutil.rmtree(target)
     write_run_dir(target, RunSource(source, handle.pointer, {}), url, options)
     handle.close()
     dest.close()
@@ -170,6 +174,8 @@ def main() -> None:
     parser.add_argument("--no-s3", action="store_true", help="file:// only")
     parser.add_argument("--no-selection", action="store_true", help="skip the selection figures")
     parser.add_argument("--selection-generations", type=int, default=25)
+    parser.add_argument("--workdir", type=Path, help="keep the runs here and reuse them on the next call "
+                        "(default: a temporary directory)")
     parser.add_argument("--against", type=Path, help="another checkout (git worktree add DIR REV): its "
                         "commands on the same runs, taking turns with this one's")
     args = parser.parse_args()
@@ -178,13 +184,16 @@ def main() -> None:
     base = timed(["--help"])
     print(f"load average {os.getloadavg()}; `darwin --help` (interpreter and imports): "
           f"{base[0]:.2f} s wall, {base[1]:.2f} s CPU")
-    with tempfile.TemporaryDirectory() as tmp:
-        server = None if args.no_s3 else MotoServer(Path(tmp) / "moto.log")
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.workdir.resolve() if args.workdir else Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
+        server = None if args.no_s3 else MotoServer(Path(scratch) / "moto.log")
         try:
             runs: dict[tuple[str, int], Path] = {}
             for size in sizes:
                 start = time.perf_counter()
-                runs[("file", size)] = make_run(size, Path(tmp))
+                kept = tmp / f"run-{size}"
+                runs[("file", size)] = kept if (kept / "run.json").is_file() else make_run(size, tmp)
                 made = time.perf_counter() - start
                 if server is not None:
                     start = time.perf_counter()

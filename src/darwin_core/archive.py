@@ -203,7 +203,10 @@ class Archive:
             variant.score == best.score and variant.id < best.id)
 
     def set_objective(self, objective: Objective) -> None:
-        """Rank by ``objective`` from now on (the best is recomputed)."""
+        """Rank by ``objective`` from now on (the best is recomputed; nothing to do for the
+        objective it ranks by already, e.g. the one a resumed run recorded)."""
+        if objective == self.objective:
+            return
         self.objective, self.best_id = objective, None
         self._ranked = sorted(self._key(s) for s in self._summaries.values() if s.status == "accepted")
         self.epoch += 1

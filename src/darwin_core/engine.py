@@ -137,7 +137,7 @@ class Engine:
                 warmstart.seed_archive(self.handle, steps.recorder, runtime)
                 if resumed:
                     settle_recorded(self.handle)
-                generation = 1
+                generation = self.stops.first_generation() if resumed else 1
                 while True:
                     stop = self.stops.between_generations(generation)
                     if stop is None:

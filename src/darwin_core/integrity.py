@@ -17,7 +17,7 @@ def missing_parents(handle: "RunHandle") -> list[str]:
     summaries = handle.archive.summaries()  # parent links need no variant decoded whole
     known = {v.id for v in summaries}
     named = {(v.parent_id, f"variant {v.id}") for v in summaries if v.parent_id}
-    named |= {(a.parent_id, f"attempt {a.id}") for a in handle.attempts.values() if a.parent_id}
+    named |= {(a.parent_id, f"attempt {a.id}") for a in handle.attempts.summaries() if a.parent_id}
     return sorted(f"variants/{parent} (parent of {who})" for parent, who in named if parent not in known)
 
 
@@ -50,7 +50,8 @@ def verify_run(handle: "RunHandle") -> VerifyReport:
     report = verify_storage(handle.storage, references=references)
     try:
         handle.load()
-        _ = (handle.attempts, handle.generations)  # read on first use: here, where a bad one is named
+        handle.attempts.decode_all()  # read on first use: here, where a bad one is named
+        _ = handle.generations
     except CorruptRecordError as exc:
         report.problems.append(Problem("record", "run", str(exc)))
         return report

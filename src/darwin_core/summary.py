@@ -134,12 +134,14 @@ def _size(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-ATTEMPT_PATHS: tuple[str, ...] = ("generation", "index", "status", "started_at", "finished_at")
+ATTEMPT_PATHS: tuple[str, ...] = ("generation", "index", "status", "started_at", "finished_at", "parent_id",
+                                  "retry_of", "child_id")
 
 
 @dataclass(slots=True)
 class AttemptSummary:
-    """What ``darwin status`` reads of an attempt (:func:`~darwin_core.metrics.compute_metrics`)."""
+    """What ``darwin status`` (:func:`~darwin_core.metrics.compute_metrics`) and a resume's
+    planning (:mod:`darwin_core.attempt_index`) read of an attempt."""
 
     id: str
     generation: int
@@ -147,12 +149,23 @@ class AttemptSummary:
     status: str
     started_at: float = 0.0
     finished_at: float = 0.0
+    parent_id: str = ""
+    retry_of: str | None = None
+    child_id: str | None = None
 
     @classmethod
     def from_values(cls, key: str, values: list[Any]) -> "AttemptSummary":
-        generation, index, status, started, finished = values
+        generation, index, status, started, finished, parent_id, retry_of, child_id = values
         if not isinstance(generation, int) or not isinstance(index, int) or not isinstance(status, str):
             raise ValueError("generation, index or status missing")
         return cls(id=key, generation=generation, index=index, status=status,
                    started_at=0.0 if started is None else started,
-                   finished_at=0.0 if finished is None else finished)
+                   finished_at=0.0 if finished is None else finished,
+                   parent_id=parent_id or "", retry_of=retry_of, child_id=child_id)
+
+    @classmethod
+    def of(cls, attempt: Any) -> "AttemptSummary":
+        """The summary of a decoded :class:`~darwin_hookspecs.Attempt` (what a projection gives)."""
+        return cls(id=attempt.id, generation=attempt.generation, index=attempt.index, status=attempt.status,
+                   started_at=attempt.started_at or 0.0, finished_at=attempt.finished_at or 0.0,
+                   parent_id=attempt.parent_id or "", retry_of=attempt.retry_of, child_id=attempt.child_id)
