@@ -87,6 +87,9 @@ class S3Storage(StorageDefaults):
         from .s3_pack import PackWriter
 
         self._packer: PackWriter | None = PackWriter(self)
+        from .s3_sessions import Session
+
+        self._session = Session(self)
         self._errors = _error_types()
         session = _session()
         with _SESSION_LOCK:  # a boto3 session is not thread-safe; its clients are
@@ -243,6 +246,8 @@ class S3Storage(StorageDefaults):
         """PUT with ``If-None-Match: *`` (create) or ``If-Match: <etag>``; return the new ETag."""
         body = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
         condition = {"IfNoneMatch": "*"} if if_version is None else {"IfMatch": f'"{if_version}"'}
+        if s3_key.startswith(f"{self._root}records/"):
+            self._session.open()  # before the first record write (see .s3_sessions)
         try:
             response = self._call(f"writing {name}", self._client.put_object,
                                   Bucket=self.bucket, Key=s3_key, Body=body,
@@ -308,9 +313,10 @@ class S3Storage(StorageDefaults):
         return lease
 
     def close(self) -> None:
-        _release_all(self._leases)
         if self._packer is not None:
             self._packer.flush()
+        self._session.seal()
+        _release_all(self._leases)
         self._client.close()
 
 
