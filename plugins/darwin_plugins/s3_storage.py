@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +27,6 @@ from darwin_hookspecs import (
     BuildContext,
     CellLease,
     ConflictError,
-    CorruptBlobError,
-    CorruptRecordError,
     Lease,
     NotFoundError,
     StorageDefaults,
@@ -39,6 +36,7 @@ from darwin_hookspecs import (
 )
 
 from darwin_hookspecs.storage_api import release_all as _release_all
+from darwin_hookspecs.storage_codec import blob_key, checked_blob, decode_record
 
 from .file_storage import check_key
 
@@ -178,21 +176,12 @@ class S3Storage(StorageDefaults):
         return data, response["ETag"].strip('"')
 
     def _parse(self, data: bytes, s3_key: str, name: str) -> dict[str, Any]:
-        try:
-            value = json.loads(data)
-            if not isinstance(value, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CorruptRecordError(
-                f"record {name} is corrupt (s3://{self.bucket}/{s3_key}: {exc}); fix: "
-                "restore it from a backup or an export of the run (Darwin changed nothing)"
-            ) from None
-        return value
+        return decode_record(data, name, f"s3://{self.bucket}/{s3_key}")
 
     # -------------------------------------------------------------------- blobs
 
     def put_blob(self, data: bytes) -> str:
-        key = hashlib.sha256(data).hexdigest()
+        key = blob_key(data)
         if len(data) >= HEAD_FIRST and self.has_blob(key):
             return key
         try:
@@ -213,10 +202,7 @@ class S3Storage(StorageDefaults):
             if _code(exc) in ("NoSuchKey", "404"):
                 raise NotFoundError(f"blob {key} not found in {self.url}") from None
             raise
-        if hashlib.sha256(data).hexdigest() != key:
-            raise CorruptBlobError(f"blob {key} in {self.url} does not match its hash (damaged or "
-                                   "replaced); fix: restore it from a backup or an export of the run")
-        return data
+        return checked_blob(key, data, self.url)
 
     def has_blob(self, key: str) -> bool:
         check_key(key)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from darwin_hookspecs import Attempt, Objective, RunInfo, Storage, UserError, Variant
+from darwin_hookspecs import Objective, RunInfo, Storage, UserError, Variant
 
 from .archive import Archive
 from .attempt_index import AttemptIndex
