@@ -61,8 +61,11 @@ class AttemptIndex(MutableMapping[str, Attempt]):
 
     def summaries(self) -> Iterator[AttemptSummary]:
         """Every attempt's current summary, in order; nothing is decoded."""
-        for key in self._summaries:
-            yield self.summary(key)
+        whole = self._whole
+        if not whole:
+            return iter(list(self._summaries.values()))
+        return (AttemptSummary.of(whole[key]) if key in whole else summary
+                for key, summary in self._summaries.items())
 
     def decode_all(self) -> None:
         """Decode every attempt not decoded yet, in one scan when there are many."""

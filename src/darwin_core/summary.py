@@ -98,17 +98,13 @@ class VariantSummary:
         counts = counts or carried
         if not isinstance(counts, dict):
             raise ValueError("no summary counts")
-        return cls(
-            id=key, parent_id=parent_id, generation=generation, status=status,
-            score=0.0 if score is None else score, stage_reached=-1 if stage is None else stage,
-            cost_usd=0.0 if cost is None else cost, created_at=0.0 if created is None else created,
-            attempt_id=attempt_id, improvement_type=kind or "", description=description or "",
-            reason=reason or "", patch_ref=patch_ref, target_task=target_task,
-            passed=counts["passed"], evaluated=counts["evaluated"], failures=dict(counts["failures"]),
-            input_tokens=counts["input_tokens"], output_tokens=counts["output_tokens"],
-            exhausted=bool(exhausted), neighbourhood=_size(neighbourhood),
-            metrics=dict(metrics) if isinstance(metrics, dict) else {},
-            repeats=dict(repeats) if isinstance(repeats, dict) else {},
+        return cls(  # positional, in field order (10 000 of them open a large run); the values are fresh
+            key, parent_id, generation, status, 0.0 if score is None else score, -1 if stage is None else stage,
+            0.0 if cost is None else cost, 0.0 if created is None else created, attempt_id, kind or "",
+            description or "", reason or "", patch_ref, target_task, counts["passed"], counts["evaluated"],
+            counts["failures"], counts["input_tokens"],
+            counts["output_tokens"], bool(exhausted), _size(neighbourhood),
+            metrics if isinstance(metrics, dict) else {}, repeats if isinstance(repeats, dict) else {},
         )
 
     @classmethod
