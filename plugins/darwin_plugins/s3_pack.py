@@ -9,8 +9,8 @@ and a lost or stale pack costs GETs, never a wrong value. Records a scan had to 
 when there are at least ``PACK_MIN``; past ``MAX_PACKS`` packs, they are merged into one.
 
 Listing is what costs on a large run (one request per 1 000 records). A scan that listed a whole
-collection while no writer was active also writes a *complete* pack named by the set of writing
-sessions (:mod:`.s3_sessions`); until another writer opens a session, a scan reads that pack
+collection while no writer of it was active also writes a *complete* pack named by the set of
+sessions that wrote it (:mod:`.s3_sessions`); until another writer opens one, a scan reads that pack
 alone (one listing of ``sessions/``, one GET), each entry still checked against its MD5 ETag.
 """
 
@@ -88,7 +88,7 @@ def packed_scan(store: Any, collection: str) -> Iterator[tuple[str, dict[str, An
 
     prefix = f"{store._root}packs/{collection}/"
     record_prefix = f"{store._root}records/{collection}/"
-    seal = fingerprint(store)  # before the listing: a writer starting after it changes the seal
+    seal = fingerprint(store, collection)  # before the listing: a writer starting after it changes the seal
     complete = _complete(store, prefix, seal) if seal is not None else None
     if complete is not None:  # nothing written since a scan listed every record: no listing
         for key in sorted(complete):
@@ -97,6 +97,11 @@ def packed_scan(store: Any, collection: str) -> Iterator[tuple[str, dict[str, An
         return
     listed = store.listing(collection)
     if not listed:
+        if seal is not None:  # an empty collection is complete too (the next scan lists nothing)
+            try:
+                _write_pack(store, prefix, {}, f"{COMPLETE}{seal}")
+            except Exception:  # noqa: BLE001 - packing is an optimisation
+                pass
         return
     with ThreadPoolExecutor(max_workers=store._workers) as pool:
         pack_names, packed = _read_packs(store, prefix, pool)

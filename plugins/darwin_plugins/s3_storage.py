@@ -233,7 +233,7 @@ class S3Storage(StorageDefaults):
         body = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
         condition = {"IfNoneMatch": "*"} if if_version is None else {"IfMatch": f'"{if_version}"'}
         if s3_key.startswith(f"{self._root}records/"):
-            self._session.open()  # before the first record write (see .s3_sessions)
+            self._session.open(name.split("/", 1)[0])  # before the first write of the collection (.s3_sessions)
         try:
             response = self._call(f"writing {name}", self._client.put_object,
                                   Bucket=self.bucket, Key=s3_key, Body=body,
