@@ -10,7 +10,8 @@ threads. Targets: each command < 1 s on ``file://``, < 5 s on S3; selection O(1)
 Commands run in fresh interpreters, taking turns (``--reps`` rounds); figures are medians.
 
     python benchmarks/bench_large_run.py [--sizes 1000,10000] [--reps 3] [--no-s3]
-        [--selection-generations 25] [--no-selection]
+        [--selection-generations 25] [--no-selection] [--workdir DIR] [--against TREE]
+    python benchmarks/bench_large_run.py --engine-memory 2000,10000 [--against TREE]
 """
 
 from __future__ import annotations
@@ -158,6 +159,32 @@ def to_s3(run_dir: Path, server: MotoServer, name: str) -> Path:
     return target
 
 
+ENGINE = ("import sys, time\nfrom pathlib import Path\nfrom bench_engine import NoOps\n"
+          "from darwin_core import Engine, config_from_dict\n"
+          "n, workdir = int(sys.argv[1]), Path(sys.argv[2])\n"
+          "(workdir / 'program').mkdir(parents=True, exist_ok=True)\n"
+          "(workdir / 'program' / 'counter.txt').write_text('0\\n')\n"
+          "cfg = config_from_dict({'run': {'name': 'mem', 'initial': str(workdir / 'program'), "
+          "'children_per_generation': 4, 'generations': n // 4}, 'generator': {'name': 'noop'}, "
+          "'benchmark': {'name': 'constant'}, 'executor': {'name': 'local', 'max_workers': 1}})\n"
+          "start = time.perf_counter()\n"
+          "Engine.create(cfg, workdir / 'run', extra_plugins=[NoOps()]).run_loop()\n"
+          "print(time.perf_counter() - start, [l.split()[1] for l in open('/proc/self/status') "
+          "if l.startswith('VmHWM')][0])\n")
+"""A run of N no-op attempts by the engine, in a fresh interpreter: its wall time and peak memory."""
+
+
+def engine_memory(attempts: int, tree: Path | None) -> tuple[float, float]:
+    """Wall time (s) and peak RSS (MB, ``VmHWM``) of the engine running ``attempts`` no-op attempts."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = [str(Path(__file__).resolve().parent),
+                *([str(tree / "src"), str(tree / "hookspecs/src"), str(tree / "plugins")] if tree else []), *sys.path]
+        done = subprocess.run([sys.executable, "-c", ENGINE, str(attempts), tmp], check=True, capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(path)})
+        wall, peak = done.stdout.split()[-2:]
+        return float(wall), int(peak) / 1024
+
+
 COMMANDS = (("status", ["status"]), ("archive --json", ["archive", "--json"]), ("resume (finished run)", ["resume", "-q"]))
 
 
@@ -178,7 +205,15 @@ def main() -> None:
                         "(default: a temporary directory)")
     parser.add_argument("--against", type=Path, help="another checkout (git worktree add DIR REV): its "
                         "commands on the same runs, taking turns with this one's")
+    parser.add_argument("--engine-memory", default="", help="comma-separated attempt counts: the engine's "
+                        "peak memory running that many no-op attempts (then exit)")
     args = parser.parse_args()
+    if args.engine_memory:
+        for size in [int(s) for s in args.engine_memory.split(",")]:
+            for label, tree in [("this", None)] + ([("other", args.against.resolve())] if args.against else []):
+                wall, peak = engine_memory(size, tree)
+                print(f"  {label:5} engine {size:6} attempts: {wall:7.1f} s wall  peak RSS {peak:6.1f} MB", flush=True)
+        return
     trees: list[tuple[str, Path | None]] = [("this", None)] + ([("other", args.against.resolve())] if args.against else [])
     sizes = [int(s) for s in args.sizes.split(",")]
     base = timed(["--help"])
