@@ -10,9 +10,11 @@ from darwin_core.rundir import open_storage
 
 
 def _get_counter(storage: Any) -> list[str]:
+    """GETs of records and packs (a scan's one GET of ``sessions/<collection>.json`` left out)."""
     calls: list[str] = []
     storage._client.meta.events.register(
-        "before-call.s3.GetObject", lambda params, **_: calls.append(params.get("url_path", "")))
+        "before-call.s3.GetObject", lambda params, **_: calls.append(params.get("url_path", ""))
+        if "/sessions/" not in params.get("url_path", "") else None)
     return calls
 
 
