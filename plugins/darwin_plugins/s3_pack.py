@@ -93,7 +93,7 @@ def packed_scan(store: Any, collection: str) -> Iterator[tuple[str, dict[str, An
     if complete is not None:  # nothing written since a scan listed every record: no listing
         for key in sorted(complete):
             etag, text = complete[key]
-            yield key, store._parse(text.encode(), f"{record_prefix}{key}.json", f"{collection}/{key}"), etag
+            yield key, store._parse(text, f"{record_prefix}{key}.json", f"{collection}/{key}"), etag
         return
     listed = store.listing(collection)
     if not listed:

@@ -175,7 +175,7 @@ class S3Storage(StorageDefaults):
             raise
         return data, response["ETag"].strip('"')
 
-    def _parse(self, data: bytes, s3_key: str, name: str) -> dict[str, Any]:
+    def _parse(self, data: bytes | str, s3_key: str, name: str) -> dict[str, Any]:
         return decode_record(data, name, f"s3://{self.bucket}/{s3_key}")
 
     # -------------------------------------------------------------------- blobs
