@@ -11,7 +11,7 @@ when there are at least ``PACK_MIN``; past ``MAX_PACKS`` packs, they are merged 
 Listing is what costs on a large run (one request per 1 000 records). A scan that listed a whole
 collection while no writer of it was active also writes a *complete* pack named by the set of
 sessions that wrote it (:mod:`.s3_sessions`); until another writer opens one, a scan reads that pack
-alone (one listing of ``sessions/``, one GET), each entry still checked against its MD5 ETag.
+alone (one GET of the sessions document, one of the pack).
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ WRITE_PACK = 512
 """The writer packs its own records every this many per collection, so that even the first
 scan of a run reads packs (merged into one by that scan) rather than one GET per record."""
 COMPLETE = "complete-"
-"""A pack named ``complete-<seal>.json`` holds every record of its collection as a scan that
-listed them found them, written while every writing session was sealed (:mod:`.s3_sessions`):
-a scan that finds the same seal reads it alone, without listing the records."""
+"""A pack named ``complete-<seal>.json`` holds every record of its collection (``{"values":
+{key: [etag, record]}}``) as a scan that listed them found them, written while every writing
+session was sealed (:mod:`.s3_sessions`): a scan that finds the same seal reads it alone,
+without listing the records."""
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -64,23 +65,32 @@ def _read_packs(store: Any, prefix: str, pool: ThreadPoolExecutor) -> tuple[list
     return names, merged
 
 
-def _write_pack(store: Any, prefix: str, entries: dict[str, list[str]], name: str = "") -> None:
+def _write_pack(store: Any, prefix: str, entries: dict[str, list[str]]) -> None:
     body = json.dumps({"records": entries}, separators=(",", ":")).encode()
     store._call("writing a pack", store._client.put_object, Bucket=store.bucket,
-                Key=f"{prefix}{name or secrets.token_hex(8)}.json", Body=body, ContentType="application/json")
+                Key=f"{prefix}{secrets.token_hex(8)}.json", Body=body, ContentType="application/json")
 
 
-def _complete(store: Any, prefix: str, seal: str) -> dict[str, Any] | None:
-    """The complete pack written for ``seal`` (``None`` if there is none, or it is damaged)."""
+def _complete(store: Any, prefix: str, seal: str) -> dict[str, list[Any]] | None:
+    """``{key: [etag, record]}`` of the complete pack written for ``seal`` (``None`` if there is
+    none, or it is damaged: then the scan lists, as without it)."""
     try:
         data, _ = store._get_raw(f"{prefix}{COMPLETE}{seal}.json", "a pack")
-        entries = json.loads(data).get("records")
+        entries = json.loads(data).get("values")
     except (NotFoundError, ValueError, AttributeError):
         return None
-    if not isinstance(entries, dict) or any(_current(e[0] if isinstance(e, list) and e else "", e) is None
-                                            for e in entries.values()):
+    if not isinstance(entries, dict) or not all(
+            isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], dict)
+            for e in entries.values()):
         return None
     return entries
+
+
+def _write_complete(store: Any, prefix: str, seal: str, etags: dict[str, str], values: dict[str, Any]) -> None:
+    """The records themselves, not their text: a scan reading it parses one document."""
+    body = json.dumps({"values": {k: [etags[k], values[k]] for k in etags}}, separators=(",", ":")).encode()
+    store._call("writing a pack", store._client.put_object, Bucket=store.bucket,
+                Key=f"{prefix}{COMPLETE}{seal}.json", Body=body, ContentType="application/json")
 
 
 def packed_scan(store: Any, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
@@ -92,14 +102,14 @@ def packed_scan(store: Any, collection: str) -> Iterator[tuple[str, dict[str, An
     complete = _complete(store, prefix, seal) if seal is not None else None
     if complete is not None:  # nothing written since a scan listed every record: no listing
         for key in sorted(complete):
-            etag, text = complete[key]
-            yield key, store._parse(text, f"{record_prefix}{key}.json", f"{collection}/{key}"), etag
+            etag, value = complete[key]
+            yield key, value, etag
         return
     listed = store.listing(collection)
     if not listed:
         if seal is not None:  # an empty collection is complete too (the next scan lists nothing)
             try:
-                _write_pack(store, prefix, {}, f"{COMPLETE}{seal}")
+                _write_complete(store, prefix, seal, {}, {})
             except Exception:  # noqa: BLE001 - packing is an optimisation
                 pass
         return
@@ -128,7 +138,7 @@ def packed_scan(store: Any, collection: str) -> Iterator[tuple[str, dict[str, An
             _write_pack(store, prefix, {k: [listed[k], texts[k]] for k in listed})
             _delete(store, [n for n in pack_names if n])
         if seal is not None:  # every session sealed before the listing: this is the whole collection
-            _write_pack(store, prefix, {k: [listed[k], texts[k]] for k in listed}, f"{COMPLETE}{seal}")
+            _write_complete(store, prefix, seal, listed, values)
     except Exception:  # noqa: BLE001 - packing is an optimisation; the scan itself succeeded
         pass
     for key in sorted(listed):
