@@ -52,6 +52,8 @@ def _read_packs(store: Any, prefix: str, pool: ThreadPoolExecutor) -> tuple[list
     names = [item["Key"] for page in store._list(prefix) for item in page.get("Contents", [])]
 
     def get(name: str) -> dict[str, Any]:
+        if name.rpartition("/")[2].startswith(COMPLETE):
+            return {}  # read only by a scan whose sessions match it (see packed_scan)
         try:
             data, _ = store._get_raw(name, "a pack")
             entries = json.loads(data).get("records", {})
