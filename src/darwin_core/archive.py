@@ -149,6 +149,8 @@ class Archive:
 
     def _keep(self, variant_id: str) -> None:
         """Hold ``variant_id`` whole among the newest; drop the oldest past :data:`_KEEP`."""
+        if self.loader is None:  # nothing could decode it again: kept
+            return
         self._recent.append(variant_id)
         if len(self._recent) > _KEEP and not self._keep_all:
             oldest = self._recent.popleft()
