@@ -10,7 +10,8 @@ threads. Targets: each command < 1 s on ``file://``, < 5 s on S3; selection O(1)
 Commands run in fresh interpreters, taking turns (``--reps`` rounds); figures are medians.
 
     python benchmarks/bench_large_run.py [--sizes 1000,10000] [--reps 3] [--no-s3]
-        [--selection-generations 25] [--no-selection]
+        [--selection-generations 25] [--no-selection] [--workdir DIR] [--against TREE]
+    python benchmarks/bench_large_run.py --engine-memory 2000,10000 [--against TREE]
 """
 
 from __future__ import annotations
@@ -148,10 +149,40 @@ def to_s3(run_dir: Path, server: MotoServer, name: str) -> Path:
             list(pool.map(lambda item, c=collection: dest.put_record(c, item[0], item[1]),
                           list(source.scan(collection))))
     target = run_dir.parent / f"{run_dir.name}-s3"
+    if target.exists():  # left by an earlier call with --workdir (its server is gone)
+        import shutil
+
+        shutil.rmtree(target)
     write_run_dir(target, RunSource(source, handle.pointer, {}), url, options)
     handle.close()
     dest.close()
     return target
+
+
+ENGINE = ("import sys, time\nfrom pathlib import Path\nfrom bench_engine import NoOps\n"
+          "from darwin_core import Engine, config_from_dict\n"
+          "n, workdir = int(sys.argv[1]), Path(sys.argv[2])\n"
+          "(workdir / 'program').mkdir(parents=True, exist_ok=True)\n"
+          "(workdir / 'program' / 'counter.txt').write_text('0\\n')\n"
+          "cfg = config_from_dict({'run': {'name': 'mem', 'initial': str(workdir / 'program'), "
+          "'children_per_generation': 4, 'generations': n // 4}, 'generator': {'name': 'noop'}, "
+          "'benchmark': {'name': 'constant'}, 'executor': {'name': 'local', 'max_workers': 1}})\n"
+          "start = time.perf_counter()\n"
+          "Engine.create(cfg, workdir / 'run', extra_plugins=[NoOps()]).run_loop()\n"
+          "print(time.perf_counter() - start, [l.split()[1] for l in open('/proc/self/status') "
+          "if l.startswith('VmHWM')][0])\n")
+"""A run of N no-op attempts by the engine, in a fresh interpreter: its wall time and peak memory."""
+
+
+def engine_memory(attempts: int, tree: Path | None) -> tuple[float, float]:
+    """Wall time (s) and peak RSS (MB, ``VmHWM``) of the engine running ``attempts`` no-op attempts."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = [str(Path(__file__).resolve().parent),
+                *([str(tree / "src"), str(tree / "hookspecs/src"), str(tree / "plugins")] if tree else []), *sys.path]
+        done = subprocess.run([sys.executable, "-c", ENGINE, str(attempts), tmp], check=True, capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(path)})
+        wall, peak = done.stdout.split()[-2:]
+        return float(wall), int(peak) / 1024
 
 
 COMMANDS = (("status", ["status"]), ("archive --json", ["archive", "--json"]), ("resume (finished run)", ["resume", "-q"]))
@@ -170,21 +201,34 @@ def main() -> None:
     parser.add_argument("--no-s3", action="store_true", help="file:// only")
     parser.add_argument("--no-selection", action="store_true", help="skip the selection figures")
     parser.add_argument("--selection-generations", type=int, default=25)
+    parser.add_argument("--workdir", type=Path, help="keep the runs here and reuse them on the next call "
+                        "(default: a temporary directory)")
     parser.add_argument("--against", type=Path, help="another checkout (git worktree add DIR REV): its "
                         "commands on the same runs, taking turns with this one's")
+    parser.add_argument("--engine-memory", default="", help="comma-separated attempt counts: the engine's "
+                        "peak memory running that many no-op attempts (then exit)")
     args = parser.parse_args()
+    if args.engine_memory:
+        for size in [int(s) for s in args.engine_memory.split(",")]:
+            for label, tree in [("this", None)] + ([("other", args.against.resolve())] if args.against else []):
+                wall, peak = engine_memory(size, tree)
+                print(f"  {label:5} engine {size:6} attempts: {wall:7.1f} s wall  peak RSS {peak:6.1f} MB", flush=True)
+        return
     trees: list[tuple[str, Path | None]] = [("this", None)] + ([("other", args.against.resolve())] if args.against else [])
     sizes = [int(s) for s in args.sizes.split(",")]
     base = timed(["--help"])
     print(f"load average {os.getloadavg()}; `darwin --help` (interpreter and imports): "
           f"{base[0]:.2f} s wall, {base[1]:.2f} s CPU")
-    with tempfile.TemporaryDirectory() as tmp:
-        server = None if args.no_s3 else MotoServer(Path(tmp) / "moto.log")
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.workdir.resolve() if args.workdir else Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
+        server = None if args.no_s3 else MotoServer(Path(scratch) / "moto.log")
         try:
             runs: dict[tuple[str, int], Path] = {}
             for size in sizes:
                 start = time.perf_counter()
-                runs[("file", size)] = make_run(size, Path(tmp))
+                kept = tmp / f"run-{size}"
+                runs[("file", size)] = kept if (kept / "run.json").is_file() else make_run(size, tmp)
                 made = time.perf_counter() - start
                 if server is not None:
                     start = time.perf_counter()

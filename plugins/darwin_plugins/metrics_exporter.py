@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from darwin_hookspecs import MissingDependencyError, Objective, hookimpl
+
+if TYPE_CHECKING:
+    from http.server import ThreadingHTTPServer
 
 INSTRUMENTATION = "darwin"
 
@@ -75,7 +77,7 @@ class MetricsObserver:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.server: ThreadingHTTPServer | None = None
+        self.server: "ThreadingHTTPServer | None" = None
         self.reader: Any = None
         self.provider: Any = None
         self.run_id = ""
@@ -120,7 +122,9 @@ class MetricsObserver:
             host, port = self.server.server_address[:2]
             (run_dir / "metrics-endpoint").write_text(f"http://{host}:{port}/metrics\n")
 
-    def _serve(self, host: str, port: int) -> ThreadingHTTPServer:
+    def _serve(self, host: str, port: int) -> "ThreadingHTTPServer":
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # only when serving
+
         observer = self
 
         class Handler(BaseHTTPRequestHandler):

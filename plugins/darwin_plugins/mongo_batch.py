@@ -10,12 +10,12 @@ atomic: the writes before a conflict stay, in order (blobs before the records th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from typing import Any
 
 from darwin_hookspecs import ConflictError
+from darwin_hookspecs.storage_codec import blob_key
 
 from .file_storage import check_key
 from .mongo_storage import PART_SIZE
@@ -28,7 +28,7 @@ class MongoBatch:
         self.records: list[tuple[str, dict[str, Any], str | None, str]] = []
 
     def put_blob(self, data: bytes) -> str:
-        key = hashlib.sha256(data).hexdigest()
+        key = blob_key(data)
         self.blobs.setdefault(key, data)
         return key
 

@@ -16,7 +16,6 @@ Only the documented pymongo API is used, so a real MongoDB and the test server b
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import secrets
 from typing import Any, Iterator
@@ -28,7 +27,6 @@ from darwin_hookspecs import (
     BuildContext,
     CellLease,
     ConflictError,
-    CorruptBlobError,
     CorruptRecordError,
     Lease,
     NotFoundError,
@@ -39,6 +37,7 @@ from darwin_hookspecs import (
 )
 
 from darwin_hookspecs.storage_api import release_all as _release_all
+from darwin_hookspecs.storage_codec import blob_key, checked_blob, decode_record
 
 from .file_storage import check_key
 
@@ -128,27 +127,19 @@ class MongoStorage(StorageDefaults):
             ) from exc
 
     def _decode(self, doc: dict[str, Any], collection: str, key: str) -> tuple[dict[str, Any], str]:
-        try:
-            value = json.loads(doc["v"])
-            if not isinstance(value, dict):
-                raise ValueError("not a JSON object")
-            version = doc["ver"]
-            if not isinstance(version, str):
-                raise ValueError("version is not a string")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CorruptRecordError(
-                f"record {collection}/{key} is corrupt ({self.url}, document _id "
-                f"{doc.get('_id')!r} in {self._records.name}: {type(exc).__name__}: {exc}); fix: "
-                "restore it from a backup or an export of the run (Darwin changed nothing)"
-            ) from None
-        return value, version
+        where = f"{self.url}, document _id {doc.get('_id')!r} in {self._records.name}"
+        version = doc.get("ver")
+        if not isinstance(version, str):
+            raise CorruptRecordError(f"record {collection}/{key} is corrupt ({where}: its version is not a "
+                                     "string); fix: restore it from a backup or an export of the run")
+        return decode_record(doc.get("v"), f"{collection}/{key}", where), version
 
     # -------------------------------------------------------------------- blobs
 
     def put_blob(self, data: bytes) -> str:
         from bson.binary import Binary
 
-        key = hashlib.sha256(data).hexdigest()
+        key = blob_key(data)
         if self.has_blob(key):
             return key
         chunks = [data[i:i + PART_SIZE] for i in range(0, len(data), PART_SIZE)] or [b""]
@@ -175,11 +166,7 @@ class MongoStorage(StorageDefaults):
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptRecordError(f"blob {key} in {self.url} is incomplete ({exc}); fix: restore "
                                      "it from a backup or an export of the run") from None
-        data = b"".join(chunks)
-        if hashlib.sha256(data).hexdigest() != key:
-            raise CorruptBlobError(f"blob {key} in {self.url} does not match its hash (damaged or "
-                                   "replaced); fix: restore it from a backup or an export of the run")
-        return data
+        return checked_blob(key, b"".join(chunks), self.url)
 
     def has_blob(self, key: str) -> bool:
         return self._call(f"checking blob {key}", self._blobs.find_one, {"_id": key}, {"_id": 1}) is not None

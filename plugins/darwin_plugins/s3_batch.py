@@ -8,9 +8,10 @@ for every upload started before it, so a record never names a blob that is not s
 
 from __future__ import annotations
 
-import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
+
+from darwin_hookspecs.storage_codec import blob_key
 
 
 class S3Batch:
@@ -19,7 +20,7 @@ class S3Batch:
         self.pending: dict[str, Future[str]] = {}
 
     def put_blob(self, data: bytes) -> str:
-        key = hashlib.sha256(data).hexdigest()
+        key = blob_key(data)
         if key not in self.pending:
             self.pending[key] = self.pool.submit(self.store.put_blob, data)
         return key

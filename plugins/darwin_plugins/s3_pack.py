@@ -7,6 +7,11 @@ pack's ETag equals the listed one (and, for an MD5 ETag, the text's MD5 equals i
 every other record. So a replaced, added or damaged record is always read from its own object,
 and a lost or stale pack costs GETs, never a wrong value. Records a scan had to GET are packed
 when there are at least ``PACK_MIN``; past ``MAX_PACKS`` packs, they are merged into one.
+
+Listing is what costs on a large run (one request per 1 000 records). A scan that listed a whole
+collection while no writer of it was active also writes a *complete* pack named by the set of
+sessions that wrote it (:mod:`.s3_sessions`); until another writer opens one, a scan reads that pack
+alone (one GET of the sessions document, one of the pack).
 """
 
 from __future__ import annotations
@@ -19,11 +24,18 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
+from darwin_hookspecs import NotFoundError
+
 PACK_MIN = 32
 MAX_PACKS = 8
 WRITE_PACK = 512
 """The writer packs its own records every this many per collection, so that even the first
 scan of a run reads packs (merged into one by that scan) rather than one GET per record."""
+COMPLETE = "complete-"
+"""A pack named ``complete-<seal>.json`` holds every record of its collection (``{"values":
+{key: [etag, record]}}``) as a scan that listed them found them, written while every writing
+session was sealed (:mod:`.s3_sessions`): a scan that finds the same seal reads it alone,
+without listing the records."""
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -40,6 +52,8 @@ def _read_packs(store: Any, prefix: str, pool: ThreadPoolExecutor) -> tuple[list
     names = [item["Key"] for page in store._list(prefix) for item in page.get("Contents", [])]
 
     def get(name: str) -> dict[str, Any]:
+        if name.rpartition("/")[2].startswith(COMPLETE):
+            return {}  # read only by a scan whose sessions match it (see packed_scan)
         try:
             data, _ = store._get_raw(name, "a pack")
             entries = json.loads(data).get("records", {})
@@ -59,12 +73,48 @@ def _write_pack(store: Any, prefix: str, entries: dict[str, list[str]]) -> None:
                 Key=f"{prefix}{secrets.token_hex(8)}.json", Body=body, ContentType="application/json")
 
 
+def _complete(store: Any, prefix: str, seal: str) -> dict[str, list[Any]] | None:
+    """``{key: [etag, record]}`` of the complete pack written for ``seal`` (``None`` if there is
+    none, or it is damaged: then the scan lists, as without it)."""
+    try:
+        data, _ = store._get_raw(f"{prefix}{COMPLETE}{seal}.json", "a pack")
+        entries = json.loads(data).get("values")
+    except (NotFoundError, ValueError, AttributeError):
+        return None
+    if not isinstance(entries, dict) or not all(
+            isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], dict)
+            for e in entries.values()):
+        return None
+    return entries
+
+
+def _write_complete(store: Any, prefix: str, seal: str, etags: dict[str, str], values: dict[str, Any]) -> None:
+    """The records themselves, not their text: a scan reading it parses one document."""
+    body = json.dumps({"values": {k: [etags[k], values[k]] for k in etags}}, separators=(",", ":")).encode()
+    store._call("writing a pack", store._client.put_object, Bucket=store.bucket,
+                Key=f"{prefix}{COMPLETE}{seal}.json", Body=body, ContentType="application/json")
+
+
 def packed_scan(store: Any, collection: str) -> Iterator[tuple[str, dict[str, Any], str]]:
-    listed = store.listing(collection)
-    if not listed:
-        return
+    from .s3_sessions import fingerprint
+
     prefix = f"{store._root}packs/{collection}/"
     record_prefix = f"{store._root}records/{collection}/"
+    seal = fingerprint(store, collection)  # before the listing: a writer starting after it changes the seal
+    complete = _complete(store, prefix, seal) if seal is not None else None
+    if complete is not None:  # nothing written since a scan listed every record: no listing
+        for key in sorted(complete):
+            etag, value = complete[key]
+            yield key, value, etag
+        return
+    listed = store.listing(collection)
+    if not listed:
+        if seal is not None:  # an empty collection is complete too (the next scan lists nothing)
+            try:
+                _write_complete(store, prefix, seal, {}, {})
+            except Exception:  # noqa: BLE001 - packing is an optimisation
+                pass
+        return
     with ThreadPoolExecutor(max_workers=store._workers) as pool:
         pack_names, packed = _read_packs(store, prefix, pool)
         texts: dict[str, str] = {}
@@ -89,6 +139,8 @@ def packed_scan(store: Any, collection: str) -> Iterator[tuple[str, dict[str, An
         if len(pack_names) > MAX_PACKS:
             _write_pack(store, prefix, {k: [listed[k], texts[k]] for k in listed})
             _delete(store, [n for n in pack_names if n])
+        if seal is not None:  # every session sealed before the listing: this is the whole collection
+            _write_complete(store, prefix, seal, listed, values)
     except Exception:  # noqa: BLE001 - packing is an optimisation; the scan itself succeeded
         pass
     for key in sorted(listed):

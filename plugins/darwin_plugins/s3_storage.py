@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +27,6 @@ from darwin_hookspecs import (
     BuildContext,
     CellLease,
     ConflictError,
-    CorruptBlobError,
-    CorruptRecordError,
     Lease,
     NotFoundError,
     StorageDefaults,
@@ -39,6 +36,7 @@ from darwin_hookspecs import (
 )
 
 from darwin_hookspecs.storage_api import release_all as _release_all
+from darwin_hookspecs.storage_codec import blob_key, checked_blob, decode_record
 
 from .file_storage import check_key
 
@@ -87,6 +85,9 @@ class S3Storage(StorageDefaults):
         from .s3_pack import PackWriter
 
         self._packer: PackWriter | None = PackWriter(self)
+        from .s3_sessions import Session
+
+        self._session = Session(self)
         self._errors = _error_types()
         session = _session()
         with _SESSION_LOCK:  # a boto3 session is not thread-safe; its clients are
@@ -174,22 +175,13 @@ class S3Storage(StorageDefaults):
             raise
         return data, response["ETag"].strip('"')
 
-    def _parse(self, data: bytes, s3_key: str, name: str) -> dict[str, Any]:
-        try:
-            value = json.loads(data)
-            if not isinstance(value, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CorruptRecordError(
-                f"record {name} is corrupt (s3://{self.bucket}/{s3_key}: {exc}); fix: "
-                "restore it from a backup or an export of the run (Darwin changed nothing)"
-            ) from None
-        return value
+    def _parse(self, data: bytes | str, s3_key: str, name: str) -> dict[str, Any]:
+        return decode_record(data, name, f"s3://{self.bucket}/{s3_key}")
 
     # -------------------------------------------------------------------- blobs
 
     def put_blob(self, data: bytes) -> str:
-        key = hashlib.sha256(data).hexdigest()
+        key = blob_key(data)
         if len(data) >= HEAD_FIRST and self.has_blob(key):
             return key
         try:
@@ -210,10 +202,7 @@ class S3Storage(StorageDefaults):
             if _code(exc) in ("NoSuchKey", "404"):
                 raise NotFoundError(f"blob {key} not found in {self.url}") from None
             raise
-        if hashlib.sha256(data).hexdigest() != key:
-            raise CorruptBlobError(f"blob {key} in {self.url} does not match its hash (damaged or "
-                                   "replaced); fix: restore it from a backup or an export of the run")
-        return data
+        return checked_blob(key, data, self.url)
 
     def has_blob(self, key: str) -> bool:
         check_key(key)
@@ -243,6 +232,8 @@ class S3Storage(StorageDefaults):
         """PUT with ``If-None-Match: *`` (create) or ``If-Match: <etag>``; return the new ETag."""
         body = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
         condition = {"IfNoneMatch": "*"} if if_version is None else {"IfMatch": f'"{if_version}"'}
+        if s3_key.startswith(f"{self._root}records/"):
+            self._session.open(name.split("/", 1)[0])  # before the first write of the collection (.s3_sessions)
         try:
             response = self._call(f"writing {name}", self._client.put_object,
                                   Bucket=self.bucket, Key=s3_key, Body=body,
@@ -308,9 +299,10 @@ class S3Storage(StorageDefaults):
         return lease
 
     def close(self) -> None:
-        _release_all(self._leases)
         if self._packer is not None:
             self._packer.flush()
+        self._session.seal()
+        _release_all(self._leases)
         self._client.close()
 
 

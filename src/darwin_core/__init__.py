@@ -14,11 +14,21 @@ The Python API::
 
 __version__ = "0.1.0"
 
-from .config import ConfigError, DarwinConfig, config_from_dict, load_config  # noqa: E402
-from .engine import Engine  # noqa: E402
-from .plugins import PluginManager  # noqa: E402
-from .reader import RunView, open_run  # noqa: E402
-from .commands.preflight import preflight  # noqa: E402  (what `darwin validate` checks)
-
 __all__ = ["ConfigError", "DarwinConfig", "Engine", "PluginManager", "RunView", "__version__",
            "config_from_dict", "load_config", "open_run", "preflight"]
+
+_WHERE = {"ConfigError": "config", "DarwinConfig": "config", "config_from_dict": "config",
+          "load_config": "config", "Engine": "engine", "PluginManager": "plugins", "RunView": "reader",
+          "open_run": "reader", "preflight": "commands.preflight"}
+"""Where each name of the API lives: imported on first use, so that ``darwin status`` does not
+import the engine (PEP 562)."""
+
+
+def __getattr__(name: str) -> object:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'darwin_core' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value

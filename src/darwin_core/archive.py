@@ -12,7 +12,7 @@ reads) and decodes full variants only when one is asked for (:meth:`Archive.get`
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Callable, Iterable
 
 from darwin_hookspecs import Objective, Variant
@@ -23,6 +23,10 @@ Loader = Callable[[list[str]], Iterable[Variant]]
 """Decodes the variants of the given ids (any order; every id must be found)."""
 _SINGLY = 256
 """Variants decoded a few at a time before the archive decodes all the rest at once."""
+_KEEP = 1024
+"""Recorded (or decoded again) variants kept whole, the newest; older ones are dropped to their
+summary and decoded again when asked for, unless the whole archive was asked for (a strategy
+reading every variant keeps them all): the engine's memory per attempt is then a summary's."""
 
 
 class Archive:
@@ -44,6 +48,9 @@ class Archive:
         self._added: list[str] = []  # insertion order (the archive only grows)
         self.best_id: str | None = None
         self._decoded_singly = 0
+        self._recent: deque[str] = deque()  # whole variants that may be dropped, oldest first
+        self._dropped: set[str] = set()
+        self._keep_all = False
         self._ranked: list[tuple[float, str]] = []  # accepted, best first: (-fitness, id)
         self._branch: dict[str, str | None] = {}
         self._per_branch: dict[str | None, int] = defaultdict(int)  # accepted per branch
@@ -54,10 +61,12 @@ class Archive:
     # ---------------------------------------------------------------- ArchiveView
 
     def variants(self) -> list[Variant]:
+        self._keep_all = True
         self._decode(self._order)
         return [self._variants[i] for i in self._order]
 
     def selectable(self) -> list[Variant]:
+        self._keep_all = True
         ids = [i for i in self._order if self._summaries[i].status == "accepted"]
         self._decode(ids)
         return [self._variants[i] for i in ids]
@@ -129,11 +138,24 @@ class Archive:
             return
         if self.loader is None:
             raise KeyError(f"variant {missing[0]} is indexed but cannot be decoded (no loader)")
-        self._decoded_singly += len(missing)
+        self._decoded_singly += sum(1 for i in missing if i not in self._dropped)
         if self._decoded_singly > _SINGLY:  # asked for one by one, all in the end: one bulk read
             missing = [i for i in self._order if i not in self._variants]
         for variant in self.loader(missing):
             self._variants[variant.id] = variant
+            if variant.id in self._dropped:
+                self._dropped.discard(variant.id)
+                self._keep(variant.id)
+
+    def _keep(self, variant_id: str) -> None:
+        """Hold ``variant_id`` whole among the newest; drop the oldest past :data:`_KEEP`."""
+        if self.loader is None:  # nothing could decode it again: kept
+            return
+        self._recent.append(variant_id)
+        if len(self._recent) > _KEEP and not self._keep_all:
+            oldest = self._recent.popleft()
+            if self._variants.pop(oldest, None) is not None:
+                self._dropped.add(oldest)
 
     # ---------------------------------------------------------------- mutation
 
@@ -142,6 +164,7 @@ class Archive:
         if variant.id in self._summaries:
             return False
         self._variants[variant.id] = variant
+        self._keep(variant.id)
         return self._index(VariantSummary.of(variant))
 
     def add_summary(self, summary: VariantSummary) -> bool:
@@ -179,6 +202,7 @@ class Archive:
     def replace(self, variant: Variant) -> None:
         """A recorded copy of a held variant (same id) supersedes it; the best is recomputed."""
         self._variants[variant.id] = variant
+        self._dropped.discard(variant.id)
         old = self._summaries[variant.id]
         self._summaries[variant.id] = new = VariantSummary.of(variant)
         if old.status == "accepted":
@@ -203,7 +227,10 @@ class Archive:
             variant.score == best.score and variant.id < best.id)
 
     def set_objective(self, objective: Objective) -> None:
-        """Rank by ``objective`` from now on (the best is recomputed)."""
+        """Rank by ``objective`` from now on (the best is recomputed; nothing to do for the
+        objective it ranks by already, e.g. the one a resumed run recorded)."""
+        if objective == self.objective:
+            return
         self.objective, self.best_id = objective, None
         self._ranked = sorted(self._key(s) for s in self._summaries.values() if s.status == "accepted")
         self.epoch += 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.table import Table
@@ -27,13 +27,15 @@ from .commands import show as _show  # noqa: F401  (registers `darwin show`)
 from .commands import validate as _validate  # noqa: F401  (registers `darwin validate`)
 from .commands import verify as _verify  # noqa: F401  (registers `darwin verify`)
 from .commands.app import _fail, app, console, guard, out, set_label, styled  # noqa: F401
-from .engine import Engine
 from .plugins import PluginManager
 from .population import population_line
 from .reader import open_run, variant_row
 from .rundir import override_config
 from .signals import GuaranteesNotice, install_sigterm, terminated
 from .signals import exit_code as signals_exit
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 EXIT_CODES = (
     "Exit codes: 0 done; 1 other failure; 2 bad input (config, backend, dependency, API key); "
@@ -44,7 +46,7 @@ EXIT_CODES = (
 app.info.epilog = EXIT_CODES
 
 
-def _run(engine: Engine, quiet: bool) -> None:
+def _run(engine: "Engine", quiet: bool) -> None:
     from .progress import ProgressDisplay
 
     if not quiet:
@@ -91,6 +93,8 @@ def run(
             check_options(base, manager)  # errors in the file name the file ...
         preflight(cfg, manager, source=set_label(settings))  # ... the others name --set
         warm = open_warm_start(warm_start, warm_start_k, warm_start_option) if warm_start else None
+        from .engine import Engine
+
         _run(Engine.create(cfg, run_dir, warm_start=warm, plugins=manager), quiet)
 
 
@@ -114,6 +118,8 @@ def resume(
                                                     enable=config.plugins.enable), label)
 
             override_config(run_dir, settings, new_config, check=check)
+        from .engine import Engine
+
         _run(Engine.open(run_dir, entry_points=True), quiet)
 
 

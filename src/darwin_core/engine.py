@@ -132,7 +132,7 @@ class Engine:
                 warmstart.seed_archive(self.handle, steps.recorder, runtime)
                 if resumed:
                     settle_recorded(self.handle)
-                generation = 1
+                generation = self.stops.first_generation() if resumed else 1
                 with PassChain(self.store, self.pointer.run_id) as chain:
                     while True:
                         stop = self.stops.between_generations(generation)

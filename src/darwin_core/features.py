@@ -156,14 +156,14 @@ class CladeIndex:
         size, evaluated, passed, improved = sums
         parent_id = variant.parent_id
         if parent_id in self._sums:  # the new edge parent -> variant
-            improved += archive.objective.better(variant.score, archive.get(parent_id).score)
+            improved += archive.objective.better(variant.score, archive.summary(parent_id).score)
         while parent_id in self._sums:  # up to the top, or to an ancestor not indexed yet
             above = self._sums[parent_id]
             above[0] += size
             above[1] += evaluated
             above[2] += passed
             above[3] += improved
-            parent_id = archive.get(parent_id).parent_id
+            parent_id = archive.summary(parent_id).parent_id  # a summary: nothing decoded
 
 
 def attempt_features(

@@ -14,11 +14,12 @@ if TYPE_CHECKING:
 
 def missing_parents(handle: "RunHandle") -> list[str]:
     """``"variants/<id>"`` of every parent a recorded variant or attempt names but the store lacks."""
-    summaries = handle.archive.summaries()  # parent links need no variant decoded whole
-    known = {v.id for v in summaries}
-    named = {(v.parent_id, f"variant {v.id}") for v in summaries if v.parent_id}
-    named |= {(a.parent_id, f"attempt {a.id}") for a in handle.attempts.values() if a.parent_id}
-    return sorted(f"variants/{parent} (parent of {who})" for parent, who in named if parent not in known)
+    archive = handle.archive  # parent links need no variant decoded whole
+    named = [(v.parent_id, f"variant {v.id}") for v in archive.summaries()
+             if v.parent_id and v.parent_id not in archive]
+    named += [(a.parent_id, f"attempt {a.id}") for a in handle.attempts.summaries()
+              if a.parent_id and a.parent_id not in archive]
+    return sorted({f"variants/{parent} (parent of {who})" for parent, who in named})
 
 
 def check_archive(handle: "RunHandle") -> None:
@@ -50,7 +51,8 @@ def verify_run(handle: "RunHandle") -> VerifyReport:
     report = verify_storage(handle.storage, references=references)
     try:
         handle.load()
-        _ = (handle.attempts, handle.generations)  # read on first use: here, where a bad one is named
+        handle.attempts.decode_all()  # read on first use: here, where a bad one is named
+        _ = handle.generations
     except CorruptRecordError as exc:
         report.problems.append(Problem("record", "run", str(exc)))
         return report

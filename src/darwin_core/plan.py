@@ -30,12 +30,12 @@ def derive_seed(*parts: Any) -> int:
 def counted_attempts(handle: RunHandle) -> int:
     """Attempts that count against ``max_attempts`` (retries do not). The attempts only grow,
     in insertion order: only those added since the last call are looked at (skipping the
-    others is done in C by ``islice``)."""
+    others is done in C by ``islice``); read from their summaries, nothing is decoded."""
     attempts = handle.attempts
     seen, count = handle.cache.get("counted", (0, 0))
     if seen > len(attempts):
         seen, count = 0, 0
-    count += sum(1 for a in itertools.islice(attempts.values(), seen, None) if a.retry_of is None)
+    count += sum(1 for key in itertools.islice(attempts, seen, None) if attempts.summary(key).retry_of is None)
     handle.cache["counted"] = (len(attempts), count)
     return count
 
@@ -43,17 +43,19 @@ def counted_attempts(handle: RunHandle) -> int:
 def sibling_counts(handle: RunHandle, generation: int) -> Counter[str]:
     """Attempts planned on each parent before ``generation`` (retries excluded), kept up to
     date from the generation records, so that planning a generation costs its own size, not
-    the run's; counted from every attempt when a generation's record is missing."""
+    the run's; counted from every attempt when a generation's record is missing (from the
+    attempts' summaries: nothing is decoded)."""
+    attempts = handle.attempts
     cached = handle.cache.get("siblings")
     done, counts = cached if cached and cached[0] <= generation else (1, Counter())
     for g in range(done, generation):
         record = handle.generations.get(g)
-        if record is None or any(a not in handle.attempts for a in record["attempts"]):
-            counts = Counter(a.parent_id for a in handle.attempts.values()
+        if record is None or any(a not in attempts for a in record["attempts"]):
+            counts = Counter(a.parent_id for a in attempts.summaries()
                              if a.retry_of is None and a.generation < generation)
             break
         for attempt_id in record["attempts"]:
-            attempt = handle.attempts[attempt_id]
+            attempt = attempts.summary(attempt_id)
             if attempt.retry_of is None and attempt.generation == g:
                 counts[attempt.parent_id] += 1
     handle.cache["siblings"] = (generation, counts)
@@ -110,9 +112,11 @@ def plan(handle: RunHandle, selector: SelectionStrategy, generation: int) -> lis
 def settle_recorded(handle: RunHandle) -> None:
     """Finish the attempts a crash left ``running`` whose child is recorded, whatever generation
     a resume's limits still reach (the others are retried when their generation is planned)."""
-    for attempt in list(handle.attempts.values()):
-        if attempt.status == "running" and variant_id_for(attempt.id) in handle.archive:
-            attempt.status, attempt.child_id = "finished", variant_id_for(attempt.id)
+    attempts = handle.attempts
+    for key in [a.id for a in attempts.summaries() if a.status == "running"]:
+        if variant_id_for(key) in handle.archive:
+            attempt = attempts[key]
+            attempt.status, attempt.child_id = "finished", variant_id_for(key)
             handle.store.save_attempt(attempt)
 
 

@@ -89,7 +89,7 @@ class RunView:
         by_status: dict[str, int] = {}
         for v in variants:
             by_status[v.status] = by_status.get(v.status, 0) + 1
-        all_attempts: list[Any] = (self.attempts if self.handle.attempts_loaded
+        all_attempts: list[Any] = (list(self.handle.attempts.summaries()) if self.handle.attempts_loaded
                                    else self.store.load_attempt_summaries())
         attempts: dict[str, int] = {}
         for a in all_attempts:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from darwin_hookspecs import Attempt, Objective, RunInfo, Storage, UserError, Variant
+from darwin_hookspecs import Objective, RunInfo, Storage, UserError, Variant
 
 from .archive import Archive
+from .attempt_index import AttemptIndex
 from .config import DarwinConfig
 from .plugins import PluginManager
 from .rundir import (
@@ -59,7 +60,7 @@ class RunHandle:
     archive: Archive
     codebook: CodeBook
     run: RunInfo | None = None
-    _attempts: dict[str, Attempt] | None = field(default=None, repr=False)
+    _attempts: AttemptIndex | None = field(default=None, repr=False)
     _generations: dict[int, dict[str, Any]] | None = field(default=None, repr=False)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     """Incremental indexes over the records (e.g. planning's sibling counts), kept by their users."""
@@ -118,7 +119,8 @@ class RunHandle:
         create_pointer(self.run_dir, self.pointer)
 
     def load(self) -> None:
-        """Read the run record, every variant's summary, every attempt and generation plan."""
+        """Read the run record and every variant's summary (attempts and generation plans are
+        read when first used)."""
         self.run = self.store.load_run()
         if self.run is not None and self.run.run_id != self.pointer.run_id:
             raise UserError(
@@ -133,16 +135,12 @@ class RunHandle:
         self._attempts = self._generations = None  # read when first used
 
     @property
-    def attempts(self) -> dict[str, Attempt]:
-        """Every attempt by id (read from the store on first use)."""
+    def attempts(self) -> AttemptIndex:
+        """Every attempt by id (their summaries read from the store on first use, each attempt
+        decoded when first used: :mod:`darwin_core.attempt_index`)."""
         if self._attempts is None:
-            self._attempts = {a.id: a for a in self.store.load_attempts()}
+            self._attempts = AttemptIndex(self.store)
         return self._attempts
-
-    @attempts.setter
-    def attempts(self, value: dict[str, Attempt]) -> None:
-        self._attempts = value
-        self.cache.clear()
 
     @property
     def attempts_loaded(self) -> bool:

@@ -92,16 +92,24 @@ class CodeBook:
         self.archive = archive
         self._manifests: dict[str, Manifest] = {}
         self._variants: dict[str, Variant] = {}
+        self._pending: list[str] = []  # held here until the archive has them
         self._ids: set[str] = set()
         self._order: list[str] = []
         self._lock = threading.Lock()
 
     def add(self, variant: Variant) -> None:
+        """A recorded variant, held here until the archive holds it (which drops it to its
+        summary once it is old, see :data:`darwin_core.archive._KEEP`)."""
         with self._lock:
             if variant.id not in self._ids:
                 self._ids.add(variant.id)
                 self._order.append(variant.id)
             self._variants[variant.id] = variant
+            if self.archive is not None:
+                archive = self.archive
+                for held in [i for i in self._pending if i in archive]:
+                    self._variants.pop(held, None)
+                self._pending = [i for i in self._pending if i not in archive] + [variant.id]
 
     def add_id(self, variant_id: str) -> None:
         """A variant of the archive, decoded from it when first needed."""

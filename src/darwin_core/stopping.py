@@ -40,6 +40,19 @@ class StopRules:
             return StopSignal(f"max_attempts={cap} reached", "completed")
         return self.time()
 
+    def first_generation(self) -> int:
+        """Where a resumed run's loop starts: the first generation not recorded ``done`` (the
+        finished ones have nothing left to run), or the first one past ``[run] generations``
+        if that comes earlier, or 1 once ``max_attempts`` is reached; so the loop stops where
+        walking every generation from 1 would have stopped, without planning 2 500 of them."""
+        cap = self.cfg.max_attempts
+        if cap is not None and counted_attempts(self.handle) >= cap:
+            return 1
+        generation, last = 1, self.cfg.generations + 1
+        while generation < last and _finished(self.handle.generations.get(generation)):
+            generation += 1
+        return generation
+
     def while_running(self) -> StopSignal | None:
         """While attempts run: the conditions that stop submitting new ones."""
         return self.score() or self.time()
@@ -66,3 +79,8 @@ class StopRules:
     def _unfinished(self, generation: int) -> bool:
         record = self.handle.generations.get(generation)
         return record is not None and record.get("status") != "done"
+
+
+def _finished(record: dict | None) -> bool:
+    """A generation recorded ``done`` with attempts (an empty one stops the loop where it is)."""
+    return record is not None and record.get("status") == "done" and bool(record.get("attempts"))

@@ -281,8 +281,10 @@ class RunStore:
     def load_attempt_summaries(self) -> list[AttemptSummary]:
         """Every attempt's :class:`~darwin_core.summary.AttemptSummary`, by generation and index."""
         rows = self._retry("reading attempts", lambda: list(project(self.storage, "attempts", ATTEMPT_PATHS)))
-        attempts = [self._decode("attempts", key, values, lambda v, k=key: AttemptSummary.from_values(k, v))
-                    for key, values, _ in rows]
+        attempts = []
+        for key, values, version in rows:
+            self._versions[("attempts", key)] = version
+            attempts.append(self._decode("attempts", key, values, lambda v, k=key: AttemptSummary.from_values(k, v)))
         return sorted(attempts, key=lambda a: (a.generation, a.index, a.id))
 
     def load_variants_by_id(self, ids: list[str]) -> list[Variant]:
@@ -294,6 +296,10 @@ class RunStore:
 
     def save_attempt(self, attempt: Attempt, *, create: bool = False) -> None:
         self.put("attempts", attempt.id, to_dict(attempt), create=create)
+
+    def load_attempt(self, key: str) -> Attempt:
+        """One attempt decoded whole (``NotFoundError`` if it is not stored)."""
+        return self._decode("attempts", key, self.get("attempts", key)[0], Attempt.from_dict)
 
     def load_attempts(self) -> list[Attempt]:
         attempts = [self._decode("attempts", k, v, Attempt.from_dict) for k, v in self.scan("attempts")]

@@ -98,17 +98,13 @@ class VariantSummary:
         counts = counts or carried
         if not isinstance(counts, dict):
             raise ValueError("no summary counts")
-        return cls(
-            id=key, parent_id=parent_id, generation=generation, status=status,
-            score=0.0 if score is None else score, stage_reached=-1 if stage is None else stage,
-            cost_usd=0.0 if cost is None else cost, created_at=0.0 if created is None else created,
-            attempt_id=attempt_id, improvement_type=kind or "", description=description or "",
-            reason=reason or "", patch_ref=patch_ref, target_task=target_task,
-            passed=counts["passed"], evaluated=counts["evaluated"], failures=dict(counts["failures"]),
-            input_tokens=counts["input_tokens"], output_tokens=counts["output_tokens"],
-            exhausted=bool(exhausted), neighbourhood=_size(neighbourhood),
-            metrics=dict(metrics) if isinstance(metrics, dict) else {},
-            repeats=dict(repeats) if isinstance(repeats, dict) else {},
+        return cls(  # positional, in field order (10 000 of them open a large run); the values are fresh
+            key, parent_id, generation, status, 0.0 if score is None else score, -1 if stage is None else stage,
+            0.0 if cost is None else cost, 0.0 if created is None else created, attempt_id, kind or "",
+            description or "", reason or "", patch_ref, target_task, counts["passed"], counts["evaluated"],
+            counts["failures"], counts["input_tokens"],
+            counts["output_tokens"], bool(exhausted), _size(neighbourhood),
+            metrics if isinstance(metrics, dict) else {}, repeats if isinstance(repeats, dict) else {},
         )
 
     @classmethod
@@ -134,12 +130,14 @@ def _size(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-ATTEMPT_PATHS: tuple[str, ...] = ("generation", "index", "status", "started_at", "finished_at")
+ATTEMPT_PATHS: tuple[str, ...] = ("generation", "index", "status", "started_at", "finished_at", "parent_id",
+                                  "retry_of", "child_id")
 
 
 @dataclass(slots=True)
 class AttemptSummary:
-    """What ``darwin status`` reads of an attempt (:func:`~darwin_core.metrics.compute_metrics`)."""
+    """What ``darwin status`` (:func:`~darwin_core.metrics.compute_metrics`) and a resume's
+    planning (:mod:`darwin_core.attempt_index`) read of an attempt."""
 
     id: str
     generation: int
@@ -147,12 +145,23 @@ class AttemptSummary:
     status: str
     started_at: float = 0.0
     finished_at: float = 0.0
+    parent_id: str = ""
+    retry_of: str | None = None
+    child_id: str | None = None
 
     @classmethod
     def from_values(cls, key: str, values: list[Any]) -> "AttemptSummary":
-        generation, index, status, started, finished = values
+        generation, index, status, started, finished, parent_id, retry_of, child_id = values
         if not isinstance(generation, int) or not isinstance(index, int) or not isinstance(status, str):
             raise ValueError("generation, index or status missing")
         return cls(id=key, generation=generation, index=index, status=status,
                    started_at=0.0 if started is None else started,
-                   finished_at=0.0 if finished is None else finished)
+                   finished_at=0.0 if finished is None else finished,
+                   parent_id=parent_id or "", retry_of=retry_of, child_id=child_id)
+
+    @classmethod
+    def of(cls, attempt: Any) -> "AttemptSummary":
+        """The summary of a decoded :class:`~darwin_hookspecs.Attempt` (what a projection gives)."""
+        return cls(id=attempt.id, generation=attempt.generation, index=attempt.index, status=attempt.status,
+                   started_at=attempt.started_at or 0.0, finished_at=attempt.finished_at or 0.0,
+                   parent_id=attempt.parent_id or "", retry_of=attempt.retry_of, child_id=attempt.child_id)

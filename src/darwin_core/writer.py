@@ -55,7 +55,8 @@ def open(run_dir: Path, *, plugins: PluginManager | None, extra_plugins: Iterabl
     lease = lock.hold_writer(handle, "darwin resume")
     try:
         handle.load()
-        integrity.check_archive(handle)
+        integrity.check_archive(handle)  # reads every attempt's summary
+        _ = handle.generations  # read before the first write (an S3 scan then needs no listing)
         lock.clean_scratch(handle.run_dir)
     except BaseException:
         lease.release()

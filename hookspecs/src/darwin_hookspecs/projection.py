@@ -42,7 +42,10 @@ def _walk(value: Any, names: Sequence[str]) -> Any:
 
 def project_value(record: dict[str, Any], path: str) -> Any:
     """The value at ``path`` in one decoded record (the reference semantics of a projection)."""
-    head, tail = parse_path(path)
+    return _project(record, *parse_path(path))
+
+
+def _project(record: dict[str, Any], head: Sequence[str], tail: Sequence[str] | None) -> Any:
     value = _walk(record, head)
     if tail is None:
         return value
@@ -51,11 +54,12 @@ def project_value(record: dict[str, Any], path: str) -> Any:
 
 
 def scan_projected(storage: Any, collection: str, paths: Sequence[str]) -> Iterator[tuple[str, list[Any], str]]:
-    """The default: a full scan, each record projected in Python."""
-    for path in paths:
-        parse_path(path)
+    """The default: a full scan, each record projected in Python (each path parsed once)."""
+    parsed = [parse_path(path) for path in paths]
+    plain = [head[0] if len(head) == 1 and tail is None else None for head, tail in parsed]
     for key, value, version in sorted(storage.scan(collection), key=lambda item: item[0]):
-        yield key, [project_value(value, path) for path in paths], version
+        yield key, [value.get(name) if name is not None else _project(value, head, tail)
+                    for name, (head, tail) in zip(plain, parsed)], version
 
 
 def project(storage: Any, collection: str, paths: Sequence[str]) -> Iterator[tuple[str, list[Any], str]]:

@@ -18,7 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from darwin_hookspecs import ConflictError, CorruptRecordError, NotFoundError
+from darwin_hookspecs import ConflictError, NotFoundError
+from darwin_hookspecs.storage_codec import blob_key, decode_record
 
 from .paths import check_key
 
@@ -74,7 +75,7 @@ class LegacyFileStorage:
     # -------------------------------------------------------------------- blobs
 
     def put_blob(self, data: bytes) -> str:
-        key = hashlib.sha256(data).hexdigest()
+        key = blob_key(data)
         path = self.root / "blobs" / key[:2] / key
         if path.exists():
             return key
@@ -148,16 +149,7 @@ class LegacyFileStorage:
             data = path.read_bytes()
         except FileNotFoundError:
             raise NotFoundError(f"record {collection}/{key} not found in {self.url}") from None
-        try:
-            value = json.loads(data)
-            if not isinstance(value, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
-            raise CorruptRecordError(
-                f"record {collection}/{key} is corrupt ({path}: {exc}); fix: restore the file "
-                "from a backup or an export of the run (Darwin changed nothing)"
-            ) from None
-        return value, _version(data)
+        return decode_record(data, f"{collection}/{key}", str(path)), _version(data)
 
     def get_record(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
         return self._read(self._record_path(collection, key), collection, key)

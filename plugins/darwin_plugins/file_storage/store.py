@@ -19,8 +19,6 @@ from typing import Any, Callable, Iterator, Sequence
 
 from darwin_hookspecs import (
     ConflictError,
-    CorruptBlobError,
-    CorruptRecordError,
     Lease,
     NotFoundError,
     StorageDefaults,
@@ -28,6 +26,7 @@ from darwin_hookspecs import (
 )
 from darwin_hookspecs.projection import scan_projected
 from darwin_hookspecs.storage_api import release_all
+from darwin_hookspecs.storage_codec import blob_key, checked_blob, decode_record
 
 from . import projection
 from .committer import GroupCommitter
@@ -93,16 +92,7 @@ class FileStorage(StorageDefaults):
             raise storage_error(exc, self.path, what) from None
 
     def _decode(self, collection: str, key: str, text: str) -> dict[str, Any]:
-        try:
-            value = json.loads(text)
-            if not isinstance(value, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, TypeError) as exc:
-            raise CorruptRecordError(
-                f"record {collection}/{key} is corrupt ({self.path}: {exc}); fix: restore the "
-                "store from a backup or an export of the run (Darwin changed nothing)"
-            ) from None
-        return value
+        return decode_record(text, f"{collection}/{key}", str(self.path))
 
     @property
     def commits(self) -> int:
@@ -112,7 +102,7 @@ class FileStorage(StorageDefaults):
     # -------------------------------------------------------------------- blobs
 
     def put_blob(self, data: bytes) -> str:
-        key = hashlib.sha256(data).hexdigest()
+        key = blob_key(data)
         if not self.has_blob(key):
             self._committer.run(_insert_blob(key, data))
         return key
@@ -122,13 +112,7 @@ class FileStorage(StorageDefaults):
         rows = self._query(f"reading blob {key}", "SELECT data FROM blobs WHERE key = ?", (key,))
         if not rows:
             raise NotFoundError(f"blob {key} not found in {self.url}")
-        data = bytes(rows[0][0])
-        if hashlib.sha256(data).hexdigest() != key:
-            raise CorruptBlobError(
-                f"blob {key} in {self.path} does not match its hash (damaged or replaced); fix: "
-                "restore the store from a backup or an export of the run (Darwin changed nothing)"
-            )
-        return data
+        return checked_blob(key, bytes(rows[0][0]), str(self.path))
 
     def has_blob(self, key: str) -> bool:
         return bool(self._query(f"checking blob {key}", "SELECT 1 FROM blobs WHERE key = ?", (key,)))
@@ -226,7 +210,7 @@ class FileBatch:
         self.units: list[Apply] = []
 
     def put_blob(self, data: bytes) -> str:
-        key = hashlib.sha256(data).hexdigest()
+        key = blob_key(data)
         self.units.append(_insert_blob(key, data))
         return key
 

@@ -31,7 +31,6 @@ from darwin_plugins.llm.client import CallPath
 from darwin_plugins.llm.generator import make_chooser, read_files
 from darwin_plugins.llm.options import CallOptions, build_call_path, run_ledger
 
-from .gateway import Gateway
 
 CONTROL_DIR = ".darwin"
 SOCKET = f"{CONTROL_DIR}/llm.sock"
@@ -97,6 +96,8 @@ class SelfGenerator:
             shutil.copytree(context.parent_dir, repo, symlinks=True)
             (repo / CONTROL_DIR).mkdir(exist_ok=True)
             (repo / TASK_FILE).write_text(self._task_text(context, diagnosis), encoding="utf-8")
+            from .gateway import Gateway  # http.server: imported when an agent runs, not when registered
+
             gateway = Gateway(self.calls, repo / SOCKET, attempt_id=context.attempt_id, seed=context.seed,
                               record_usage=record, temperature=opts.temperature, max_tokens=opts.max_tokens)
             with gateway:
