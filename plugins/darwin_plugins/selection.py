@@ -318,7 +318,9 @@ def _islands(options: IslandsOptions, context: Any) -> Islands:
     from .cmp_selection import CladeMetaproductivity
 
     made: dict[str, Any] = {
-        "best": Best(0.0), "score_child_prop": ScoreChildProp(), "score_child_prop_mad": ScoreChildPropMAD(),
-        "score_prop": ScoreProp(), "random": Uniform(), "latest": Latest(), "cmp": CladeMetaproductivity(),
+        "best": lambda: Best(0.0), "score_child_prop": ScoreChildProp, "score_child_prop_mad": ScoreChildPropMAD,
+        "score_prop": ScoreProp, "random": Uniform, "latest": Latest, "cmp": CladeMetaproductivity,
     }
-    return Islands(options, [made[r] for r in options.rules])
+    # one rule per island (each keeps its own index of its island's pool), in the cycled order
+    rules = options.rules
+    return Islands(options, [made[rules[i % len(rules)]]() for i in range(options.islands)])
