@@ -73,3 +73,20 @@ def test_cmp_index_draws_what_the_scan_draws(seed: int, direction: str) -> None:
         want = scan.select(ScanOnly(archive), n, random.Random(draw_seed))
         assert fast.select(archive, n, random.Random(draw_seed)) == want, f"generation {generation}"
         assert fast.clades.seen == len(archive) and scan.clades.seen == 0  # indexed, and scanned
+
+
+@pytest.mark.parametrize("direction", ["maximise", "minimise"])
+@pytest.mark.parametrize("seed", range(6))
+def test_mad_index_draws_what_the_scan_draws(seed: int, direction: str) -> None:
+    rng = random.Random(seed)
+    archive = Archive(objective=Objective(direction=direction))
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
+    steepness = rng.choice([0.5, 1.0, 4.0])
+    fast, scan = strategy("score_child_prop_mad", steepness=steepness), strategy("score_child_prop_mad", steepness=steepness)
+    for generation in range(1, 36):
+        grow(archive, rng, generation, rng.randint(1, 6), zero_scores=seed == 5)
+        n = rng.randint(1, 5)
+        draw_seed = rng.randrange(2**32)
+        want = scan.select(ScanOnly(archive), n, random.Random(draw_seed))
+        assert fast.select(archive, n, random.Random(draw_seed)) == want, f"generation {generation}"
+        assert fast.index.seen == len(archive) and scan.index.seen == 0  # indexed, and scanned
