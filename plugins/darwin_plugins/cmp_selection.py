@@ -5,6 +5,13 @@ the clade is pooled: ``s`` passes and ``f`` failures. Each parent draw samples, 
 selectable node, ``theta ~ Beta(prior + s, prior + f)`` and picks the node with the largest
 sample (Thompson sampling), so clades whose descendants keep doing well are expanded more, and
 unexplored ones still get tried.
+
+With an archive that lists what was added (``summaries_since``), the pooled outcomes are kept
+as variants arrive (:class:`CladeIndex`: a new variant's own counts are added along its
+ancestor chain, O(depth) per variant, depth at most the run's generations and a few in practice)
+and the open parents come from a :class:`~.selection_index.SelectionIndex`; no variant is decoded.
+A draw still samples one Beta per open parent (O(N) per draw, by the rule's definition: the
+same samples in the same order as the scan, so the same picks seed for seed).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from darwin_hookspecs import ArchiveView, hookimpl
 
 from .exhaustion import open_parents
+from .selection_index import SelectionIndex
 
 
 class CMPOptions(BaseModel):
@@ -43,26 +51,80 @@ def clade_outcomes(archive: ArchiveView) -> dict[str, tuple[int, int]]:
     return pooled
 
 
+class CladeIndex:
+    """:func:`clade_outcomes` kept from ``archive.summaries_since``: each new variant's
+    ``(passed, evaluated - passed)`` is added to it and to each ancestor present. The scan sums
+    children into parents in reverse id order; when a variant's parent comes after it in id
+    order, or arrives after it, the two could differ, and :meth:`sync` says it cannot follow."""
+
+    def __init__(self) -> None:
+        self._key: Any = None
+        self.pooled: dict[str, list[int]] = {}
+        self.parent: dict[str, str | None] = {}
+        self.awaited: set[str] = set()  # parents named by a variant before they arrived
+        self.seen, self.ordered = 0, True
+
+    def sync(self, archive: Any) -> bool:
+        since = getattr(archive, "summaries_since", None)
+        if since is None:
+            return False
+        key = (archive, getattr(archive, "epoch", 0))
+        if key != self._key:
+            self.__init__()  # type: ignore[misc]
+            self._key = key
+        new = since(self.seen)
+        self.seen += len(new)
+        pooled, parents = self.pooled, self.parent
+        for summary in new:
+            vid, parent = summary.id, summary.parent_id
+            passed, failed = summary.passed, summary.evaluated - summary.passed
+            if vid in self.awaited or (parent is not None and parent >= vid):
+                self.ordered = False
+            pooled[vid], parents[vid] = [passed, failed], parent
+            if parent is not None and parent not in pooled:
+                self.awaited.add(parent)
+            while parent is not None and parent in pooled:
+                counts = pooled[parent]
+                counts[0] += passed
+                counts[1] += failed
+                parent = parents[parent]
+        return self.ordered
+
+
 class CladeMetaproductivity:
     """Thompson sampling over clade task outcomes."""
 
     def __init__(self, prior: float = 1.0) -> None:
         self.prior = prior
+        self.clades = CladeIndex()
+        self.index = SelectionIndex(lambda v, children: 1.0)
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        items = open_parents(archive)
-        if not items:
-            raise ValueError("no selectable parent in the archive")
-        pooled = clade_outcomes(archive)
+        if self.clades.sync(archive) and self.index.sync(archive):
+            index = self.index
+            pool = index.pool()
+            if not pool.open:
+                raise ValueError("no selectable parent in the archive")
+            member = pool.counts.values
+            ids = [vid for vid, m in zip(index.ids, member) if m > 0]
+            pooled = self.clades.pooled
+            params = [(self.prior + pooled[vid][0], self.prior + pooled[vid][1]) for vid in ids]
+        else:
+            items = open_parents(archive)
+            if not items:
+                raise ValueError("no selectable parent in the archive")
+            outcomes = clade_outcomes(archive)
+            ids = [v.id for v in items]
+            params = [(self.prior + outcomes[vid][0], self.prior + outcomes[vid][1]) for vid in ids]
+        beta = rng.betavariate
         chosen = []
         for _ in range(n):
-            best_id, best_theta = items[0].id, -1.0
-            for v in items:
-                s, f = pooled[v.id]
-                theta = rng.betavariate(self.prior + s, self.prior + f)
+            best, best_theta = 0, -1.0
+            for k, (a, b) in enumerate(params):
+                theta = beta(a, b)
                 if theta > best_theta:
-                    best_id, best_theta = v.id, theta
-            chosen.append(best_id)
+                    best, best_theta = k, theta
+            chosen.append(ids[best])
         return chosen
 
 

@@ -7,6 +7,10 @@ from its id. An island's pool is the root, its own variants and the migrants it 
 ``migrate_every`` generations, each island receives the best variant (in the objective's
 direction) of its predecessor on the ring (as of that generation). The whole state is a
 function of the archive: persisted and resumable by construction.
+
+With an archive that lists what was added (``summaries_since``), pools, migrations and counters
+are kept as variants arrive (:mod:`.island_index`) and each island's rule draws from its own
+index: the same draws as the scan, seed for seed; else everything is scanned at each draw.
 """
 
 from __future__ import annotations
@@ -20,9 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from darwin_hookspecs import ArchiveView, Population, SelectionStrategy, Variant
 
 from .fitness import fitness_of
+from .island_index import IslandState
 
 RULES = ("best", "score_child_prop", "score_child_prop_mad", "score_prop", "random", "latest", "cmp")
 _ID = re.compile(r"^v(\d+)a(\d+)")
+
+
+def _attempt(variant_id: str) -> int | None:
+    m = _ID.match(variant_id)
+    return int(m.group(2)) if m else None
 
 
 class IslandsOptions(BaseModel):
@@ -72,6 +82,8 @@ class Islands:
         self.options = options
         self.rules = rules
         self._migrations: dict[str, Any] | None = None
+        self._state: IslandState | None = None
+        self._builds = 0
 
     @staticmethod
     def _draws_per_generation(archive: ArchiveView) -> int:
@@ -140,7 +152,43 @@ class Islands:
         self._migrations = state if since is not None else None
         return [dict(r) for r in received]
 
+    def _indexed(self, archive: Any, n: int) -> IslandState:
+        """The incremental state, brought up to date (started again when it cannot follow)."""
+        state = self._state
+        key = (getattr(archive, "epoch", 0), getattr(archive, "objective", None))
+        if state is None or state.archive is not archive or state.key != key:
+            state = None
+        per = state.per if state is not None else n
+        for _ in range(4):
+            if state is None:
+                self._builds += 1
+                state = IslandState(archive, self.options.islands, self.options.migrate_every, per,
+                                    self.island_of, self._builds)
+            followed = state.take(archive.summaries_since(state.seen), _attempt)
+            per = max(n, state.top, 1)
+            if followed and per == state.per:
+                break
+            state = None
+        assert state is not None
+        self._state = state
+        return state
+
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if getattr(archive, "summaries_since", None) is not None:
+            state = self._indexed(archive, n)
+            if not state.selectable:
+                raise ValueError("no selectable parent in the archive")
+            state.migrate(state.generation)
+            generation = state.generation + 1
+            picks = []
+            for j in range(n):
+                island = (generation * state.per + j) % self.options.islands
+                view: Any = state.views[island]
+                if not view.pool:
+                    view = _Pool(archive, archive.selectable())
+                rule = self.rules[island % len(self.rules)]
+                picks.append(rule.select(view, 1, rng)[0])
+            return picks
         if not archive.selectable():
             raise ValueError("no selectable parent in the archive")
         per = max(n, self._draws_per_generation(archive))

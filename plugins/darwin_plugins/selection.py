@@ -108,8 +108,13 @@ class ScoreChildPropMAD:
 
     def __init__(self, steepness: float = 1.0) -> None:
         self.steepness = steepness
+        self.index = SelectionIndex(lambda v, children: 1.0, ranked=True)
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        if self.index.sync(archive):
+            picks = self._from_index(n, rng)
+            if picks is not None:
+                return picks
         items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")
@@ -121,6 +126,29 @@ class ScoreChildPropMAD:
             for v, s in zip(items, scores)
         ]
         return _draw(rng, items, weights, n)
+
+    def _from_index(self, n: int, rng: random.Random) -> list[str] | None:
+        """The scan's draw from the index: the median from the kept ranking, the MAD from the
+        deviations in sorted order (two sorted runs), no variant read; still O(N) per
+        generation, as every weight moves with the median. ``None``: a non-finite fitness."""
+        index = self.index
+        ranked = index.ranked_open or index.ranked_all  # (-fitness, id), best first
+        if not ranked:
+            raise ValueError("no selectable parent in the archive")
+        ascending = [-key for key, _ in reversed(ranked)]
+        if any(map(math.isnan, ascending)):  # sorted apart from where the scan sorts it
+            return None
+        median = statistics.median(ascending)
+        mad = statistics.median([abs(s - median) for s in ascending]) or 1e-6
+        pool = index.pool()
+        ids = [vid for vid, m in zip(index.ids, pool.counts.values) if m > 0]
+        fitness, children, steep = index.fitness, index.children, self.steepness
+        summaries = index.summaries
+        weights = [_sigmoid(steep * (fitness(summaries[vid]) - median) / mad) / (1 + children.get(vid, 0))
+                   for vid in ids]
+        if sum(weights) <= 0 or not all(math.isfinite(w) for w in weights):
+            weights = [1.0] * len(ids)
+        return rng.choices(ids, weights=weights, k=n)
 
 
 class ScoreProp:
@@ -318,7 +346,9 @@ def _islands(options: IslandsOptions, context: Any) -> Islands:
     from .cmp_selection import CladeMetaproductivity
 
     made: dict[str, Any] = {
-        "best": Best(0.0), "score_child_prop": ScoreChildProp(), "score_child_prop_mad": ScoreChildPropMAD(),
-        "score_prop": ScoreProp(), "random": Uniform(), "latest": Latest(), "cmp": CladeMetaproductivity(),
+        "best": lambda: Best(0.0), "score_child_prop": ScoreChildProp, "score_child_prop_mad": ScoreChildPropMAD,
+        "score_prop": ScoreProp, "random": Uniform, "latest": Latest, "cmp": CladeMetaproductivity,
     }
-    return Islands(options, [made[r] for r in options.rules])
+    # one rule per island (each keeps its own index of its island's pool), in the cycled order
+    rules = options.rules
+    return Islands(options, [made[rules[i % len(rules)]]() for i in range(options.islands)])

@@ -3,7 +3,10 @@ kept up to date as variants are added, so a draw costs O(log N) instead of a sca
 
 The engine's archive offers ``summaries_since(count)`` (summaries of the variants added after
 the first ``count``, each with ``id``, ``parent_id``, ``status``, ``score``, ``exhausted`` and
-``neighbourhood``) and ``epoch`` (bumped when a held variant is replaced). A
+``neighbourhood``) and ``epoch`` (bumped when a held variant is replaced). A view of part of
+the archive (an island, :mod:`.island_index`) also offers ``member(summary)`` (whether an
+accepted variant is in its pool) and ``admitted_since(count)`` (ids that joined the pool later):
+every accepted variant keeps its position in id order, weighed 0 while not a member. A
 :class:`SelectionIndex` consumes the new summaries at each draw; an archive without them (an
 island's pool, a test double) gets ``None`` and the strategy scans it as before.
 
@@ -132,6 +135,7 @@ class SelectionIndex:
         self.ranked = ranked
         self.fitness: Callable[[Any], float] = lambda v: v.score
         self._archive: Any = None
+        self._member: Callable[[Any], bool] | None = None
         self._epoch: Any = None
         self._objective: Any = None
         self._reset()
@@ -148,6 +152,7 @@ class SelectionIndex:
         self.ranked_open: list[tuple[float, str]] = []
         self.ranked_all: list[tuple[float, str]] = []
         self._is_open: dict[str, bool] = {}
+        self.admitted = 0
 
     def sync(self, archive: Any) -> bool:
         """Take in what was added since the last call; ``False`` if ``archive`` cannot say."""
@@ -158,6 +163,7 @@ class SelectionIndex:
         if archive is not self._archive or epoch != self._epoch or objective is not self._objective:
             self._archive, self._epoch, self._objective = archive, epoch, objective
             self.fitness = fitness_of(archive)
+            self._member = getattr(archive, "member", None)
             self._reset()
         new = since(self.seen)
         self.seen += len(new)
@@ -166,6 +172,13 @@ class SelectionIndex:
             rebuild |= self._take(summary, defer=rebuild)
         if rebuild:
             self._rebuild()
+        admitted = getattr(archive, "admitted_since", None)
+        if admitted is not None:
+            joined = admitted(self.admitted)
+            self.admitted += len(joined)
+            for variant_id in joined:
+                if variant_id in self.position:
+                    self._place(variant_id)
         return True
 
     def remaining(self, variant_id: str) -> int | None:
@@ -205,11 +218,14 @@ class SelectionIndex:
     def _place(self, variant_id: str) -> None:
         index = self.position[variant_id]
         summary = self.summaries[variant_id]
+        member = self._member is None or self._member(summary)
+        if not member and index < len(self.all_pool.weights):
+            return  # outside the view's pool, and weighed 0 already
         weight = self.weight(summary, self.children.get(variant_id, 0))
         is_open = not self.exhausted(variant_id)
-        self.all_pool.put(index, weight, True)
-        self.open_pool.put(index, weight, is_open)
-        if not self.ranked:
+        self.all_pool.put(index, weight, member)
+        self.open_pool.put(index, weight, is_open and member)
+        if not self.ranked or not member:
             return
         was_open = self._is_open.get(variant_id)
         key = (-self.fitness(summary), variant_id)
