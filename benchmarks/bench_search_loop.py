@@ -169,7 +169,7 @@ def evaluate(evaluator: Evaluator, problem: Problem, files: dict[str, str], scra
         passed = r["status"] == "passed"
         results[task] = TaskResult(task_id=task, passed=passed, score=float(passed),
                                    failure_kind=None if passed else r["status"], log=r.get("log", "")[-1500:],
-                                   coverage=None if passed else r.get("coverage"))
+                                   coverage=r.get("coverage"))
     return results
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,23 @@ class MutationOptions(BaseModel):
     ``inf``: after every fresh edit). An edit that improved on an ancestor but lost to a sibling
     (another bug's fix) is among them, so a finite delay lets it come back (8: the quickstart's
     last fix was buried otherwise, see docs/search.md)."""
+    share: Literal["family", "site"] = "family"
+    """What an edit's weight is shared with (in proportion to the near-miss priors): its
+    ``family`` (a family with few sites gives each a large weight) or its ``site`` (every site
+    of a family weighs the family's prior, its alternatives share it)."""
+    localise: Literal["failing", "ochiai"] = "failing"
+    """Line weights: ``failing`` (1 + share of failing tasks executing the line) or ``ochiai``
+    (Ochiai's suspiciousness from the failing and passing tasks' coverage)."""
+    complements: float = Field(1.0, ge=0.0)
+    """Factor on the weight of edits that invert a test on every input (a negated condition,
+    ``==`` / ``!=``, ``<`` / ``>=``...): when such an edit passes the tests it changed behaviour
+    on more inputs than they check, so it games them more often than a boundary or constant fix."""
+    pairs: int = Field(0, ge=0, le=200)
+    """Once every single edit of a parent is tried, its attempts go on with pairs of its
+    ``pairs`` likeliest edits, likeliest pair first (:mod:`.pairs`; 0 or 1: none)."""
+    pairs_after: float = Field(1.0, ge=0.0, le=1.0)
+    """Share of a parent's single edits tried before pairs start (then singles and pairs take
+    turns; 1: pairs only once the singles are spent)."""
     edits_mean: float = Field(1.0, ge=1.0, le=8.0)
     """Mean number of edits per child (geometric); 1: single edits only."""
     max_edits: int = Field(4, ge=1)
