@@ -93,7 +93,7 @@ def _context(tmp: Path, k: int, parent: Variant) -> GenerationContext:
 def test_pairs_follow_the_single_edits_and_reach_a_two_edit_fix(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(MIN_MAX)
     parent = Variant(id="p", parent_id=None, generation=0, status="accepted")
-    gen = MutationGenerator(MutationOptions(pairs=12))
+    gen = MutationGenerator(MutationOptions(pairs=12, pairs_after=1.0))
     singles, pairs, seen = [], [], set()
     for k in range(2000):
         p = gen.propose(_context(tmp_path, k, parent))
@@ -117,7 +117,7 @@ def test_pairs_follow_the_single_edits_and_reach_a_two_edit_fix(tmp_path: Path) 
     assert fixed, "the two-comparison fix is among the pairs of the likeliest edits"
     # resumable: a fresh generator gives the same pair at the same sibling index
     k = len(singles) + 3
-    assert MutationGenerator(MutationOptions(pairs=12)).propose(_context(tmp_path, k, parent)).changes == pairs[3].changes
+    assert MutationGenerator(MutationOptions(pairs=12, pairs_after=1.0)).propose(_context(tmp_path, k, parent)).changes == pairs[3].changes
 
 
 def test_pairs_after_interleaves_pairs_with_the_remaining_singles(tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_pairs_after_interleaves_pairs_with_the_remaining_singles(tmp_path: Path
     kinds = [bool(gen.propose(_context(tmp_path, k, parent)).metadata.get("pair")) for k in range(start + 20)]
     assert kinds[:start] == [False] * start
     assert kinds[start:] == [False, True] * 10
-    plain = MutationGenerator(MutationOptions())  # the singles keep their order
+    plain = MutationGenerator(MutationOptions(pairs=0))  # the singles keep their order
     singles = [gen.propose(_context(tmp_path, k, parent)).changes for k in range(start + 20) if not kinds[k]]
     assert singles == [plain.propose(_context(tmp_path, k, parent)).changes for k in range(len(singles))]
 
@@ -143,12 +143,12 @@ def test_passing_task_coverage_reaches_the_order_only_with_ochiai(tmp_path: Path
         gen = MutationGenerator(MutationOptions(**options))
         return [e.key for e in gen._neighbourhood(_context(tmp_path, 0, parent)).edits]
 
-    assert order() == order(localise="failing") != order(localise="ochiai")
+    assert order() == order(localise="ochiai") != order(localise="failing")  # ochiai: the default
 
     def weights(**options) -> dict[str, tuple[int, float]]:
         hood = MutationGenerator(MutationOptions(**options))._neighbourhood(_context(tmp_path, 0, parent))
         return {e.key: (e.site.line, e.weight) for e in hood.edits}
 
-    plain, localised = weights(), weights(localise="ochiai")
+    plain, localised = weights(localise="failing"), weights()
     gain = {line: {localised[k][1] / w for k, (l, w) in plain.items() if l == line} for line in (2, 8)}
     assert min(gain[8]) > max(gain[2])  # the line only the failing task runs gains on the shared one
