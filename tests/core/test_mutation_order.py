@@ -152,3 +152,9 @@ def test_passing_task_coverage_reaches_the_order_only_with_ochiai(tmp_path: Path
     plain, localised = weights(localise="failing"), weights()
     gain = {line: {localised[k][1] / w for k, (l, w) in plain.items() if l == line} for line in (2, 8)}
     assert min(gain[8]) > max(gain[2])  # the line only the failing task runs gains on the shared one
+
+
+def test_defaults_are_the_ones_the_repair_benchmark_chose() -> None:
+    options = MutationOptions()
+    assert (options.localise, options.complements, options.pairs, options.pairs_after) == ("ochiai", 0.1, 20, 0.5)
+    assert options.share == "family"  # per-site sharing measured worse (docs/search.md)
