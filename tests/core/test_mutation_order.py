@@ -158,3 +158,23 @@ def test_defaults_are_the_ones_the_repair_benchmark_chose() -> None:
     options = MutationOptions()
     assert (options.localise, options.complements, options.pairs, options.pairs_after) == ("ochiai", 0.1, 20, 0.5)
     assert options.share == "family"  # per-site sharing measured worse (docs/search.md)
+
+
+def test_spent_pairs_give_their_turns_back_to_the_singles(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(MIN_MAX)
+    parent = Variant(id="p", parent_id=None, generation=0, status="accepted")
+    every = [p.changes for p in _all(MutationGenerator(MutationOptions(pairs=0)), tmp_path, parent)]
+    mixed = _all(MutationGenerator(MutationOptions(pairs=3, pairs_after=0.0)), tmp_path, parent)
+    kinds = [bool(p.metadata.get("pair")) for p in mixed]
+    assert kinds[:6] == [False, True] * 3 and not any(kinds[6:])  # 3 pairs at most, then singles
+    assert [p.changes for p in mixed if not p.metadata.get("pair")] == every  # no single lost
+
+
+def _all(gen: MutationGenerator, tmp: Path, parent: Variant) -> list:
+    out = []
+    for k in range(5000):
+        p = gen.propose(_context(tmp, k, parent))
+        if p.metadata.get("exhausted"):
+            return out
+        out.append(p)
+    raise AssertionError("never exhausted")

@@ -150,33 +150,25 @@ class MutationGenerator:
             return Proposal(changes={}, improvement_type="mutation:none",
                             description="no mutable site in the variant's Python files (or its evolve blocks)",
                             metadata={"neighbourhood": 0, "exhausted": True})
-        single, pair_index = self._slot(hood, k)
-        found = hood.nth(single) if single is not None else None
         size = len(hood.edits) + two.size(self.options.pairs)
-        if found is None and self.options.pairs > 1:
-            pair = two.nth(hood, pair_index, self.options.pairs)
-            if pair is not None:
+        if self.options.pairs > 1:
+            turn = two.slot(hood, k, int(self.options.pairs_after * len(hood.edits)), self.options.pairs)
+            if turn is not None and turn[0]:
+                pair = two.nth(hood, turn[1], self.options.pairs)
+                assert pair is not None  # slot() checked it
                 return self._pair(context, hood, k, pair)
+            index = turn[1] if turn is not None else len(hood.valid)
+        else:
+            index = k
+        found = hood.nth(index)
         if found is None:
             what = "single edits" + (" and pairs of its likeliest" if self.options.pairs > 1 else "")
             return Proposal(changes={}, improvement_type="mutation:exhausted",
                             description=f"the parent's {len(hood.valid)} distinct {what} are all tried",
                             metadata={"neighbourhood": size, "exhausted": True, "sibling_index": k})
-        return self._enumerated(context, hood, k, found)
-
-    def _slot(self, hood: Neighbourhood, k: int) -> tuple[int | None, int]:
-        """Attempt ``k``'s single-edit index (``None``: a pair's turn) and its pair index: single
-        edits first; past ``pairs_after`` of the neighbourhood, singles and pairs alternate; once
-        the singles are spent, pairs only."""
-        if self.options.pairs <= 1:
-            return k, 0
-        start = int(self.options.pairs_after * len(hood.edits))
-        singles = min(k, start) + (max(k - start, 0) + 1) // 2  # single-edit turns before ``k``
-        if singles:
-            hood.nth(singles - 1)  # validates the singles up to there (all of them, if fewer)
-        used = min(singles, len(hood.valid))
-        turn = k < start or (k - start) % 2 == 0
-        return (used if turn and used == singles else None), k - used
+        proposal = self._enumerated(context, hood, index, found)
+        proposal.metadata["sibling_index"] = k  # the attempt's, not the single edit's index
+        return proposal
 
     def _pair(self, context: GenerationContext, hood: Neighbourhood, k: int,
               pair: tuple[list[Edit], dict[str, str]]) -> Proposal:

@@ -55,7 +55,10 @@ class Neighbourhood:
     restricted: bool = False
     """Whether evolve blocks or regions restrict the editable code."""
     pairs: Any = None
-    """The two-edit sequence once the single edits are spent (:mod:`.pairs`)."""
+    """The two-edit sequence (:mod:`.pairs`)."""
+    turns: list[tuple[bool, int]] = field(default_factory=list)
+    """Attempt ``k``'s ``(is_pair, index)`` once pairs are on (:func:`.pairs.slot`)."""
+    turn_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def nth(self, k: int) -> tuple[Edit, str] | None:
         """The ``k``-th valid mutant whose code differs from the parent and from earlier ones."""

@@ -44,8 +44,30 @@ def _order(hood: Neighbourhood, top: int) -> list[tuple[int, int]]:
     return pairs
 
 
+def slot(hood: Neighbourhood, k: int, start: int, top: int) -> tuple[bool, int] | None:
+    """Attempt ``k``'s turn: ``(is_pair, index)`` into the singles or the pairs, ``None`` once both
+    are spent. Singles before ``start``, then a single and a pair in turn; when one kind is spent
+    the other takes its turns. Deterministic in ``k`` (a resume finds the same turns)."""
+    with hood.turn_lock:
+        pairs = sum(1 for is_pair, _ in hood.turns if is_pair)
+        singles = len(hood.turns) - pairs
+        while len(hood.turns) <= k:
+            j = len(hood.turns)
+            want_pair = j >= start and (j - start) % 2 == 1
+            has_single = hood.nth(singles) is not None
+            has_pair = (want_pair or not has_single) and nth(hood, pairs, top) is not None
+            if not has_single and not has_pair:
+                return None
+            is_pair = has_pair if want_pair else not has_single
+            hood.turns.append((is_pair, pairs if is_pair else singles))
+            pairs, singles = pairs + is_pair, singles + (not is_pair)
+        return hood.turns[k]
+
+
 def nth(hood: Neighbourhood, k: int, top: int) -> tuple[list[Edit], dict[str, str]] | None:
-    """The ``k``-th valid, distinct pair of ``hood`` (its single edits must all be scanned)."""
+    """The ``k``-th valid, distinct pair of ``hood``'s ``top`` likeliest valid edits."""
+    if hood.pairs is None:
+        hood.nth(top - 1)  # validates the first ``top`` single edits (outside the lock it takes)
     with hood.lock:
         if hood.pairs is None:
             hood.pairs = Pairs(_order(hood, top))
