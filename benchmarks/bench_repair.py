@@ -174,7 +174,7 @@ def neighbourhood(problem: Any, seed: int = 1) -> list[dict[str, str]]:
             ctx = GenerationContext(run_id="hood", attempt_id=f"a{k}", parent=root, parent_dir=parent_dir,
                                     target=choose_target(root, random.Random(k)), seed=k, sibling_index=k)
             proposal = gen.propose(ctx)
-            if not proposal.changes:
+            if not proposal.changes or proposal.metadata.get("pair"):
                 break
             mutants.append({**root_files, **{r: t for r, t in proposal.changes.items() if t is not None}})
     return mutants

@@ -128,10 +128,16 @@ class Problem:
     timeout: float = 0.25
     ids: list[str] = field(default_factory=list)
     holdout_ids: list[str] = field(default_factory=list)
+    holdout_files: tuple[str, ...] = ()
+    """Test files of ``tests/`` held out (the quickstart's ``test_holdout.py``): never visible."""
 
     def __post_init__(self) -> None:
         self.ids = _discover(self.tests)
         self.holdout_ids = _discover(self.holdout) if self.holdout else []
+        if self.holdout_files:
+            held = [i for i in self.ids if i.split("::")[0].rsplit("/", 1)[-1] in self.holdout_files]
+            self.ids = [i for i in self.ids if i not in held]
+            self.holdout, self.holdout_ids = self.tests, held
 
 
 def _discover(base: Path) -> list[str]:
@@ -169,7 +175,7 @@ def evaluate(evaluator: Evaluator, problem: Problem, files: dict[str, str], scra
         passed = r["status"] == "passed"
         results[task] = TaskResult(task_id=task, passed=passed, score=float(passed),
                                    failure_kind=None if passed else r["status"], log=r.get("log", "")[-1500:],
-                                   coverage=None if passed else r.get("coverage"))
+                                   coverage=r.get("coverage"))
     return results
 
 

@@ -25,6 +25,7 @@ import libcst as cst
 
 from darwin_hookspecs import BuildContext, GenerationContext, Proposal, UserError
 
+from . import pairs as two
 from . import perturb as numeric
 from . import regions as evolve
 from .bandit import weights
@@ -112,10 +113,14 @@ class MutationGenerator:
         coverage = [r.coverage for r in context.parent.task_results.values() if not r.passed and r.coverage]
         if context.target.coverage and context.target.coverage not in coverage:
             coverage.append(context.target.coverage)
+        passing = [r.coverage for r in context.parent.task_results.values() if r.passed and r.coverage]
+        if self.options.localise != "ochiai":
+            passing = []
         tried = set(meta.get("tried") or ())
         key = hashlib.sha1(repr((context.parent.id, self.seed, sorted(sources.items()),
-                                 sorted(family_weights.items()), coverage, sorted(tried),
-                                 self.options.sharpness, self.options.tried_delay)).encode()).hexdigest()
+                                 sorted(family_weights.items()), coverage, passing, sorted(tried),
+                                 self.options.sharpness, self.options.tried_delay, self.options.share,
+                                 self.options.complements)).encode()).hexdigest()
         cached = self.neighbourhoods.get(key)
         if cached is not None:
             return cached
@@ -127,7 +132,9 @@ class MutationGenerator:
 
         hood = build(parsed, sources, seed=self.seed, family_weights=family_weights, coverage=coverage,
                      uncovered_weight=self.options.uncovered_weight, tried=tried, keep=keep,
-                     sharpness=self.options.sharpness, tried_delay=self.options.tried_delay)
+                     sharpness=self.options.sharpness, tried_delay=self.options.tried_delay,
+                     share=self.options.share, passing=passing, localise=self.options.localise,
+                     complements=self.options.complements)
         hood.literals, hood.restricted = numeric.literals(parsed, keep), restricted
         return self.neighbourhoods.put(key, hood)
 
@@ -143,18 +150,49 @@ class MutationGenerator:
             return Proposal(changes={}, improvement_type="mutation:none",
                             description="no mutable site in the variant's Python files (or its evolve blocks)",
                             metadata={"neighbourhood": 0, "exhausted": True})
-        found = hood.nth(k)
-        size = len(hood.edits)
+        size = len(hood.edits) + two.size(self.options.pairs)
+        if self.options.pairs > 1:
+            turn = two.slot(hood, k, int(self.options.pairs_after * len(hood.edits)), self.options.pairs)
+            if turn is not None and turn[0]:
+                pair = two.nth(hood, turn[1], self.options.pairs)
+                assert pair is not None  # slot() checked it
+                return self._pair(context, hood, k, pair)
+            index = turn[1] if turn is not None else len(hood.valid)
+        else:
+            index = k
+        found = hood.nth(index)
         if found is None:
+            what = "single edits" + (" and pairs of its likeliest" if self.options.pairs > 1 else "")
             return Proposal(changes={}, improvement_type="mutation:exhausted",
-                            description=f"the parent's {len(hood.valid)} distinct single edits are all tried",
+                            description=f"the parent's {len(hood.valid)} distinct {what} are all tried",
                             metadata={"neighbourhood": size, "exhausted": True, "sibling_index": k})
-        return self._enumerated(context, hood, k, found)
+        proposal = self._enumerated(context, hood, index, found)
+        proposal.metadata["sibling_index"] = k  # the attempt's, not the single edit's index
+        return proposal
+
+    def _pair(self, context: GenerationContext, hood: Neighbourhood, k: int,
+              pair: tuple[list[Edit], dict[str, str]]) -> Proposal:
+        """A two-edit child (:mod:`.pairs`): the parent's single edits are all tried."""
+        chosen, changes = pair
+        stats = self._family_stats(context)
+        tried = list((context.parent.metadata or {}).get("tried") or ()) + hood.tried_before(len(hood.valid))
+        return Proposal(
+            changes=changes, improvement_type=f"mutation:{chosen[0].site.family}",
+            description="; ".join(f"{e.site.label} ({e.description}) in {e.rel} line {e.site.line}" for e in chosen),
+            metadata={
+                "file": chosen[0].rel, "line": chosen[0].site.line, "family": chosen[0].site.family,
+                "operator": chosen[0].site.label, "families": [e.site.family for e in chosen],
+                "edits": [e.key for e in chosen], "pair": True, "sibling_index": k,
+                "neighbourhood": len(hood.edits) + two.size(self.options.pairs),
+                "bandit": weights(stats, self._bandit_families(0.0)) if stats else {},
+                "tried": tried[-MAX_TRIED:],
+            },
+        )
 
     def _enumerated(self, context: GenerationContext, hood: Neighbourhood, k: int, found: tuple[Edit, str],
                     share: float = 0.0) -> Proposal:
         """The proposal of the neighbourhood's ``k``-th mutant (plus further edits)."""
-        size = len(hood.edits)
+        size = len(hood.edits) + (two.size(self.options.pairs) if share == 0.0 else 0)
         primary, new_source = found
         chosen = [primary]
         changes = {primary.rel: new_source}

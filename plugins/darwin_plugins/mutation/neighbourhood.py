@@ -16,9 +16,10 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from .operators import ParsedModule, Site, apply_edits
-from .priors import multiplier
+from .priors import complement, multiplier
 
 
 @dataclass
@@ -53,6 +54,11 @@ class Neighbourhood:
     """Numeric literals a perturbation may change (:func:`.perturb.literals`)."""
     restricted: bool = False
     """Whether evolve blocks or regions restrict the editable code."""
+    pairs: Any = None
+    """The two-edit sequence (:mod:`.pairs`)."""
+    turns: list[tuple[bool, int]] = field(default_factory=list)
+    """Attempt ``k``'s ``(is_pair, index)`` once pairs are on (:func:`.pairs.slot`)."""
+    turn_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def nth(self, k: int) -> tuple[Edit, str] | None:
         """The ``k``-th valid mutant whose code differs from the parent and from earlier ones."""
@@ -83,21 +89,38 @@ class Neighbourhood:
 
 def suspiciousness(coverage: list[dict[str, list[int]]]) -> dict[str, dict[int, float]]:
     """``{file: {line: 1 + share of failing tasks executing it}}``."""
+    counts = _counts(coverage)
+    n = max(len(coverage), 1)
+    return {rel: {line: 1.0 + c / n for line, c in per.items()} for rel, per in counts.items()}
+
+
+def ochiai(failing: list[dict[str, list[int]]], passing: list[dict[str, list[int]]],
+           floor: float = 0.1) -> dict[str, dict[int, float]]:
+    """``{file: {line: floor + Ochiai}}`` for the lines a failing task executes; Ochiai is
+    ``failed(l) / sqrt(failed * (failed(l) + passed(l)))`` (1: only failing tasks run the line)."""
+    bad, good = _counts(failing), _counts(passing)
+    total = max(len(failing), 1)
+    return {rel: {line: floor + c / math.sqrt(total * (c + good.get(rel, {}).get(line, 0)))
+                  for line, c in per.items()} for rel, per in bad.items()}
+
+
+def _counts(coverage: list[dict[str, list[int]]]) -> dict[str, dict[int, int]]:
     counts: dict[str, dict[int, int]] = {}
     for cov in coverage:
         for rel, lines in cov.items():
             per = counts.setdefault(rel, {})
             for line in set(lines):
                 per[line] = per.get(line, 0) + 1
-    n = max(len(coverage), 1)
-    return {rel: {line: 1.0 + c / n for line, c in per.items()} for rel, per in counts.items()}
+    return counts
 
 
 def build(
     parsed: dict[str, ParsedModule], sources: dict[str, str], *, seed: int,
     family_weights: dict[str, float], coverage: list[dict[str, list[int]]],
     uncovered_weight: float, tried: set[str], keep: "callable[[str, Site], bool]",  # type: ignore[valid-type]
-    sharpness: float = 1.0, tried_delay: float = math.inf,
+    sharpness: float = 1.0, tried_delay: float = math.inf, share: str = "family",
+    passing: list[dict[str, list[int]]] | None = None, localise: str = "failing",
+    complements: float = 1.0,
 ) -> Neighbourhood:
     raw: list[tuple[str, Site, int, str]] = []
     for rel in sorted(parsed):
@@ -109,14 +132,17 @@ def build(
             occurrence[(site.line, site.label)] = n + 1
             for alt, (desc, _make) in enumerate(site.alternatives):
                 raw.append((rel, site, alt, f"{rel}:{site.line}:{site.label}:{n}:{desc}"))
-    per_family: dict[str, float] = {}
+    pool: dict[object, float] = {}  # what an edit's weight is shared with: its family, or its site
     priors = [multiplier(site.family, site.alternatives[alt][0]) for _, site, alt, _ in raw]
     for (_, site, _, _), prior in zip(raw, priors):
-        per_family[site.family] = per_family.get(site.family, 0.0) + prior
-    lines = suspiciousness(coverage)
+        group = site.family if share == "family" else id(site)
+        pool[group] = pool.get(group, 0.0) + prior
+    lines = ochiai(coverage, passing or []) if localise == "ochiai" else suspiciousness(coverage)
     edits: list[Edit] = []
     for (rel, site, alt, key), prior in zip(raw, priors):
-        weight = family_weights[site.family] * prior / per_family[site.family]
+        weight = family_weights[site.family] * prior / pool[site.family if share == "family" else id(site)]
+        if complements != 1.0 and complement(site.family, site.alternatives[alt][0]):
+            weight *= complements
         if lines:
             weight *= lines.get(rel, {}).get(site.line, uncovered_weight)
         if weight <= 0:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,28 @@ class MutationOptions(BaseModel):
     ``inf``: after every fresh edit). An edit that improved on an ancestor but lost to a sibling
     (another bug's fix) is among them, so a finite delay lets it come back (8: the quickstart's
     last fix was buried otherwise, see docs/search.md)."""
+    share: Literal["family", "site"] = "family"
+    """What an edit's weight is shared with (in proportion to the near-miss priors): its
+    ``family`` (a family with few sites gives each a large weight) or its ``site`` (every site
+    of a family weighs the family's prior, its alternatives share it)."""
+    localise: Literal["failing", "ochiai"] = "ochiai"
+    """Line weights: ``ochiai`` (0.1 + Ochiai's suspiciousness from the failing and passing
+    tasks' coverage: a line only failing tasks run weighs most) or ``failing`` (1 + share of
+    failing tasks executing the line)."""
+    complements: float = Field(0.1, ge=0.0)
+    """Factor on the weight of edits that invert a test on every input (a negated condition,
+    ``==`` / ``!=``, ``<`` / ``>=``, ``not`` dropped): when such an edit passes the tests it has
+    changed behaviour on more inputs than they check, so it games them more often than a
+    boundary or constant fix does (0.1: the quickstart's genuine fix on 6 of 6 seeds, see
+    docs/search.md; 1: no damping)."""
+    pairs: int = Field(20, ge=0, le=200)
+    """Two-edit children from pairs of a parent's ``pairs`` likeliest edits, likeliest pair
+    first (:mod:`.pairs`; 0 or 1: none)."""
+    pairs_after: float = Field(0.5, ge=0.0, le=1.0)
+    """Share of a parent's neighbourhood (its single edits) tried before pairs start; then
+    singles and pairs take turns, and once the singles are spent pairs only (1: pairs only
+    then). 0.5 repaired ``min_max`` (two edits, neither changes a test alone) without losing a
+    tuning program of benchmarks/bench_repair.py; 0.1-0.3 cost single-edit repairs."""
     edits_mean: float = Field(1.0, ge=1.0, le=8.0)
     """Mean number of edits per child (geometric); 1: single edits only."""
     max_edits: int = Field(4, ge=1)

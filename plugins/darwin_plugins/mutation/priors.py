@@ -25,6 +25,20 @@ _PAIRS: dict[str, set[frozenset[str]]] = {
 }
 
 
+_COMPLEMENTS = {frozenset(p) for p in (("<", ">="), (">", "<="), ("==", "!="), ("is", "is not"), ("in", "not in"))}
+
+
+def complement(family: str, description: str) -> bool:
+    """Whether the edit inverts a test's outcome on every input: a negated condition, a
+    comparison made its complement (``==`` / ``!=``, ``<`` / ``>=``...), a ``not`` dropped."""
+    if family == "condition":
+        return True
+    if family == "boolean":
+        return description == "unary operator dropped"
+    left, sep, right = description.partition(" -> ")
+    return family == "comparison" and bool(sep) and frozenset((left, right)) in _COMPLEMENTS
+
+
 def multiplier(family: str, description: str) -> float:
     """The prior multiplier of one alternative (1 when nothing is known about it)."""
     left, sep, right = description.partition(" -> ")
