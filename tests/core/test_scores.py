@@ -98,30 +98,40 @@ def test_a_stage_score_threshold_follows_the_direction(tmp_path: Path) -> None:
         assert all("seed" in r.details for r in results)
 
 
-def test_quickstart_held_out_tests_catch_the_gamed_repair(quickstart: Path, darwin_cli) -> None:
-    """The quickstart's search "repairs" fizzbuzz with n % 5 != 1: every training test passes,
-    its held-out tests fail, and `darwin status` says so."""
+def _quickstart_run(quickstart: Path, darwin_cli, *options: str) -> tuple[dict, str]:
     run_dir = quickstart / "run"
-    result = darwin_cli("run", str(quickstart / "darwin.toml"), "--run-dir", str(run_dir), "-q")
+    result = darwin_cli("run", str(quickstart / "darwin.toml"), "--run-dir", str(run_dir), "-q", *options)
     assert result.returncode == 0, result.stderr
     status = json.loads(darwin_cli("status", str(run_dir), "--json").stdout)
     rows = json.loads(darwin_cli("archive", str(run_dir), "--json").stdout)
     root = next(r for r in rows if r["parent_id"] is None)
     assert 0.5 < root["score"] < 0.6 and root["evaluated"] == 16  # held-out tasks not counted
-    assert all(not t.startswith("tests/test_holdout.py") for r in rows if r["target"] for t in [r["target"]])
-    held = status["best_holdout_score"]
-    assert held is not None
-    if held < 1.0:
-        flagged = " ".join(status.get("holdout_warnings", []))
-        assert status["best_id"] in flagged and "held-out" in flagged, status
+    assert not any(r["target"] and r["target"].startswith("tests/test_holdout.py") for r in rows)
+    assert status["best_score"] == 1.0 and "held-out" in darwin_cli("archive", str(run_dir)).stdout
     from darwin_core.reader import open_run
 
-    view = open_run(run_dir)
-    best_code = view.code(status["best_id"])["textstats.py"].decode()
-    correct = "n % 5 == 0" in best_code
-    assert correct == (held == 1.0) or not correct  # correct code passes every held-out test
-    text = darwin_cli("archive", str(run_dir)).stdout
-    assert "held-out" in text
+    return status, open_run(run_dir).code(status["best_id"])["textstats.py"].decode()
+
+
+def test_quickstart_held_out_tests_catch_a_gamed_repair(quickstart: Path, darwin_cli) -> None:
+    """With the previous edit order (complements undamped, failing-only localisation) the
+    quickstart's search "repairs" fizzbuzz by negating ``n % 5 == 1``: every training test
+    passes, a held-out one fails, and `darwin status` names it."""
+    status, code = _quickstart_run(quickstart, darwin_cli,
+                                   "--set", "generator.complements=1", "--set", "generator.localise=failing")
+    assert status["best_holdout_score"] == 0.8, status
+    flagged = " ".join(status.get("holdout_warnings") or [])
+    assert status["best_id"] in flagged and "test_holdout_fizzbuzz" in flagged, status
+    assert "n % 5 == 0" not in code
+
+
+def test_quickstart_default_search_finds_the_genuine_repair(quickstart: Path, darwin_cli) -> None:
+    """The default order (complements damped, Ochiai) reaches 1.0 with the real fix: every
+    held-out test passes and nothing is flagged."""
+    status, code = _quickstart_run(quickstart, darwin_cli)
+    assert status["best_holdout_score"] == 1.0, status
+    assert not status.get("holdout_warnings"), status
+    assert "if n % 5 == 1" not in code and "n % 5 != 1" not in code
 
 
 def test_every_task_crashing_stops_at_the_initial_variant(quickstart: Path, darwin_cli) -> None:
