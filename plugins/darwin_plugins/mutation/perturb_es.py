@@ -52,6 +52,10 @@ FORWARD = 0.8
 FADE = 4.0
 """Failed attempts on a parent that halve the path's share (a direction that stopped working)."""
 """Probability that the path component points forward (its sign)."""
+RUN_STEP = False
+RESET = 0.3
+"""Share of moves drawn at the initial step on one literal, whatever the lineage's step (an
+adapted step that shrank into a narrow basin still tries moves of the first scale)."""
 TOWARD = 0.8
 """Probability that a parent with a better inspiration of the same code gets a line search."""
 TOWARD_LABEL = "perturb-toward"
@@ -81,9 +85,13 @@ def _float(value: float) -> float:
 
 
 def sample(found: list[Literal], weights: list[float], step: float, path: dict[str, float], *,
-           edits_mean: float, rng: random.Random, along: float = 0.0) -> list[tuple[Literal, float | int]]:
+           edits_mean: float, rng: random.Random, along: float = 0.0,
+           initial: float = 0.1) -> list[tuple[Literal, float | int]]:
     """A move of several floats (plus a component along the path), or of one integer."""
-    s = step * math.exp(SPREAD * rng.gauss(0.0, 1.0))
+    if rng.random() < RESET:  # a move at the initial scale, one literal: the step's restart
+        s, edits_mean, along = initial, 1.0, 0.0
+    else:
+        s = step * math.exp(SPREAD * rng.gauss(0.0, 1.0))
     keyed = sorted(range(len(found)), key=lambda i: math.log(rng.random() or 1e-300) / weights[i], reverse=True)
     first = found[keyed[0]]
     if isinstance(first.value, int):
@@ -186,6 +194,23 @@ def record(chosen: list[tuple[Literal, float | int]], step: float, path: dict[st
             "prior": {k: round(v, 6) for k, v in path.items()}}
 
 
+def repeat(hood: Any, moves: list[Any]) -> Any:
+    """The parent's own move once more, each literal by the same difference (Hooke and Jeeves's
+    pattern move; a ratio would creep towards 0 by ever smaller gains), or None."""
+    from . import perturb as numeric
+
+    by_label = {lit.label: lit for lit in hood.literals}
+    chosen: list[tuple[Literal, float | int]] = []
+    for label, old, new in moves:
+        lit = by_label.get(label)
+        if lit is None or lit.value != new:
+            return None
+        value = new + (new - old) if isinstance(new, int) else _float(float(new) + float(new) - float(old))
+        if value != new:
+            chosen.append((lit, value))
+    return numeric._apply(hood.parsed, hood.sources, chosen, 0.0) if chosen else None
+
+
 def sign_of(benchmark: Any) -> float:
     """-1 when the run's objective minimises, else 1."""
     objective = getattr(benchmark, "objective", None)
@@ -210,9 +235,11 @@ def propose(hood: Any, parent: Any, j: int, stats: dict[str, Any], *, inspiratio
     es = meta.get("es") if isinstance(meta.get("es"), dict) else {}
     improved = bool(es) and score > sign * float(es.get("base", 0.0)) + 1e-12
     step, path = lineage(es, improved, j, initial_step)
+    if RUN_STEP:  # the step from the whole run's success rate instead (perturb.step)
+        step = numeric.step(stats, initial_step)
     made, kind = None, numeric.FAMILY
     if meta.get("moves") and j == 0 and (improved or not es):
-        made, kind = numeric.repeat(hood.parsed, hood.sources, hood.literals, meta["moves"]), numeric.REPEAT
+        made, kind = repeat(hood, meta["moves"]), numeric.REPEAT
     if made is None and inspirations and rng.random() < TOWARD:
         targets = points(hood.literals, hood.sources, inspirations, read)
         line = toward(hood.literals, [(sign * s, t, v) for s, t, v in targets], score, 1.0, rng)
@@ -220,13 +247,14 @@ def propose(hood: Any, parent: Any, j: int, stats: dict[str, Any], *, inspiratio
             made, kind = numeric._apply(hood.parsed, hood.sources, line[0], step), TOWARD_LABEL
             other = (line[1].metadata or {}).get("es")
             other = other if isinstance(other, dict) else {}
-            step, path = lineage(other, bool(other) and sign * float(line[1].score or 0.0)
-                                 > sign * float(other.get("base", 0.0)) + 1e-12, 0, initial_step)
+            if not RUN_STEP:
+                step, path = lineage(other, bool(other) and sign * float(line[1].score or 0.0)
+                                     > sign * float(other.get("base", 0.0)) + 1e-12, 0, initial_step)
     if made is None:
         weights = numeric.literal_weights(hood.literals, stats)
         for _ in range(4):  # a draw that rounds to no change is drawn again
             chosen = sample(hood.literals, weights, step, path, edits_mean=edits_mean, rng=rng,
-                            along=ALONG * 0.5 ** (j / FADE))
+                            along=ALONG * 0.5 ** (j / FADE), initial=initial_step)
             made, kind = (numeric._apply(hood.parsed, hood.sources, chosen, step) if chosen else None), numeric.FAMILY
             if made is not None:
                 break
