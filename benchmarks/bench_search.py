@@ -7,8 +7,10 @@
 Each arm is a selection strategy with the mutation generator, single-edit and (``--multi``)
 multi-edit (``edits_mean = 1.5``); ``root`` is the baseline of the root's neighbourhood
 enumerated in priority order, no archive. Problems: the quickstart (16 tests; stops at 1.0),
-and examples/repair (eleven bugs, two needing two edits; held-out tests scored at the end,
-a *genuine* repair passes them all). Reports mean +/- s.e.m. of the final best, the attempts to
+examples/repair (eleven bugs, two needing two edits; held-out tests scored at the end,
+a *genuine* repair passes them all), and two optimisation problems with an ``evaluator.py``
+and no stop (examples/spread, examples/packing; arm ``hillclimb`` is their baseline, 400
+attempts; ``--first-seed`` keeps tuning seeds apart from reported ones). Reports mean +/- s.e.m. of the final best, the attempts to
 first reach it, and the held-out score, over seeds. The loop and the evaluator are in
 ``bench_search_loop.py``.
 """
