@@ -7,9 +7,11 @@
 Each arm is a selection strategy with the mutation generator, single-edit and (``--multi``)
 multi-edit (``edits_mean = 1.5``); ``root`` is the baseline of the root's neighbourhood
 enumerated in priority order, no archive. Problems: the quickstart (16 tests, 5 held out as its
-tasks.toml says; stops at 1.0),
-and examples/repair (eleven bugs, two needing two edits; held-out tests scored at the end,
-a *genuine* repair passes them all). Reports mean +/- s.e.m. of the final best, the attempts to
+tasks.toml says; stops at 1.0), examples/repair (eleven bugs, two needing two edits; held-out
+tests scored at the end, a *genuine* repair passes them all), and two optimisation problems
+with an ``evaluator.py`` and no stop (examples/spread, examples/packing; arm ``hillclimb`` is
+their baseline, 400 attempts; ``--first-seed`` keeps tuning seeds apart from reported ones).
+Reports mean +/- s.e.m. of the final best, the attempts to
 first reach it, and the held-out score, over seeds. The loop and the evaluator are in
 ``bench_search_loop.py``.
 """
@@ -29,8 +31,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 EXAMPLES = HERE.parent / "examples"
 
-BUDGETS = {"quickstart": 200, "repair": 200, "spread": 400}
-STOP_AT = {"spread": None}
+BUDGETS = {"quickstart": 200, "repair": 200, "spread": 400, "packing": 400}
+STOP_AT = {"spread": None, "packing": None}
 """Problems without a known maximum run their whole budget (the others stop at 1.0)."""
 ARMS = ["best", "score_child_prop", "cmp", "map_elites", "islands", "root"]
 SELECTION_OPTIONS: dict[str, dict[str, Any]] = {
@@ -61,6 +63,8 @@ def problems() -> dict[str, Any]:
                           EXAMPLES / "repair/holdout", timeout=0.1),
         "spread": OptimProblem("spread", EXAMPLES / "spread/program", EXAMPLES / "spread/evaluator.py",
                                "spread.py", "spread"),
+        "packing": OptimProblem("packing", EXAMPLES / "packing/program", EXAMPLES / "packing/evaluator.py",
+                                "packing.py", "sum_radii"),
     }
 
 
@@ -154,6 +158,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=8)
+    parser.add_argument("--first-seed", type=int, default=1, help="seeds run from this one (tuning seeds apart)")
     parser.add_argument("--problems", nargs="+", default=list(BUDGETS))
     parser.add_argument("--arms", nargs="+", default=ARMS)
     parser.add_argument("--multi", type=float, default=0.0, help="also run each arm with this edits_mean")
@@ -175,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                 r = json.loads(l)
                 done.add((r["problem"], r["arm"], r["edits_mean"], r["seed"], r.get("variant", "")))
         edits = args.edits or [1.0] + ([args.multi] if args.multi > 1 else [])
-        jobs = [(p, a, e, s, args.budget or BUDGETS[p]) for s in range(1, args.seeds + 1)
+        jobs = [(p, a, e, s, args.budget or BUDGETS[p]) for s in range(args.first_seed, args.first_seed + args.seeds)
                 for p in args.problems for a in args.arms for e in edits if (p, a, e, s, args.variant) not in done]
         with ProcessPoolExecutor(max_workers=args.jobs, initializer=_init,
                                  initargs=(args.generator_options, args.variant)) as pool, args.out.open("a") as out:

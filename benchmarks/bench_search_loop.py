@@ -304,18 +304,18 @@ def _operator_stats(archive: Archive, generation: int) -> dict[str, tuple[int, i
 
 
 def _inspirations(archive: Archive, files: dict[str, dict[str, str]], parent: Variant, ctx: GenerationContext) -> list:
-    """What the engine would hand a crossover generator: another elite and the common ancestor."""
+    """What the engine hands a generator (``[inspirations]`` defaults: the two best other
+    variants and one drawn from another lineage), each with the common ancestor's files."""
+    from darwin_core.inspirations import InspirationsSection, choose
     from darwin_hookspecs import Inspiration
 
-    others = [v for v in archive.selectable() if v.id != parent.id and v.id in files]
-    if not others:
-        return []
-    rng = random.Random(ctx.seed)
-    top = sorted(others, key=lambda v: -v.score)[:8]
-    other = rng.choice(top)
-    ancestor = _common_ancestor(archive, parent.id, other.id)
-    return [Inspiration(variant=other, files=files[other.id], ancestor_id=ancestor,
-                        ancestor_files=files.get(ancestor) if ancestor else None)]
+    ids = [i for i in choose(archive, parent.id, InspirationsSection(), random.Random(ctx.seed)) if i in files]
+    out = []
+    for other in ids:
+        ancestor = _common_ancestor(archive, parent.id, other)
+        out.append(Inspiration(variant=archive.get(other), files=files[other], ancestor_id=ancestor,
+                               ancestor_files=files.get(ancestor) if ancestor else None))
+    return out
 
 
 def _common_ancestor(archive: Archive, a: str, b: str) -> str | None:

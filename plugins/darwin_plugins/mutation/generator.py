@@ -27,6 +27,7 @@ from darwin_hookspecs import BuildContext, GenerationContext, Proposal, UserErro
 
 from . import pairs as two
 from . import perturb as numeric
+from . import perturb_es as lineage_es
 from . import regions as evolve
 from .bandit import weights
 from .options import MutationOptions
@@ -218,6 +219,7 @@ class MutationGenerator:
         if share > 0.0:  # a perturbing parent never runs out: its size is not a bound
             proposal.metadata["enumerable"] = proposal.metadata.pop("neighbourhood")
             proposal.metadata["perturb_share"] = round(share, 4)
+            proposal.metadata.update(self._next_share(context, hood))
         return proposal
 
     # ------------------------------------------------------- numeric perturbation
@@ -233,9 +235,20 @@ class MutationGenerator:
     def _perturb_share(self, context: GenerationContext, hood: Neighbourhood | None) -> float:
         if hood is None:
             return 0.0
+        frozen = (context.parent.metadata or {}).get("next_share")
+        if frozen is not None and self.options.perturb is None and self.options.adaptive and hood.literals:
+            return float(frozen)
         bandit = (context.parent.metadata or {}).get("bandit") if self.options.adaptive else None
         multiplier = float((bandit or {}).get(numeric.FAMILY, 1.0))
         return numeric.share(self.options.perturb, hood.restricted, hood.literals, multiplier)
+
+    def _next_share(self, context: GenerationContext, hood: Neighbourhood) -> dict[str, float]:
+        """``{"next_share": ...}`` for a child's metadata: its own children's perturbation share,
+        from the run's record of both kinds of edit (only when ``perturb`` is left to default)."""
+        if self.options.perturb is not None or not self.options.adaptive:
+            return {}
+        base = numeric.share(None, hood.restricted, hood.literals, 1.0)
+        return {"next_share": numeric.next_share(dict(context.operator_stats), list(self.priors), base)}
 
     def _plan(self, parent_id: str, k: int, share: float) -> tuple[bool, int]:
         """Whether attempt ``k`` on the parent perturbs, and how many earlier ones enumerated
@@ -257,10 +270,16 @@ class MutationGenerator:
         stats = self._family_stats(context)
         rng = random.Random(f"{context.seed}:perturb")
         moves = (context.parent.metadata or {}).get("moves")
-        made = None
-        if moves and k - k_enum == 0:  # the first perturbation of a perturbed parent: its move again
+        made, kind, es = None, None, None
+        if self.options.perturb_search == "lineage":  # the lineage ES (perturb_es.py)
+            found = lineage_es.propose(hood, context.parent, k - k_enum, dict(context.operator_stats),
+                                       inspirations=context.inspirations, sign=lineage_es.sign_of(context.benchmark),
+                                       initial_step=self.options.perturb_step, edits_mean=self.options.perturb_edits,
+                                       rng=rng, read=self._literals_of)
+            made, kind, es = found if found is not None else (None, None, None)
+        elif moves and k - k_enum == 0:  # the first perturbation of a perturbed parent: its move again
             made = numeric.repeat(hood.parsed, hood.sources, hood.literals, moves)
-        if made is None:
+        if made is None and self.options.perturb_search != "lineage":
             made = numeric.propose(hood.parsed, hood.sources, hood.literals, dict(context.operator_stats),
                                    initial_step=self.options.perturb_step, edits_mean=self.options.perturb_edits,
                                    rng=rng)
@@ -277,13 +296,22 @@ class MutationGenerator:
             metadata={
                 **base, "file": chosen[0][0].rel, "line": chosen[0][0].site.line, "family": numeric.FAMILY,
                 "operator": numeric.FAMILY,
-                "families": [numeric.REPEAT if s == 0.0 else numeric.FAMILY, *(lit.label for lit, _ in chosen)],
+                "families": [kind or (numeric.REPEAT if s == 0.0 else numeric.FAMILY), *(lit.label for lit, _ in chosen)],
                 "edits": [f"{lit.label}={v!r}" for lit, v in chosen], "step": round(s, 6),
-                "moves": [[lit.label, lit.value, v] for lit, v in chosen], "repeat": s == 0.0,
+                "moves": [[lit.label, lit.value, v] for lit, v in chosen], "repeat": (kind or "") == numeric.REPEAT or s == 0.0,
+                **({"es": es} if es else {}), **self._next_share(context, hood),
                 "bandit": weights(stats, self._bandit_families(share)) if stats else {},
                 "tried": tried[-MAX_TRIED:],
             },
         )
+
+    def _literals_of(self, rel: str, source: str) -> list[numeric.Literal] | None:
+        """The perturbable literals of another version of ``rel`` (an inspiration's)."""
+        module = self.parses.get(source)
+        if module is None:
+            return None
+        spans = evolve.marked(source) + self.regions.get(rel, [])
+        return numeric.literals({rel: module}, lambda r, site: not spans or evolve.inside(spans, site.line, site.end_line))
 
     def _extra_count(self, rng: random.Random) -> int:
         if self.options.edits_mean <= 1.0:

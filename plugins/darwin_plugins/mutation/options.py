@@ -76,6 +76,10 @@ class MutationOptions(BaseModel):
     adapted by the 1/5 success rule."""
     perturb_edits: float = Field(1.0, ge=1.0, le=16.0)
     """Mean number of literals one perturbation changes (``1 + Geometric``)."""
+    perturb_search: Literal["global", "lineage"] = "global"
+    """``global``: one step from the run's success rate (:mod:`.perturb`); ``lineage``: step and
+    direction carried along each lineage, line searches through better inspirations
+    (:mod:`.perturb_es`; on examples/spread and examples/packing it did worse, see docs/search.md)."""
 
 
 class CrossoverOptions(BaseModel):

@@ -170,3 +170,21 @@ def share(option: float | None, restricted: bool, found: list[Literal], multipli
     if base >= 1.0:
         return 1.0
     return base * multiplier / (base * multiplier + 1.0 - base)
+
+
+KINDS = (FAMILY, REPEAT, "perturb-toward")
+"""The labels of perturbation children (plain, pattern move, line search)."""
+ENUM_MIN = 0.05
+
+
+def next_share(stats: dict[str, Any], enumerated: list[str], base: float) -> float:
+    """The share of perturbations for the children of a new variant (frozen on it): the
+    enumerated edits keep ``1 - base`` while they improve as often as perturbations do, and
+    less in proportion when they improve less often (at least ``ENUM_MIN``)."""
+    def rate(labels: Any) -> float:
+        wins = sum(stats.get(label, (0, 0))[0] for label in labels)
+        trials = sum(stats.get(label, (0, 0))[1] for label in labels)
+        return (wins + 1) / (trials + 2)
+
+    enum = (1.0 - base) * min(1.0, rate(enumerated) / rate(KINDS))
+    return round(1.0 - max(min(ENUM_MIN, 1.0 - base), enum), 4)
