@@ -2,7 +2,7 @@
 
     python benchmarks/bench_search.py [--seeds 8] [--problems quickstart repair]
         [--arms best score_child_prop cmp map_elites islands root] [--multi 1.5 | --edits 1.5] [--jobs 3]
-        [--out results.jsonl] [--plot docs/search_bench.png] [--table-only results.jsonl]
+        [--out results.jsonl] [--plot docs/search_bench.png] [--table-only results.jsonl] [--children 4]
 
 Each arm is a selection strategy with the mutation generator, single-edit and (``--multi``)
 multi-edit (``edits_mean = 1.5``); ``root`` is the baseline of the root's neighbourhood
@@ -45,11 +45,13 @@ GENERATOR_OPTIONS = ""
 """``--generator-options`` (JSON), e.g. ``{"perturb": 0}`` for the generator without perturbation."""
 VARIANT = ""
 """``--variant``: a label recorded on each row (a before/after comparison)."""
+CHILDREN = 4
+"""``--children``: children per generation (the engine's ``children_per_generation``)."""
 
 
-def _init(generator_options: str, variant: str) -> None:
-    global GENERATOR_OPTIONS, VARIANT
-    GENERATOR_OPTIONS, VARIANT = generator_options, variant
+def _init(generator_options: str, variant: str, children: int = 4) -> None:
+    global GENERATOR_OPTIONS, VARIANT, CHILDREN
+    GENERATOR_OPTIONS, VARIANT, CHILDREN = generator_options, variant, children
 
 
 def problems() -> dict[str, Any]:
@@ -78,14 +80,15 @@ def _job(problem: str, arm: str, edits: float, seed: int, budget: int) -> dict[s
         from bench_search_optim import hillclimb
 
         outcome = hillclimb(problems()[problem], _EVALUATOR, seed=seed, budget=budget)
-        return {"problem": problem, "arm": arm, "edits_mean": edits, "seed": seed, "budget": budget, **outcome}
+        return {"problem": problem, "arm": arm, "edits_mean": edits, "seed": seed, "budget": budget,
+                "children": 1, **outcome}
     options: dict[str, Any] = {"edits_mean": edits} if edits > 1 else {}
     options.update(json.loads(GENERATOR_OPTIONS) if GENERATOR_OPTIONS else {})
     result = search(problems()[problem], _EVALUATOR, seed=seed, selection=arm,
                     selection_options=SELECTION_OPTIONS.get(arm, {}), generator_options=options,
-                    budget=budget, stop_at=STOP_AT.get(problem, 1.0))
+                    budget=budget, stop_at=STOP_AT.get(problem, 1.0), per_generation=CHILDREN)
     return {"problem": problem, "arm": arm, "edits_mean": edits, "seed": seed, "budget": budget,
-            "variant": VARIANT, **asdict(result)}
+            "variant": VARIANT, "children": CHILDREN, **asdict(result)}
 
 
 def _mean_sem(values: list[float]) -> tuple[float, float]:
@@ -96,10 +99,17 @@ def _mean_sem(values: list[float]) -> tuple[float, float]:
     return mean, sem
 
 
+def _label(r: dict[str, Any]) -> str:
+    """Arm, variant, and children per generation when not the default 4 (rows before the option have 4)."""
+    children = r.get("children", 4) if r["arm"] != "hillclimb" else 4
+    return (r["arm"] + (f" ({r['variant']})" if r.get("variant") else "")
+            + (f" children {children}" if children != 4 else ""))
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     groups: dict[tuple[str, str, float], list[dict[str, Any]]] = {}
     for r in rows:
-        arm = r["arm"] + (f" ({r['variant']})" if r.get("variant") else "")
+        arm = _label(r)
         groups.setdefault((r["problem"], arm, r["edits_mean"]), []).append(r)
     lines = ["| problem | selection | edits | seeds | final best | attempts to it | held-out | genuine | solved "
              "| scored 0 | tied parent |",
@@ -128,13 +138,13 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     names = sorted({r["problem"] for r in rows})
     fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4), squeeze=False)
     for ax, problem in zip(axes[0], names):
-        arms = sorted({(r["arm"], r["edits_mean"], r.get("variant", "")) for r in rows if r["problem"] == problem})
+        arms = sorted({(_label(r), r["edits_mean"]) for r in rows if r["problem"] == problem})
         labels, means, sems, held = [], [], [], []
-        for arm, edits, variant in arms:
-            rs = [r for r in rows if r["problem"] == problem and r["arm"] == arm and r["edits_mean"] == edits
-                  and r.get("variant", "") == variant]
+        for arm, edits in arms:
+            rs = [r for r in rows if r["problem"] == problem and _label(r) == arm and r["edits_mean"] == edits]
             m, s = _mean_sem([r["best"] for r in rs])
-            labels.append(arm + ("" if edits <= 1 else f"\nedits {edits:g}") + (f"\n{variant}" if variant else ""))
+            labels.append(arm.replace(" (", "\n(").replace(" children", "\nchildren")
+                          + ("" if edits <= 1 else f"\nedits {edits:g}"))
             means.append(m)
             sems.append(s)
             h = [r["holdout"] for r in rs if r["holdout"] is not None]
@@ -170,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table-only", type=Path, default=None)
     parser.add_argument("--generator-options", default="", help="JSON options of the mutation generator")
     parser.add_argument("--variant", default="", help="a label recorded on each row (before/after)")
+    parser.add_argument("--children", type=int, default=4, help="children per generation (hillclimb: always 1)")
     args = parser.parse_args(argv)
     if args.table_only:
         rows = [json.loads(l) for l in args.table_only.read_text().splitlines() if l.strip()]
@@ -178,12 +189,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.out.exists():  # resumable: jobs already in the file are not rerun
             for l in args.out.read_text().splitlines():
                 r = json.loads(l)
-                done.add((r["problem"], r["arm"], r["edits_mean"], r["seed"], r.get("variant", "")))
+                done.add((r["problem"], r["arm"], r["edits_mean"], r["seed"], r.get("variant", ""),
+                          r.get("children", 4) if r["arm"] != "hillclimb" else 1))
         edits = args.edits or [1.0] + ([args.multi] if args.multi > 1 else [])
         jobs = [(p, a, e, s, args.budget or BUDGETS[p]) for s in range(args.first_seed, args.first_seed + args.seeds)
-                for p in args.problems for a in args.arms for e in edits if (p, a, e, s, args.variant) not in done]
+                for p in args.problems for a in args.arms for e in edits
+                if (p, a, e, s, args.variant, 1 if a == "hillclimb" else args.children) not in done]
         with ProcessPoolExecutor(max_workers=args.jobs, initializer=_init,
-                                 initargs=(args.generator_options, args.variant)) as pool, args.out.open("a") as out:
+                                 initargs=(args.generator_options, args.variant, args.children)) as pool, \
+                args.out.open("a") as out:
             futures = [pool.submit(_job, *job) for job in jobs]
             for future in as_completed(futures):
                 row = future.result()
