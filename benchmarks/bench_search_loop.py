@@ -68,21 +68,24 @@ def serve() -> None:
                 sys.stdout.flush()
             finally:
                 os._exit(0)
-        deadline = time.monotonic() + request["timeout"] * len(request["ids"]) + 5
-        status = None
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            time.sleep(0.002)
-        else:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+        wait_or_kill(pid, request["timeout"] * len(request["ids"]) + 5)
         records = []
         if os.path.exists(out_path):
             with open(out_path, encoding="utf-8", errors="replace") as fh:
                 records = [json.loads(l[len(MARK):]) for l in fh if l.startswith(MARK)]
         print(json.dumps(records), flush=True)
+
+
+def wait_or_kill(pid: int, timeout: float) -> bool:
+    """Reap the forked child ``pid``; kill it once ``timeout`` seconds pass. True if it exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return True
+        time.sleep(0.002)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return False
 
 
 class Evaluator:

@@ -19,7 +19,6 @@ import json
 import math
 import os
 import random
-import signal
 import tempfile
 import time
 import tokenize
@@ -86,15 +85,9 @@ def serve_one(request: dict[str, Any]) -> dict[str, Any]:
             code = 0
         finally:
             os._exit(code)
-    deadline = time.monotonic() + request["timeout"]
-    while time.monotonic() < deadline:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        time.sleep(0.002)
-    else:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+    from bench_search_loop import wait_or_kill  # the loop imports this module lazily too
+
+    if not wait_or_kill(pid, request["timeout"]):
         return {"error": "timeout"}
     try:
         with open(out_path) as fh:

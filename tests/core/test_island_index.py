@@ -58,35 +58,26 @@ def test_islands_follow_a_replaced_variant() -> None:
         assert picks == scan.select(ScanOnly(archive), 3, random.Random(seed)) and "v0006a001" not in picks
 
 
+INDEXED_RULES = {"cmp": ("prior", [0.5, 1.0, 2.0], "clades", 30),
+                 "score_child_prop_mad": ("steepness", [0.5, 1.0, 4.0], "index", 36)}
+"""Rule: (its option, values drawn for it, the incremental structure's attribute, generations)."""
+
+
+@pytest.mark.parametrize("rule", sorted(INDEXED_RULES))
 @pytest.mark.parametrize("direction", ["maximise", "minimise"])
 @pytest.mark.parametrize("seed", range(6))
-def test_cmp_index_draws_what_the_scan_draws(seed: int, direction: str) -> None:
+def test_indexed_rule_draws_what_the_scan_draws(rule: str, seed: int, direction: str) -> None:
+    option, values, structure, generations = INDEXED_RULES[rule]
     rng = random.Random(seed)
     archive = Archive(objective=Objective(direction=direction))
     archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
-    fast, scan = strategy("cmp", prior=rng.choice([0.5, 1.0, 2.0])), None
-    scan = strategy("cmp", prior=fast.prior)
-    for generation in range(1, 30):
+    value = rng.choice(values)
+    fast, scan = strategy(rule, **{option: value}), strategy(rule, **{option: value})
+    for generation in range(1, generations):
         grow(archive, rng, generation, rng.randint(1, 6), zero_scores=seed == 5)
         n = rng.randint(1, 5)
         draw_seed = rng.randrange(2**32)
         want = scan.select(ScanOnly(archive), n, random.Random(draw_seed))
         assert fast.select(archive, n, random.Random(draw_seed)) == want, f"generation {generation}"
-        assert fast.clades.seen == len(archive) and scan.clades.seen == 0  # indexed, and scanned
-
-
-@pytest.mark.parametrize("direction", ["maximise", "minimise"])
-@pytest.mark.parametrize("seed", range(6))
-def test_mad_index_draws_what_the_scan_draws(seed: int, direction: str) -> None:
-    rng = random.Random(seed)
-    archive = Archive(objective=Objective(direction=direction))
-    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
-    steepness = rng.choice([0.5, 1.0, 4.0])
-    fast, scan = strategy("score_child_prop_mad", steepness=steepness), strategy("score_child_prop_mad", steepness=steepness)
-    for generation in range(1, 36):
-        grow(archive, rng, generation, rng.randint(1, 6), zero_scores=seed == 5)
-        n = rng.randint(1, 5)
-        draw_seed = rng.randrange(2**32)
-        want = scan.select(ScanOnly(archive), n, random.Random(draw_seed))
-        assert fast.select(archive, n, random.Random(draw_seed)) == want, f"generation {generation}"
-        assert fast.index.seen == len(archive) and scan.index.seen == 0  # indexed, and scanned
+        # the fast one indexed every variant, the other really scanned
+        assert getattr(fast, structure).seen == len(archive) and getattr(scan, structure).seen == 0
