@@ -130,7 +130,7 @@ class TracingObserver:
             self._flush_root(state, now)
             # The hook fires once the generation's marks are durable; its attempts may have been
             # marked running (started_at) just before that commit: the span opens at the earliest.
-            start = min([now] + [a.started_at for a in attempts if getattr(a, "started_at", None)])
+            start = min([now] + [a.started_at for a in attempts if a.started_at])
             state.generations[generation] = self._span("darwin.generation", state.run_span, start, {
                 "darwin.generation": generation, "darwin.attempts.planned": len(attempts),
                 "darwin.parent_ids": sorted({a.parent_id for a in attempts}),
