@@ -11,6 +11,13 @@ interpreter, anything else by ``exec``. A child changes only its own copy of the
 the next request gets a fresh fork of the untouched server. After the child ends the server
 kills whatever it left (``kill(-1)`` in the namespace, else its process group), empties the
 namespace's private ``/tmp`` and ``/dev/shm`` and reports ``{"exit": code}``.
+
+The fork for the next request is made ahead of it (a *spare*), once the previous run is cleaned
+up and reported: the spare is a fresh fork of the untouched server that has done the set-up that
+does not depend on the request (its own session, the death signal, default signal handlers, a
+warm-up compile of a constant snippet, which faults in the pages a first compile writes) and
+waits on a private socket for its request, which the server forwards with the streams. Nothing
+runs in it before its request, so it holds no more state than a fork made at request time.
 """
 
 import json
@@ -50,18 +57,35 @@ def _set_cmdline(argv):
         pass
 
 
+WARM_UP = """
+import sys
+def f(a, *b, c=1, **d):
+    for i in range(a):
+        try:
+            x = [j * 2 for j in b if j] or {"k": i, **d}
+        except (ValueError, KeyError) as e:
+            raise RuntimeError(f"{e!r}") from e
+    return x
+class C:
+    def m(self):
+        return self
+"""
+"""Compiled by each spare before its request (a constant: never the request's code)."""
+
+
 def _recv(ctl):
+    """``(request, fds, raw header)`` of one message, ``(None, fds, b"")`` at its end."""
     head, fds, _, _ = socket.recv_fds(ctl, 8, 3)
     if len(head) < 8:
-        return None, fds
+        return None, fds, b""
     size = struct.unpack("!Q", head)[0]
     data = b""
     while len(data) < size:
         chunk = ctl.recv(size - len(data))
         if not chunk:
-            return None, fds
+            return None, fds, b""
         data += chunk
-    return json.loads(data), fds
+    return json.loads(data), fds, data
 
 
 def _send(ctl, obj):
@@ -99,20 +123,67 @@ def _limits(req):
             pass
 
 
-def _child(req, fds, ctl):
+def _detach(ctl):
+    """The request-independent set-up of a child (a spare does it before its request)."""
+    ctl.close()
+    os.setsid()
+    _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: never outlive the server
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _spare(ctl):
+    """Fork the child for the next request: ``(pid, socket to send it the request on)``."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pid = os.fork()
+    if pid != 0:
+        theirs.close()
+        return pid, ours
     try:
-        ctl.close()
+        ours.close()
+        _detach(ctl)
+        compile(WARM_UP, "<warm-up>", "exec")
+        req, fds, _ = _recv(theirs)
+        theirs.close()
+    except BaseException as exc:  # noqa: BLE001
+        os.write(2, ("[darwin warm sandbox] spare set-up failed: %r\n" % (exc,)).encode())
+        os._exit(125)
+    if req is None:  # the server ended first
+        os._exit(0)
+    _child(req, fds)
+
+
+def _start(req, fds, raw, ctl, spare):
+    """The run's pid: the spare given the request, else (it is gone) a fork made now."""
+    if spare is not None:
+        pid, sock = spare
+        try:
+            socket.send_fds(sock, [struct.pack("!Q", len(raw)) + raw], fds)
+            return pid
+        except OSError:
+            pass
+        finally:
+            sock.close()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _detach(ctl)
+        except BaseException as exc:  # noqa: BLE001
+            os.write(2, ("[darwin warm sandbox] child set-up failed: %r\n" % (exc,)).encode())
+            os._exit(125)
+        _child(req, fds)
+    return pid
+
+
+def _child(req, fds):
+    try:
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
         for fd in fds:
             if fd > 2:
                 os.close(fd)
-        os.setsid()
-        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: never outlive the server
         _prctl(4, 1)  # PR_SET_DUMPABLE: the child's own /proc entries are its own again
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         _set_cmdline(req["argv"])
         _limits(req)
         os.chdir(req["cwd"])
@@ -274,14 +345,14 @@ def main(fd, preload):
     import gc
     gc.freeze()  # what the server holds stays out of the children's collections (no copy-on-write)
     _prctl(4, 0)  # PR_SET_DUMPABLE = 0: no ptrace, no /proc/1/mem for the children
+    spare = _spare(ctl)
     _send(ctl, {"ready": os.getpid(), "preloaded": sorted(preload)})
     while True:
-        req, fds = _recv(ctl)
+        req, fds, raw = _recv(ctl)
         if req is None:
             return
-        pid = os.fork()
-        if pid == 0:
-            _child(req, fds, ctl)
+        pid = _start(req, fds, raw, ctl, spare)
+        spare = None
         for fd in fds:
             os.close(fd)
         status = _reap_until(pid)
@@ -289,6 +360,7 @@ def main(fd, preload):
         code = os.waitstatus_to_exitcode(status)
         left = _wipe(req.get("wipe", [])) if namespace_init else []
         _send(ctl, {"exit": code, "left": left})
+        spare = _spare(ctl)  # after the clean-up: a fork of the untouched server, nothing else
 
 
 if __name__ == "__main__":

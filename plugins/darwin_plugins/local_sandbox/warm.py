@@ -118,7 +118,17 @@ class WarmServer:
             err = self.proc.stderr.read() if self.proc.stderr and self.proc.poll() is not None else b""
             raise SandboxError("local sandbox: the warm fork server did not start "
                                f"({err.decode(errors='replace')[-2000:]!r}); fix: set warm = false")
-        self.baseline = set(self.group.pids()) if self.group else set()
+        self.baseline, self.server_pid = self._processes()
+
+    def _processes(self) -> tuple[set[int], int]:
+        """The group's processes but the server's spare, and the server's host pid (bubblewrap's
+        child when isolated)."""
+        assert self.proc is not None
+        pids = set(self.group.pids()) if self.group else set()
+        server = self.proc.pid
+        if self.isolated:
+            server = next((p for p in pids if _ppid(p) == self.proc.pid), server)
+        return {p for p in pids if p == self.proc.pid or p == server}, server
 
     # ----------------------------------------------------------------- protocol
 
@@ -225,7 +235,7 @@ class WarmServer:
             return True
         if self.group is not None:
             for _ in range(20):
-                if set(self.group.pids()) == self.baseline:
+                if self._settled():
                     break
                 time.sleep(0.005)
             else:
@@ -234,6 +244,16 @@ class WarmServer:
             return set(os.listdir(self.root)) - {WORK} != set()
         except OSError:
             return True
+
+    def _settled(self) -> bool:
+        """The group holds the server's processes, and at most one more: its next spare (a
+        child of the server; a run's leftovers are the server's grandchildren or orphans)."""
+        assert self.group is not None
+        pids = set(self.group.pids())
+        if not self.baseline <= pids:
+            return False
+        extra = pids - self.baseline
+        return not extra or (len(extra) == 1 and _ppid(next(iter(extra))) == self.server_pid)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -375,6 +395,15 @@ class WarmPool:
         for server in servers:
             server.destroy()
         self.spawner.close()
+
+
+def _ppid(pid: int) -> int | None:
+    """The parent of ``pid`` (``None`` once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return int(fh.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class _Stdin:
