@@ -213,6 +213,10 @@ class ExecRequest:
     :param copy_back: What the command writes in its working copy must reach ``workdir``
         afterwards (the default). ``False``: the caller reads only the command's output, so a
         sandbox that runs on its own copy may skip copying it back (a hint).
+    :param trusted: Paths relative to ``workdir`` (a directory covers what is below it) of
+        files the caller vouches for: its own, laid over the working copy, never the code under
+        evaluation. A sandbox may compile such a file outside the sandbox and reuse the
+        bytecode while the file's content is unchanged (a hint: other sandboxes ignore it).
     """
 
     argv: list[str]
@@ -229,6 +233,7 @@ class ExecRequest:
     image: str | None = None
     preload: list[str] = field(default_factory=list)
     copy_back: bool = True
+    trusted: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -201,10 +201,23 @@ def _child(req, fds):
         except OSError:
             os.write(2, ("%s %s\n" % (NOT_FOUND, argv[0])).encode())
             os._exit(127)
-    os._exit(_run_python(plan, env))
+    os._exit(_run_python(plan, env, req.get("script")))
 
 
-def _run_python(plan, env):
+def _script_code(script):
+    """The script's code compiled by the orchestrator (``ExecRequest.trusted``), when its
+    bytecode format is this interpreter's, else ``None`` (then it is compiled here)."""
+    import importlib.util
+    import marshal
+    if not script or script.get("magic") != importlib.util.MAGIC_NUMBER.hex():
+        return None
+    try:
+        return marshal.loads(bytes.fromhex(script["code"]))
+    except (ValueError, EOFError, TypeError, KeyError):
+        return None
+
+
+def _run_python(plan, env, script=None):
     import io
     import types
     kind, target, args = plan
@@ -236,7 +249,11 @@ def _run_python(plan, env):
             else:
                 import runpy
                 sys.path[:] = [os.path.dirname(os.path.abspath(target)), *extra, *base]
-                runpy.run_path(target, run_name="__main__")
+                compiled = _script_code(script)
+                if compiled is not None and hasattr(runpy, "_run_module_code"):  # run_path, given the code
+                    runpy._run_module_code(compiled, None, "__main__", pkg_name="", script_name=target)
+                else:
+                    runpy.run_path(target, run_name="__main__")
         finally:
             import threading
             threading._shutdown()  # wait for non-daemon threads, as the interpreter does
@@ -248,8 +265,9 @@ def _run_python(plan, env):
         import traceback
         try:
             kind, value, tb = sys.exc_info()
-            while tb is not None and tb.tb_frame.f_globals is globals():
-                tb = tb.tb_next  # the server's own frames are not the program's
+            while tb is not None and (tb.tb_frame.f_globals is globals()
+                                      or tb.tb_frame.f_globals.get("__name__") == "runpy"):
+                tb = tb.tb_next  # the server's and runpy's frames are not the program's
             traceback.print_exception(kind, value, tb)
         except BaseException:  # noqa: BLE001
             pass

@@ -24,7 +24,8 @@ from .interpreter import resolve_python, with_python
 from .isolation import require_isolation
 from .setpriv import probe_nobody
 from .staging import reap_stages, stage_in, stage_out
-from .warm import WarmPool
+from .bytecode import ScriptCodes
+from .pool import WarmPool
 
 
 class LocalSandbox:
@@ -59,6 +60,8 @@ class LocalSandbox:
             reap_stages()  # warm servers' roots live there too
         self.python = resolve_python(options.python)
         self._python_bin = Path(self.python).parent
+        self.codes = ScriptCodes(self.python)
+        """Compiled trusted scripts of warm runs (:mod:`.bytecode`)."""
         self._prefixes = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
         # As root, start bubblewrap as `nobody` (setpriv) when a staged copy can be given to it.
         self.drop_to_nobody: list[str] = []

@@ -3,8 +3,9 @@
 A :class:`WarmServer` is one :mod:`.forkserver` process started like a normal run (bubblewrap
 namespace, as ``nobody`` when possible, in its own memory/pids/cpu cgroups), with a host
 directory bound at ``/sandbox``. Per request, the working copy is staged into ``/sandbox/w``,
-the server forks one child for it and the copy comes back through the filtered tar, as in a
-normal run. Servers are pooled per :class:`Profile` (the cgroup limits, network, preloaded
+the server hands it to its child forked ahead (its *spare*; see :mod:`.forkserver`) and the
+copy comes back through the filtered tar, as in a normal run; a script the caller vouches for
+comes compiled (:mod:`.bytecode`). Servers are pooled (:mod:`.pool`) per :class:`Profile` (the cgroup limits, network, preloaded
 modules). A server is discarded (and a replacement warmed in the background) when its run timed
 out, flooded its output, hit the memory limit, or tampered: left a process or a file outside
 its working copy, or the server stopped answering. Servers are started by the pool's
@@ -26,12 +27,10 @@ import socket
 import struct
 import subprocess
 import tempfile
-import threading
 import time
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from darwin_hookspecs import ExecRequest, ExecResult, SandboxError
 
@@ -158,6 +157,9 @@ class WarmServer:
         header = {"argv": list(request.argv), "env": env, "cwd": inside,
                   "rlimits": rlimits(request, address_space=self.group is None),
                   "wipe": ["/tmp", "/dev/shm"] if self.isolated else []}
+        script = owner.codes.for_run(request, stage)
+        if script is not None:
+            header["script"] = script
         stdin_r, stdin_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -278,123 +280,6 @@ class WarmServer:
                 self.proc.stderr.close()
         self.ctl.close()
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-class WarmPool:
-    """Idle servers per profile; replacements warmed. A profile keeps up to ``idle`` idle
-    servers, or as many as it had in use at once if more (``n`` concurrent runs find ``n``
-    servers warm, instead of starting the missing ones on every round)."""
-
-    def __init__(self, owner: "LocalSandbox", idle: int) -> None:
-        self._owner, self.idle_max = weakref.ref(owner), idle
-        self.spawner = Spawner()
-        self._lock = threading.RLock()
-        self._idle: dict[Profile, list[WarmServer]] = {}
-        self._busy: dict[Profile, int] = {}
-        self._peak: dict[Profile, int] = {}
-        self._closed = False
-        self._workers: list[threading.Thread] = []
-        self.created = 0
-        self.discarded = 0
-
-    def run(self, request: ExecRequest, cold: Callable[[ExecRequest], ExecResult]) -> ExecResult:
-        """Serve ``request`` from a warm server (``cold`` when it cannot be)."""
-        profile = profile_of(request)
-        server = self._acquire(profile)
-        try:
-            result, healthy = server.run(self._sandbox(), request)
-        except NeedsCold:
-            self._release(server)
-            return cold(request)
-        except BaseException:
-            self._discard(server)
-            raise
-        if healthy:
-            self._release(server)
-        else:
-            self._discard(server)
-        return result
-
-    def _acquire(self, profile: Profile) -> WarmServer:
-        with self._lock:
-            if self._closed:
-                raise SandboxError("local sandbox is closed; fix: create a new one")
-            busy = self._busy[profile] = self._busy.get(profile, 0) + 1
-            self._peak[profile] = max(self._peak.get(profile, 0), busy)
-            idle = self._idle.get(profile, [])
-            while idle:
-                server = idle.pop()
-                if server.alive():
-                    return server
-                self._background(server.destroy)
-        try:
-            return self._new(profile)
-        except BaseException:
-            self._done(profile)
-            raise
-
-    def _done(self, profile: Profile) -> None:
-        with self._lock:
-            self._busy[profile] = max(self._busy.get(profile, 0) - 1, 0)
-
-    def _sandbox(self) -> "LocalSandbox":
-        owner = self._owner()
-        if owner is None or self._closed:
-            raise SandboxError("local sandbox is closed; fix: create a new one")
-        return owner
-
-    def _new(self, profile: Profile) -> WarmServer:
-        server = WarmServer(self._sandbox(), profile, self.spawner)
-        with self._lock:
-            self.created += 1
-        return server
-
-    def _release(self, server: WarmServer, busy: bool = True) -> None:
-        with self._lock:
-            if busy:
-                self._done(server.profile)
-            idle = self._idle.setdefault(server.profile, [])
-            if not self._closed and len(idle) < max(self.idle_max, self._peak.get(server.profile, 0)):
-                idle.append(server)
-                return
-        server.destroy()
-
-    def _discard(self, server: WarmServer) -> None:
-        with self._lock:
-            self._done(server.profile)
-            self.discarded += 1
-            closed = self._closed
-        self._background(server.destroy)
-        if not closed:
-            self._background(self._warm, server.profile)
-
-    def _warm(self, profile: Profile) -> None:
-        try:
-            server = self._new(profile)
-        except Exception:  # noqa: BLE001 - the next run reports the problem
-            return
-        self._release(server, busy=False)
-
-    def _background(self, fn: Any, *args: Any) -> None:
-        worker = threading.Thread(target=fn, args=args, daemon=True)
-        with self._lock:
-            self._workers = [w for w in self._workers if w.is_alive()]
-            self._workers.append(worker)
-        worker.start()
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            servers = [s for idle in self._idle.values() for s in idle]
-            self._idle.clear()
-        for worker in list(self._workers):
-            worker.join(timeout=60)
-        with self._lock:  # replacements warmed while closing
-            servers += [s for idle in self._idle.values() for s in idle]
-            self._idle.clear()
-        for server in servers:
-            server.destroy()
-        self.spawner.close()
 
 
 def _ppid(pid: int) -> int | None:
