@@ -71,7 +71,13 @@ def test_the_next_run_is_the_spare_forked_ahead(warm: Any, tmp_path: Path) -> No
 def test_a_gone_spare_is_replaced_by_a_fork_at_request_time(warm: Any, tmp_path: Path) -> None:
     assert run(warm, tmp_path / "a", "pass").exit_code == 0
     server = the_server(warm)
-    os.kill(spare_of(server), signal.SIGKILL)
+    spare = spare_of(server)
+    os.kill(spare, signal.SIGKILL)
+    for _ in range(200):  # until it is dead (a zombie of the server)
+        stat = Path(f"/proc/{spare}/stat")
+        if not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+        time.sleep(0.01)
     created, discarded = warm.warm.created, warm.warm.discarded
     result = run(warm, tmp_path / "b", "print('served')")
     assert result.exit_code == 0 and result.stdout.strip() == "served", result

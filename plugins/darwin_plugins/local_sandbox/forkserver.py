@@ -159,8 +159,9 @@ def _start(req, fds, raw, ctl, spare):
     if spare is not None:
         pid, sock = spare
         try:
-            socket.send_fds(sock, [struct.pack("!Q", len(raw)) + raw], fds)
-            return pid
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:  # still there (else reaped now)
+                socket.send_fds(sock, [struct.pack("!Q", len(raw)) + raw], fds)
+                return pid
         except OSError:
             pass
         finally:
