@@ -46,6 +46,8 @@ class CustomBenchmark:
         self._tasks = build_tasks(self.root, self.spec)
         self.scratch = scratch
         self.runner = self._choose_runner()
+        self.trusted = self._own_files()
+        """What each evaluation copy holds of the benchmark's own (``ExecRequest.trusted``)."""
 
     def tasks(self) -> list[TaskSpec]:
         return list(self._tasks)
@@ -69,6 +71,19 @@ class CustomBenchmark:
             if re.search(r"^\s*(import pytest|from pytest|@pytest)", text, re.M) or "fixture" in text:
                 return "pytest"
         return "builtin"
+
+    def _own_files(self) -> list[str]:
+        """The files :meth:`_prepare` lays over a variant: the task file's ``files`` (a
+        directory's files, not the directory: a variant's extra files in it stay its own), and
+        the runners."""
+        found: list[str] = []
+        for rel in self.spec.benchmark.files:
+            source = self.root / rel
+            if source.is_dir():
+                found += [p.relative_to(self.root).as_posix() for p in sorted(source.rglob("*")) if p.is_file()]
+            elif source.is_file():
+                found.append(Path(rel).as_posix())
+        return [*found, ".darwin/runner.py", ".darwin/pytest_launcher.py"]
 
     # -------------------------------------------------------------- evaluation
 
@@ -109,8 +124,8 @@ class CustomBenchmark:
             else:
                 raise UserError(f"{self.task_file}: files entry {rel!r} does not exist")
         (workdir / ".darwin").mkdir(exist_ok=True)
-        shutil.copy2(RUNNER, workdir / ".darwin" / "runner.py")
-        shutil.copy2(LAUNCHER, workdir / ".darwin" / "pytest_launcher.py")
+        copy(RUNNER, workdir / ".darwin" / "runner.py")
+        copy(LAUNCHER, workdir / ".darwin" / "pytest_launcher.py")
         for path in workdir.rglob("*"):  # the sandbox user may differ from ours
             if path.is_dir() or not linked:
                 path.chmod(0o777 if path.is_dir() else 0o666)
@@ -122,7 +137,7 @@ class CustomBenchmark:
         return ExecRequest(argv=argv, workdir=workdir, env=dict(header.env), timeout_s=timeout,
                            memory_mb=header.memory_mb, copy_back=copy_back,
                            preload=sorted({*runner, *header.preload}),
-                           trusted=[*header.files, ".darwin/runner.py", ".darwin/pytest_launcher.py"])
+                           trusted=list(self.trusted))
 
     def _run_tests(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox) -> dict[str, TaskResult]:
         if self.runner == "pytest":

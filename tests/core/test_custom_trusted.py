@@ -1,0 +1,60 @@
+"""The `custom` benchmark vouches (``ExecRequest.trusted``) for exactly the files it lays over a
+variant, so that a warm sandbox compiles its evaluator once, and never a variant's file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from darwin_plugins.custom_benchmark.benchmark import CustomBenchmark
+from darwin_plugins.local_sandbox import LocalSandbox, LocalSandboxOptions
+
+TASKS = '''
+[benchmark]
+files = ["check.py", "helpers"]
+timeout = 30
+
+[[task]]
+id = "check"
+command = ["python", "check.py"]
+
+[[task]]
+id = "extra"
+command = ["python", "helpers/extra.py"]
+'''
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[LocalSandbox]:
+    sandbox = LocalSandbox(LocalSandboxOptions())
+    yield sandbox
+    sandbox.close()
+
+
+def make(tmp_path: Path) -> tuple[CustomBenchmark, Path]:
+    bench = tmp_path / "bench"
+    (bench / "helpers").mkdir(parents=True)
+    (bench / "check.py").write_text("import prog\nprint('DARWIN_SCORE=%s' % prog.VALUE)\n")
+    (bench / "helpers" / "own.py").write_text("X = 1\n")
+    (bench / "tasks.toml").write_text(TASKS)
+    variant = tmp_path / "variant"
+    (variant / "helpers").mkdir(parents=True)
+    (variant / "prog.py").write_text("VALUE = 0.5\n")
+    (variant / "helpers" / "extra.py").write_text("print('DARWIN_SCORE=1')\n")  # the variant's own
+    return CustomBenchmark(bench / "tasks.toml", tmp_path / "scratch"), variant
+
+
+def test_only_the_benchmarks_own_files_are_vouched_for(tmp_path: Path) -> None:
+    bench, _ = make(tmp_path)
+    assert bench.trusted == ["check.py", "helpers/own.py", ".darwin/runner.py", ".darwin/pytest_launcher.py"]
+
+
+def test_the_evaluator_is_compiled_once_and_the_variants_file_never(tmp_path: Path, sandbox: LocalSandbox) -> None:
+    bench, variant = make(tmp_path)
+    compiled = sandbox.codes.compiled
+    for _ in range(3):
+        results = bench.evaluate(variant, bench.tasks(), sandbox)
+        assert [r.score for r in results] == [0.5, 1.0], results
+    assert sandbox.codes.compiled == compiled + 1  # check.py, once; helpers/extra.py is the variant's
