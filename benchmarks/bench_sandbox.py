@@ -3,6 +3,7 @@
     python benchmarks/bench_sandbox.py [--n 20] [--engines docker,podman] [--skip-engines]
     python benchmarks/bench_sandbox.py --warm [--n 15] [--rounds 5]      # cold vs warm local
     python benchmarks/bench_sandbox.py --mutation [--attempts 20] [--rounds 2]
+    python benchmarks/bench_sandbox.py --peer [--n 20] [--rounds 5]       # bench_peer's evaluator
 
 ``--warm``: a bare spawn of ``python -c pass`` and the ``local`` sandbox cold and warm (with and
 without bubblewrap), interleaved: each round measures every row (median of ``--n`` runs) in a
@@ -10,6 +11,12 @@ shuffled order, and the ratios to the bare spawn are taken within a round (targe
 fork with bubblewrap: <= 0.5x). ``--mutation``: one mutation attempt of the quickstart end to end
 (engine, generate, 16 tests through the default ``local`` sandbox) cold and warm, against the
 floor of spawning a child that imports the tests and runs them (target <= 1.5x), interleaved.
+``--peer``: bench_peer's evaluation (``benchmarks/peer_problem``: the custom benchmark's command
+task ``python evaluator.py program.py``) through the default ``local`` sandbox (warm, bubblewrap,
+cgroups), whole (evaluation copy, staging, run, clean-up) and the sandbox's run alone, against
+the floor of a warm fork without a sandbox (a small interpreter that imported the evaluator's
+imports forks a child per request that runs the evaluator, ``runpy`` as the sandbox does) and a
+bare spawn, interleaved as ``--warm``.
 
 One "evaluation" = run ``python -c pass`` in a small working copy (3 files) and get its result
 back. Rows: a bare subprocess; ``local`` (no bubblewrap); ``local`` with bubblewrap; for each
@@ -194,6 +201,87 @@ def mutation_rows(attempts: int, rounds: int) -> int:
     return 0
 
 
+FORK_FLOOR = """
+import gc, importlib.util, os, pkgutil, runpy, sys, uuid  # what runpy.run_path imports, as the server does
+gc.freeze()
+for line in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 1)
+        os.chdir(line.strip())
+        sys.argv = ["evaluator.py", "program.py"]
+        try:
+            runpy.run_path("evaluator.py", run_name="__main__")
+        except SystemExit:
+            pass
+        os._exit(0)
+    os.waitpid(pid, 0)
+    sys.stdout.write("done\\n")
+    sys.stdout.flush()
+"""
+
+
+def peer_rows(n: int, rounds: int) -> int:
+    """bench_peer's evaluation through the warm local sandbox against a warm fork's floor."""
+    import shutil
+
+    from darwin_plugins.custom_benchmark.benchmark import CustomBenchmark
+
+    peer = Path(__file__).parent / "peer_problem"
+    py = sys.executable
+    with tempfile.TemporaryDirectory(prefix="bench-peer-eval-") as tmp:
+        bench = CustomBenchmark(peer / "tasks.toml", Path(tmp) / "scratch")
+        tasks = bench.tasks()
+        variant = Path(tmp) / "variant"
+        shutil.copytree(peer / "program", variant)
+        prepared = Path(tmp) / "prepared"
+        prepared.mkdir()
+        bench._prepare(variant, prepared)
+        request = bench._request(prepared, ["python", "evaluator.py", "program.py"], 30, copy_back=False)
+        sandbox = PluginManager().create("sandbox", "local", {}, BuildContext(run_id="bench"))
+        floor = subprocess.Popen([py, "-c", FORK_FLOOR], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+        def forked() -> None:
+            assert floor.stdin is not None and floor.stdout is not None
+            floor.stdin.write(f"{prepared}\n")
+            floor.stdin.flush()
+            assert floor.stdout.readline() == "done\n"
+
+        def evaluate() -> None:
+            assert bench.evaluate(variant, tasks, sandbox)[0].passed
+
+        def run() -> None:
+            assert sandbox.run(request).exit_code == 0
+
+        runs: dict[str, Callable[[], Any]] = {
+            "fork floor": forked,
+            "bare spawn": lambda: subprocess.run([py, "evaluator.py", "program.py"], cwd=prepared,
+                                                 check=True, capture_output=True),
+            "evaluate (whole)": evaluate,
+            "sandbox run alone": run,
+        }
+        figures: dict[str, list[float]] = {name: [] for name in runs}
+        print(f"start: {load_line()}")
+        try:
+            for _ in range(rounds):
+                order = list(runs)
+                random.shuffle(order)
+                for name in order:
+                    figures[name].append(median_ms(runs[name], n))
+        finally:
+            sandbox.close()
+            floor.kill()
+            floor.wait()
+        print(f"end:   {load_line()}")
+    print(f"{'peer evaluator':22} {'median ms':>10} {'ratio to fork floor':>22}")
+    for name, values in figures.items():
+        ratios = [v / f for v, f in zip(values, figures["fork floor"])]
+        print(f"{name:22} {statistics.median(values):10.1f} {statistics.median(ratios):8.2f}x "
+              f"[{min(ratios):.2f}-{max(ratios):.2f}]")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20)
@@ -201,6 +289,7 @@ def main() -> int:
     parser.add_argument("--skip-engines", action="store_true")
     parser.add_argument("--warm", action="store_true", help="bare vs local cold vs local warm")
     parser.add_argument("--mutation", action="store_true", help="mutation attempt vs fork floor")
+    parser.add_argument("--peer", action="store_true", help="bench_peer's evaluator vs a warm fork")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--attempts", type=int, default=20, help="a multiple of 2")
     args = parser.parse_args()
@@ -208,6 +297,8 @@ def main() -> int:
         return warm_rows(args.n, args.rounds)
     if args.mutation:
         return mutation_rows(args.attempts, args.rounds)
+    if args.peer:
+        return peer_rows(args.n, args.rounds)
     load_env()
     pm = PluginManager()
     wd = workdir()

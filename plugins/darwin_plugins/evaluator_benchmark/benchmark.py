@@ -105,6 +105,7 @@ class EvaluatorBenchmark:
                     argv=["python", ".darwin/evaluator_runner.py", evaluator, task.id, self.options.program],
                     workdir=workdir, env=dict(self.options.env), timeout_s=task.timeout_s or self.options.timeout,
                     memory_mb=self.options.memory_mb,
+                    trusted=[".darwin/evaluator_runner.py"],  # laid by _prepare, never the variant's
                 )
                 results.append(task_result(task.id, sandbox.run(request)))
             return results
