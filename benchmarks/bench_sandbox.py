@@ -3,7 +3,7 @@
     python benchmarks/bench_sandbox.py [--n 20] [--engines docker,podman] [--skip-engines]
     python benchmarks/bench_sandbox.py --warm [--n 15] [--rounds 5]      # cold vs warm local
     python benchmarks/bench_sandbox.py --mutation [--attempts 20] [--rounds 2]
-    python benchmarks/bench_sandbox.py --peer [--n 20] [--rounds 5]       # bench_peer's evaluator
+    python benchmarks/bench_sandbox.py --peer [--n 20] [--rounds 5] [--gap-ms 5]   # bench_peer's evaluator
 
 ``--warm``: a bare spawn of ``python -c pass`` and the ``local`` sandbox cold and warm (with and
 without bubblewrap), interleaved: each round measures every row (median of ``--n`` runs) in a
@@ -16,7 +16,8 @@ task ``python evaluator.py program.py``) through the default ``local`` sandbox (
 cgroups), whole (evaluation copy, staging, run, clean-up) and the sandbox's run alone, against
 the floor of a warm fork without a sandbox (a small interpreter that imported the evaluator's
 imports forks a child per request that runs the evaluator, ``runpy`` as the sandbox does) and a
-bare spawn, interleaved as ``--warm``.
+bare spawn, interleaved as ``--warm``; ``--gap-ms`` leaves idle time before each evaluation, as
+the engine's own work between two evaluations does (the warm server forks its next child then).
 
 One "evaluation" = run ``python -c pass`` in a small working copy (3 files) and get its result
 back. Rows: a bare subprocess; ``local`` (no bubblewrap); ``local`` with bubblewrap; for each
@@ -56,11 +57,13 @@ def load_env() -> None:
                 os.environ.setdefault(key.strip(), value.strip())
 
 
-def median_ms(fn: Callable[[], Any], n: int, warmup: int = 2) -> float:
+def median_ms(fn: Callable[[], Any], n: int, warmup: int = 2, gap_s: float = 0.0) -> float:
+    """Median wall time of ``fn`` (ms), with ``gap_s`` of idle time before each call (untimed)."""
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(n):
+        time.sleep(gap_s)
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -222,7 +225,7 @@ for line in sys.stdin:
 """
 
 
-def peer_rows(n: int, rounds: int) -> int:
+def peer_rows(n: int, rounds: int, gap_ms: float) -> int:
     """bench_peer's evaluation through the warm local sandbox against a warm fork's floor."""
     import shutil
 
@@ -268,13 +271,13 @@ def peer_rows(n: int, rounds: int) -> int:
                 order = list(runs)
                 random.shuffle(order)
                 for name in order:
-                    figures[name].append(median_ms(runs[name], n))
+                    figures[name].append(median_ms(runs[name], n, gap_s=gap_ms / 1000))
         finally:
             sandbox.close()
             floor.kill()
             floor.wait()
         print(f"end:   {load_line()}")
-    print(f"{'peer evaluator':22} {'median ms':>10} {'ratio to fork floor':>22}")
+    print(f"{'peer evaluator':22} {'median ms':>10} {'ratio to fork floor':>22}   (idle {gap_ms:g} ms between evaluations)")
     for name, values in figures.items():
         ratios = [v / f for v, f in zip(values, figures["fork floor"])]
         print(f"{name:22} {statistics.median(values):10.1f} {statistics.median(ratios):8.2f}x "
@@ -290,6 +293,8 @@ def main() -> int:
     parser.add_argument("--warm", action="store_true", help="bare vs local cold vs local warm")
     parser.add_argument("--mutation", action="store_true", help="mutation attempt vs fork floor")
     parser.add_argument("--peer", action="store_true", help="bench_peer's evaluator vs a warm fork")
+    parser.add_argument("--gap-ms", type=float, default=0.0,
+                        help="--peer: idle time before each evaluation (the engine's own work between two)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--attempts", type=int, default=20, help="a multiple of 2")
     args = parser.parse_args()
@@ -298,7 +303,7 @@ def main() -> int:
     if args.mutation:
         return mutation_rows(args.attempts, args.rounds)
     if args.peer:
-        return peer_rows(args.n, args.rounds)
+        return peer_rows(args.n, args.rounds, args.gap_ms)
     load_env()
     pm = PluginManager()
     wd = workdir()
