@@ -3,7 +3,7 @@
     python benchmarks/bench_sandbox.py [--n 20] [--engines docker,podman] [--skip-engines]
     python benchmarks/bench_sandbox.py --warm [--n 15] [--rounds 5]      # cold vs warm local
     python benchmarks/bench_sandbox.py --mutation [--attempts 20] [--rounds 2]
-    python benchmarks/bench_sandbox.py --peer [--n 20] [--rounds 5] [--gap-ms 5]   # bench_peer's evaluator
+    python benchmarks/bench_sandbox.py --peer [--n 20] [--rounds 5] [--gap-ms 5] [--against DIR]
 
 ``--warm``: a bare spawn of ``python -c pass`` and the ``local`` sandbox cold and warm (with and
 without bubblewrap), interleaved: each round measures every row (median of ``--n`` runs) in a
@@ -17,7 +17,9 @@ cgroups), whole (evaluation copy, staging, run, clean-up) and the sandbox's run 
 the floor of a warm fork without a sandbox (a small interpreter that imported the evaluator's
 imports forks a child per request that runs the evaluator, ``runpy`` as the sandbox does) and a
 bare spawn, interleaved as ``--warm``; ``--gap-ms`` leaves idle time before each evaluation, as
-the engine's own work between two evaluations does (the warm server forks its next child then).
+the engine's own work between two evaluations does (the warm server forks its next child then);
+``--against DIR`` adds the two sandbox rows for another checkout's ``local`` sandbox (e.g. ``git
+archive main | tar -x -C DIR``), in the same process and rounds.
 
 One "evaluation" = run ``python -c pass`` in a small working copy (3 files) and get its result
 back. Rows: a bare subprocess; ``local`` (no bubblewrap); ``local`` with bubblewrap; for each
@@ -225,7 +227,20 @@ for line in sys.stdin:
 """
 
 
-def peer_rows(n: int, rounds: int, gap_ms: float) -> int:
+def other_local_sandbox(checkout: Path, tmp: Path) -> Any:
+    """The ``local`` sandbox of another checkout (its package copied under another name, so that
+    both run in this process, interleaved): a default-options instance."""
+    import importlib
+    import shutil
+
+    shutil.copytree(checkout / "plugins" / "darwin_plugins" / "local_sandbox", tmp / "against_local_sandbox")
+    sys.path.insert(0, str(tmp))
+    module = importlib.import_module("against_local_sandbox.sandbox")
+    options = importlib.import_module("against_local_sandbox.options")
+    return module.LocalSandbox(options.LocalSandboxOptions())
+
+
+def peer_rows(n: int, rounds: int, gap_ms: float, against: Path | None) -> int:
     """bench_peer's evaluation through the warm local sandbox against a warm fork's floor."""
     import shutil
 
@@ -251,19 +266,24 @@ def peer_rows(n: int, rounds: int, gap_ms: float) -> int:
             floor.stdin.flush()
             assert floor.stdout.readline() == "done\n"
 
-        def evaluate() -> None:
-            assert bench.evaluate(variant, tasks, sandbox)[0].passed
+        def evaluate(box: Any) -> None:
+            assert bench.evaluate(variant, tasks, box)[0].passed
 
-        def run() -> None:
-            assert sandbox.run(request).exit_code == 0
+        def run(box: Any) -> None:
+            assert box.run(request).exit_code == 0
+
+        other = other_local_sandbox(against.resolve(), Path(tmp)) if against else None
 
         runs: dict[str, Callable[[], Any]] = {
             "fork floor": forked,
             "bare spawn": lambda: subprocess.run([py, "evaluator.py", "program.py"], cwd=prepared,
                                                  check=True, capture_output=True),
-            "evaluate (whole)": evaluate,
-            "sandbox run alone": run,
+            "evaluate (whole)": lambda: evaluate(sandbox),
+            "sandbox run alone": lambda: run(sandbox),
         }
+        if other is not None:
+            runs["evaluate (whole), DIR"] = lambda: evaluate(other)
+            runs["sandbox run alone, DIR"] = lambda: run(other)
         figures: dict[str, list[float]] = {name: [] for name in runs}
         print(f"start: {load_line()}")
         try:
@@ -274,6 +294,8 @@ def peer_rows(n: int, rounds: int, gap_ms: float) -> int:
                     figures[name].append(median_ms(runs[name], n, gap_s=gap_ms / 1000))
         finally:
             sandbox.close()
+            if other is not None:
+                other.close()
             floor.kill()
             floor.wait()
         print(f"end:   {load_line()}")
@@ -295,6 +317,7 @@ def main() -> int:
     parser.add_argument("--peer", action="store_true", help="bench_peer's evaluator vs a warm fork")
     parser.add_argument("--gap-ms", type=float, default=0.0,
                         help="--peer: idle time before each evaluation (the engine's own work between two)")
+    parser.add_argument("--against", type=Path, help="--peer: also another checkout's local sandbox, interleaved")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--attempts", type=int, default=20, help="a multiple of 2")
     args = parser.parse_args()
@@ -303,7 +326,7 @@ def main() -> int:
     if args.mutation:
         return mutation_rows(args.attempts, args.rounds)
     if args.peer:
-        return peer_rows(args.n, args.rounds, args.gap_ms)
+        return peer_rows(args.n, args.rounds, args.gap_ms, args.against)
     load_env()
     pm = PluginManager()
     wd = workdir()
