@@ -46,9 +46,16 @@ def make(tmp_path: Path) -> tuple[CustomBenchmark, Path]:
     return CustomBenchmark(bench / "tasks.toml", tmp_path / "scratch"), variant
 
 
-def test_only_the_benchmarks_own_files_are_vouched_for(tmp_path: Path) -> None:
-    bench, _ = make(tmp_path)
-    assert bench.trusted == ["check.py", "helpers/own.py", ".darwin/runner.py", ".darwin/pytest_launcher.py"]
+def test_only_the_files_the_benchmark_laid_are_vouched_for(tmp_path: Path) -> None:
+    bench, variant = make(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    bench._prepare(variant, work, linked=True)
+    request = bench._request(work, ["python", "check.py"], 10)
+    assert sorted(request.trusted) == [".darwin/pytest_launcher.py", ".darwin/runner.py", "check.py",
+                                       "helpers/own.py"]
+    assert (work / "helpers" / "extra.py").is_file()  # the variant's, in a directory of `files`
+    assert bench._request(tmp_path / "elsewhere", ["python", "check.py"], 10).trusted == []
 
 
 def test_the_evaluator_is_compiled_once_and_the_variants_file_never(tmp_path: Path, sandbox: LocalSandbox) -> None:

@@ -46,8 +46,8 @@ class CustomBenchmark:
         self._tasks = build_tasks(self.root, self.spec)
         self.scratch = scratch
         self.runner = self._choose_runner()
-        self.trusted = self._own_files()
-        """What each evaluation copy holds of the benchmark's own (``ExecRequest.trusted``)."""
+        self._laid: dict[str, list[str]] = {}
+        """Per evaluation copy, the files :meth:`_prepare` laid there (``ExecRequest.trusted``)."""
 
     def tasks(self) -> list[TaskSpec]:
         return list(self._tasks)
@@ -72,19 +72,6 @@ class CustomBenchmark:
                 return "pytest"
         return "builtin"
 
-    def _own_files(self) -> list[str]:
-        """The files :meth:`_prepare` lays over a variant: the task file's ``files`` (a
-        directory's files, not the directory: a variant's extra files in it stay its own), and
-        the runners."""
-        found: list[str] = []
-        for rel in self.spec.benchmark.files:
-            source = self.root / rel
-            if source.is_dir():
-                found += [p.relative_to(self.root).as_posix() for p in sorted(source.rglob("*")) if p.is_file()]
-            elif source.is_file():
-                found.append(Path(rel).as_posix())
-        return [*found, ".darwin/runner.py", ".darwin/pytest_launcher.py"]
-
     # -------------------------------------------------------------- evaluation
 
     def evaluate(self, variant_dir: Path, tasks: list[TaskSpec], sandbox: Sandbox) -> list[TaskResult]:
@@ -102,13 +89,21 @@ class CustomBenchmark:
                     results[task.id] = self._run_command(workdir, task, sandbox)
             return [results[t.id] for t in tasks]
         finally:
+            self._laid.pop(str(workdir), None)
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _prepare(self, variant_dir: Path, workdir: Path, linked: bool = False) -> None:
         """The evaluation copy: the variant, the benchmark's files over it, the runner. With
-        ``linked`` (the sandbox runs on its own copy of it), files are hard links, never chmodded."""
-        copy = _link_or_copy if linked else shutil.copy2
-        shutil.copytree(variant_dir, workdir, dirs_exist_ok=True, copy_function=copy)
+        ``linked`` (the sandbox runs on its own copy of it), files are hard links, never chmodded.
+        What it lays is recorded: the requests vouch for exactly those files, never for a
+        variant's (e.g. its extra files in a directory of ``files``)."""
+        put = _link_or_copy if linked else shutil.copy2
+        shutil.copytree(variant_dir, workdir, dirs_exist_ok=True, copy_function=put)
+        laid: list[str] = []
+
+        def copy(source: str | Path, dest: str | Path) -> None:
+            put(source, dest)
+            laid.append(Path(dest).relative_to(workdir).as_posix())
         for rel in self.spec.benchmark.files:
             source = self.root / rel
             dest = workdir / rel
@@ -130,6 +125,7 @@ class CustomBenchmark:
             if path.is_dir() or not linked:
                 path.chmod(0o777 if path.is_dir() else 0o666)
         workdir.chmod(0o777)
+        self._laid[str(workdir)] = laid
 
     def _request(self, workdir: Path, argv: list[str], timeout: float, copy_back: bool = True) -> ExecRequest:
         header = self.spec.benchmark
@@ -137,7 +133,7 @@ class CustomBenchmark:
         return ExecRequest(argv=argv, workdir=workdir, env=dict(header.env), timeout_s=timeout,
                            memory_mb=header.memory_mb, copy_back=copy_back,
                            preload=sorted({*runner, *header.preload}),
-                           trusted=list(self.trusted))
+                           trusted=list(self._laid.get(str(workdir), ())))
 
     def _run_tests(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox) -> dict[str, TaskResult]:
         if self.runner == "pytest":
