@@ -365,7 +365,7 @@ def main(fd, preload):
     gc.freeze()  # what the server holds stays out of the children's collections (no copy-on-write)
     _prctl(4, 0)  # PR_SET_DUMPABLE = 0: no ptrace, no /proc/1/mem for the children
     spare = _spare(ctl)
-    _send(ctl, {"ready": os.getpid(), "preloaded": sorted(preload)})
+    _send(ctl, {"ready": os.getpid(), "preloaded": sorted(preload), "spare": spare[0]})
     while True:
         req, fds, raw = _recv(ctl)
         if req is None:

@@ -117,17 +117,14 @@ class WarmServer:
             err = self.proc.stderr.read() if self.proc.stderr and self.proc.poll() is not None else b""
             raise SandboxError("local sandbox: the warm fork server did not start "
                                f"({err.decode(errors='replace')[-2000:]!r}); fix: set warm = false")
-        self.baseline, self.server_pid = self._processes()
+        self.baseline, self.server_pid = self._processes(hello.get("spare"))
 
-    def _processes(self) -> tuple[set[int], int]:
-        """The group's processes but the server's spare, and the server's host pid (bubblewrap's
-        child when isolated)."""
-        assert self.proc is not None
+    def _processes(self, spare_pid: int | None) -> tuple[set[int], int | None]:
+        """The group's processes but the server's spare (``spare_pid`` is its pid as the server
+        sees it, in its PID namespace), and the server's host pid (the spare's parent)."""
         pids = set(self.group.pids()) if self.group else set()
-        server = self.proc.pid
-        if self.isolated:
-            server = next((p for p in pids if _ppid(p) == self.proc.pid), server)
-        return {p for p in pids if p == self.proc.pid or p == server}, server
+        spare = next((p for p in pids if _ns_pid(p) == spare_pid), None)
+        return pids - {spare}, (_ppid(spare) if spare is not None else None)
 
     # ----------------------------------------------------------------- protocol
 
@@ -255,7 +252,8 @@ class WarmServer:
         if not self.baseline <= pids:
             return False
         extra = pids - self.baseline
-        return not extra or (len(extra) == 1 and _ppid(next(iter(extra))) == self.server_pid)
+        return not extra or (len(extra) == 1 and self.server_pid is not None
+                              and _ppid(next(iter(extra))) == self.server_pid)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -280,6 +278,18 @@ class WarmServer:
                 self.proc.stderr.close()
         self.ctl.close()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _ns_pid(pid: int) -> int | None:
+    """``pid``'s number in its innermost PID namespace (``None`` once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"NSpid:"):
+                    return int(line.split()[-1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _ppid(pid: int) -> int | None:
