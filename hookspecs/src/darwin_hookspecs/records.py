@@ -46,12 +46,17 @@ def _plain(value: Any) -> Any:
     kind = type(value)
     if kind in _ATOMS:
         return value
+    atoms = _ATOMS  # leaves are returned inline: most values of a record are atoms
     if kind is dict or isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {k if type(k) is str else str(k): v if type(v) in atoms else _plain(v) for k, v in value.items()}
     if kind is list or isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [v if type(v) in atoms else _plain(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: _plain(getattr(value, name)) for name in _field_order(kind)}
+        out = {}
+        for name in _field_order(kind):
+            v = getattr(value, name)
+            out[name] = v if type(v) in atoms else _plain(v)
+        return out
     if isinstance(value, Path):
         return str(value)
     return copy.deepcopy(value)
