@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
