@@ -54,6 +54,7 @@ class Archive:
         self._ranked: list[tuple[float, str]] = []  # accepted, best first: (-fitness, id)
         self._branch: dict[str, str | None] = {}
         self._per_branch: dict[str | None, int] = defaultdict(int)  # accepted per branch
+        self._ranked_in: dict[str | None, list[tuple[float, str]]] = defaultdict(list)  # per branch
         self.epoch = 0
         """Bumped when a held variant is replaced: incremental indexes built on
         :meth:`summaries_since` start again from 0 when it changes."""
@@ -132,6 +133,19 @@ class Archive:
             return sum(1 for _, i in self._ranked if self.branch(i) == branch)
         return self._per_branch[branch]
 
+    def ranked_in_branch(self, branch: str) -> list[tuple[float, str]] | None:
+        """The entries of :meth:`ranked_accepted` in ``branch``, in the same order (read it,
+        never change it); ``None`` while some variant's branch is unknown (indexed before its
+        parent)."""
+        if self._per_branch.get(None):
+            return None
+        return self._ranked_in.get(branch, [])
+
+    def rank_key(self, variant_id: str) -> tuple[float, str] | None:
+        """``variant_id``'s entry in :meth:`ranked_accepted` (``None`` unless accepted)."""
+        summary = self._summaries.get(variant_id)
+        return self._key(summary) if summary is not None and summary.status == "accepted" else None
+
     def _decode(self, ids: list[str]) -> None:
         missing = [i for i in ids if i not in self._variants]
         if not missing:
@@ -186,8 +200,7 @@ class Archive:
         else:
             self._branch[summary.id] = self._branch.get(summary.parent_id) if parent is not None else None
         if summary.status == "accepted":
-            bisect.insort(self._ranked, self._key(summary))
-            self._per_branch[self._branch[summary.id]] += 1
+            self._rank(summary, add=True)
         if summary.parent_id is not None:
             siblings = self._children[summary.parent_id]
             if not siblings or summary.id > siblings[-1]:
@@ -206,16 +219,25 @@ class Archive:
         old = self._summaries[variant.id]
         self._summaries[variant.id] = new = VariantSummary.of(variant)
         if old.status == "accepted":
-            self._ranked.remove(self._key(old))
-            self._per_branch[self._branch[old.id]] -= 1
+            self._rank(old, add=False)
         if new.status == "accepted":
-            bisect.insort(self._ranked, self._key(new))
-            self._per_branch[self._branch[new.id]] += 1
+            self._rank(new, add=True)
         self.epoch += 1
         self.best_id = None
         for variant_id in self._order:
             if self._beats_best(self._summaries[variant_id]):
                 self.best_id = variant_id
+
+    def _rank(self, summary: VariantSummary, *, add: bool) -> None:
+        """Add ``summary`` to (or remove it from) the ranking and its branch's."""
+        key, branch = self._key(summary), self._branch[summary.id]
+        if add:
+            bisect.insort(self._ranked, key)
+            bisect.insort(self._ranked_in[branch], key)
+        else:
+            self._ranked.remove(key)
+            self._ranked_in[branch].remove(key)
+        self._per_branch[branch] += 1 if add else -1
 
     def _beats_best(self, variant: VariantSummary) -> bool:
         if variant.status != "accepted" or variant.stage_reached < self.last_stage:
@@ -233,6 +255,9 @@ class Archive:
             return
         self.objective, self.best_id = objective, None
         self._ranked = sorted(self._key(s) for s in self._summaries.values() if s.status == "accepted")
+        self._ranked_in = defaultdict(list)
+        for key in self._ranked:
+            self._ranked_in[self._branch[key[1]]].append(key)
         self.epoch += 1
         for variant_id in self._added:
             if self._beats_best(self._summaries[variant_id]):

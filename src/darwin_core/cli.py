@@ -156,7 +156,8 @@ def archive(
         row["holdout_score"] = record.get("score") if record else None
         row["holdout_warning"] = record.get("warning", "") if record else ""
     if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        # one variant per line: json's C encoder (indent= falls back to its Python one, ~3x slower)
+        sys.stdout.write("[\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]\n")
         return
     columns = ["id", "parent", "gen", "status", "score", *(["held-out"] if holdout else []), "passed", "change"]
     table = Table(*columns)

@@ -12,6 +12,7 @@ out of both, and inspirations past the total byte cap are dropped whole).
 
 from __future__ import annotations
 
+import bisect
 import random
 from typing import Any
 
@@ -79,18 +80,46 @@ def _choose_ranked(archive: Any, parent_id: str, options: InspirationsSection, r
         archive.branch(c) == own for c in chosen)
     apart = rest - own_rest > 0  # the scan's `others`: other lineages, else all the rest
     size = rest - own_rest if apart else rest
+    own_ranked = archive.ranked_in_branch(own) if hasattr(archive, "ranked_in_branch") else None
     while size > 0 and len(chosen) < options.count:
         k = rng.randrange(size)
-        for _, variant_id in ranked:
-            if variant_id in taken or (apart and archive.branch(variant_id) == own):
-                continue
-            if k == 0:
-                break
-            k -= 1
+        if own_ranked is not None:
+            variant_id = _kth(ranked, own_ranked if apart else [], [archive.rank_key(t) for t in taken], k)
+        else:  # some branch unknown: walk the ranking
+            for _, variant_id in ranked:
+                if variant_id in taken or (apart and archive.branch(variant_id) == own):
+                    continue
+                if k == 0:
+                    break
+                k -= 1
         chosen.append(variant_id)
         taken.add(variant_id)
         size -= 1
     return chosen
+
+
+def _kth(ranked: list, own: list, taken: list, k: int) -> str:
+    """The id of the ``k``-th entry (from 0) of ``ranked`` that is in neither ``own`` (a sorted
+    subset of it) nor ``taken`` (keys, ``None`` for one not ranked): O(log^2 N) by bisection,
+    where the scan walked the ranking."""
+    def rank(key: tuple) -> int:  # entries of ranked minus own before key
+        return bisect.bisect_left(ranked, key) - bisect.bisect_left(own, key)
+
+    def in_own(key: tuple) -> bool:
+        i = bisect.bisect_left(own, key)
+        return i < len(own) and own[i] == key
+
+    for r in sorted(rank(key) for key in taken if key is not None and not in_own(key)):
+        if r <= k:
+            k += 1
+    lo, hi = 0, len(ranked) - 1  # the first p with k + 1 entries not in own among ranked[: p + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if mid + 1 - bisect.bisect_right(own, ranked[mid]) > k:
+            hi = mid
+        else:
+            lo = mid + 1
+    return ranked[lo][1]
 
 
 def common_ancestor(archive: Any, a: str, b: str) -> str | None:

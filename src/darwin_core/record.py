@@ -182,12 +182,12 @@ class Recorder:
         evaluation = evaluation or Evaluation()
         self._proposed(attempt, generated)
         self._evaluated(attempt, evaluation.results)
-        value = self.scorer.score(evaluation.results)[0]
+        value, metrics, _ = self.scorer.score(evaluation.results)
         score = 0.0 if value is None else value
         error = generated.error or evaluation.error
         status, reason = acceptance.verdict(
             self.handle.config, error, bool(change.new), value, parent, self.handle.archive.root,
-            evaluation.results, self.scorer.objective, self.scorer.missing(self.scorer.metrics(evaluation.results)))
+            evaluation.results, self.scorer.objective, self.scorer.missing(metrics))
         if duplicate_of is not None:
             status, reason = "invalid", f"duplicate: its code equals {duplicate_of}'s (evaluated already); not evaluated"
         proposal = generated.proposal

@@ -32,6 +32,7 @@ from darwin_hookspecs import (
 )
 
 from darwin_hookspecs.projection import project
+from darwin_hookspecs.storage_codec import encoded
 
 from . import infra
 from .store_batch import Keep, StoreBatch
@@ -132,6 +133,8 @@ class RunStore:
         """Write a record: ``create`` (fails if it exists; with ``keep``, the stored record is
         handed to it instead) or replace the version we last saw."""
         started = time.time()
+        if self.hook is not None:  # encoded once: the backend's text and the hook's size
+            value = encoded(value)
         if_version = None if create else self._versions.get((collection, key))
         if not create and if_version is None:
             _, if_version = self.get(collection, key)
@@ -147,7 +150,7 @@ class RunStore:
                 keep(stored)
         self._versions[(collection, key)] = version
         if self.hook is not None:
-            nbytes = len(json.dumps(value, separators=(",", ":")))
+            nbytes = len(value.text)  # type: ignore[attr-defined]
             self.hook.darwin_record_written(
                 run_id=self.run_id, collection=collection, key=key, nbytes=nbytes,
                 started_at=started, duration_s=time.time() - started,

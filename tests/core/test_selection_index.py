@@ -136,6 +136,32 @@ def test_inspirations_from_the_ranking_are_the_scans(seed: int, direction: str) 
                 ScanOnly(archive), parent, options, random.Random(draw))
 
 
+def test_inspirations_drawn_by_bisection_are_the_scans_in_a_large_archive() -> None:
+    """Hundreds of variants over many lineages, some replaced (accepted <-> rejected): the
+    drawn inspirations, found by bisection over the ranking and the parent's branch, are the
+    ones the scan finds for the same seed, and every draw still differs from the walk's only in
+    cost."""
+    from darwin_core.config import InspirationsSection
+    from darwin_core.inspirations import choose
+
+    rng = random.Random(11)
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
+    for generation in range(1, 80):
+        grow(archive, rng, generation, rng.randint(3, 8), zero_scores=False)
+        if generation % 9 == 0:
+            victim = archive.get(rng.choice(archive.ids()[1:]))
+            status = "rejected" if victim.status == "accepted" else "accepted"
+            archive.replace(Variant(id=victim.id, parent_id=victim.parent_id, generation=victim.generation,
+                                    status=status, score=victim.score))
+    assert len(archive) > 300 and archive.ranked_in_branch(archive.branch(archive.ids()[-1])) is not None
+    for parent in rng.sample(archive.ids(), 60):
+        options = InspirationsSection(count=rng.randint(2, 6), drawn=rng.randint(1, 5))
+        draw = rng.randrange(2**32)
+        assert choose(archive, parent, options, random.Random(draw)) == choose(
+            ScanOnly(archive), parent, options, random.Random(draw))
+
+
 def test_inspirations_from_one_lineage_are_the_scans() -> None:
     """Every other variant in the parent's lineage (the root, the best, is taken first): the
     scan falls back to all the rest."""

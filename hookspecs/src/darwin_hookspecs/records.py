@@ -46,15 +46,28 @@ def _plain(value: Any) -> Any:
     kind = type(value)
     if kind in _ATOMS:
         return value
-    if kind is dict or isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+    atoms = _ATOMS  # leaves are returned inline: most values of a record are atoms
+    if kind is dict:
+        return {k if type(k) is str else str(k): v if type(v) in atoms else _plain(v) for k, v in value.items()}
+    names = _RECORD_FIELDS.get(kind)
+    if names is None and not isinstance(value, (dict, list, tuple, type)) and dataclasses.is_dataclass(value):
+        names = _RECORD_FIELDS[kind] = _field_order(kind)
+    if names is not None:  # a dataclass (its field names looked up once per class)
+        out = {}
+        for name in names:
+            v = getattr(value, name)
+            out[name] = v if type(v) in atoms else _plain(v)
+        return out
+    if isinstance(value, dict):
+        return {str(k): v if type(v) in atoms else _plain(v) for k, v in value.items()}
     if kind is list or isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: _plain(getattr(value, name)) for name in _field_order(kind)}
+        return [v if type(v) in atoms else _plain(v) for v in value]
     if isinstance(value, Path):
         return str(value)
     return copy.deepcopy(value)
+
+
+_RECORD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 @functools.lru_cache(maxsize=None)

@@ -13,6 +13,31 @@ from .errors import CorruptBlobError, CorruptRecordError
 _FIX = "fix: restore it from a backup or an export of the run (Darwin changed nothing)"
 
 
+class EncodedRecord(dict):  # type: ignore[type-arg]
+    """A record (a plain ``dict`` to anyone reading it) carrying its canonical JSON text, encoded
+    once when it was handed to the store (:func:`encoded`), so a backend encoding with
+    :func:`encode_record` and the store's write hook (its size) share one encoding."""
+
+    __slots__ = ("text",)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:  # a copy is a plain dict (it may be changed)
+        return (dict, (dict(self),))
+
+
+def encoded(value: dict[str, Any]) -> EncodedRecord:
+    """``value`` (a shallow copy) with its canonical text, as it stands now."""
+    record = EncodedRecord(value)
+    record.text = json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return record
+
+
+def encode_record(value: dict[str, Any]) -> str:
+    """A record's canonical JSON text (compact, keys sorted): what every backend stores."""
+    if type(value) is EncodedRecord:
+        return value.text
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
 def decode_record(text: str | bytes, name: str, where: str) -> dict[str, Any]:
     """The record ``name`` (``collection/key``) from its stored JSON text; ``where`` says where
     it lies (a file, an object, a document) in the error."""

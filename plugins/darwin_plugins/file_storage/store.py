@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -26,7 +25,7 @@ from darwin_hookspecs import (
 )
 from darwin_hookspecs.projection import scan_projected
 from darwin_hookspecs.storage_api import release_all
-from darwin_hookspecs.storage_codec import blob_key, checked_blob, decode_record
+from darwin_hookspecs.storage_codec import blob_key, checked_blob, decode_record, encode_record
 
 from . import projection
 from .committer import GroupCommitter
@@ -43,7 +42,7 @@ def _version(data: bytes) -> str:
 
 
 def _encode(value: dict[str, Any]) -> tuple[str, str]:
-    text = json.dumps(value, separators=(",", ":"), sort_keys=True)
+    text = encode_record(value)
     return text, _version(text.encode())
 
 
