@@ -26,6 +26,14 @@ class Scope:
     statements: list[cst.SimpleStatementLine] = field(default_factory=list)
     pending: list[tuple[cst.Name, bool]] = field(default_factory=list)
     """(name node, is it a call's function) awaiting alternatives."""
+    indexes: dict[str, set[str]] = field(default_factory=dict)
+    """Sequence name -> the names that index or slice it in this scope (``b[j]``, ``b[i:]``)."""
+    index_of: dict[int, str] = field(default_factory=dict)
+    """``id(name node)`` of an index -> the name of the sequence it indexes."""
+    collections: dict[str, str] = field(default_factory=dict)
+    """Names bound to an empty collection -> the method recording an element (:mod:`.updates`)."""
+    updated: set[str] = field(default_factory=set)
+    """Names whose collection some call updates (``seen.add(x)``)."""
 
 
 class NameSites:
@@ -107,6 +115,21 @@ class NameSites:
         self.scope.names.add(node.value)
         self.scope.pending.append((node, id(node) in self._call_funcs))
 
+    def note_subscript(self, node: cst.Subscript) -> None:
+        """Record the names indexing a named sequence (``b[j]``, ``b[i:]``, ``b[j - 1]``)."""
+        if not isinstance(node.value, cst.Name):
+            return
+        parts: list[cst.BaseExpression | None] = []
+        for element in node.slice:
+            part = element.slice
+            parts += [part.value] if isinstance(part, cst.Index) else [part.lower, part.upper]  # type: ignore[union-attr]
+        for expr in parts:
+            if isinstance(expr, cst.BinaryOperation):
+                expr = expr.left if isinstance(expr.left, cst.Name) else expr.right
+            if isinstance(expr, cst.Name) and expr.value not in KEPT:
+                self.scope.indexes.setdefault(node.value.value, set()).add(expr.value)
+                self.scope.index_of[id(expr)] = node.value.value
+
     def _finish_names(self) -> None:
         """Build the alternatives of every pending name and attribute site."""
         module = self.module_scope
@@ -121,6 +144,10 @@ class NameSites:
                 candidates += [b for b in BUILTIN_SWAPS.get(node.value, ()) if b not in candidates]
                 self._add("name", node, "name", [
                     (f"{node.value} -> {c}", lambda n, c=c: n.with_changes(value=c)) for c in candidates])
+                sequence = scope.index_of.get(id(node))
+                fellows = sorted(scope.indexes.get(sequence, set()) - {node.value}) if sequence else []
+                self._add("index", node, "index-name", [
+                    (f"{node.value} -> {c}", lambda n, c=c: n.with_changes(value=c)) for c in fellows if c in visible])
         for attr, is_call in self.pending_attributes:
             pool = self.methods if is_call else self.attributes
             candidates = sorted(pool - {attr.attr.value})
