@@ -64,10 +64,15 @@ def test_index_family_swaps_names_that_index_the_same_sequence(tmp_path: Path) -
     assert sorted(p.description.split(" (")[1].split(")")[0] for p in found) == ["i -> j", "j -> i"]
     assert any("out.extend(b[j:])" in t for t in texts) and any("a[i] + b[i]" in t for t in texts)
     assert all(p.improvement_type == "mutation:index" for p in found)
+    # keys of a mapping (not integer names) are left to the ``name`` family
+    keys = "def relax(dist, node, nxt, d):\n    if d < dist[node]:\n        dist[nxt] = d\n    return dist\n"
+    assert proposals(tmp_path, keys, families=["index"]) == []
+    assert proposals(tmp_path, keys.replace("node, nxt, d", "d").replace("    if", "    node = nxt = 0\n    if"),
+                     families=["index"])
 
 
 def test_update_family_inserts_the_missing_add_of_a_tested_set(tmp_path: Path) -> None:
-    found = proposals(tmp_path, DEDUPE, families=["update"])
+    found = [p for p in proposals(tmp_path, DEDUPE, families=["update"]) if "before the return" not in p.description]
     texts = [p.changes["m.py"] for p in found]
     assert len(texts) == 2 == len(set(texts))
     after = "        if marker in seen:\n            continue\n        seen.add(marker)\n        out.append(item)\n"
@@ -77,10 +82,27 @@ def test_update_family_inserts_the_missing_add_of_a_tested_set(tmp_path: Path) -
         ast.parse(t)
     # a list is appended to; a collection updated somewhere, a dict or a parameter is left alone
     listed = proposals(tmp_path, DEDUPE.replace("set()", "[]"), families=["update"])
-    assert all("seen.append(marker)" in p.changes["m.py"] for p in listed) and len(listed) == 2
+    assert sum("seen.append(marker)" in p.changes["m.py"] for p in listed) == 2
     for other in (DEDUPE.replace("out.append(item)", "out.append(item)\n        seen.add(item)"),
                   DEDUPE.replace("set()", "{}"), DEDUPE.replace("    seen = set()\n", "").replace("key)", "key, seen)")):
-        assert proposals(tmp_path, other, families=["update"]) == []
+        assert not [p for p in proposals(tmp_path, other, families=["update"]) if "seen." in p.description]
+
+
+RUNS = ("def runs(text):\n    out = []\n    current, count = text[0], 1\n    for ch in text[1:]:\n"
+        "        if ch == current:\n            count += 1\n        else:\n            out.append((current, count))\n"
+        "            current, count = ch, 1\n    return out\n")
+
+
+def test_update_family_copies_an_update_of_the_returned_name_before_the_return(tmp_path: Path) -> None:
+    found = proposals(tmp_path, RUNS, families=["update"])
+    assert [p.description.split(" in m.py")[0] for p in found] == [
+        "update-before-return (insert `out.append((current, count))` before the return)"]
+    new = found[0].changes["m.py"]
+    assert new.endswith("            current, count = ch, 1\n    out.append((current, count))\n    return out\n")
+    ast.parse(new)
+    # an update in the return's own block is not copied (``count += 1`` updates no returned name)
+    flat = "def total(xs):\n    t = 0\n    t += 1\n    return t\n"
+    assert proposals(tmp_path, flat, families=["update"]) == []
 
 
 def test_new_families_are_in_the_default_neighbourhood_early(tmp_path: Path) -> None:

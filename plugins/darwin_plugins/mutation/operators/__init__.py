@@ -17,8 +17,8 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
   branches of a conditional expression;
 * ``name``: a name to another in scope (its function's names, module names, ``min`` <-> ``max``...);
   a called name only to another called name;
-* ``index``: an index or slice bound to another name that indexes the same sequence in the
-  function (``b[i:]`` to ``b[j:]`` where ``b[j]`` is read);
+* ``index``: an integer index or slice bound to another integer name that indexes the same
+  sequence in the function (``b[i:]`` to ``b[j:]`` where ``b[j]`` is read and ``i = j = 0``);
 * ``attribute``: an attribute to a sibling attribute used in the file (methods to methods);
 * ``return``: the returned value to another one returned by the same function, or ``None``;
 * ``delete``: a statement or a block replaced by ``pass``;

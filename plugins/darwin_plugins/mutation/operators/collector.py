@@ -58,6 +58,18 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, cst
     def visit_Assign(self, node: cst.Assign) -> None:
         ExpressionSites.visit_Assign(self, node)
         UpdateSites.note_assign(self, node)
+        for target in node.targets:
+            NameSites.note_integer(self, target.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        ExpressionSites.visit_AugAssign(self, node)
+        NameSites.note_integer(self, node.target, node.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        StatementSites.visit_For(self, node)
+        it = node.iter
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
+            NameSites.note_integer(self, node.target, None)
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         NameSites.note_subscript(self, node)

@@ -30,10 +30,25 @@ class Scope:
     """Sequence name -> the names that index or slice it in this scope (``b[j]``, ``b[i:]``)."""
     index_of: dict[int, str] = field(default_factory=dict)
     """``id(name node)`` of an index -> the name of the sequence it indexes."""
+    integers: set[str] = field(default_factory=set)
+    """Names bound to integers here (``i = 0``, ``i += 1``, ``for i in range(n)``, ``n = len(xs)``)."""
     collections: dict[str, str] = field(default_factory=dict)
     """Names bound to an empty collection -> the method recording an element (:mod:`.updates`)."""
     updated: set[str] = field(default_factory=set)
     """Names whose collection some call updates (``seen.add(x)``)."""
+
+
+def _integer(value: cst.BaseExpression) -> bool:
+    """An integer-valued expression: a literal, ``len(...)``, or arithmetic with one of them."""
+    if isinstance(value, cst.Integer):
+        return True
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        return _integer(value.expression)
+    if isinstance(value, cst.Call):
+        return isinstance(value.func, cst.Name) and value.func.value == "len"
+    if isinstance(value, cst.BinaryOperation) and not isinstance(value.operator, cst.Divide):
+        return _integer(value.left) or _integer(value.right)
+    return False
 
 
 class NameSites:
@@ -115,6 +130,11 @@ class NameSites:
         self.scope.names.add(node.value)
         self.scope.pending.append((node, id(node) in self._call_funcs))
 
+    def note_integer(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        """Record ``target`` as an integer name when ``value`` is one (``None``: a ``range`` loop)."""
+        if isinstance(target, cst.Name) and (value is None or _integer(value)):
+            self.scope.integers.add(target.value)
+
     def note_subscript(self, node: cst.Subscript) -> None:
         """Record the names indexing a named sequence (``b[j]``, ``b[i:]``, ``b[j - 1]``)."""
         if not isinstance(node.value, cst.Name):
@@ -146,6 +166,7 @@ class NameSites:
                     (f"{node.value} -> {c}", lambda n, c=c: n.with_changes(value=c)) for c in candidates])
                 sequence = scope.index_of.get(id(node))
                 fellows = sorted(scope.indexes.get(sequence, set()) - {node.value}) if sequence else []
+                fellows = [c for c in fellows if node.value in scope.integers and c in scope.integers]
                 self._add("index", node, "index-name", [
                     (f"{node.value} -> {c}", lambda n, c=c: n.with_changes(value=c)) for c in fellows if c in visible])
         for attr, is_call in self.pending_attributes:

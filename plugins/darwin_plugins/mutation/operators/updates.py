@@ -6,6 +6,11 @@ of reach of GenProg's insert when no such statement exists in the function). The
 is in the test itself (its element and its collection), so it is synthesised from it (PAR's and
 TBar's "insert a missing method call" templates, with the same file as their ingredient source):
 ``seen.add(x)`` (``append`` for a list or deque) after the ``if``, or first in its body.
+
+Likewise ``return runs`` after a loop that appends to ``runs`` only when a run ends loses the last
+run: a copy of an update of the returned name from inside a block (``runs.append(...)``,
+``total += ...``) is inserted before the ``return`` (GenProg's insert, its donor chosen by the
+returned name).
 """
 
 from __future__ import annotations
@@ -51,12 +56,27 @@ def _memberships(test: cst.BaseExpression) -> list[tuple[cst.BaseExpression, str
     return found
 
 
+def _updates(stmt: cst.SimpleStatementLine, name: str) -> bool:
+    """Whether the statement is an update of ``name``: ``name.append(...)``, ``name += ...``."""
+    if len(stmt.body) != 1:
+        return False
+    small = stmt.body[0]
+    if isinstance(small, cst.AugAssign):
+        return isinstance(small.target, cst.Name) and small.target.value == name
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        func = small.value.func
+        return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
+            and func.value.value == name and func.attr.value in UPDATING
+    return False
+
+
 class UpdateSites:
     """Mixin of :class:`~.collector.SiteCollector` (uses the scopes of :class:`~.names.NameSites`)."""
 
     _add: Any
     scope: Any
     scopes: list[Any]
+    blocks: list[tuple[cst.IndentedBlock, Any]]
 
     def _init_updates(self) -> None:
         self.pending_updates: list[tuple[cst.If, cst.BaseExpression, str, Any]] = []
@@ -78,6 +98,28 @@ class UpdateSites:
                 self.pending_updates.append((node, element, collection, self.scope))
 
     def _finish_updates(self) -> None:
+        self._finish_memberships()
+        for block, scope in self.blocks:
+            for stmt in block.body:
+                if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Return) \
+                        and isinstance(stmt.body[0].value, cst.Name):
+                    self._flush(stmt, stmt.body[0].value.value, block, scope)
+
+    def _flush(self, stmt: cst.SimpleStatementLine, name: str, block: cst.IndentedBlock, scope: Any) -> None:
+        """Before ``return name``: the updates of ``name`` made inside other blocks, copied."""
+        here = {id(s) for s in block.body}
+        donors, codes = [], set()
+        for donor in scope.statements:
+            code = _EMPTY.code_for_node(donor).strip()
+            if id(donor) in here or not _updates(donor, name) or code in codes:
+                continue
+            codes.add(code)
+            donors.append((code, donor))
+        self._add("update", stmt, "update-before-return", [
+            (f"insert `{code[:60]}` before the return", lambda n, d=d: cst.FlattenSentinel([d.deep_clone(), n]))
+            for code, d in donors])
+
+    def _finish_memberships(self) -> None:
         done: set[tuple[int, str]] = set()
         for node, element, collection, scope in self.pending_updates:
             method = scope.collections.get(collection)
