@@ -42,8 +42,9 @@ def other(xs):
     return xs[1:len(xs)]
 
 
-def firsts(xs, i, j):
+def firsts(xs):
     seen = set()
+    i = j = 0
     if xs[i] in seen:
         return xs[j]
     return xs[i:]

@@ -100,9 +100,11 @@ def test_update_family_copies_an_update_of_the_returned_name_before_the_return(t
     new = found[0].changes["m.py"]
     assert new.endswith("            current, count = ch, 1\n    out.append((current, count))\n    return out\n")
     ast.parse(new)
-    # an update in the return's own block is not copied (``count += 1`` updates no returned name)
+    # an update in the return's own block, or an unconditional one in a loop, is not copied
     flat = "def total(xs):\n    t = 0\n    t += 1\n    return t\n"
-    assert proposals(tmp_path, flat, families=["update"]) == []
+    looped = "def total(xs):\n    t = []\n    for x in xs:\n        t.append(x)\n    return t\n"
+    for source in (flat, looped):
+        assert proposals(tmp_path, source, families=["update"]) == []
 
 
 def test_new_families_are_in_the_default_neighbourhood_early(tmp_path: Path) -> None:

@@ -67,6 +67,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, cst
 
     def visit_For(self, node: cst.For) -> None:
         StatementSites.visit_For(self, node)
+        UpdateSites.note_nesting(self, "loop")
         it = node.iter
         if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
             NameSites.note_integer(self, node.target, None)
@@ -83,6 +84,11 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, cst
     def visit_While(self, node: cst.While) -> None:
         ExpressionSites.visit_While(self, node)
         StatementSites.visit_While(self, node)
+        UpdateSites.note_nesting(self, "loop")
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        StatementSites.visit_SimpleStatementLine(self, node)
+        UpdateSites.note_statement(self, node)
 
     def visit_Return(self, node: cst.Return) -> None:
         ExpressionSites.visit_Return(self, node)

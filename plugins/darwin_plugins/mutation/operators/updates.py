@@ -8,9 +8,10 @@ TBar's "insert a missing method call" templates, with the same file as their ing
 ``seen.add(x)`` (``append`` for a list or deque) after the ``if``, or first in its body.
 
 Likewise ``return runs`` after a loop that appends to ``runs`` only when a run ends loses the last
-run: a copy of an update of the returned name from inside a block (``runs.append(...)``,
-``total += ...``) is inserted before the ``return`` (GenProg's insert, its donor chosen by the
-returned name).
+run: a copy of a conditional update of the returned name inside a loop (``runs.append(...)``,
+``total += ...`` under an ``if``/``else`` of the loop body) is inserted before the ``return``
+(GenProg's insert, its donor chosen by the returned name; an unconditional update in a loop is
+not copied: flushing it again after the loop would repeat the last element).
 """
 
 from __future__ import annotations
@@ -80,6 +81,25 @@ class UpdateSites:
 
     def _init_updates(self) -> None:
         self.pending_updates: list[tuple[cst.If, cst.BaseExpression, str, Any]] = []
+        self._nesting: list[str] = []
+        self._conditional_in_loop: set[int] = set()
+        """``id`` of the statements under an ``if`` inside a loop (flush donors)."""
+
+    def note_nesting(self, kind: str) -> None:
+        self._nesting.append(kind)
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._nesting.pop()
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._nesting.pop()
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._nesting.pop()
+
+    def note_statement(self, node: cst.SimpleStatementLine) -> None:
+        if "loop" in self._nesting and "if" in self._nesting[self._nesting.index("loop"):]:
+            self._conditional_in_loop.add(id(node))
 
     def note_assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
@@ -93,6 +113,7 @@ class UpdateSites:
             self.scope.updated.add(func.value.value)
 
     def note_if(self, node: cst.If) -> None:
+        self.note_nesting("if")
         if len(self.scopes) > 1:  # inside functions only
             for element, collection in _memberships(node.test):
                 self.pending_updates.append((node, element, collection, self.scope))
@@ -111,7 +132,8 @@ class UpdateSites:
         donors, codes = [], set()
         for donor in scope.statements:
             code = _EMPTY.code_for_node(donor).strip()
-            if id(donor) in here or not _updates(donor, name) or code in codes:
+            if id(donor) in here or id(donor) not in self._conditional_in_loop or not _updates(donor, name) \
+                    or code in codes:
                 continue
             codes.add(code)
             donors.append((code, donor))
