@@ -166,7 +166,8 @@ def neighbourhood(problem: Any, seed: int = 1) -> list[dict[str, str]]:
         results = evaluate(_evaluator(), problem, root_files, Path(tmp) / "eval")
         root = Variant(id=ROOT_ID, parent_id=None, generation=0, status="accepted", score=_score(results),
                        task_results=results, stage_reached=0)
-        gen = PluginManager().create("generator", "mutation", {}, BuildContext(seed=seed))
+        # single edits only: with pairs on (the default) they take turns with singles halfway through
+        gen = PluginManager().create("generator", "mutation", {"pairs": 0}, BuildContext(seed=seed))
         parent_dir = Path(tmp) / "parent"
         _write(root_files, problem.tests, parent_dir)
         mutants = []
@@ -174,7 +175,7 @@ def neighbourhood(problem: Any, seed: int = 1) -> list[dict[str, str]]:
             ctx = GenerationContext(run_id="hood", attempt_id=f"a{k}", parent=root, parent_dir=parent_dir,
                                     target=choose_target(root, random.Random(k)), seed=k, sibling_index=k)
             proposal = gen.propose(ctx)
-            if not proposal.changes or proposal.metadata.get("pair"):
+            if not proposal.changes:
                 break
             mutants.append({**root_files, **{r: t for r, t in proposal.changes.items() if t is not None}})
     return mutants

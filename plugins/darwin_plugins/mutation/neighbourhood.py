@@ -133,7 +133,7 @@ def build(
             for alt, (desc, _make) in enumerate(site.alternatives):
                 raw.append((rel, site, alt, f"{rel}:{site.line}:{site.label}:{n}:{desc}"))
     pool: dict[object, float] = {}  # what an edit's weight is shared with: its family, or its site
-    priors = [multiplier(site.family, site.alternatives[alt][0]) for _, site, alt, _ in raw]
+    priors = [site.priors.get(alt, multiplier(site.family, site.alternatives[alt][0])) for _, site, alt, _ in raw]
     for (_, site, _, _), prior in zip(raw, priors):
         group = site.family if share == "family" else id(site)
         pool[group] = pool.get(group, 0.0) + prior

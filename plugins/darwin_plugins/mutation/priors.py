@@ -15,6 +15,11 @@ NEAR = 3.0
 FAR = 0.5
 """Alternatives that rarely fix a bug (an augmented assignment made plain, ``return None``)."""
 
+TWIN = 0.01
+"""An edit equal on integers to a comparison's boundary twin (``x + 1 > c`` and ``x > c - 1`` are
+``x >= c``): when both pass the tests the twin is the one that also holds between integers (a
+score of 79.5), so the equivalent comes after it (:mod:`.operators.expressions` marks them)."""
+
 _PAIRS: dict[str, set[frozenset[str]]] = {
     "comparison": {frozenset(p) for p in (("<", "<="), (">", ">="), ("==", "!="), ("<", ">="), (">", "<="), ("<", ">"), ("<=", ">="),
                                           ("is", "is not"), ("in", "not in"))},

@@ -17,18 +17,22 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
   branches of a conditional expression;
 * ``name``: a name to another in scope (its function's names, module names, ``min`` <-> ``max``...);
   a called name only to another called name;
+* ``index``: an integer index or slice bound to another integer name that indexes the same
+  sequence in the function (``b[i:]`` to ``b[j:]`` where ``b[j]`` is read and ``i = j = 0``);
 * ``attribute``: an attribute to a sibling attribute used in the file (methods to methods);
 * ``return``: the returned value to another one returned by the same function, or ``None``;
 * ``delete``: a statement or a block replaced by ``pass``;
 * ``insert``: a statement of the same function copied before another one;
-* ``move``: two adjacent statements swapped.
+* ``move``: two adjacent statements swapped;
+* ``update``: the missing update of a collection a membership test reads (``seen.add(x)`` after
+  ``if x in seen``, when nothing in the function updates ``seen``).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
 
 FAMILIES = (
     "comparison", "arithmetic", "bitwise", "augmented", "boolean", "condition", "constant",
-    "off_by_one", "swap", "name", "attribute", "return", "delete", "insert", "move",
+    "off_by_one", "swap", "name", "index", "attribute", "return", "delete", "insert", "move", "update",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -11,6 +11,7 @@ from .expressions import ExpressionSites
 from .names import NameSites
 from .statements import StatementSites
 from .tables import Make, Replacement
+from .updates import UpdateSites
 
 
 @dataclass
@@ -24,36 +25,70 @@ class Site:
     label: str
     alternatives: list[tuple[str, Make]]
     """``(description, build)``: ``build(updated node)`` returns the replacement."""
+    priors: dict[int, float] = field(default_factory=dict)
+    """Prior multipliers the operator knows from the context (alternative index -> multiplier),
+    in place of :func:`~darwin_plugins.mutation.priors.multiplier`'s."""
 
 
-class SiteCollector(ExpressionSites, NameSites, StatementSites, cst.CSTVisitor):
-    """Finds every site of a module (expression, name and statement families)."""
+class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, cst.CSTVisitor):
+    """Finds every site of a module (expression, name, statement and update families)."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self) -> None:
         super().__init__()
         self.sites: list[Site] = []
+        self._twins: dict[int, int] = {}
         self._init_names()
         self._init_statements()
+        self._init_updates()
 
-    def _add(self, family: str, node: cst.CSTNode, label: str, alternatives: list[tuple[str, Make]]) -> None:
+    def _add(self, family: str, node: cst.CSTNode, label: str, alternatives: list[tuple[str, Make]],
+             priors: dict[int, float] | None = None) -> None:
         if alternatives:
             pos = self.get_metadata(PositionProvider, node)
-            self.sites.append(Site(family, pos.start.line, pos.end.line, node, label, alternatives))
+            self.sites.append(Site(family, pos.start.line, pos.end.line, node, label, alternatives, dict(priors or {})))
 
     # hooks shared by several mixins
     def visit_Call(self, node: cst.Call) -> None:
         NameSites.visit_Call(self, node)
         ExpressionSites.visit_Call(self, node)
+        UpdateSites.note_call(self, node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        ExpressionSites.visit_Assign(self, node)
+        UpdateSites.note_assign(self, node)
+        for target in node.targets:
+            NameSites.note_integer(self, target.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        ExpressionSites.visit_AugAssign(self, node)
+        NameSites.note_integer(self, node.target, node.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        StatementSites.visit_For(self, node)
+        UpdateSites.note_nesting(self, "loop")
+        it = node.iter
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
+            NameSites.note_integer(self, node.target, None)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        NameSites.note_subscript(self, node)
+        ExpressionSites.visit_Subscript(self, node)
 
     def visit_If(self, node: cst.If) -> None:
         ExpressionSites.visit_If(self, node)
         StatementSites.visit_If(self, node)
+        UpdateSites.note_if(self, node)
 
     def visit_While(self, node: cst.While) -> None:
         ExpressionSites.visit_While(self, node)
         StatementSites.visit_While(self, node)
+        UpdateSites.note_nesting(self, "loop")
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        StatementSites.visit_SimpleStatementLine(self, node)
+        UpdateSites.note_statement(self, node)
 
     def visit_Return(self, node: cst.Return) -> None:
         ExpressionSites.visit_Return(self, node)
@@ -62,6 +97,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, cst.CSTVisitor):
     def leave_Module(self, original_node: cst.Module) -> None:
         self._finish_names()
         self._finish_statements()
+        self._finish_updates()
 
 
 class _Replace(cst.CSTTransformer):

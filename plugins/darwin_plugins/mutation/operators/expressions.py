@@ -6,6 +6,7 @@ from typing import Any
 
 import libcst as cst
 
+from ..priors import TWIN
 from .tables import (
     ARITHMETIC, AUG_ARITHMETIC, AUG_BITWISE, BITWISE, COMPARISON, IDENTITY, MEMBERSHIP, SYMBOL,
     Make, nudge, nudgeable, number, paren, with_op,
@@ -29,10 +30,23 @@ def _nudges(label: str, rebuild: Any) -> list[tuple[str, Make]]:
     return [(f"{label} {'+' if d > 0 else '-'} 1", lambda n, d=d: rebuild(n, d)) for d in (1, -1)]
 
 
+TWIN_STEP: dict[type, tuple[int, int]] = {
+    cst.GreaterThan: (1, -1), cst.GreaterThanEqual: (-1, 1), cst.LessThan: (-1, 1), cst.LessThanEqual: (1, -1)}
+"""``(left, right)`` moves by which ``left op right`` becomes its boundary twin on integers
+(``x + 1 > c`` is ``x >= c``, so is ``x > c - 1``)."""
+
+
+def _twin(step: int) -> dict[int, float]:
+    """The prior of the nudge (alternative 0: ``+ 1``, 1: ``- 1``) equal to the boundary twin."""
+    return {0 if step > 0 else 1: TWIN}
+
+
 class ExpressionSites:
     """Mixin of :class:`~.collector.SiteCollector`: ``self._add(family, node, label, alternatives)``."""
 
     _add: Any
+    _twins: dict[int, int]
+    """``id(integer literal)`` -> the move making its comparison the boundary twin."""
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         for i, target in enumerate(node.comparisons):
@@ -57,13 +71,18 @@ class ExpressionSites:
             c = n.comparisons[0]  # type: ignore[attr-defined]
             return n.with_changes(left=c.comparator, comparisons=[c.with_changes(comparator=n.left)])  # type: ignore[attr-defined]
         self._add("swap", node, "comparison-operands", [("operands swapped", swap)])
+        left, right = TWIN_STEP.get(type(comp.operator), (0, 0))
+        for side, step in ((node.left, left), (comp.comparator, right)):
+            if step and isinstance(side, cst.Integer):
+                self._twins[id(side)] = step
         if nudgeable(node.left):
             self._add("off_by_one", node, "comparison-left", _nudges(
-                "left", lambda n, d: n.with_changes(left=nudge(n.left, d))))
+                "left", lambda n, d: n.with_changes(left=nudge(n.left, d))), _twin(left) if left else None)
         if nudgeable(comp.comparator):
             self._add("off_by_one", node, "comparison-right", _nudges(
                 "right", lambda n, d: n.with_changes(comparisons=[
-                    n.comparisons[0].with_changes(comparator=nudge(n.comparisons[0].comparator, d))])))
+                    n.comparisons[0].with_changes(comparator=nudge(n.comparisons[0].comparator, d))])),
+                _twin(right) if right else None)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         op = type(node.operator)
@@ -135,8 +154,10 @@ class ExpressionSites:
         for v in options:
             if v != value and v not in seen:
                 seen.append(v)
+        step = self._twins.get(id(node), 0)
+        twin = {seen.index(value + step): TWIN} if step and value + step in seen else None
         self._add("constant", node, "integer",
-                  [(f"{value} -> {v}", lambda n, v=v: number(v)) for v in seen])
+                  [(f"{value} -> {v}", lambda n, v=v: number(v)) for v in seen], twin)
 
     def visit_Float(self, node: cst.Float) -> None:
         try:

@@ -26,6 +26,29 @@ class Scope:
     statements: list[cst.SimpleStatementLine] = field(default_factory=list)
     pending: list[tuple[cst.Name, bool]] = field(default_factory=list)
     """(name node, is it a call's function) awaiting alternatives."""
+    indexes: dict[str, set[str]] = field(default_factory=dict)
+    """Sequence name -> the names that index or slice it in this scope (``b[j]``, ``b[i:]``)."""
+    index_of: dict[int, str] = field(default_factory=dict)
+    """``id(name node)`` of an index -> the name of the sequence it indexes."""
+    integers: set[str] = field(default_factory=set)
+    """Names bound to integers here (``i = 0``, ``i += 1``, ``for i in range(n)``, ``n = len(xs)``)."""
+    collections: dict[str, str] = field(default_factory=dict)
+    """Names bound to an empty collection -> the method recording an element (:mod:`.updates`)."""
+    updated: set[str] = field(default_factory=set)
+    """Names whose collection some call updates (``seen.add(x)``)."""
+
+
+def _integer(value: cst.BaseExpression) -> bool:
+    """An integer-valued expression: a literal, ``len(...)``, or arithmetic with one of them."""
+    if isinstance(value, cst.Integer):
+        return True
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        return _integer(value.expression)
+    if isinstance(value, cst.Call):
+        return isinstance(value.func, cst.Name) and value.func.value == "len"
+    if isinstance(value, cst.BinaryOperation) and not isinstance(value.operator, cst.Divide):
+        return _integer(value.left) or _integer(value.right)
+    return False
 
 
 class NameSites:
@@ -107,6 +130,26 @@ class NameSites:
         self.scope.names.add(node.value)
         self.scope.pending.append((node, id(node) in self._call_funcs))
 
+    def note_integer(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        """Record ``target`` as an integer name when ``value`` is one (``None``: a ``range`` loop)."""
+        if isinstance(target, cst.Name) and (value is None or _integer(value)):
+            self.scope.integers.add(target.value)
+
+    def note_subscript(self, node: cst.Subscript) -> None:
+        """Record the names indexing a named sequence (``b[j]``, ``b[i:]``, ``b[j - 1]``)."""
+        if not isinstance(node.value, cst.Name):
+            return
+        parts: list[cst.BaseExpression | None] = []
+        for element in node.slice:
+            part = element.slice
+            parts += [part.value] if isinstance(part, cst.Index) else [part.lower, part.upper]  # type: ignore[union-attr]
+        for expr in parts:
+            if isinstance(expr, cst.BinaryOperation):
+                expr = expr.left if isinstance(expr.left, cst.Name) else expr.right
+            if isinstance(expr, cst.Name) and expr.value not in KEPT:
+                self.scope.indexes.setdefault(node.value.value, set()).add(expr.value)
+                self.scope.index_of[id(expr)] = node.value.value
+
     def _finish_names(self) -> None:
         """Build the alternatives of every pending name and attribute site."""
         module = self.module_scope
@@ -121,6 +164,11 @@ class NameSites:
                 candidates += [b for b in BUILTIN_SWAPS.get(node.value, ()) if b not in candidates]
                 self._add("name", node, "name", [
                     (f"{node.value} -> {c}", lambda n, c=c: n.with_changes(value=c)) for c in candidates])
+                sequence = scope.index_of.get(id(node))
+                fellows = sorted(scope.indexes.get(sequence, set()) - {node.value}) if sequence else []
+                fellows = [c for c in fellows if node.value in scope.integers and c in scope.integers]
+                self._add("index", node, "index-name", [
+                    (f"{node.value} -> {c}", lambda n, c=c: n.with_changes(value=c)) for c in fellows if c in visible])
         for attr, is_call in self.pending_attributes:
             pool = self.methods if is_call else self.attributes
             candidates = sorted(pool - {attr.attr.value})
