@@ -117,13 +117,16 @@ class PassChain:
         self.close(error)
 
 
-class EvaluationSlots:
-    """At most ``capacity`` evaluations of a run at once, granted in (generation, index) order.
+class Slots:
+    """At most ``capacity`` jobs of a run in one phase at once, granted in (generation, index)
+    order.
 
     With ``[run] lookahead`` the engine keeps up to ``max_workers * (1 + lookahead)`` jobs in
     flight, so that the next generation's model calls overlap this one's evaluations; each job
-    takes a slot (:meth:`slot`) just before it evaluates, and a waiting attempt of an earlier
-    generation always goes first. A run without slots (``lookahead = 0``) never waits."""
+    takes a slot (:meth:`slot`) of :data:`MODEL_SLOTS` around its generate step and one of
+    :data:`EVALUATION_SLOTS` around its evaluation, so that neither the model nor the sandbox
+    sees more than ``max_workers`` at once, and a waiting attempt of an earlier generation always
+    goes first. A run without slots (``lookahead = 0``) never waits."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -159,4 +162,5 @@ class EvaluationSlots:
                     self._cond.notify_all()
 
 
-SLOTS = EvaluationSlots()
+MODEL_SLOTS = Slots()
+EVALUATION_SLOTS = Slots()

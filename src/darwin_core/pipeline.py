@@ -9,8 +9,10 @@ through g-2 (:class:`Opened`): the skip trees, the operator statistics, the admi
 and the memory (retrieved once the opening pass is durable, when observers heard of g-2's last
 attempt and of nothing of g-1). A seeded run gets the same plans whatever the machine's speed.
 
-At most ``max_workers`` evaluations run at once (:data:`darwin_core.durable.SLOTS`, granted in
-(generation, index) order); up to ``max_workers * (1 + lookahead)`` jobs are in flight. It needs
+At most ``max_workers`` generate steps (model calls) and ``max_workers`` evaluations run at once
+(:class:`darwin_core.durable.Slots`, granted in (generation, index) order); up to
+``max_workers * (1 + lookahead)`` jobs are in flight, so the two phases overlap without either
+seeing more concurrency than ``max_workers``. It needs
 an in-process executor that can make room for them (``allow_jobs``, the ``local`` executor).
 """
 
@@ -26,7 +28,7 @@ from darwin_hookspecs import Attempt, Executor, UserError
 
 from . import admission, writer
 from .duplicates import ContentIndex
-from .durable import GATES, SLOTS, scheduling_pass
+from .durable import EVALUATION_SLOTS, GATES, MODEL_SLOTS, scheduling_pass
 from .outcome import Pending, carry_on
 from .plan import plan, recover
 from .session import Session
@@ -111,7 +113,8 @@ class Pipeline:
 
     def run(self) -> StopSignal:
         engine, run_id = self.engine, self.engine.pointer.run_id
-        SLOTS.open(run_id, self.steps.executor.max_workers)
+        for slots in (MODEL_SLOTS, EVALUATION_SLOTS):
+            slots.open(run_id, self.steps.executor.max_workers)
         try:
             done: list[Future[Any]] = []
             while True:
@@ -133,7 +136,8 @@ class Pipeline:
                     return self.steps.stop or self.closing or StopSignal("nothing left to attempt", "completed")
                 done = list(wait(list(self.in_flight), return_when=FIRST_COMPLETED)[0])
         finally:
-            SLOTS.close(run_id)
+            for slots in (MODEL_SLOTS, EVALUATION_SLOTS):
+                slots.close(run_id)
 
     # ------------------------------------------------------------------ steps
 
