@@ -6,7 +6,8 @@ each step). At most ``max_workers`` attempts are in flight, each marked ``runnin
 submitted (in-process: in the pass that submits it, its job gated until the mark is durable, see
 :mod:`~darwin_core.durable`); a child is recorded before its attempt is marked finished. A crash at any point
 leaves records from which ``resume`` continues: finished attempts are never redone, planned
-ones run, and ones left ``running`` are retried once.
+ones run, and ones left ``running`` are retried once. With ``[run] lookahead = 1`` two
+generations are open at once (:mod:`~darwin_core.pipeline`); the default runs one at a time.
 """
 
 from __future__ import annotations
