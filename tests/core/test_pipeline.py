@@ -34,8 +34,11 @@ class _Timed:
     sleeping ``generate_s`` (plus a random jitter); the benchmark's score is a hash of the file
     (so the plans depend on the records), and its sandboxed command sleeps a random time."""
 
-    def __init__(self, generate_s: float = 0.0, jitter_s: float = 0.0, evaluate_s: tuple[float, float] = (0, 0)) -> None:
+    def __init__(self, generate_s: float = 0.0, jitter_s: float = 0.0, evaluate_s: tuple[float, float] = (0, 0),
+                 slow_index: int | None = None) -> None:
         self.generate_s, self.jitter_s, self.evaluate_s = generate_s, jitter_s, evaluate_s
+        self.slow_index = slow_index
+        """Children of the attempts with this index sleep 0.2 s more (a systematic order)."""
         self.lock = threading.Lock()
         self.proposals: dict[str, tuple[float, float]] = {}
         self.evaluations: dict[str, tuple[float, float]] = {}
@@ -74,13 +77,15 @@ class _Timed:
                 return [TaskSpec(id="t1"), TaskSpec(id="t2")]
 
             def evaluate(self, variant_dir: Path, tasks: list[TaskSpec], sandbox: Any) -> list[TaskResult]:
-                code = f"import random, time; time.sleep(random.uniform({low}, {high}))"
+                text = (variant_dir / "textstats.py").read_bytes()
+                last = text.decode().rstrip().splitlines()[-1]  # which attempt's child: its proposal's line
+                attempt_id = last.split()[1] if last.startswith("# g") else "root"
+                extra = 0.2 if outer.slow_index is not None and attempt_id.endswith(f"a{outer.slow_index:03d}") else 0
+                code = f"import random, time; time.sleep({extra} + random.uniform({low}, {high}))"
                 started = time.time()
                 run = sandbox.run(ExecRequest(argv=["python", "-c", code], workdir=variant_dir))
-                text = (variant_dir / "textstats.py").read_bytes()
-                last = text.decode().rstrip().splitlines()[-1]
-                with outer.lock:  # which attempt's child: the line its proposal appended
-                    outer.evaluations[last.split()[1] if last.startswith("# g") else "root"] = (started, time.time())
+                with outer.lock:
+                    outer.evaluations[attempt_id] = (started, time.time())
                 digest = hashlib.sha256(text).digest()
                 return [TaskResult(t.id, run.exit_code == 0 and digest[i] % 3 > 0, digest[i] / 255)
                         for i, t in enumerate(tasks)]
@@ -128,16 +133,18 @@ def _plans(run_dir: Path) -> list[tuple[str, str, Any]]:
 
 
 def test_the_same_seed_gives_the_same_plans_whatever_the_timing(tmp_path: Path, quickstart: Path) -> None:
-    """Evaluations sleep 0-150 ms at random and proposals 0-40 ms: which job finishes first
-    differs between the runs, the plans (and what each generator saw) do not."""
+    """Evaluations sleep 0-100 ms at random, and those of one index 200 ms more (index 0, 1, then
+    2), proposals 0-40 ms: which job finishes first differs between the runs (systematically),
+    the plans (and what each generator saw) do not."""
     runs = []
-    for name in ("a", "b"):
-        timed = _Timed(jitter_s=0.04, evaluate_s=(0.0, 0.15))
+    for slow in (0, 1, 2):
+        name = f"slow{slow}"
+        timed = _Timed(jitter_s=0.04, evaluate_s=(0.0, 0.1), slow_index=slow)
         config = _config(quickstart, generations=6, children_per_generation=3, lookahead=1)
         assert Engine.create(load_config(config), tmp_path / name, extra_plugins=[timed]).run_loop().status == "completed"
         scores = sorted((v.id, v.parent_id, round(v.score, 9)) for v in open_run(tmp_path / name).variants)
         runs.append((_plans(tmp_path / name), dict(sorted(timed.seen.items())), scores))
-    assert runs[0] == runs[1]
+    assert runs[0] == runs[1] == runs[2]
     plans, seen, _ = runs[0]
     assert len(plans) == 18
     assert len({parent for _, parent, _ in plans}) > 3  # the plans follow the records, not only the root
