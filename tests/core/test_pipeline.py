@@ -112,7 +112,8 @@ def _max_overlap(intervals: list[tuple[float, float]]) -> int:
 def test_the_next_generations_model_calls_overlap_this_ones_evaluations(quickstart: Path, lookahead: int) -> None:
     timed = _Timed(generate_s=0.25, evaluate_s=(0.3, 0.3))
     config = _config(quickstart, generations=5, children_per_generation=2, lookahead=lookahead)
-    assert Engine.create(load_config(config), quickstart / "run", extra_plugins=[timed]).run_loop().status == "completed"
+    engine = Engine.create(load_config(config), quickstart / "run", extra_plugins=[timed])
+    assert engine.run_loop().status == "completed"
     view = open_run(quickstart / "run")
     assert len(view.attempts) == 10 and all(a.status == "finished" for a in view.attempts)
     generation = {a.id: a.generation for a in view.attempts}
@@ -141,7 +142,8 @@ def test_the_same_seed_gives_the_same_plans_whatever_the_timing(tmp_path: Path, 
         name = f"slow{slow}"
         timed = _Timed(jitter_s=0.04, evaluate_s=(0.0, 0.1), slow_index=slow)
         config = _config(quickstart, generations=6, children_per_generation=3, lookahead=1)
-        assert Engine.create(load_config(config), tmp_path / name, extra_plugins=[timed]).run_loop().status == "completed"
+        engine = Engine.create(load_config(config), tmp_path / name, extra_plugins=[timed])
+        assert engine.run_loop().status == "completed"
         scores = sorted((v.id, v.parent_id, round(v.score, 9)) for v in open_run(tmp_path / name).variants)
         runs.append((_plans(tmp_path / name), dict(sorted(timed.seen.items())), scores))
     assert runs[0] == runs[1] == runs[2]
@@ -231,7 +233,8 @@ def test_lookahead_needs_an_executor_that_makes_room_and_is_at_most_1(quickstart
     config = quick_config(quickstart, lookahead=1, executor__name="plain", executor__max_workers=None)
     config.write_text(config.read_text().replace("max_workers = None\n", ""))
     engine = Engine.create(load_config(config), quickstart / "run", extra_plugins=[_PlainExecutor()])
-    with pytest.raises(UserError, match=r"lookahead = 1 needs an in-process executor .*'plain'.*Fix: set run.lookahead = 0"):
+    refused = r"lookahead = 1 needs an in-process executor .*'plain'.*Fix: set run.lookahead = 0"
+    with pytest.raises(UserError, match=refused):
         engine.run_loop()
     assert open_run(quickstart / "run").attempts == []  # refused before anything was planned
     result = darwin_cli("run", str(quick_config(quickstart, lookahead=2)), "--run-dir", str(quickstart / "r2"), "-q")
