@@ -225,7 +225,7 @@ class Pipeline:
                     steps.recorder.record_skipped(attempt)
             self.open[generation] = Opened(
                 generation, attempts, queue,
-                skip_trees=self.trees.through(generation - 1 - self.lookahead) if skip else frozenset(),
+                skip_trees=self.trees.through(max(generation - 1 - self.lookahead, 0)) if skip else frozenset(),
                 operator_stats=engine.operator_stats.before(generation - self.lookahead))
             self.next = generation + 1
             opened.append(generation)

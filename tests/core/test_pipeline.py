@@ -35,10 +35,14 @@ class _Timed:
     (so the plans depend on the records), and its sandboxed command sleeps a random time."""
 
     def __init__(self, generate_s: float = 0.0, jitter_s: float = 0.0, evaluate_s: tuple[float, float] = (0, 0),
-                 slow_index: int | None = None) -> None:
+                 slow_index: int | None = None, same_index: int | None = None) -> None:
         self.generate_s, self.jitter_s, self.evaluate_s = generate_s, jitter_s, evaluate_s
         self.slow_index = slow_index
         """Children of the attempts with this index sleep 0.2 s more (a systematic order)."""
+        self.same_index = same_index
+        """Attempts with this index propose the same child whatever their parent (the root's code
+        and one line): duplicates, skipped once an evaluated one is in their skip trees."""
+        self.root_text = ""
         self.lock = threading.Lock()
         self.proposals: dict[str, tuple[float, float]] = {}
         self.evaluations: dict[str, tuple[float, float]] = {}
@@ -55,12 +59,17 @@ class _Timed:
                 started = time.time()
                 time.sleep(outer.generate_s + random.uniform(0, outer.jitter_s))
                 text = (context.parent_dir / "textstats.py").read_text()
+                if context.parent.id == "v0000root":
+                    outer.root_text = text  # generations 1 and 2 draw only the root
                 with outer.lock:
                     outer.proposals[context.attempt_id] = (started, time.time())
                     outer.seen[context.attempt_id] = {"parent": context.parent.id, "sibling": context.sibling_index,
                                                       "stats": dict(context.operator_stats)}
                 family = "even" if context.seed % 2 == 0 else "odd"
-                return Proposal(changes={"textstats.py": text + f"\n# {context.attempt_id} {context.seed}\n"},
+                same = outer.same_index is not None and context.attempt_id.endswith(f"a{outer.same_index:03d}")
+                line = "# same" if same else \
+                    f"# {context.attempt_id} {context.seed}"
+                return Proposal(changes={"textstats.py": (outer.root_text if same else text) + f"\n{line}\n"},
                                 improvement_type="test:slow", metadata={"families": [family]})
 
         registry.add("slow", lambda options, context: Slow())
@@ -140,11 +149,11 @@ def test_the_same_seed_gives_the_same_plans_whatever_the_timing(tmp_path: Path, 
     runs = []
     for slow in (0, 1, 2):
         name = f"slow{slow}"
-        timed = _Timed(jitter_s=0.04, evaluate_s=(0.0, 0.1), slow_index=slow)
+        timed = _Timed(jitter_s=0.04, evaluate_s=(0.0, 0.1), slow_index=slow, same_index=2)
         config = _config(quickstart, generations=6, children_per_generation=3, lookahead=1)
         engine = Engine.create(load_config(config), tmp_path / name, extra_plugins=[timed])
         assert engine.run_loop().status == "completed"
-        scores = sorted((v.id, v.parent_id, round(v.score, 9)) for v in open_run(tmp_path / name).variants)
+        scores = sorted((v.id, v.parent_id, v.status, round(v.score, 9)) for v in open_run(tmp_path / name).variants)
         runs.append((_plans(tmp_path / name), dict(sorted(timed.seen.items())), scores))
     assert runs[0] == runs[1] == runs[2]
     plans, seen, _ = runs[0]
@@ -152,6 +161,7 @@ def test_the_same_seed_gives_the_same_plans_whatever_the_timing(tmp_path: Path, 
     assert len({parent for _, parent, _ in plans}) > 3  # the plans follow the records, not only the root
     assert any(s["stats"] for s in seen.values())  # the operator statistics reached the generator
     assert any(s["sibling"] for s in seen.values())
+    assert any(status == "invalid" for _, _, status, _ in runs[0][2])  # duplicates were skipped
 
 
 def test_kill_9_with_two_generations_open_then_resume_settles_every_attempt_once(quickstart: Path, darwin_cli) -> None:
