@@ -37,6 +37,7 @@ and the ``openai`` SDK Darwin's generator needs.
     python benchmarks/bench_peer.py                    # N=100, 3 reps, 0/200 ms, concurrency 1/4
     python benchmarks/bench_peer.py --smoke            # N=8, 1 rep: does everything work?
     python benchmarks/bench_peer.py -n 40 --reps 2 --latency-ms 0 --concurrency 1
+    python benchmarks/bench_peer.py -n 60 --reps 2 --lookahead 0,1   # Darwin pipelined too
 
 Exit codes: 0 done; 1 a dependency could not be installed or a system failed (the message says
 which and how to fix it); 2 bad arguments; 6 no usable bubblewrap sandbox.
@@ -151,7 +152,7 @@ def _check(done: subprocess.CompletedProcess, name: str, log: Path) -> None:
 
 
 def run_darwin(work: Path, base_url: str, n: int, concurrency: int, seed: int,
-               spy: Path | None = None) -> tuple[float, str]:
+               spy: Path | None = None, lookahead: int = 0, sets: tuple[str, ...] = ()) -> tuple[float, str]:
     config = work / "darwin.toml"
     config.write_text(f"""
 [run]
@@ -160,6 +161,7 @@ seed = {seed}
 initial = "{PROBLEM / 'program'}"
 generations = {n // concurrency}
 children_per_generation = {concurrency}
+lookahead = {lookahead}
 [generator]
 name = "openai"
 model = "{MODEL}"
@@ -181,6 +183,7 @@ max_workers = {concurrency}
         paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
     log = work / "darwin.log"
     argv = [sys.executable, "-m", "darwin_core", "run", str(config), "--run-dir", str(work / "run"), "--quiet"]
+    argv += [arg for value in sets for arg in ("--set", value)]
     if spy is not None:  # a wall-clock profile of the orchestrator (idle threads included)
         argv = ["py-spy", "record", "-f", "raw", "-t", "-i", "--nonblocking", "-r", "200", "-o", str(spy), "--", *argv]
     with log.open("w") as out:
@@ -236,7 +239,9 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
     runs: list[Run] = []
     for rep in range(args.reps):
         for index, (latency, conc) in enumerate(settings):
-            order = ["openevolve", "darwin"] if (rep + index) % 2 == 0 else ["darwin", "openevolve"]
+            systems = ["openevolve", *(darwin_name(la) for la in args.lookahead)]
+            turn = (rep + index) % len(systems)
+            order = systems[turn:] + systems[:turn]  # each system first in turn
             for system in order:
                 server = LoopbackLLM(make_responder(), delay_s=latency / 1000).start()
                 work = Path(tempfile.mkdtemp(prefix=f"peer-{system}-", dir=BENCH))
@@ -244,9 +249,10 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 try:
                     url = server.url + "/v1"
-                    if system == "darwin":
-                        spy = args.py_spy / f"darwin-{latency}ms-c{conc}-rep{rep}.txt" if args.py_spy else None
-                        wall, log = run_darwin(work, url, args.iterations, conc, seed=rep, spy=spy)
+                    if system.startswith("darwin"):
+                        spy = args.py_spy / f"{system}-{latency}ms-c{conc}-rep{rep}.txt" if args.py_spy else None
+                        wall, log = run_darwin(work, url, args.iterations, conc, seed=rep, spy=spy,
+                                               lookahead=lookahead_of(system), sets=tuple(args.darwin_set))
                     else:
                         wall, log = run_openevolve(runner, work, url, args.iterations, conc, seed=42 + rep)
                     requests = server.requests
@@ -271,7 +277,7 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
                       + (f"generate {1000 * run.gen_s:.1f} ms  evaluate {1000 * run.evaluation_s:.1f} ms  "
                          f"(sandboxed command {1000 * run.task_s:.1f} ms)  records/iter {run.records / run.n:.1f} "
                          f"({1000 * run.record_s / run.n:.1f} ms)  "
-                         if system == "darwin" else "") +
+                         if system.startswith("darwin") else "") +
                       f"load {run.load:.1f}", flush=True)
                 if requests != args.iterations:
                     print(f"  warning: {system} made {requests} LLM requests for {args.iterations} iterations",
@@ -279,7 +285,28 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
     return runs
 
 
+def darwin_name(lookahead: int) -> str:
+    """The system name of Darwin's arm with ``[run] lookahead`` (``darwin`` for the default, 0)."""
+    return "darwin" if lookahead == 0 else f"darwin-la{lookahead}"
+
+
+def lookahead_of(system: str) -> int:
+    return int(system.removeprefix("darwin-la")) if system.startswith("darwin-la") else 0
+
+
 def summarise(runs: list[Run]) -> str:
+    """One table per Darwin arm (each paired with the OpenEvolve run of the same rep)."""
+    arms = sorted({r.system for r in runs if r.system.startswith("darwin")}, key=lookahead_of)
+    parts = []
+    for arm in arms:
+        chosen = [r for r in runs if r.system in ("openevolve", arm)]
+        parts.append((f"Darwin with [run] lookahead = {lookahead_of(arm)}:\n\n" if len(arms) > 1 or arm != "darwin"
+                      else "") + summarise_arm([Run(**{**asdict(r), "system": "darwin"}) if r.system == arm else r
+                                                for r in chosen]))
+    return "\n\n".join(parts)
+
+
+def summarise_arm(runs: list[Run]) -> str:
     def med(values) -> float:
         values = [v for v in values if v == v]
         return statistics.median(values) if values else float("nan")
@@ -326,6 +353,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--latency-ms", type=lambda s: [int(x) for x in s.split(",")], default=[0, 200])
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4])
     parser.add_argument("--smoke", action="store_true", help="N=8, 1 rep")
+    parser.add_argument("--lookahead", type=lambda s: [int(x) for x in s.split(",")], default=[0],
+                        help="Darwin's [run] lookahead; a list (0,1) runs one Darwin arm per value, interleaved")
+    parser.add_argument("--darwin-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="passed to Darwin's runs as --set KEY=VALUE (repeatable)")
     parser.add_argument("--json", type=Path, default=BENCH / "peer-results.json")
     parser.add_argument("--py-spy", type=Path, metavar="DIR", help="profile Darwin's runs with py-spy into DIR "
                         "(summarise with peer_problem/spy_summary.py); slows them: not for the figures")

@@ -28,8 +28,17 @@ class LocalExecutor:
     ``running`` mark is durable: the job waits at its gate, see ``darwin_core.durable``)."""
 
     def __init__(self, max_workers: int) -> None:
-        self.max_workers = max_workers
+        self.max_workers = self._threads = max_workers
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="darwin-attempt")
+
+    def allow_jobs(self, jobs: int) -> None:
+        """Room for ``jobs`` jobs at once (before any is submitted): the engine's ``[run]
+        lookahead`` keeps more jobs than ``max_workers`` in flight, and bounds their evaluations
+        to ``max_workers`` itself."""
+        if jobs > self._threads:  # a fresh pool: no job was submitted yet
+            self._pool.shutdown(wait=False)
+            self._threads = jobs
+            self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="darwin-attempt")
 
     def submit(self, fn: Callable[..., T], *args: Any) -> "Future[T]":
         return self._pool.submit(fn, *args)

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from darwin_hookspecs import Attempt, Inspiration, Variant
 
 from .duplicates import child_files, tree_digest
-from .durable import GATES
+from .durable import EVALUATION_SLOTS, GATES, MODEL_SLOTS
 from .evaluate import Evaluation, apply_changes, evaluate_child
 from .generate import Generated, generate
 from .ledger import flush_at_job_end
@@ -82,20 +82,26 @@ def _target_task(attempt: Attempt) -> str | None:
     return attempt.target.task_id if attempt.target else None
 
 
+def _slot_key(attempt: Attempt) -> tuple[int, int]:
+    return attempt.generation, attempt.index
+
+
 def run_generate_job(job: GenerateJob) -> tuple[Generated, Evaluation | None]:
     """Entry point for executors (module-level, picklable): the change, and its evaluation
     when the job evaluates too and there is a change to evaluate."""
     runtime = job.runtime()
     with _workdir(runtime, job.attempt.id) as workdir, flush_at_job_end(job.attempt.id):
-        generated, child_dir = generate(runtime, job.attempt, job.parent, job.parent_files, job.memory, workdir,
-                                        inspirations=job.inspirations, operator_stats=job.operator_stats)
+        with MODEL_SLOTS.slot(job.run_id, _slot_key(job.attempt)):  # [run] lookahead: max_workers at once
+            generated, child_dir = generate(runtime, job.attempt, job.parent, job.parent_files, job.memory, workdir,
+                                            inspirations=job.inspirations, operator_stats=job.operator_stats)
         if not job.evaluate or child_dir is None or not generated.changed:
             return generated, None
         if job.skip_trees and tree_digest(child_files(job.parent_files, generated.changes)) in job.skip_trees:
             generated.duplicate = True
             return generated, None
         GATES.wait(job.run_id, job.attempt.id)  # its running mark is durable before anything runs
-        return generated, evaluate_child(runtime, child_dir, _target_task(job.attempt))
+        with EVALUATION_SLOTS.slot(job.run_id, _slot_key(job.attempt)):
+            return generated, evaluate_child(runtime, child_dir, _target_task(job.attempt))
 
 
 def run_evaluate_job(job: EvaluateJob) -> Evaluation:
@@ -107,4 +113,5 @@ def run_evaluate_job(job: EvaluateJob) -> Evaluation:
         error = apply_changes(job.changes, child_dir)
         if error:
             return Evaluation(error=error, error_kind="apply")
-        return evaluate_child(runtime, child_dir, _target_task(job.attempt))
+        with EVALUATION_SLOTS.slot(job.run_id, _slot_key(job.attempt)):
+            return evaluate_child(runtime, child_dir, _target_task(job.attempt))

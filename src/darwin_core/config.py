@@ -98,6 +98,9 @@ class RunSection(_Strict):
     archive_policy: Literal["keep_all", "keep_better"] = "keep_all"
     keep_better_margin: float = Field(0.1, ge=0.0)
     retries_on_interrupt: int = Field(1, ge=0)
+    lookahead: int = Field(0, ge=0, le=1)
+    """Generations open at once beyond the oldest (0: one at a time; 1: the next generation's
+    model calls overlap this one's evaluations, see docs/engine.md#pipelining)."""
     ignore: list[str] = Field(
         default_factory=lambda: ["__pycache__", ".git", ".pytest_cache", "*.pyc", ".darwin"]
     )

@@ -14,6 +14,7 @@ attempt that resume runs as new. Jobs of other executors (or without a gate) nev
 
 from __future__ import annotations
 
+import heapq
 import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -114,3 +115,52 @@ class PassChain:
 
     def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> None:
         self.close(error)
+
+
+class Slots:
+    """At most ``capacity`` jobs of a run in one phase at once, granted in (generation, index)
+    order.
+
+    With ``[run] lookahead`` the engine keeps up to ``max_workers * (1 + lookahead)`` jobs in
+    flight, so that the next generation's model calls overlap this one's evaluations; each job
+    takes a slot (:meth:`slot`) of :data:`MODEL_SLOTS` around its generate step and one of
+    :data:`EVALUATION_SLOTS` around its evaluation, so that neither the model nor the sandbox
+    sees more than ``max_workers`` at once, and a waiting attempt of an earlier generation always
+    goes first. A run without slots (``lookahead = 0``) never waits."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._runs: dict[str, dict[str, Any]] = {}
+
+    def open(self, run_id: str, capacity: int) -> None:
+        with self._cond:
+            self._runs[run_id] = {"free": capacity, "waiting": []}
+
+    def close(self, run_id: str) -> None:
+        with self._cond:
+            self._runs.pop(run_id, None)
+            self._cond.notify_all()
+
+    @contextmanager
+    def slot(self, run_id: str, key: tuple[int, int]) -> Iterator[None]:
+        """Hold one of the run's slots (at once for a run without slots)."""
+        with self._cond:
+            state = self._runs.get(run_id)
+            if state is not None:
+                heapq.heappush(state["waiting"], key)
+                while self._runs.get(run_id) is state and (state["free"] <= 0 or state["waiting"][0] != key):
+                    self._cond.wait()
+                heapq.heappop(state["waiting"])
+                state["free"] -= 1
+                self._cond.notify_all()
+        try:
+            yield
+        finally:
+            if state is not None:
+                with self._cond:
+                    state["free"] += 1
+                    self._cond.notify_all()
+
+
+MODEL_SLOTS = Slots()
+EVALUATION_SLOTS = Slots()

@@ -6,7 +6,8 @@ each step). At most ``max_workers`` attempts are in flight, each marked ``runnin
 submitted (in-process: in the pass that submits it, its job gated until the mark is durable, see
 :mod:`~darwin_core.durable`); a child is recorded before its attempt is marked finished. A crash at any point
 leaves records from which ``resume`` continues: finished attempts are never redone, planned
-ones run, and ones left ``running`` are retried once.
+ones run, and ones left ``running`` are retried once. With ``[run] lookahead = 1`` two
+generations are open at once (:mod:`~darwin_core.pipeline`); the default runs one at a time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Iterable
 
 from darwin_hookspecs import Attempt, DarwinError, Executor, Lease, RunInfo, RunSummary, SelectionStrategy
 
-from . import __version__, admission, infra, initial, inspirations, signals, warmstart, writer
+from . import __version__, admission, infra, initial, inspirations, pipeline, signals, warmstart, writer
 from .attempt import GenerateJob, run_generate_job
 from .config import DarwinConfig
 from .duplicates import ContentIndex
@@ -126,6 +127,7 @@ class Engine:
                 run.metadata["sandbox_guarantees"] = runtime.sandbox.guarantees()  # `darwin status` shows them
                 self.store.save_run(run)
                 steps = self.session = Session.start(self.handle, runtime)
+                pipeline.prepare(steps.executor, self.config.run.lookahead, self.config.executor.name)
                 configure_plugins(self.plugins, self.config, run, self.run_dir)
                 self.hook.darwin_run_started(run=run, resumed=resumed, services=services)
                 initial.ensure_root(self.handle, steps)
@@ -133,16 +135,9 @@ class Engine:
                 if resumed:
                     settle_recorded(self.handle)
                 generation = self.stops.first_generation() if resumed else 1
-                with PassChain(self.store, self.pointer.run_id) as chain:
-                    while True:
-                        stop = self.stops.between_generations(generation)
-                        if stop is None:
-                            self._run_generation(steps, generation, chain)
-                            stop = steps.stop
-                        if stop is not None:
-                            status, reason, self.exit_code = stop.status, stop.reason, stop.exit_code
-                            break
-                        generation += 1
+                stop = (pipeline.Pipeline(self, steps, generation).run() if self.config.run.lookahead
+                        else self._run_generations(steps, generation))
+                status, reason, self.exit_code = stop.status, stop.reason, stop.exit_code
             except KeyboardInterrupt as exc:
                 status, reason = "interrupted", signals.interrupt_reason(exc)
                 raise
@@ -167,6 +162,18 @@ class Engine:
         return summary(self.handle, status, reason)
 
     # ------------------------------------------------------------- scheduling
+
+    def _run_generations(self, steps: Session, generation: int) -> StopSignal:
+        """One generation at a time (``[run] lookahead = 0``), until a stop."""
+        with PassChain(self.store, self.pointer.run_id) as chain:
+            while True:
+                stop = self.stops.between_generations(generation)
+                if stop is None:
+                    self._run_generation(steps, generation, chain)
+                    stop = steps.stop
+                if stop is not None:
+                    return stop
+                generation += 1
 
     def _run_generation(self, steps: Session, generation: int, chain: PassChain) -> None:
         """Each pass is one store batch (one durable commit on ``file://``): the records of the
@@ -264,17 +271,21 @@ class Engine:
                 self.store.after_commit(lambda: self.hook.darwin_generation_finished(
                     run=self.run, generation=generation))
 
-    def _submit_generate(self, steps: Session, attempt: Attempt,
-                         memory: list[str] | None) -> "Future[tuple[Generated, Evaluation | None]]":
-        """Submit an attempt whose ``running`` mark is durable (or gated until it is)."""
+    def _submit_generate(self, steps: Session, attempt: Attempt, memory: list[str] | None, *,
+                         skip_trees: frozenset[str] | None = None, operator_stats: dict[str, tuple[int, int]] | None = None,
+                         ) -> "Future[tuple[Generated, Evaluation | None]]":
+        """Submit an attempt whose ``running`` mark is durable (or gated until it is); the skip
+        trees and operator statistics are the run's now unless given (frozen by a pipeline)."""
         parent = self.archive.get(attempt.parent_id)
         memory = self._memory(attempt) if memory is None else memory
         self.store.after_commit(lambda: self.hook.darwin_attempt_started(run=self.run, attempt=attempt))
         skip = self.config.evaluation.skip_duplicates and not steps.gate.reviews
         job = GenerateJob(**self.run_fields(), attempt=attempt, parent=parent,
                           parent_files=self.codebook.files(parent.id), memory=memory,
-                          evaluate=not steps.gate.reviews, skip_trees=self.contents.known() if skip else frozenset(),
-                          operator_stats=self.operator_stats.before(attempt.generation),
+                          evaluate=not steps.gate.reviews,
+                          skip_trees=skip_trees if skip_trees is not None else self.contents.known() if skip else frozenset(),
+                          operator_stats=operator_stats if operator_stats is not None
+                          else self.operator_stats.before(attempt.generation),
                           inspirations=inspirations.build(attempt.metadata.get("inspirations") or [], parent,
                                                           self.archive, self.codebook, self.config.inspirations))
         return steps.executor.submit(run_generate_job, job)
