@@ -20,8 +20,7 @@ alternating order. Reported per iteration (medians over reps, ratios paired per 
 - ``overhead``: the steady time per iteration beyond the model's latency and the evaluator's
   work, were both perfectly overlapped across the concurrent slots:
   ``steady - (latency + eval) / concurrency`` (at concurrency 1: ``steady - latency - eval``);
-- ``cpu``: user + system CPU of the system's whole process tree (workers, sandboxes, evaluators),
-  start-up included, divided by N: far less sensitive to the machine's load than wall time.
+- ``cpu``: user + system CPU of the whole process tree over N (less sensitive to load).
 
 Darwin's phases come from a probe plugin (``peer_problem/probe/``, on ``PYTHONPATH`` for its
 runs only): generate and evaluate per child, the sandboxed command's wall time, the run store's
@@ -30,9 +29,9 @@ the profiles); figures and profiles are in docs/performance.md.
 
 The measurements run in a private network namespace holding only ``lo`` (``unshare -n``, when
 the machine allows it), so no request can leave loopback; the server's request count is checked
-against the iterations run (a mismatch is printed). Setup installs what is missing: bubblewrap (``apt-get``, as root),
-OpenEvolve into ``.bench/openevolve-venv`` (pinned by the ``bench`` extra of pyproject.toml),
-and the ``openai`` SDK Darwin's generator needs.
+against the iterations run (a mismatch is printed). Setup installs what is missing: bubblewrap
+(``apt-get``, as root), OpenEvolve into ``.bench/openevolve-venv`` (pinned by the ``bench`` extra
+of pyproject.toml), and the ``openai`` SDK Darwin's generator needs.
 
     python benchmarks/bench_peer.py                    # N=100, 3 reps, 0/200 ms, concurrency 1/4
     python benchmarks/bench_peer.py --smoke            # N=8, 1 rep: does everything work?
@@ -285,8 +284,7 @@ def measure(args: argparse.Namespace, runner: Path) -> list[Run]:
     return runs
 
 
-def darwin_name(lookahead: int) -> str:
-    """The system name of Darwin's arm with ``[run] lookahead`` (``darwin`` for the default, 0)."""
+def darwin_name(lookahead: int) -> str:  # Darwin's arm with [run] lookahead = N ("darwin": 0)
     return "darwin" if lookahead == 0 else f"darwin-la{lookahead}"
 
 

@@ -40,6 +40,8 @@ def to_dict(record: Any) -> dict[str, Any]:
 
 
 _ATOMS = frozenset({str, int, float, bool, type(None)})
+_RECORD_FIELDS: dict[type, tuple[str, ...]] = {}
+"""A dataclass's field names, looked up once per class."""
 
 
 def _plain(value: Any) -> Any:
@@ -51,7 +53,7 @@ def _plain(value: Any) -> Any:
         return {k if type(k) is str else str(k): v if type(v) in atoms else _plain(v) for k, v in value.items()}
     names = _RECORD_FIELDS.get(kind)
     if names is None and not isinstance(value, (dict, list, tuple, type)) and dataclasses.is_dataclass(value):
-        names = _RECORD_FIELDS[kind] = _field_order(kind)
+        names = _RECORD_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
     if names is not None:  # a dataclass (its field names looked up once per class)
         out = {}
         for name in names:
@@ -65,14 +67,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return copy.deepcopy(value)
-
-
-_RECORD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-@functools.lru_cache(maxsize=None)
-def _field_order(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
