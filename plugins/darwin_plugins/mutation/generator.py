@@ -251,8 +251,9 @@ class MutationGenerator:
         return {"next_share": numeric.next_share(dict(context.operator_stats), list(self.priors), base)}
 
     def _plan(self, parent_id: str, k: int, share: float) -> tuple[bool, int]:
-        """Whether attempt ``k`` on the parent perturbs, and how many earlier ones enumerated
-        (a hash of the run's seed, the parent and the index: the same on a resume)."""
+        """Whether attempt ``k`` on the parent perturbs (always below ``perturb.STALL``), and how
+        many earlier ones enumerated (a hash of the run's seed, the parent and the index: the same
+        on a resume)."""
         def perturbs(j: int) -> bool:
             digest = hashlib.sha256(f"{self.seed}\0{parent_id}\0perturb\0{j}".encode()).digest()
             return j < numeric.STALL or (int.from_bytes(digest[:8], "big") + 0.5) / 2.0**64 < share
@@ -279,9 +280,6 @@ class MutationGenerator:
             made, kind, es = found if found is not None else (None, None, None)
         elif moves and k - k_enum == 0:  # the first perturbation of a perturbed parent: its move again
             made = numeric.repeat(hood.parsed, hood.sources, hood.literals, moves)
-        if made is None and self.options.perturb_search != "lineage" and context.inspirations \
-                and numeric.TOWARD > 0.0 and rng.random() < numeric.TOWARD:  # a worse parent: a line search through a better one
-            made, kind = self._toward(context, hood, rng)
         if made is None and self.options.perturb_search != "lineage":
             made = numeric.propose(hood.parsed, hood.sources, hood.literals, dict(context.operator_stats),
                                    initial_step=self.options.perturb_step, edits_mean=self.options.perturb_edits,
@@ -307,18 +305,6 @@ class MutationGenerator:
                 "tried": tried[-MAX_TRIED:],
             },
         )
-
-    def _toward(self, context: GenerationContext, hood: Neighbourhood, rng: random.Random) -> tuple[Any, str | None]:
-        """A line search from the parent's literals through a better inspiration's and beyond
-        (an inspiration whose code differs only there), or ``(None, None)``."""
-        sign = lineage_es.sign_of(context.benchmark)
-        targets = lineage_es.points(hood.literals, hood.sources, context.inspirations, self._literals_of)
-        line = lineage_es.toward(hood.literals, [(sign * s, t, v) for s, t, v in targets],
-                                 sign * float(context.parent.score or 0.0), 1.0, rng)
-        if not line:
-            return None, None
-        made = numeric._apply(hood.parsed, hood.sources, line[0], numeric.step(dict(context.operator_stats), self.options.perturb_step))
-        return made, (lineage_es.TOWARD_LABEL if made is not None else None)
 
     def _literals_of(self, rel: str, source: str) -> list[numeric.Literal] | None:
         """The perturbable literals of another version of ``rel`` (an inspiration's)."""

@@ -23,6 +23,9 @@ Nothing here keeps state: everything adapts from the run's recorded outcomes
 * each literal's weight is its smoothed success rate over the run's (``perturb@file:line:n``
   labels) relative to all perturbations', clipped to ``[1/4, 4]``: a constant whose moves only
   tie the parent (dead code) or break the configuration is drawn less often.
+
+The first ``STALL`` attempts on a parent always perturb (the generator's plan): an enumerated,
+structural edit comes only once the parent's constants have had their tuning.
 """
 
 from __future__ import annotations
@@ -48,15 +51,11 @@ EXPAND = 1.0
 larger)."""
 CLIP = 4.0
 SMOOTHING = 3.0
-PER_LITERAL = False
-"""Each literal's step from its own record (``operator_stats[label]``) instead of the run's."""
-STALL = 0
+STALL = 16
 """Attempts on a parent that always perturb before an enumerated (structural) edit may come: a
-structural jump is judged against a parent whose constants have had their tuning."""
-TOWARD = 0.0
-"""Probability that a perturbation of a parent with a better inspiration differing only in the
-literals is a line search through it and beyond (``perturb_es.toward``)."""
-"""Each literal's step from its own record (``operator_stats[label]``) instead of the run's."""
+structural jump is then judged against constants that have had their tuning, not against the
+untuned root (on examples/spread an early ``* -> /`` beat the root by 0.15 and held its lineage
+below 2.9 for 390 attempts; see docs/search.md)."""
 
 
 @dataclass
@@ -87,10 +86,9 @@ def literals(parsed: dict[str, ParsedModule], keep: Callable[[str, Site], bool])
     return found
 
 
-def step(stats: dict[str, Any], initial: float, key: str = FAMILY) -> float:
-    """The success-rule step after the run's recorded perturbations (``operator_stats[key]``:
-    all of them, or one literal's)."""
-    wins, trials = stats.get(key, (0, 0))
+def step(stats: dict[str, Any], initial: float) -> float:
+    """The success-rule step after the run's recorded perturbations (``operator_stats["perturb"]``)."""
+    wins, trials = stats.get(FAMILY, (0, 0))
     log_step = math.log(initial) + (wins - TARGET * trials) / (DAMPING * (1 - TARGET))
     return math.exp(min(math.log(STEP_MAX), max(math.log(STEP_MIN), log_step)))
 
@@ -124,16 +122,15 @@ def propose(parsed: dict[str, ParsedModule], sources: dict[str, str], found: lis
             stats: dict[str, Any], *, initial_step: float, edits_mean: float,
             rng: random.Random) -> tuple[dict[str, str], list[tuple[Literal, float | int]], float] | None:
     """A perturbed child: ``(changes, [(literal, new value)], step)``, or None if nothing compiles."""
-    spread = math.exp(SPREAD * rng.gauss(0.0, 1.0))
+    s = step(stats, initial_step) * math.exp(SPREAD * rng.gauss(0.0, 1.0))
     weights = literal_weights(found, stats)
     count = 1
     go_on = 1.0 - 1.0 / max(edits_mean, 1.0)
     while count < len(found) and rng.random() < go_on:
         count += 1
     keyed = sorted(range(len(found)), key=lambda i: math.log(rng.random() or 1e-300) / weights[i], reverse=True)
-    steps = [spread * step(stats, initial_step, found[i].label if PER_LITERAL else FAMILY) for i in keyed[:count]]
-    chosen = [(found[i], moved(found[i].value, s, rng)) for i, s in zip(keyed[:count], steps)]
-    return _apply(parsed, sources, chosen, steps[0])
+    chosen = [(found[i], moved(found[i].value, s, rng)) for i in keyed[:count]]
+    return _apply(parsed, sources, chosen, s)
 
 
 def repeat(parsed: dict[str, ParsedModule], sources: dict[str, str], found: list[Literal],
