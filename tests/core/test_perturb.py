@@ -161,3 +161,15 @@ def test_spread_example_evaluator_scores_and_rejects(tmp_path):
     good, broken = json.loads(out.stdout)
     assert good["valid"] == 1.0 and good["spread"] > 1.0 and 0 < good["min_distance"] < good["spread"]
     assert broken["valid"] == 0.0 and broken["spread"] == 0.0 and "outside" in broken["artifacts"]["feedback"]
+
+
+def test_a_parent_gets_only_perturbations_until_its_tuning_stalls(tmp_path):
+    directory = _write(tmp_path)
+    gen = MutationGenerator(MutationOptions(), seed=1)
+    kinds = [gen.propose(_context(directory, k=k)).improvement_type for k in range(numeric.STALL + 40)]
+    assert numeric.STALL >= 1
+    assert set(kinds[: numeric.STALL]) == {"mutation:perturb"}  # no structural jump before the constants are tuned
+    later = kinds[numeric.STALL:]
+    assert 0 < sum(kind != "mutation:perturb" for kind in later) < len(later)  # then the enumeration takes its share
+    off = MutationGenerator(MutationOptions(perturb=0.0), seed=1)
+    assert off.propose(_context(directory, k=0)).improvement_type != "mutation:perturb"  # perturb = 0: none at all

@@ -252,11 +252,12 @@ class MutationGenerator:
         return {"next_share": numeric.next_share(dict(context.operator_stats), list(self.priors), base)}
 
     def _plan(self, parent_id: str, k: int, share: float) -> tuple[bool, int]:
-        """Whether attempt ``k`` on the parent perturbs, and how many earlier ones enumerated
-        (a hash of the run's seed, the parent and the index: the same on a resume)."""
+        """Whether attempt ``k`` on the parent perturbs (always below ``perturb.STALL``), and how
+        many earlier ones enumerated (a hash of the run's seed, the parent and the index: the same
+        on a resume)."""
         def perturbs(j: int) -> bool:
             digest = hashlib.sha256(f"{self.seed}\0{parent_id}\0perturb\0{j}".encode()).digest()
-            return (int.from_bytes(digest[:8], "big") + 0.5) / 2.0**64 < share
+            return j < numeric.STALL or (int.from_bytes(digest[:8], "big") + 0.5) / 2.0**64 < share
 
         return perturbs(k), sum(not perturbs(j) for j in range(k))
 
