@@ -82,6 +82,19 @@ def test_literal_weights_favour_literals_whose_moves_improved():
     assert w[live.label] > 1.0 > w[dead.label] >= 1 / numeric.CLIP
 
 
+@pytest.mark.parametrize("mode", ["own", "relative"])
+def test_a_per_literal_step_grows_for_literals_that_succeed(monkeypatch, mode):
+    monkeypatch.setattr(numeric, "PER_LITERAL", mode)
+    parsed = {"prog.py": parse_module(PROGRAM)}
+    found = numeric.literals(parsed, lambda rel, site: True)
+    dead, live = found[0], found[1]
+    stats = {"perturb": (6, 30), dead.label: (0, 15), live.label: (6, 15)}
+    run = numeric.step(stats, 0.1)
+    assert numeric.literal_step(stats, live, run, 0.1) > numeric.literal_step({}, live, run, 0.1)
+    assert numeric.literal_step(stats, dead, run, 0.1) < numeric.literal_step({}, dead, run, 0.1)
+    assert numeric.literal_step({dead.label: (0, 10_000)}, dead, run, 0.1) == pytest.approx(numeric.STEP_MIN)
+
+
 def test_moved_values_always_change():
     rng = random.Random(0)
     for value in (3, 0, -2, 2.0, 0.0, -0.5, 1e-9):

@@ -56,6 +56,11 @@ STALL = 16
 structural jump is then judged against constants that have had their tuning, not against the
 untuned root (on examples/spread an early ``* -> /`` beat the root by 0.15 and held its lineage
 below 2.9 for 390 attempts; see docs/search.md)."""
+PER_LITERAL = ""
+"""Each moved literal's own step (off by default; measured in docs/search.md): ``"own"``, the
+success rule on that literal's own record (``LITERAL_TARGET``) from ``perturb_step``;
+``"relative"``, the run's step times the literal's wins over the run's success rate."""
+LITERAL_TARGET = 0.2
 
 
 @dataclass
@@ -93,6 +98,17 @@ def step(stats: dict[str, Any], initial: float) -> float:
     return math.exp(min(math.log(STEP_MAX), max(math.log(STEP_MIN), log_step)))
 
 
+def literal_step(stats: dict[str, Any], lit: Literal, run_step: float, initial: float) -> float:
+    """A literal's own step (``PER_LITERAL``) from its record in ``operator_stats``."""
+    w, n = stats.get(lit.label, (0, 0))
+    if PER_LITERAL == "own":
+        log_step = math.log(initial) + (w - LITERAL_TARGET * n) / (DAMPING * (1 - LITERAL_TARGET))
+    else:
+        wins, trials = stats.get(FAMILY, (0, 0))
+        log_step = math.log(run_step) + (w - n * (wins + 1) / (trials + 2)) / DAMPING
+    return math.exp(min(math.log(STEP_MAX), max(math.log(STEP_MIN), log_step)))
+
+
 def literal_weights(found: list[Literal], stats: dict[str, Any]) -> list[float]:
     """Each literal's draw weight: its smoothed success rate over all perturbations' (floats 1,
     integers 1/2 a priori: they are more often counts and indices)."""
@@ -122,14 +138,17 @@ def propose(parsed: dict[str, ParsedModule], sources: dict[str, str], found: lis
             stats: dict[str, Any], *, initial_step: float, edits_mean: float,
             rng: random.Random) -> tuple[dict[str, str], list[tuple[Literal, float | int]], float] | None:
     """A perturbed child: ``(changes, [(literal, new value)], step)``, or None if nothing compiles."""
-    s = step(stats, initial_step) * math.exp(SPREAD * rng.gauss(0.0, 1.0))
+    run_step = step(stats, initial_step)
+    factor = math.exp(SPREAD * rng.gauss(0.0, 1.0))
+    s = run_step * factor
     weights = literal_weights(found, stats)
     count = 1
     go_on = 1.0 - 1.0 / max(edits_mean, 1.0)
     while count < len(found) and rng.random() < go_on:
         count += 1
     keyed = sorted(range(len(found)), key=lambda i: math.log(rng.random() or 1e-300) / weights[i], reverse=True)
-    chosen = [(found[i], moved(found[i].value, s, rng)) for i in keyed[:count]]
+    chosen = [(found[i], moved(found[i].value, factor * literal_step(stats, found[i], run_step, initial_step)
+                               if PER_LITERAL else s, rng)) for i in keyed[:count]]
     return _apply(parsed, sources, chosen, s)
 
 
