@@ -61,6 +61,8 @@ PER_LITERAL = ""
 success rule on that literal's own record (``LITERAL_TARGET``) from ``perturb_step``;
 ``"relative"``, the run's step times the literal's wins over the run's success rate."""
 LITERAL_TARGET = 0.2
+LITERAL_DAMPING = 3.0
+"""``"relative"``: the literal's log-step moves by its wins above the run's rate over this."""
 
 
 @dataclass
@@ -105,7 +107,7 @@ def literal_step(stats: dict[str, Any], lit: Literal, run_step: float, initial: 
         log_step = math.log(initial) + (w - LITERAL_TARGET * n) / (DAMPING * (1 - LITERAL_TARGET))
     else:
         wins, trials = stats.get(FAMILY, (0, 0))
-        log_step = math.log(run_step) + (w - n * (wins + 1) / (trials + 2)) / DAMPING
+        log_step = math.log(run_step) + (w - n * (wins + 1) / (trials + 2)) / LITERAL_DAMPING
     return math.exp(min(math.log(STEP_MAX), max(math.log(STEP_MIN), log_step)))
 
 
