@@ -1,13 +1,13 @@
 """Program repair on a suite of small buggy programs: Darwin's search against random sampling
 and every single edit, at 200 attempts per program.
 
-    python benchmarks/bench_repair.py [--half tuning|validation|fresh|all] [--seeds 3] [--jobs 2]
+    python benchmarks/bench_repair.py [--half tuning|validation|fresh|fresh2|all] [--seeds 3] [--jobs 2]
         [--arms darwin random exhaustive] [--label NAME] [--generator-options JSON]
         [--selection best] [--out bench_repair.jsonl] [--table-only FILE] [--check]
 
 Programs: ``benchmarks/repair_suite/*.toml`` (each one bug, visible and held-out tests; see its
-README), split into a tuning and a validation half by ``repair_suite/split.toml``, plus a ``fresh`` half
-written after the tuning and never tuned against (``--half all`` is tuning + validation). Arms:
+README), split into a tuning and a validation half by ``repair_suite/split.toml``, plus ``fresh`` and ``fresh2``
+halves written after the tuning and never tuned against (``--half all`` is tuning + validation). Arms:
 
 - ``darwin``: the real mutation generator and selection (``best`` by default) through the
   search harness (``bench_search_loop.search``: planned like the engine, duplicates skipped,
@@ -87,10 +87,10 @@ def load_cases() -> dict[str, Case]:
 
 
 def halves() -> dict[str, str]:
-    """``{program: "tuning" | "validation" | "fresh"}`` (every program in exactly one half)."""
+    """``{program: "tuning" | "validation" | "fresh" | "fresh2"}`` (every program in exactly one half)."""
     split = tomllib.loads((SUITE / "split.toml").read_text())
     out: dict[str, str] = {}
-    for half in ("tuning", "validation", "fresh"):
+    for half in ("tuning", "validation", "fresh", "fresh2"):
         for name in split.get(half, []):
             if name in out:
                 raise ValueError(f"split.toml: {name} is in two halves")
@@ -293,8 +293,9 @@ def per_program(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=["tuning", "validation", "fresh", "all"],
-                        help="all = tuning + validation (fresh is only ever measured on its own)", default="tuning")
+    parser.add_argument("--half", choices=["tuning", "validation", "fresh", "fresh2", "all"],
+                        help="all = tuning + validation (fresh and fresh2 are only ever measured on their own)",
+                        default="tuning")
     parser.add_argument("--programs", nargs="+", default=None, help="only these programs")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=int, default=200)
@@ -319,8 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = [json.loads(l) for l in args.table_only.read_text().splitlines() if l.strip()]
     else:
         split = halves()
-        names = [n for n in sorted(split) if (split[n] == args.half or (args.half == "all" and split[n] != "fresh"))
-                 and (not args.programs or n in args.programs)]
+        wanted = ("tuning", "validation") if args.half == "all" else (args.half,)
+        names = [n for n in sorted(split) if split[n] in wanted and (not args.programs or n in args.programs)]
         seeds = list(range(1, args.seeds + 1))
         shared = {"seeds": seeds, "budget": args.budget, "selection": args.selection, "halves": split,
                   "generator_options": args.generator_options, "selection_options": args.selection_options,
