@@ -25,7 +25,9 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
 * ``insert``: a statement of the same function copied before another one;
 * ``move``: two adjacent statements swapped;
 * ``update``: the missing update of a collection a membership test reads (``seen.add(x)`` after
-  ``if x in seen``, when nothing in the function updates ``seen``).
+  ``if x in seen``, when nothing in the function updates ``seen``);
+* ``method_call``, ``initial``, ``guard``, ``builtin``: fix templates with ingredients from the
+  program (:mod:`.templates`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -33,6 +35,7 @@ from .collector import ParsedModule, Site, apply_edits, parse_module
 FAMILIES = (
     "comparison", "arithmetic", "bitwise", "augmented", "boolean", "condition", "constant",
     "off_by_one", "swap", "name", "index", "attribute", "return", "delete", "insert", "move", "update",
+    "method_call", "initial", "guard", "builtin",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

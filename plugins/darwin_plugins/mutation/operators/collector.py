@@ -11,6 +11,7 @@ from .expressions import ExpressionSites
 from .names import NameSites
 from .statements import StatementSites
 from .tables import Make, Replacement
+from .templates import TemplateSites
 from .updates import UpdateSites
 
 
@@ -30,8 +31,8 @@ class Site:
     in place of :func:`~darwin_plugins.mutation.priors.multiplier`'s."""
 
 
-class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, cst.CSTVisitor):
-    """Finds every site of a module (expression, name, statement and update families)."""
+class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, cst.CSTVisitor):
+    """Finds every site of a module (expression, name, statement, update and template families)."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -42,6 +43,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, cst
         self._init_names()
         self._init_statements()
         self._init_updates()
+        self._init_templates()
 
     def _add(self, family: str, node: cst.CSTNode, label: str, alternatives: list[tuple[str, Make]],
              priors: dict[int, float] | None = None) -> None:
@@ -54,20 +56,28 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, cst
         NameSites.visit_Call(self, node)
         ExpressionSites.visit_Call(self, node)
         UpdateSites.note_call(self, node)
+        TemplateSites.note_template_call(self, node)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        ExpressionSites.visit_Comparison(self, node)
+        TemplateSites.note_template_comparison(self, node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         ExpressionSites.visit_Assign(self, node)
         UpdateSites.note_assign(self, node)
+        TemplateSites.note_template_assign(self, node)
         for target in node.targets:
             NameSites.note_integer(self, target.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         ExpressionSites.visit_AugAssign(self, node)
+        TemplateSites.note_template_augassign(self, node)
         NameSites.note_integer(self, node.target, node.value)
 
     def visit_For(self, node: cst.For) -> None:
         StatementSites.visit_For(self, node)
         UpdateSites.note_nesting(self, "loop")
+        TemplateSites.note_template_for(self, node)
         it = node.iter
         if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
             NameSites.note_integer(self, node.target, None)
@@ -98,6 +108,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, cst
         self._finish_names()
         self._finish_statements()
         self._finish_updates()
+        self._finish_templates()
 
 
 class _Replace(cst.CSTTransformer):
