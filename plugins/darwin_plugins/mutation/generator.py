@@ -39,7 +39,7 @@ PRIORS: dict[str, float] = {
     "condition": 1.5, "constant": 2.0, "off_by_one": 3.0, "swap": 1.5, "name": 2.0,
     "attribute": 1.0, "return": 1.5, "delete": 1.0, "insert": 0.5, "move": 0.5,
     "index": 1.0, "update": 1.0,
-    "method_call": 1.0, "initial": 1.0, "guard": 1.0, "builtin": 1.0,
+    "method_call": 0.25, "initial": 0.25, "guard": 0.25, "builtin": 0.25,
 }
 MAX_TRIED = 2000
 
