@@ -126,6 +126,26 @@ LOCAL_ROWS: dict[str, dict[str, Any]] = {
 }
 
 
+def interleaved(runs: dict[str, Callable[[], Any]], rounds: int,
+                measure: Callable[[Callable[[], Any]], float]) -> dict[str, list[float]]:
+    """``measure`` of every run once per round, the runs in a fresh random order each round."""
+    figures: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        order = list(runs)
+        random.shuffle(order)
+        for name in order:
+            figures[name].append(measure(runs[name]))
+    return figures
+
+
+def print_ratios(figures: dict[str, list[float]], base: str) -> None:
+    """Each row's median ms and its median ratio to ``base``'s figure of the same round."""
+    for name, values in figures.items():
+        ratios = [v / b for v, b in zip(values, figures[base])]
+        print(f"{name:22} {statistics.median(values):10.1f} {statistics.median(ratios):8.2f}x "
+              f"[{min(ratios):.2f}-{max(ratios):.2f}]")
+
+
 def load_line() -> str:
     return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -142,23 +162,15 @@ def warm_rows(n: int, rounds: int) -> int:
     for name, sandbox in sandboxes.items():
         assert sandbox.run(request).exit_code == 0
         runs[name] = lambda sandbox=sandbox: sandbox.run(request)
-    figures: dict[str, list[float]] = {name: [] for name in runs}
     print(f"start: {load_line()}")
     try:
-        for _ in range(rounds):
-            order = list(runs)
-            random.shuffle(order)
-            for name in order:
-                figures[name].append(median_ms(runs[name], n, warmup=1))
+        figures = interleaved(runs, rounds, lambda fn: median_ms(fn, n, warmup=1))
     finally:
         for sandbox in sandboxes.values():
             sandbox.close()
     print(f"end:   {load_line()}")
     print(f"{'python -c pass':22} {'median ms':>10} {'ratio to bare (median of rounds)':>34}")
-    for name, values in figures.items():
-        ratios = [v / b for v, b in zip(values, figures["bare spawn"])]
-        print(f"{name:22} {statistics.median(values):10.1f} {statistics.median(ratios):8.2f}x "
-              f"[{min(ratios):.2f}-{max(ratios):.2f}]")
+    print_ratios(figures, "bare spawn")
     print("target: local warm + bwrap <= 0.5x bare spawn")
     return 0
 
@@ -284,14 +296,9 @@ def peer_rows(n: int, rounds: int, gap_ms: float, against: Path | None) -> int:
         if other is not None:
             runs["evaluate (whole), DIR"] = lambda: evaluate(other)
             runs["sandbox run alone, DIR"] = lambda: run(other)
-        figures: dict[str, list[float]] = {name: [] for name in runs}
         print(f"start: {load_line()}")
         try:
-            for _ in range(rounds):
-                order = list(runs)
-                random.shuffle(order)
-                for name in order:
-                    figures[name].append(median_ms(runs[name], n, gap_s=gap_ms / 1000))
+            figures = interleaved(runs, rounds, lambda fn: median_ms(fn, n, gap_s=gap_ms / 1000))
         finally:
             sandbox.close()
             if other is not None:
@@ -300,10 +307,7 @@ def peer_rows(n: int, rounds: int, gap_ms: float, against: Path | None) -> int:
             floor.wait()
         print(f"end:   {load_line()}")
     print(f"{'peer evaluator':22} {'median ms':>10} {'ratio to fork floor':>22}   (idle {gap_ms:g} ms between evaluations)")
-    for name, values in figures.items():
-        ratios = [v / f for v, f in zip(values, figures["fork floor"])]
-        print(f"{name:22} {statistics.median(values):10.1f} {statistics.median(ratios):8.2f}x "
-              f"[{min(ratios):.2f}-{max(ratios):.2f}]")
+    print_ratios(figures, "fork floor")
     return 0
 
 
