@@ -140,16 +140,25 @@ def _score(results: dict[str, Any]) -> float:
 
 
 def run_darwin(name: str, seed: int, budget: int, selection: str, generator_options: dict[str, Any],
-               selection_options: dict[str, Any], per_generation: int) -> dict[str, Any]:
-    from bench_search_loop import search
+               selection_options: dict[str, Any], per_generation: int, extra: int = 0,
+               extra_from: str = "search") -> dict[str, Any]:
+    from bench_search_loop import evaluate, search
 
     case = load_cases()[name]
     with tempfile.TemporaryDirectory(prefix="bench-repair-") as tmp:
         problem = materialize(case, Path(tmp))
         out = search(problem, _evaluator(), seed=seed, selection=selection, selection_options=selection_options,
-                     generator_options=generator_options, budget=budget, per_generation=per_generation, stop_at=1.0)
+                     generator_options=generator_options, budget=budget, per_generation=per_generation, stop_at=1.0,
+                     extra=extra, extra_from=extra_from)
+        picks = None
+        if extra:  # every plausible variant's held-out result, to judge each criterion's pick
+            from plausible_choice import choices
+
+            held = [_score(evaluate(_evaluator(), problem, p["files"], Path(tmp) / "eval", holdout=True)) >= 1.0
+                    for p in out.plausible[1:]]
+            picks = {**choices(out.plausible, held), "plausible": len(held), "plausible_genuine": sum(held)}
     solved = out.best >= 1.0
-    return {"solved": solved, "genuine": solved and (out.holdout or 0.0) >= 1.0, "best": out.best,
+    return {"picks": picks, "solved": solved, "genuine": solved and (out.holdout or 0.0) >= 1.0, "best": out.best,
             "holdout": out.holdout, "attempts": out.attempts, "evaluations": out.evaluations,
             "first_at": out.first_at, "seconds": round(out.seconds, 2)}
 
@@ -248,10 +257,22 @@ def _job(kind: str, name: str, seed: int, args: dict[str, Any]) -> list[dict[str
     if kind == "exhaustive":
         rows = run_exhaustive(name, args["seeds"], args["budget"])
     else:
-        rows = [{"arm": "darwin", "seed": seed, **run_darwin(name, seed, args["budget"], args["selection"],
-                                                              args["generator_options"], args["selection_options"],
-                                                              args["per_generation"])}]
-    return [{"program": name, "half": args["halves"][name], "label": args["label"] if r["arm"] == "darwin" else r["arm"],
+        row = run_darwin(name, seed, args["budget"], args["selection"], args["generator_options"],
+                         args["selection_options"], args["per_generation"], args["plausible_extra"],
+                         args["plausible_from"])
+        picks = row.pop("picks")
+        rows = [{"arm": "darwin", "seed": seed, **row}]
+        if picks:  # one row per criterion (label NAME+K:criterion), same run
+            rows = [{**rows[0], "genuine": rows[0]["solved"] and picks[c], "criterion": c,
+                     "plausible": picks["plausible"], "plausible_genuine": picks["plausible_genuine"]}
+                    for c in picks if c not in ("plausible", "plausible_genuine")]
+    def label(r: dict[str, Any]) -> str:
+        if r["arm"] != "darwin":
+            return r["arm"]
+        if "criterion" not in r:
+            return args["label"]
+        return f"{args['label']}+{args['plausible_extra']}{args['plausible_from'][0]}:{r['criterion']}"
+    return [{"program": name, "half": args["halves"][name], "label": label(r),
              "budget": args["budget"], **r} for r in rows]
 
 
@@ -307,6 +328,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--selection-options", type=json.loads, default={})
     parser.add_argument("--generator-options", type=json.loads, default={})
     parser.add_argument("--per-generation", type=int, default=4)
+    parser.add_argument("--plausible-from", choices=["search", "root", "parent"], default="search",
+                        help="where the extra attempts start (bench_search_loop.search's extra_from)")
+    parser.add_argument("--plausible-extra", type=int, default=0,
+                        help="keep searching K attempts after the first 1.0 and report each choice among the "
+                             "plausible variants (benchmarks/plausible_choice.py) as its own row")
     parser.add_argument("--out", type=Path, default=Path("bench_repair.jsonl"))
     parser.add_argument("--table-only", type=Path, default=None)
     parser.add_argument("--per-program", action="store_true")
@@ -325,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         seeds = list(range(1, args.seeds + 1))
         shared = {"seeds": seeds, "budget": args.budget, "selection": args.selection, "halves": split,
                   "generator_options": args.generator_options, "selection_options": args.selection_options,
-                  "per_generation": args.per_generation, "label": args.label}
+                  "per_generation": args.per_generation, "label": args.label,
+                  "plausible_extra": args.plausible_extra, "plausible_from": args.plausible_from}
         jobs = []
         if "random" in args.arms or "exhaustive" in args.arms:
             jobs += [("exhaustive", n, 0) for n in names]

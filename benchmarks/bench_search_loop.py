@@ -213,14 +213,22 @@ class Outcome:
     ties: int = 0
     """Evaluated children scoring exactly their parent's score."""
     improved: int = 0
+    plausible: list[dict[str, Any]] = field(default_factory=list)
+    """With ``extra``: every evaluated variant at ``stop_at`` or above, in order found (id, files,
+    attempt, edits and prior of its lineage, coverage per task), and the root's as ``"root"``."""
 
 
 def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, selection_options: dict[str, Any],
            generator: str = "mutation", generator_options: dict[str, Any] | None = None, budget: int = 200,
-           per_generation: int = 4, stop_at: float | None = 1.0, skip_duplicates: bool = True) -> Outcome:
+           per_generation: int = 4, stop_at: float | None = 1.0, skip_duplicates: bool = True,
+           extra: int = 0, extra_from: str = "search") -> Outcome:
     """One run. Like the engine's defaults, a child whose code equals an evaluated variant's is an
     ``invalid`` duplicate (an attempt, no evaluation: ``skip_duplicates``), and the generator is
-    told the outcomes per family of earlier generations (``operator_stats``)."""
+    told the outcomes per family of earlier generations (``operator_stats``). ``extra``: keep
+    going that many attempts after first reaching ``stop_at`` (within ``budget``) and collect the
+    plausible variants (``Outcome.plausible``); ``extra_from``: where those attempts start,
+    ``search`` (selection as before), ``root`` (the root's next edits) or ``parent`` (the first
+    plausible variant's parent: its siblings)."""
     t0 = time.perf_counter()
     plugins = PluginManager()
     archive = Archive()
@@ -243,11 +251,19 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
         zeros = ties = improved = 0
         known = {_key(root_files): ROOT_ID}
         generation = 0
-        while attempts < budget and not (stop_at is not None and best >= stop_at):
+        lineage = {ROOT_ID: (0, 1.0)}
+        plausible: list[dict[str, Any]] = []
+        if extra:
+            plausible.append({"id": "root", "coverage": _coverage(results)})
+        reached: int | None = None
+        while attempts < budget and not (stop_at is not None and best >= stop_at
+                                          and attempts >= (reached or 0) + extra):
             generation += 1
             n = min(per_generation, budget - attempts)
-            if selection == "root":  # baseline: the root's neighbourhood, no archive
-                parents = [ROOT_ID] * n
+            if selection == "root" or (reached is not None and extra_from == "root"):
+                parents = [ROOT_ID] * n  # baseline: the root's neighbourhood, no archive
+            elif reached is not None and extra_from == "parent":
+                parents = [archive.get(plausible[1]["id"]).parent_id or ROOT_ID] * n
             else:
                 parents = selector.select(archive, n, random.Random(f"{seed}:select:{generation}"))
             stats = _operator_stats(archive, generation)
@@ -287,6 +303,16 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
                     improved += child.score > parent.score
                     if child.score > best:
                         best, first_at = child.score, attempts
+                    if extra:
+                        n_edits, prior = lineage[parent_id]
+                        lineage[vid] = (n_edits + len(proposal.metadata.get("edits") or [1]),
+                                        prior * _prior(proposal.description, proposal.metadata))
+                        if stop_at is not None and child.score >= stop_at:
+                            reached = attempts if reached is None else reached
+                            plausible.append({"id": vid, "files": child_files, "attempt": attempts,
+                                              "description": proposal.description,
+                                              "edits": lineage[vid][0], "prior": lineage[vid][1],
+                                              "coverage": _coverage(res)})
                 archive.add(child)
         holdout = None
         if problem.holdout is not None and archive.best is not None:
@@ -294,7 +320,23 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
             holdout = _score(res)
     return Outcome(best=best, first_at=first_at, attempts=attempts, evaluations=evaluated,
                    holdout=holdout, seconds=time.perf_counter() - t0, distinct=len(distinct) - 1,
-                   zeros=zeros, ties=ties, improved=improved)
+                   zeros=zeros, ties=ties, improved=improved, plausible=plausible)
+
+
+def _coverage(results: dict[str, TaskResult]) -> dict[str, Any]:
+    return {t: (r.passed, r.coverage) for t, r in results.items()}
+
+
+def _prior(description: str, metadata: dict[str, Any]) -> float:
+    """The product of the mutation priors' multipliers of a proposal's edits (1 when unknown)."""
+    from darwin_plugins.mutation.priors import multiplier
+
+    families = metadata.get("families") or [metadata.get("family") or ""]
+    out = 1.0
+    for family, part in zip(families, description.split("; ")):
+        inner = part.partition(" (")[2].rpartition(") in ")[0]
+        out *= multiplier(family, inner) if inner else 1.0
+    return out
 
 
 def _operator_stats(archive: Archive, generation: int) -> dict[str, tuple[int, int]]:
