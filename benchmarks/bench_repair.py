@@ -4,6 +4,7 @@ and every single edit, at 200 attempts per program.
     python benchmarks/bench_repair.py [--half tuning|validation|fresh|fresh2|fresh3|all] [--seeds 3] [--jobs 2]
         [--arms darwin random exhaustive] [--label NAME] [--generator-options JSON]
         [--selection best] [--out bench_repair.jsonl] [--table-only FILE] [--check]
+        [--plausible-extra K --plausible-from search|root|parent]
 
 Programs: ``benchmarks/repair_suite/*.toml`` (each one bug, visible and held-out tests; see its
 README), split into a tuning and a validation half by ``repair_suite/split.toml``, plus ``fresh``, ``fresh2`` and ``fresh3``
@@ -22,6 +23,11 @@ halves written after the tuning and never tuned against (``--half all`` is tunin
   as evaluating them again, no extra cost).
 
 *Solved*: the final best passes every visible test; *genuine*: it passes every held-out test too.
+
+``--plausible-extra K`` (off by default, a prototype): the darwin arm keeps going K attempts
+after its first 1.0 (from ``--plausible-from``), and one row per choice among the plausible
+variants (``plausible_choice.py``: first, prior, edits, trace, vote, oracle) is written,
+labelled ``NAME+K<from>:<criterion>``.
 """
 
 from __future__ import annotations
