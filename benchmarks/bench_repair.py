@@ -158,8 +158,15 @@ def run_darwin(name: str, seed: int, budget: int, selection: str, generator_opti
                      extra=extra, extra_from=extra_from)
         picks = None
         if extra:  # every plausible variant's held-out result, to judge each criterion's pick
-            from plausible_choice import choices
+            from bench_search_loop import Problem
+            from plausible_choice import add_behaviour, choices
 
+            def run(text: str, files: dict[str, str]) -> dict[str, Any]:
+                (Path(tmp) / "probe" / "tests").mkdir(parents=True, exist_ok=True)
+                (Path(tmp) / "probe" / "tests" / "test_probe.py").write_text(text)
+                probe = Problem(case.name, problem.program, Path(tmp) / "probe", None, timeout=TIMEOUT)
+                return evaluate(_evaluator(), probe, files, Path(tmp) / "eval")
+            add_behaviour(case.name, case.visible, out.plausible, case.program, run)
             held = [_score(evaluate(_evaluator(), problem, p["files"], Path(tmp) / "eval", holdout=True)) >= 1.0
                     for p in out.plausible[1:]]
             picks = {**choices(out.plausible, held), "plausible": len(held), "plausible_genuine": sum(held)}

@@ -11,6 +11,9 @@ its lineage, and per visible task ``(passed, coverage)``. The criteria:
 - ``trace``: the least change of covered lines relative to the root on the tasks the root
   passes (Xiong et al. 2018: a correct patch changes passing tests' behaviour least);
 - ``vote``: the variant whose coverage on every task the most plausible variants share;
+- ``same``: the most probe calls (:func:`probes`, new inputs from the visible tests' calls)
+  giving the root's output (the least change of behaviour);
+- ``shared``: the most probe outputs shared with the other plausible variants (a behaviour vote);
 - ``oracle``: any plausible variant genuine (an upper bound, uses the held-out tests).
 
 Ties go to the earlier variant.
@@ -21,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-CRITERIA = ("first", "prior", "edits", "trace", "vote")
+CRITERIA = ("first", "prior", "edits", "trace", "vote", "same", "shared")
 
 
 def _lines(coverage: dict[str, list[int]] | None) -> set[tuple[str, int]]:
@@ -51,6 +54,8 @@ def choose(criterion: str, root: dict[str, Any], plausible: list[dict[str, Any]]
     if criterion == "vote":
         sig = [json.dumps(sorted(p["coverage"].items())) for p in plausible]
         return min(order, key=lambda i: (-sig.count(sig[i]), -plausible[i]["prior"], i))
+    if criterion in ("same", "shared"):
+        return min(order, key=lambda i: (-plausible[i].get(criterion, 0), -plausible[i]["prior"], i))
     raise ValueError(f"unknown criterion {criterion!r} (choose from {', '.join(CRITERIA)})")
 
 
@@ -63,3 +68,65 @@ def choices(outcome_plausible: list[dict[str, Any]], genuine: list[bool]) -> dic
     out = {c: genuine[choose(c, root, plausible)] for c in CRITERIA}
     out["oracle"] = any(genuine)
     return out
+
+
+# ------------------------------------------------------------------ behaviour on probe inputs
+
+PROBE_TEST = '''import {module} as _v
+import _reference as _r
+
+
+def _out(module, call):
+    try:
+        return repr(eval(call, vars(module)))
+    except BaseException as exc:  # noqa: B036 - the variant's code may raise anything
+        return type(exc).__name__
+'''
+
+
+def probes(visible: list[str], limit: int = 40) -> list[str]:
+    """New calls derived from the visible tests' calls: each integer argument moved by one,
+    each pair of adjacent arguments swapped (the inputs a held-out test might use)."""
+    import ast
+
+    out: list[str] = []
+    for expr in visible:
+        for node in ast.walk(ast.parse(expr, mode="eval")):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)) or node.keywords:
+                continue
+            args = node.args
+            variants = []
+            for i, a in enumerate(args):
+                if isinstance(a, ast.Constant) and type(a.value) is int:
+                    for d in (-1, 1):
+                        variants.append(args[:i] + [ast.Constant(a.value + d)] + args[i + 1:])
+            for i in range(len(args) - 1):
+                variants.append(args[:i] + [args[i + 1], args[i]] + args[i + 2:])
+            for v in variants:
+                call = ast.unparse(ast.Call(func=node.func, args=v, keywords=[]))
+                if call not in out:
+                    out.append(call)
+    return out[:limit]
+
+
+def agreement(evaluate: Any, module: str, files: dict[str, str], reference: str,
+              calls: list[str]) -> list[bool]:
+    """Per probe call, whether ``files`` (the variant) and ``reference`` (a program's source)
+    give the same output: run as tests in the evaluator's process, never here."""
+    body = [PROBE_TEST.format(module=module)]
+    for i, call in enumerate(calls, start=1):
+        body.append(f"\n\ndef test_{i:02d}():\n    assert _out(_v, {call!r}) == _out(_r, {call!r})\n")
+    results = evaluate("".join(body), {**files, "_reference.py": reference})
+    return [r.passed for _, r in sorted(results.items())]
+
+
+def add_behaviour(module: str, visible: list[str], plausible: list[dict[str, Any]], root_source: str,
+                  run: Any) -> None:
+    """Set ``same`` (probes agreeing with the root) and ``shared`` (agreements with the other
+    plausible variants) on each plausible entry; ``run(test_text, files)`` evaluates."""
+    calls = probes(visible)
+    rel = f"{module}.py"
+    for p in plausible[1:]:
+        p["same"] = sum(agreement(run, module, p["files"], root_source, calls)) if calls else 0
+        p["shared"] = sum(sum(agreement(run, module, p["files"], q["files"][rel], calls))
+                          for q in plausible[1:] if q is not p) if calls else 0
