@@ -26,7 +26,7 @@ halves written after the tuning and never tuned against (``--half all`` is tunin
 
 ``--plausible-extra K`` (off by default, a prototype): the darwin arm keeps going K attempts
 after its first 1.0 (from ``--plausible-from``), and one row per choice among the plausible
-variants (``plausible_choice.py``: first, prior, edits, trace, vote, oracle) is written,
+variants (``plausible_choice.py``: first, prior, edits, trace, vote, same, shared, oracle) is written,
 labelled ``NAME+K<from>:<criterion>``.
 """
 

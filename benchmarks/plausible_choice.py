@@ -16,7 +16,7 @@ its lineage, and per visible task ``(passed, coverage)``. The criteria:
 - ``shared``: the most probe outputs shared with the other plausible variants (a behaviour vote);
 - ``oracle``: any plausible variant genuine (an upper bound, uses the held-out tests).
 
-Ties go to the earlier variant.
+Ties go to the higher prior, then the earlier variant.
 """
 
 from __future__ import annotations
