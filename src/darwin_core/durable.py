@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 
@@ -130,11 +131,11 @@ class Slots:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._runs: dict[str, dict[str, Any]] = {}
+        self._runs: dict[str, _RunSlots] = {}
 
     def open(self, run_id: str, capacity: int) -> None:
         with self._cond:
-            self._runs[run_id] = {"free": capacity, "waiting": []}
+            self._runs[run_id] = _RunSlots(free=capacity)
 
     def close(self, run_id: str) -> None:
         with self._cond:
@@ -147,19 +148,27 @@ class Slots:
         with self._cond:
             state = self._runs.get(run_id)
             if state is not None:
-                heapq.heappush(state["waiting"], key)
-                while self._runs.get(run_id) is state and (state["free"] <= 0 or state["waiting"][0] != key):
+                heapq.heappush(state.waiting, key)
+                while self._runs.get(run_id) is state and (state.free <= 0 or state.waiting[0] != key):
                     self._cond.wait()
-                heapq.heappop(state["waiting"])
-                state["free"] -= 1
+                heapq.heappop(state.waiting)
+                state.free -= 1
                 self._cond.notify_all()
         try:
             yield
         finally:
             if state is not None:
                 with self._cond:
-                    state["free"] += 1
+                    state.free += 1
                     self._cond.notify_all()
+
+
+@dataclass
+class _RunSlots:
+    """One run's slots of a phase: how many are free, and the keys waiting (a heap)."""
+
+    free: int
+    waiting: list[tuple[int, int]] = field(default_factory=list)
 
 
 MODEL_SLOTS = Slots()

@@ -279,7 +279,7 @@ class Engine:
         parent = self.archive.get(attempt.parent_id)
         memory = self._memory(attempt) if memory is None else memory
         self.store.after_commit(lambda: self.hook.darwin_attempt_started(run=self.run, attempt=attempt))
-        skip = self.config.evaluation.skip_duplicates and not steps.gate.reviews
+        skip = self.skips_duplicates(steps)
         job = GenerateJob(**self.run_fields(), attempt=attempt, parent=parent,
                           parent_files=self.codebook.files(parent.id), memory=memory,
                           evaluate=not steps.gate.reviews,
@@ -289,6 +289,10 @@ class Engine:
                           inspirations=inspirations.build(attempt.metadata.get("inspirations") or [], parent,
                                                           self.archive, self.codebook, self.config.inspirations))
         return steps.executor.submit(run_generate_job, job)
+
+    def skips_duplicates(self, steps: Session) -> bool:
+        """A job skips a child whose code was evaluated already (not when a review gate decides)."""
+        return self.config.evaluation.skip_duplicates and not steps.gate.reviews
 
     def run_fields(self) -> dict[str, Any]:
         return {"run_id": self.pointer.run_id, "config_data": self.pointer.config,

@@ -214,7 +214,7 @@ class Pipeline:
                 break
             engine.store.after_commit(lambda g=generation, a=attempts: engine.hook.darwin_generation_started(
                 run=engine.run, generation=g, attempts=a))
-            skip = engine.config.evaluation.skip_duplicates and not steps.gate.reviews
+            skip = engine.skips_duplicates(steps)
             queue: deque[Attempt] = deque()
             for attempt in attempts:
                 if attempt.status != "planned":

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from darwin_hookspecs import BuildContext
+from darwin_hookspecs import BuildContext, ExecRequest
 from darwin_core.plugins import PluginManager
 
 SERVICES_ENV = Path(os.environ.get("DARWIN_SERVICES_ENV", "/run/darwin/services.env"))
@@ -57,6 +57,14 @@ def make_sandbox(name: str, run_id: str = "test-sandbox", **options: Any) -> Any
     sandbox = pm.create("sandbox", backend, merged, BuildContext(run_id=run_id))
     _created.append(sandbox)
     return sandbox
+
+
+def run_python(sandbox: Any, workdir: Path, code: str, **request: Any) -> Any:
+    """``python -c code`` in ``workdir`` (made, writable by the sandbox's user), 60 s unless
+    ``timeout_s`` says otherwise; ``request``: more ExecRequest fields."""
+    workdir.mkdir(exist_ok=True)
+    workdir.chmod(0o777)
+    return sandbox.run(ExecRequest(argv=["python", "-c", code], workdir=workdir, **{"timeout_s": 60, **request}))
 
 
 @pytest.fixture(scope="session")

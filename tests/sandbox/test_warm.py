@@ -10,7 +10,7 @@ import pytest
 
 from darwin_hookspecs import ExecRequest
 
-from .conftest import make_sandbox
+from .conftest import make_sandbox, run_python
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +21,7 @@ def warm() -> Any:
 
 
 def run(sandbox: Any, workdir: Path, code: str, **kw: Any) -> Any:
-    workdir.mkdir(exist_ok=True)
-    workdir.chmod(0o777)
-    return sandbox.run(ExecRequest(argv=["python", "-c", code], workdir=workdir,
-                                   **{"timeout_s": 60, "preload": ["json"], **kw}))
+    return run_python(sandbox, workdir, code, **{"preload": ["json"], **kw})
 
 
 def test_module_level_changes_do_not_reach_the_next_run(warm: Any, tmp_path: Path) -> None:

@@ -14,11 +14,10 @@ from pathlib import Path
 
 from darwin_core.config import load_config
 from darwin_core.engine import Engine
-from darwin_hookspecs import ExecRequest
 from darwin_plugins.local_sandbox import STAGE_ROOT, CgroupV1
 from support import quick_config
 
-from .conftest import make_sandbox, wait_gone
+from .conftest import make_sandbox, run_python, wait_gone
 
 
 def leftovers(pid: int) -> list[str]:
@@ -34,9 +33,7 @@ def servers(sandbox: object) -> list[object]:
 
 
 def ping(sandbox: object, workdir: Path) -> None:
-    workdir.mkdir(exist_ok=True)
-    workdir.chmod(0o777)
-    result = sandbox.run(ExecRequest(argv=["python", "-c", "print('ok')"], workdir=workdir, timeout_s=60))  # type: ignore[attr-defined]
+    result = run_python(sandbox, workdir, "print('ok')")
     assert result.exit_code == 0 and result.stdout.strip() == "ok", result
 
 

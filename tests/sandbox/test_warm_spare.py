@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from darwin_hookspecs import ExecRequest
-
 from .conftest import make_sandbox
+from .conftest import run_python as run
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +21,6 @@ def warm() -> Any:
     sandbox = make_sandbox("local-warm", run_id="test-warm-spare")
     yield sandbox
     sandbox.close()
-
-
-def run(sandbox: Any, workdir: Path, code: str, **kw: Any) -> Any:
-    workdir.mkdir(exist_ok=True)
-    workdir.chmod(0o777)
-    return sandbox.run(ExecRequest(argv=["python", "-c", code], workdir=workdir, **{"timeout_s": 60, **kw}))
 
 
 def the_server(sandbox: Any) -> Any:

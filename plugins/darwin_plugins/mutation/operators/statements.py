@@ -6,7 +6,7 @@ from typing import Any
 
 import libcst as cst
 
-from .tables import Make
+from .tables import Make, source_of
 
 COMPOUND = (cst.If, cst.For, cst.While, cst.With, cst.Try)
 MAX_DONORS = 24
@@ -19,10 +19,7 @@ def _is_docstring(node: cst.SimpleStatementLine) -> bool:
 
 
 def _code(node: cst.CSTNode) -> str:
-    return _EMPTY.code_for_node(node).strip()[:80]
-
-
-_EMPTY = cst.Module(body=[])
+    return source_of(node)[:80]
 
 
 class StatementSites:

@@ -93,5 +93,13 @@ def number(value: float | int) -> cst.BaseExpression:
     return cst.UnaryOperation(operator=cst.Minus(), expression=node) if value < 0 else node
 
 
+_EMPTY = cst.Module(body=[])
+
+
+def source_of(node: cst.CSTNode) -> str:
+    """A node's code, stripped (as it reads in the edit labels)."""
+    return _EMPTY.code_for_node(node).strip()
+
+
 def nudgeable(expr: cst.CSTNode) -> bool:
     return isinstance(expr, cst.BaseExpression) and not isinstance(expr, NOT_NUDGED)

@@ -19,13 +19,14 @@ from typing import Any
 
 import libcst as cst
 
-from .tables import BUILTIN_SWAPS, Make
+from .tables import BUILTIN_SWAPS, Make, source_of
 
 NORMALISERS = ("lower", "strip")
 """Zero-argument methods a name may be wrapped in even when the file never calls them."""
 MUTATORS = {"pop", "popleft", "popitem", "clear", "sort", "reverse", "copy", "close", "__init__"}
 """Zero-argument methods never used as ingredients (they change or consume the object)."""
-EXTREMES = (("float('-inf')", "float('-inf')"), ("float('inf')", "float('inf')"), ("None", "None"))
+EXTREMES = ("float('-inf')", "float('inf')", "None")
+"""What an accumulator's initial literal may become besides a sequence's first element."""
 MAX_NAMES = 12
 """Most method ingredients per site (the file's zero-argument methods, alphabetically)."""
 
@@ -156,8 +157,8 @@ class TemplateSites:
         for node, target, scope in self.initials:
             if self.bound.get((id(scope), target), 0) < 2:
                 continue  # not an accumulator: the function never binds it again
-            current = cst.Module(body=[]).code_for_node(node.value).strip()
-            options = [code for code, _ in EXTREMES if code != current]
+            current = source_of(node.value)
+            options = [code for code in EXTREMES if code != current]
             options += [f"{s}[0]" for s in dict.fromkeys(self.iterated.get(id(scope), [])) if s != target]
             self._add("initial", node, "initial-value", [
                 (f"{target} = {current} -> {code}", lambda n, code=code: n.with_changes(value=cst.parse_expression(code)))

@@ -20,13 +20,14 @@ from typing import Any
 
 import libcst as cst
 
+from .tables import source_of
+
 EMPTY_COLLECTIONS = {"set": "add", "list": "append", "deque": "append"}
 """A constructor called without arguments -> the method that records an element."""
 UPDATING = {"add", "append", "appendleft", "extend", "update", "insert", "setdefault"}
 """Methods whose call on a collection counts as updating it."""
 ELEMENTS = (cst.Name, cst.Attribute, cst.Subscript, cst.Tuple)
 """Membership elements copied into the update (expressions without a call)."""
-_EMPTY = cst.Module(body=[])
 
 
 def _collection_method(value: cst.BaseExpression) -> str | None:
@@ -131,7 +132,7 @@ class UpdateSites:
         here = {id(s) for s in block.body}
         donors, codes = [], set()
         for donor in scope.statements:
-            code = _EMPTY.code_for_node(donor).strip()
+            code = source_of(donor)
             if id(donor) in here or id(donor) not in self._conditional_in_loop or not _updates(donor, name) \
                     or code in codes:
                 continue
@@ -147,7 +148,7 @@ class UpdateSites:
             method = scope.collections.get(collection)
             if method is None or collection in scope.updated:
                 continue
-            code = _EMPTY.code_for_node(element).strip()
+            code = source_of(element)
             if (id(node), code) in done:
                 continue
             done.add((id(node), code))
