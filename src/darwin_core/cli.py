@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from .commands import export as _export  # noqa: F401  (registers `darwin export`)
 from .commands import new_plugin as _new_plugin  # noqa: F401  (registers `darwin new-plugin`)
@@ -27,11 +25,7 @@ from .commands import show as _show  # noqa: F401  (registers `darwin show`)
 from .commands import validate as _validate  # noqa: F401  (registers `darwin validate`)
 from .commands import verify as _verify  # noqa: F401  (registers `darwin verify`)
 from .commands.app import _fail, app, console, guard, out, set_label, styled  # noqa: F401
-from .plugins import PluginManager
-from .population import population_line
-from .reader import open_run, variant_row
-from .rundir import override_config
-from .signals import GuaranteesNotice, install_sigterm, terminated
+from .signals import install_sigterm, terminated
 from .signals import exit_code as signals_exit
 
 if TYPE_CHECKING:
@@ -48,6 +42,7 @@ app.info.epilog = EXIT_CODES
 
 def _run(engine: "Engine", quiet: bool) -> None:
     from .progress import ProgressDisplay
+    from .signals import GuaranteesNotice
 
     if not quiet:
         cfg = engine.config.run
@@ -82,6 +77,7 @@ def run(
     with guard():
         from .commands.preflight import check_options, preflight
         from .commands.settings import load_with_settings
+        from .plugins import PluginManager
         from .warmstart import open_warm_start
 
         install_sigterm()
@@ -110,6 +106,8 @@ def resume(
         install_sigterm()
         if settings or new_config:
             from .commands.preflight import check_options
+            from .plugins import PluginManager
+            from .rundir import override_config
 
             label = set_label(settings) if settings else None
 
@@ -130,10 +128,17 @@ def status(
 ) -> None:
     """Summarise a run: progress, best variant, spend."""
     with guard():
+        from .reader import open_run
+
         data = open_run(run_dir).status_dict()
     if as_json:
         out.print_json(json.dumps(data))
         return
+    from rich.table import Table
+    from rich.text import Text
+
+    from .population import population_line
+
     table = Table(show_header=False, box=None)
     for key, value in data.items():
         table.add_row(Text(key), Text(population_line(value) if key == "population" else str(value)))
@@ -147,6 +152,8 @@ def archive(
 ) -> None:
     """List every variant of a run."""
     with guard():
+        from .reader import open_run, variant_row
+
         view = open_run(run_dir)
     rows = [variant_row(v) for v in view.archive.summaries()]
     best = view.archive.best_id
@@ -159,6 +166,9 @@ def archive(
         # one variant per line: json's C encoder (indent= falls back to its Python one, ~3x slower)
         sys.stdout.write("[\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]\n")
         return
+    from rich.table import Table
+    from rich.text import Text
+
     columns = ["id", "parent", "gen", "status", "score", *(["held-out"] if holdout else []), "passed", "change"]
     table = Table(*columns)
     for row in rows:

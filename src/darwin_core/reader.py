@@ -136,12 +136,13 @@ def resolve_variant(archive: Archive, ref: str) -> Variant:
 
 def open_run(run_dir: Path | str, plugins: PluginManager | None = None) -> RunView:
     """Open a run directory read-only (``darwin_core.open_run``): it may be finished, running
-    elsewhere or crashed; nothing is written.
+    elsewhere or crashed; nothing is written. Without ``plugins`` only the built-ins providing
+    its storage and selection backends are loaded (:mod:`darwin_core.plugin_subset`).
 
     >>> view = open_run("runs/demo")                    # doctest: +SKIP
     >>> best = view.archive.best; view.code(best.id)   # doctest: +SKIP
     """
-    return RunView(RunHandle.open(Path(run_dir), plugins=plugins))
+    return RunView(RunHandle.open(Path(run_dir), plugins=plugins, reader=True))
 
 
 def variant_row(variant: Variant | VariantSummary) -> dict[str, Any]:

@@ -100,13 +100,21 @@ class RunHandle:
 
     @classmethod
     def open(cls, run_dir: Path, *, plugins: PluginManager | None = None, extra_plugins: Iterable[Any] = (),
-             storage_options: dict[str, Any] | None = None, load: bool = True) -> "RunHandle":
-        """An existing run directory, its records loaded (``load=False``: storage only)."""
+             storage_options: dict[str, Any] | None = None, load: bool = True,
+             reader: bool = False) -> "RunHandle":
+        """An existing run directory, its records loaded (``load=False``: storage only);
+        ``reader=True`` without ``plugins``: only the plugins a reader builds
+        (:func:`~darwin_core.plugin_subset.reader_plugins`)."""
         run_dir = Path(run_dir).resolve()
         pointer = read_pointer(run_dir)
         config = pointer.load_config()
-        if pointer.url_in(run_dir).startswith("file:"):  # a missing store is an error, never a new one
+        url = pointer.url_in(run_dir)
+        if url.startswith("file:"):  # a missing store is an error, never a new one
             storage_options = {"must_exist": True, **(storage_options or {})}
+        if plugins is None and reader:
+            from .plugin_subset import reader_plugins
+
+            plugins = reader_plugins(config, url)
         handle = cls._build(config, pointer, run_dir, plugin_manager(config, plugins, extra_plugins),
                             storage_options)
         if load:

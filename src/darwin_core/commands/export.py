@@ -12,16 +12,17 @@ import hashlib
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from darwin_hookspecs import ConflictError, NotFoundError, Storage, StorageError, UserError
 
-from ..plugins import PluginManager
-from ..run import RunSource, open_run_storage, parse_options
-from ..rundir import POINTER, RunPointer, open_storage, relative_store, write_pointer
 from .app import app, guard, out
+
+if TYPE_CHECKING:  # imported when used: `darwin status` loads this module to register `export`
+    from ..plugins import PluginManager
+    from ..run import RunSource
 
 
 def run_record(storage: Storage) -> dict[str, Any] | None:
@@ -95,8 +96,10 @@ def compare_runs(source: Storage, dest: Storage) -> list[str]:
     return problems
 
 
-def write_run_dir(run_dir: Path, source: RunSource, url: str, options: dict[str, Any]) -> None:
+def write_run_dir(run_dir: Path, source: "RunSource", url: str, options: dict[str, Any]) -> None:
     """A run directory pointing at the exported copy (for `darwin status/resume`)."""
+    from ..rundir import POINTER, RunPointer, relative_store, write_pointer
+
     if (run_dir / POINTER).exists():
         raise UserError(f"{run_dir} already holds a run; fix: choose another --run-dir")
     record = run_record(source.storage) or {}
@@ -115,9 +118,13 @@ def write_run_dir(run_dir: Path, source: RunSource, url: str, options: dict[str,
 
 
 def export_run(run: str, to: str, to_options: dict[str, Any], from_options: dict[str, Any],
-               run_dir: Path | None = None, plugins: PluginManager | None = None) -> tuple[RunSource, CopyReport]:
+               run_dir: Path | None = None, plugins: "PluginManager | None" = None) -> tuple["RunSource", CopyReport]:
     """``darwin export``: copy ``run`` (a run directory or storage URL) to ``to``, verify the
     copy, and optionally write a run directory pointing at it."""
+    from ..plugins import PluginManager
+    from ..run import open_run_storage
+    from ..rundir import open_storage
+
     plugins = plugins or PluginManager()
     source = open_run_storage(run, from_options, plugins)
     dest = open_storage(plugins, to, to_options)
@@ -145,6 +152,8 @@ def export(
 ) -> None:
     """Copy a run to another storage backend and verify the copy."""
     with guard():
+        from ..run import parse_options
+
         source, report = export_run(run, to, parse_options(to_option), parse_options(from_option), run_dir)
     out.print(
         f"exported {source.storage.url} -> {to}: {report.collections} collections, "

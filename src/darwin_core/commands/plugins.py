@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from darwin_hookspecs import BackendSpec, UserError
 
 from .app import app, guard, out, styled
-from ..plugins import PluginManager
-from .schema import field_docs, options_schema
+
+if TYPE_CHECKING:  # imported when used: every command loads this module to register `plugins`
+    from ..plugins import PluginManager
 
 REGISTER_PREFIX = "darwin_register_"
 MEMORY_HOOKS = ("darwin_memory_retrieve", "darwin_memory_record")
 
 
-def plugin_hooks(manager: PluginManager, name: str) -> list[str]:
+def plugin_hooks(manager: "PluginManager", name: str) -> list[str]:
     """The hooks the plugin registered as ``name`` implements, sorted."""
     plugin = manager.pm.get_plugin(name)
     if plugin is None:
@@ -38,16 +38,18 @@ def plugin_roles(hooks: list[str], backends: list[tuple[str, str]]) -> list[str]
     return roles
 
 
-def backend_spec(manager: PluginManager, kind: str, name: str) -> BackendSpec[Any]:
+def backend_spec(manager: "PluginManager", kind: str, name: str) -> BackendSpec[Any]:
     return manager.registries[kind].get(name)
 
 
 def backend_dict(spec: BackendSpec[Any]) -> dict[str, Any]:
+    from .schema import options_schema
+
     return {"kind": spec.kind, "name": spec.name, "description": spec.description, "extra": spec.extra,
             "available": spec.missing_requirement() is None, "options": options_schema(spec.options)}
 
 
-def listing(manager: PluginManager) -> list[dict[str, Any]]:
+def listing(manager: "PluginManager") -> list[dict[str, Any]]:
     """The JSON of ``darwin plugins --json``."""
     data = []
     for info in manager.plugin_infos():
@@ -58,7 +60,7 @@ def listing(manager: PluginManager) -> list[dict[str, Any]]:
     return data
 
 
-def matching_specs(manager: PluginManager, ref: str) -> list[BackendSpec[Any]]:
+def matching_specs(manager: "PluginManager", ref: str) -> list[BackendSpec[Any]]:
     """Backends named ``ref`` (``name`` or ``kind:name``), of every kind."""
     kind, _, name = ref.rpartition(":")
     found = [spec for k, registry in manager.registries.items() if not kind or k == kind
@@ -70,6 +72,10 @@ def matching_specs(manager: PluginManager, ref: str) -> list[BackendSpec[Any]]:
 
 
 def print_options(spec: BackendSpec[Any]) -> None:
+    from rich.table import Table
+
+    from .schema import field_docs
+
     out.print(styled(f"{spec.kind} backend {spec.name}", "bold",
                      f" (plugin {spec.plugin}){': ' + spec.description if spec.description else ''}"))
     model = spec.options
@@ -94,7 +100,11 @@ def plugins(
                                           help="The options of backend NAME (or KIND:NAME)."),
 ) -> None:
     """List installed plugins, the hooks they implement and the backends they register."""
+    from rich.table import Table
+
     with guard():
+        from ..plugins import PluginManager
+
         manager = PluginManager()
         if options is not None:
             for spec in matching_specs(manager, options):

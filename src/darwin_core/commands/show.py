@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from darwin_hookspecs import DarwinError, TaskResult, Variant
 
 from .app import app, guard, out, styled
-from ..reader import RunView, open_run
+
+if TYPE_CHECKING:
+    from ..reader import RunView
 
 
-def task_log(view: RunView, result: TaskResult) -> str:
+def task_log(view: "RunView", result: TaskResult) -> str:
     """The task's full log when it was stored as a blob, else the inline excerpt."""
     if result.log_ref:
         try:
@@ -25,7 +27,7 @@ def task_log(view: RunView, result: TaskResult) -> str:
     return result.log
 
 
-def failing_logs(view: RunView, variant: Variant) -> dict[str, dict[str, Any]]:
+def failing_logs(view: "RunView", variant: Variant) -> dict[str, dict[str, Any]]:
     """``{task id: {"failure_kind", "score", "log"}}`` of every task the variant did not pass."""
     return {
         task_id: {"failure_kind": r.failure_kind or "fail", "score": r.score, "log": task_log(view, r)}
@@ -43,6 +45,8 @@ def show(
 ) -> None:
     """Show a variant: status, score, change, failing tasks with their logs; write its code."""
     with guard():
+        from ..reader import open_run
+
         view = open_run(run_dir)
         variant = view.variant(variant_ref)
         written = view.write_code(variant.id, files) if files is not None else []

@@ -9,9 +9,6 @@ from pathlib import Path
 import typer
 
 from .app import app, guard, out, set_label
-from ..plugins import PluginManager
-from .preflight import check_options, preflight
-from .settings import load_with_settings
 
 
 @app.command()
@@ -24,6 +21,10 @@ def validate(
 
     Exit 0 when it would run; 2 bad input; 3 a broken plugin. Nothing is recorded."""
     with guard():
+        from ..plugins import PluginManager
+        from .preflight import check_options, preflight
+        from .settings import load_with_settings
+
         cfg, base = load_with_settings(config, settings)
         manager = PluginManager(disable=cfg.plugins.disable, enable=cfg.plugins.enable)
         if settings:

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import typer
 
-from ..integrity import verify_run
-from ..run import RunHandle
 from .app import app, console, guard, out, styled
 
 
@@ -17,6 +15,9 @@ from .app import app, console, guard, out, styled
 def verify(run_dir: Path = typer.Argument(..., help="The run directory.")) -> None:
     """Check a whole run: records, blobs, parent links and the spend ledger (exit 4 if corrupt)."""
     with guard():
+        from ..integrity import verify_run
+        from ..run import RunHandle
+
         handle = RunHandle.open(run_dir, load=False)
         try:
             report = verify_run(handle)
