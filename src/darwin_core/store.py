@@ -16,6 +16,7 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
+from operator import attrgetter
 from typing import Any, Callable, Iterator, TypeVar
 
 from darwin_hookspecs import (
@@ -266,12 +267,14 @@ class RunStore:
         if any(values[-1] is None for _, values, _ in rows):  # records written before the counts
             counts = {key: tally_of(values) for key, values, _ in self._retry(
                 "reading variants", lambda: list(project(self.storage, "variants", TALLY_PATHS)))}
-        summaries = []
+        summaries, versions, build = [], self._versions, VariantSummary.from_values
         for key, values, version in rows:
-            self._versions[("variants", key)] = version
-            summaries.append(self._decode("variants", key, values,
-                                          lambda v, k=key: VariantSummary.from_values(k, v, counts.get(k))))
-        return sorted(summaries, key=lambda v: v.id)
+            versions[("variants", key)] = version
+            try:
+                summaries.append(build(key, values, counts.get(key)))
+            except _SHAPE_ERRORS as exc:
+                raise self._corrupt("variants", key, exc) from None
+        return sorted(summaries, key=_ID)
 
     def prepare_indexes(self) -> None:
         """Ask the backend to keep what opening the run reads (``file://``: an index SQLite
@@ -284,10 +287,13 @@ class RunStore:
     def load_attempt_summaries(self) -> list[AttemptSummary]:
         """Every attempt's :class:`~darwin_core.summary.AttemptSummary`, by generation and index."""
         rows = self._retry("reading attempts", lambda: list(project(self.storage, "attempts", ATTEMPT_PATHS)))
-        attempts = []
+        attempts, versions, build = [], self._versions, AttemptSummary.from_values
         for key, values, version in rows:
-            self._versions[("attempts", key)] = version
-            attempts.append(self._decode("attempts", key, values, lambda v, k=key: AttemptSummary.from_values(k, v)))
+            versions[("attempts", key)] = version
+            try:
+                attempts.append(build(key, values))
+            except _SHAPE_ERRORS as exc:
+                raise self._corrupt("attempts", key, exc) from None
         return sorted(attempts, key=lambda a: (a.generation, a.index, a.id))
 
     def load_variants_by_id(self, ids: list[str]) -> list[Variant]:
@@ -323,12 +329,19 @@ class RunStore:
     def _decode(self, collection: str, key: str, value: Any, parse: Callable[[Any], T]) -> T:
         try:
             return parse(value)
-        except (TypeError, KeyError, ValueError, AttributeError) as exc:
-            raise CorruptRecordError(
-                f"record {collection}/{key} in {self.storage.url} does not have the expected "
-                f"shape ({type(exc).__name__}: {exc}); fix: restore it from a backup or an export "
-                "of the run; nothing was changed"
-            ) from None
+        except _SHAPE_ERRORS as exc:
+            raise self._corrupt(collection, key, exc) from None
+
+    def _corrupt(self, collection: str, key: str, exc: Exception) -> CorruptRecordError:
+        return CorruptRecordError(
+            f"record {collection}/{key} in {self.storage.url} does not have the expected "
+            f"shape ({type(exc).__name__}: {exc}); fix: restore it from a backup or an export "
+            "of the run; nothing was changed"
+        )
+
+
+_SHAPE_ERRORS = (TypeError, KeyError, ValueError, AttributeError)
+_ID = attrgetter("id")
 
 
 def _canonical(value: Any) -> str:

@@ -154,10 +154,8 @@ class AttemptSummary:
         generation, index, status, started, finished, parent_id, retry_of, child_id = values
         if not isinstance(generation, int) or not isinstance(index, int) or not isinstance(status, str):
             raise ValueError("generation, index or status missing")
-        return cls(id=key, generation=generation, index=index, status=status,
-                   started_at=0.0 if started is None else started,
-                   finished_at=0.0 if finished is None else finished,
-                   parent_id=parent_id or "", retry_of=retry_of, child_id=child_id)
+        return cls(key, generation, index, status, 0.0 if started is None else started,  # positional
+                   0.0 if finished is None else finished, parent_id or "", retry_of, child_id)
 
     @classmethod
     def of(cls, attempt: Any) -> "AttemptSummary":

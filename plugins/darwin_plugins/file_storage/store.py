@@ -159,8 +159,9 @@ class FileStorage(StorageDefaults):
         if any(text is None for _, text, _ in rows):  # a record that is not JSON
             yield from scan_projected(self, collection, paths)  # names it
             return
-        for key, text, version in rows:
-            yield key, projection.decode(text, assemble), version
+        decoded = projection.decode_all([text for _, text, _ in rows], assemble)
+        for (key, _, version), values in zip(rows, decoded):
+            yield key, values, version
 
     def prepare_projection(self, collection: str, paths: Sequence[str]) -> None:
         """Keep the values of ``paths`` (no ``*``) in an index SQLite maintains on every write, so
