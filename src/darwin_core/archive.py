@@ -187,6 +187,54 @@ class Archive:
             return False
         return self._index(summary)
 
+    def add_summaries(self, summaries: Iterable[VariantSummary]) -> None:
+        """Index many summaries (opening a run): the state :meth:`add_summary` of each in turn
+        leaves, with each ranking sorted once instead of one insertion per variant."""
+        if self._summaries:  # not a fresh archive: one at a time
+            for summary in summaries:
+                self.add_summary(summary)
+            return
+        index, order, branch_of, children = self._summaries, self._order, self._branch, self._children
+        ranked: list[tuple[float, str]] = []
+        utility, last_stage = self.objective.utility, self.last_stage
+        best: VariantSummary | None = None
+        best_utility = 0.0
+        for summary in summaries:
+            vid, parent_id = summary.id, summary.parent_id
+            if vid in index:
+                continue
+            index[vid] = summary
+            if not order or vid > order[-1]:
+                order.append(vid)
+            else:
+                bisect.insort(order, vid)
+            parent = index.get(parent_id) if parent_id is not None else None
+            if parent_id is None or (parent is not None and parent.parent_id is None):
+                branch_of[vid] = vid
+            else:
+                branch_of[vid] = branch_of.get(parent_id) if parent is not None else None
+            if parent_id is not None:
+                siblings = children[parent_id]
+                if not siblings or vid > siblings[-1]:
+                    siblings.append(vid)
+                else:
+                    bisect.insort(siblings, vid)
+            if summary.status != "accepted":
+                continue
+            fitness = utility(summary.score)
+            ranked.append((-fitness, vid))
+            if summary.stage_reached >= last_stage and (  # _beats_best, the utility computed once
+                    best is None or fitness > best_utility or (summary.score == best.score and vid < best.id)):
+                best, best_utility = summary, fitness
+        self._added.extend(index)
+        ranked.sort()
+        self._ranked = ranked
+        for key in ranked:
+            branch = branch_of[key[1]]
+            self._ranked_in[branch].append(key)
+            self._per_branch[branch] += 1
+        self.best_id = best.id if best is not None else None
+
     def _index(self, summary: VariantSummary) -> bool:
         self._summaries[summary.id] = summary
         self._added.append(summary.id)

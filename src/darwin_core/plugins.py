@@ -109,7 +109,7 @@ class PluginManager:
         self.third_party = third_party
         self.enable = {e.strip() for e in enable if e.strip()}
         self._load_defaults(defaults)
-        if load_entry_points:
+        if load_entry_points and (third_party or self.enable):  # else no entry point would load
             self._load_entry_points()
             missing = sorted(self.enable - set(self.infos) - self.disabled)
             if missing:

@@ -9,14 +9,12 @@ from typing import Any
 
 from darwin_hookspecs import Population, PopulationSource
 
-from .run import RunHandle
+from .run import RunHandle, build_context
 
 
 def read_population(handle: RunHandle) -> tuple[Population | None, str]:
     """``(population, note)``: ``None`` and ``""`` for a strategy that shows none; ``None`` and
     the reason when the strategy could not be built or asked."""
-    from .session import build_context
-
     section = handle.config.selection
     try:
         selector = handle.plugins.create("selection", section.name, section.options, build_context(handle))

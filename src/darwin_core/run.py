@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from darwin_hookspecs import Objective, RunInfo, Storage, UserError, Variant
+from darwin_hookspecs import BuildContext, Objective, RunInfo, Storage, UserError, Variant
 
 from .archive import Archive
 from .attempt_index import AttemptIndex
@@ -137,9 +137,9 @@ class RunHandle:
             )
         if self.run is not None and self.run.metadata.get("objective"):  # recorded when it started
             self.archive.set_objective(Objective.from_dict(self.run.metadata["objective"]))
-        for summary in self.store.load_variant_summaries():  # variants are decoded on demand
-            self.archive.add_summary(summary)
-            self.codebook.add_id(summary.id)
+        summaries = self.store.load_variant_summaries()  # variants are decoded on demand
+        self.archive.add_summaries(summaries)
+        self.codebook.add_ids(s.id for s in summaries)
         self._attempts = self._generations = None  # read when first used
 
     @property
@@ -182,6 +182,14 @@ class RunHandle:
 
     def close(self) -> None:
         self.storage.close()
+
+
+def build_context(handle: RunHandle) -> BuildContext:
+    """What the run's backends are built with."""
+    config = handle.config
+    return BuildContext(run_id=handle.pointer.run_id, run_dir=handle.run_dir, config_dir=config.config_dir,
+                        seed=config.run.seed, hook=handle.plugins.hook,
+                        services={"storage": handle.storage, "config_source": config.source})
 
 
 @dataclass

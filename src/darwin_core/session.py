@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from darwin_hookspecs import BuildContext, Executor, SelectionStrategy, to_dict
+from darwin_hookspecs import Executor, SelectionStrategy, to_dict
 
 from .gating import Gate, build_gate
 from .holdout import HoldoutChecker
@@ -13,7 +13,7 @@ from .memory import attach_memory, detach_memory
 from .objective import Scorer
 from .plugins import PluginManager, validate_options
 from .record import Recorder
-from .run import RunHandle
+from .run import RunHandle, build_context
 from .runtime import Runtime
 from .stopping import StopSignal
 
@@ -64,14 +64,6 @@ def use_objective(handle: RunHandle, runtime: Runtime) -> Scorer:
         handle.run.metadata["objective"] = to_dict(scorer.objective)
         handle.store.save_run(handle.run)
     return scorer
-
-
-def build_context(handle: RunHandle) -> BuildContext:
-    """What the run's backends are built with."""
-    config = handle.config
-    return BuildContext(run_id=handle.pointer.run_id, run_dir=handle.run_dir, config_dir=config.config_dir,
-                        seed=config.run.seed, hook=handle.plugins.hook,
-                        services={"storage": handle.storage, "config_source": config.source})
 
 
 def preflight(handle: RunHandle) -> None:

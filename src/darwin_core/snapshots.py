@@ -118,6 +118,14 @@ class CodeBook:
                 self._ids.add(variant_id)
                 self._order.append(variant_id)
 
+    def add_ids(self, variant_ids: Iterable[str]) -> None:
+        """:meth:`add_id` of each (opening a run), the lock taken once."""
+        with self._lock:
+            for variant_id in variant_ids:
+                if variant_id not in self._ids:
+                    self._ids.add(variant_id)
+                    self._order.append(variant_id)
+
     def variant(self, variant_id: str) -> Variant:
         variant = self._variants.get(variant_id)
         if variant is None:
