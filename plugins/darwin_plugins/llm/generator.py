@@ -19,9 +19,7 @@ from __future__ import annotations
 import fnmatch
 import random
 from pathlib import Path
-from typing import Any, Callable, Literal
-
-from pydantic import Field, field_validator
+from typing import Any, Callable
 
 from darwin_hookspecs import BuildContext, GenerationContext, Proposal, SpendLedger, Usage
 
@@ -31,34 +29,7 @@ from .choice import ModelChooser, register
 from .client import CallPath, Endpoint
 from .context import build_sections
 from .edits import EditError, apply_edits, parse_edits
-from .options import CallOptions, build_call_path, run_ledger
-
-
-class LLMOptions(CallOptions):
-    edit_format: Literal["search_replace", "diff", "whole"] = "search_replace"
-    diagnose: bool = True
-    max_repairs: int = Field(2, ge=0)
-    max_edit_retries: int = Field(2, ge=0)
-    include: list[str] = Field(default_factory=lambda: ["*.py", "*.md", "*.txt", "*.toml", "*.json", "*.cfg"])
-    exclude: list[str] = Field(default_factory=lambda: ["test_*.py", "tests/*", "*_test.py", "conftest.py"])
-    max_context_chars: int = Field(120_000, ge=1000)
-    fuzzy_threshold: float = Field(0.9, ge=0.5, le=1.0)
-    system_prompt_file: str | None = None
-    """A file holding the system message (relative to the config file's directory)."""
-    prompt_template_file: str | None = None
-    """A file holding the prompt template of both steps, relative to the config file's directory
-    ($files, $target, $evaluation, ... and the required $instructions: see docs/llm.md)."""
-    max_inspirations: int = Field(4, ge=0)
-    """How many inspirations (other good variants of the archive, with their diffs) the prompt shows."""
-    regions: list[str | RegionSpec] = Field(default_factory=list)
-    """Editable regions on top of the files' EVOLVE-BLOCK-START/END markers: "path:first-last" (as
-    the mutation generator's), or tables {path, symbol} (a function or class) or {path} (a whole
-    file, a glob); edits elsewhere are refused."""
-
-    @field_validator("regions")
-    @classmethod
-    def _parse_regions(cls, value: list[str | RegionSpec]) -> list[str | RegionSpec]:
-        return [RegionSpec.parse(v) for v in value]
+from .options import CallOptions, LLMOptions, build_call_path, run_ledger
 
 
 def read_files(root: Path, include: list[str], exclude: list[str], limit: int) -> dict[str, str]:

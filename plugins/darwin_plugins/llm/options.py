@@ -1,18 +1,19 @@
-"""Options of the LLM backends, and building a :class:`CallPath` from them."""
+"""Options of the LLM backends, and building a :class:`CallPath` from them (the client is
+imported when one is built: registering the backends imports only the options)."""
 
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from darwin_hookspecs import LEDGER, BuildContext, SpendLedger, UserError
 
-from .client import CallPath, Endpoint, ResponseCache, RetryPolicy
-from .pricing import price_per_token
-from .providers import PROVIDERS
-from .resilience import CircuitBreaker, RateLimiter
+from ..evolve_blocks import RegionSpec
+
+if TYPE_CHECKING:
+    from .client import CallPath
 
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "litellm": None}
 
@@ -97,8 +98,13 @@ def run_ledger(context: BuildContext, backend: str) -> SpendLedger:
 
 
 def build_call_path(provider: str, options: CallOptions, context: BuildContext, ledger: SpendLedger,
-                    backend: str) -> CallPath:
+                    backend: str) -> "CallPath":
     """Endpoints (one per model) with their own breaker and rate limiter, one cache, one ledger."""
+    from .client import CallPath, Endpoint, ResponseCache, RetryPolicy
+    from .pricing import price_per_token
+    from .providers import PROVIDERS
+    from .resilience import CircuitBreaker, RateLimiter
+
     cls = PROVIDERS[provider]
     endpoints = []
     for spec in options.specs():
@@ -133,3 +139,30 @@ def key_fix(provider: str, env_name: str | None, model: str, client: object) -> 
     variable = names[0] if len(names) == 1 else " or ".join(names)
     where = "the variable api_key_env names" if name else "LiteLLM reads it; or name another with api_key_env"
     return f"export {variable}=YOUR_KEY ({where})"
+
+
+class LLMOptions(CallOptions):
+    edit_format: Literal["search_replace", "diff", "whole"] = "search_replace"
+    diagnose: bool = True
+    max_repairs: int = Field(2, ge=0)
+    max_edit_retries: int = Field(2, ge=0)
+    include: list[str] = Field(default_factory=lambda: ["*.py", "*.md", "*.txt", "*.toml", "*.json", "*.cfg"])
+    exclude: list[str] = Field(default_factory=lambda: ["test_*.py", "tests/*", "*_test.py", "conftest.py"])
+    max_context_chars: int = Field(120_000, ge=1000)
+    fuzzy_threshold: float = Field(0.9, ge=0.5, le=1.0)
+    system_prompt_file: str | None = None
+    """A file holding the system message (relative to the config file's directory)."""
+    prompt_template_file: str | None = None
+    """A file holding the prompt template of both steps, relative to the config file's directory
+    ($files, $target, $evaluation, ... and the required $instructions: see docs/llm.md)."""
+    max_inspirations: int = Field(4, ge=0)
+    """How many inspirations (other good variants of the archive, with their diffs) the prompt shows."""
+    regions: list[str | RegionSpec] = Field(default_factory=list)
+    """Editable regions on top of the files' EVOLVE-BLOCK-START/END markers: "path:first-last" (as
+    the mutation generator's), or tables {path, symbol} (a function or class) or {path} (a whole
+    file, a glob); edits elsewhere are refused."""
+
+    @field_validator("regions")
+    @classmethod
+    def _parse_regions(cls, value: list[str | RegionSpec]) -> list[str | RegionSpec]:
+        return [RegionSpec.parse(v) for v in value]

@@ -8,7 +8,17 @@ from typing import Any
 from darwin_hookspecs import GeneratorRegistry, hookimpl
 
 from .choice import chooser_for
-from .generator import LLMOptions, factory
+from .options import LLMOptions
+
+
+def factory(provider: str) -> Any:
+    """The backend's factory; the generator (and its model client) is imported when one is built."""
+    def create(options: LLMOptions, context: Any) -> Any:
+        from .generator import factory as build
+
+        return build(provider)(options, context)
+
+    return create
 
 
 @hookimpl
