@@ -294,7 +294,7 @@ class RunStore:
                 attempts.append(build(key, values))
             except _SHAPE_ERRORS as exc:
                 raise self._corrupt("attempts", key, exc) from None
-        return sorted(attempts, key=lambda a: (a.generation, a.index, a.id))
+        return sorted(attempts, key=_PLACE)
 
     def load_variants_by_id(self, ids: list[str]) -> list[Variant]:
         """The variants of ``ids`` decoded whole (one read each, or one scan for many)."""
@@ -342,6 +342,7 @@ class RunStore:
 
 _SHAPE_ERRORS = (TypeError, KeyError, ValueError, AttributeError)
 _ID = attrgetter("id")
+_PLACE = attrgetter("generation", "index", "id")
 
 
 def _canonical(value: Any) -> str:
