@@ -25,6 +25,7 @@ from .commands import show as _show  # noqa: F401  (registers `darwin show`)
 from .commands import validate as _validate  # noqa: F401  (registers `darwin validate`)
 from .commands import verify as _verify  # noqa: F401  (registers `darwin verify`)
 from .commands.app import _fail, app, console, guard, out, set_label, styled  # noqa: F401
+from .gc_pause import paused_gc
 from .signals import install_sigterm, terminated
 from .signals import exit_code as signals_exit
 
@@ -127,7 +128,7 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Summarise a run: progress, best variant, spend."""
-    with guard():
+    with guard(), paused_gc():  # a short read: its imports and records make no cyclic garbage
         from .reader import open_run
 
         data = open_run(run_dir).status_dict()
@@ -151,11 +152,12 @@ def archive(
     as_json: bool = typer.Option(False, "--json", help="A JSON list of every variant."),
 ) -> None:
     """List every variant of a run."""
-    with guard():
+    with guard(), paused_gc():
         from .reader import open_run, variant_row
 
         view = open_run(run_dir)
-    rows = [variant_row(v) for v in view.archive.summaries()]
+    with paused_gc():
+        rows = [variant_row(v) for v in view.archive.summaries()]
     best = view.archive.best_id
     holdout = view.holdout
     for row in rows:

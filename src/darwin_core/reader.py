@@ -12,6 +12,7 @@ from darwin_hookspecs import Attempt, RunInfo, Variant
 from . import ledger
 from .archive import Archive
 from .gating import learning_status
+from .gc_pause import paused_gc
 from .holdout import holdout_status, load_records
 from .metrics import compute_metrics
 from .plugins import PluginManager
@@ -83,6 +84,10 @@ class RunView:
         return self._holdout
 
     def status_dict(self) -> dict[str, Any]:
+        with paused_gc():
+            return self._status_dict()
+
+    def _status_dict(self) -> dict[str, Any]:
         variants = self.archive.summaries()  # nothing is decoded whole
         best = self.archive.summary(self.archive.best_id) if self.archive.best_id else None
         root = variants[0] if variants else None
@@ -142,7 +147,8 @@ def open_run(run_dir: Path | str, plugins: PluginManager | None = None) -> RunVi
     >>> view = open_run("runs/demo")                    # doctest: +SKIP
     >>> best = view.archive.best; view.code(best.id)   # doctest: +SKIP
     """
-    return RunView(RunHandle.open(Path(run_dir), plugins=plugins, reader=True))
+    with paused_gc():  # the plugins' imports and the records: no cyclic garbage made
+        return RunView(RunHandle.open(Path(run_dir), plugins=plugins, reader=True))
 
 
 def variant_row(variant: Variant | VariantSummary) -> dict[str, Any]:

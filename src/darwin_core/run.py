@@ -19,6 +19,7 @@ from darwin_hookspecs import BuildContext, Objective, RunInfo, Storage, UserErro
 from .archive import Archive
 from .attempt_index import AttemptIndex
 from .config import DarwinConfig
+from .gc_pause import paused_gc
 from .plugins import PluginManager
 from .rundir import (
     POINTER,
@@ -129,6 +130,10 @@ class RunHandle:
     def load(self) -> None:
         """Read the run record and every variant's summary (attempts and generation plans are
         read when first used)."""
+        with paused_gc():
+            self._load()
+
+    def _load(self) -> None:
         self.run = self.store.load_run()
         if self.run is not None and self.run.run_id != self.pointer.run_id:
             raise UserError(
@@ -147,7 +152,8 @@ class RunHandle:
         """Every attempt by id (their summaries read from the store on first use, each attempt
         decoded when first used: :mod:`darwin_core.attempt_index`)."""
         if self._attempts is None:
-            self._attempts = AttemptIndex(self.store)
+            with paused_gc():
+                self._attempts = AttemptIndex(self.store)
         return self._attempts
 
     @property
@@ -158,7 +164,8 @@ class RunHandle:
     def generations(self) -> dict[int, dict[str, Any]]:
         """Every generation's plan by number (read from the store on first use)."""
         if self._generations is None:
-            self._generations = self.store.load_generations()
+            with paused_gc():
+                self._generations = self.store.load_generations()
         return self._generations
 
     @generations.setter

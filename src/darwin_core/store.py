@@ -36,6 +36,7 @@ from darwin_hookspecs.projection import project
 from darwin_hookspecs.storage_codec import encoded
 
 from . import infra
+from .gc_pause import paused_gc
 from .store_batch import Keep, StoreBatch
 from .summary import ATTEMPT_PATHS, PATHS, TALLY_PATHS, AttemptSummary, VariantSummary, tally, tally_of
 
@@ -256,7 +257,8 @@ class RunStore:
         self.put("variants", variant.id, {**to_dict(variant), "summary": tally(variant)}, create=True, keep=keep)
 
     def load_variants(self) -> list[Variant]:
-        variants = [self._decode("variants", k, v, Variant.from_dict) for k, v in self.scan("variants")]
+        with paused_gc():
+            variants = [self._decode("variants", k, v, Variant.from_dict) for k, v in self.scan("variants")]
         return sorted(variants, key=lambda v: v.id)
 
     def load_variant_summaries(self) -> list[VariantSummary]:
@@ -311,7 +313,8 @@ class RunStore:
         return self._decode("attempts", key, self.get("attempts", key)[0], Attempt.from_dict)
 
     def load_attempts(self) -> list[Attempt]:
-        attempts = [self._decode("attempts", k, v, Attempt.from_dict) for k, v in self.scan("attempts")]
+        with paused_gc():
+            attempts = [self._decode("attempts", k, v, Attempt.from_dict) for k, v in self.scan("attempts")]
         return sorted(attempts, key=lambda a: (a.generation, a.index, a.id))
 
     def load_generations(self) -> dict[int, dict[str, Any]]:

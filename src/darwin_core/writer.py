@@ -16,6 +16,7 @@ from darwin_hookspecs import Lease
 
 from . import integrity, lock, warmstart
 from .config import DarwinConfig
+from .gc_pause import paused_gc
 from .plugin_config import embedded_plugins
 from .plugins import PluginManager
 from .run import RunHandle
@@ -48,10 +49,11 @@ def open(run_dir: Path, *, plugins: PluginManager | None, extra_plugins: Iterabl
     """An existing run (``Engine.open``): its lease taken, then its records loaded and checked
     (nothing is written to a run whose archive is inconsistent), earlier sessions' scratch
     copies removed."""
-    if plugins is None:
-        config = read_pointer(Path(run_dir)).load_config()
-        plugins, extra_plugins = embedded_plugins(config, entry_points, extra_plugins), ()
-    handle = RunHandle.open(run_dir, plugins=plugins, extra_plugins=extra_plugins, load=False)
+    with paused_gc():  # the plugins' imports (the records are loaded paused too)
+        if plugins is None:
+            config = read_pointer(Path(run_dir)).load_config()
+            plugins, extra_plugins = embedded_plugins(config, entry_points, extra_plugins), ()
+        handle = RunHandle.open(run_dir, plugins=plugins, extra_plugins=extra_plugins, load=False)
     lease = lock.hold_writer(handle, "darwin resume")
     try:
         handle.load()
