@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from darwin_hookspecs import TaskSpec, Variant
 
-from .objective import Scorer, objective_of
-from .runtime import Runtime
-from .snapshots import CodeBook
-from .staged import evaluate_tasks
 from .store import RunStore
+
+if TYPE_CHECKING:  # the checker's needs, imported by it: `darwin status` reads records only
+    from .runtime import Runtime
+    from .snapshots import CodeBook
 
 COLLECTION = "holdout"
 
@@ -32,7 +32,9 @@ def holdout_tasks(tasks: Iterable[TaskSpec]) -> list[TaskSpec]:
 class HoldoutChecker:
     """Evaluates new bests on the held-out tasks and records the outcome."""
 
-    def __init__(self, runtime: Runtime, store: RunStore, codebook: CodeBook, scratch: Path) -> None:
+    def __init__(self, runtime: "Runtime", store: RunStore, codebook: "CodeBook", scratch: Path) -> None:
+        from .objective import Scorer, objective_of
+
         self.runtime, self.store, self.codebook, self.scratch = runtime, store, codebook, scratch
         self.tasks = list(getattr(runtime, "holdout_tasks", []) or [])
         self.scorer = Scorer(objective_of(runtime.benchmark), self.tasks,
@@ -55,6 +57,8 @@ class HoldoutChecker:
         where = self.scratch / f"holdout-{variant.id}"
         try:
             self.codebook.materialize(variant.id, where)
+            from .staged import evaluate_tasks
+
             results = evaluate_tasks(self.runtime, where, self.tasks)
         finally:
             shutil.rmtree(where, ignore_errors=True)
