@@ -64,3 +64,12 @@ def run_engine(case: Any, seed: int, budget: int, selection: str, per_generation
             "holdout": held["pass_rate"] if held else None, "attempts": attempts, "evaluations": None,
             "first_at": None, "plausible": plausible, "seconds": round(time.perf_counter() - t0, 2),
             "stop": summary.stop_reason}
+
+
+def job(case: Any, seed: int, args: dict[str, Any], extra: int) -> list[dict[str, Any]]:
+    """bench_repair's rows for one engine run (label ``engine+EXTRA``)."""
+    row = run_engine(case, seed, args["budget"], args["selection"], args["per_generation"],
+                     args["generator_options"], extra)
+    row.pop("picks")
+    return [{"program": case.name, "half": args["halves"][case.name], "label": f"engine+{extra}",
+             "budget": args["budget"], "arm": "darwin", "seed": seed, **row}]
