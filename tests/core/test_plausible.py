@@ -64,7 +64,7 @@ def project(root: Path, *, probes: bool = True, **run: Any) -> Path:
     settings: dict[str, Any] = {"seed": 4, "generations": 200, "children_per_generation": 4, "max_attempts": 200,
                                 "stop_at_score": 1.0, "selection__name": "best", "executor__max_workers": 2,
                                 **run}
-    return quick_config(root, **settings)
+    return quick_config(root, **{k: v for k, v in settings.items() if v is not None})
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -123,3 +123,89 @@ def test_extra_attempts_from_the_root_then_the_least_behaviour_change_wins(runs)
     later = [a for a in extras if a.generation > view.attempts[0].generation and a.generation > int(after[1:5])]
     assert later and all(a.parent_id == root.id for a in later)  # planned after it: from the root
     assert view.run.status == "completed" and "plausible_extra=30" in view.run.metadata["stop_reason"]
+
+
+def test_probes_come_from_the_visible_tests_only_and_run_in_the_sandbox(tmp_path: Path) -> None:
+    """Held-out calls (distinct arguments) never become probes, and the held-out tasks' results
+    carry no fingerprint; the visible ones do, computed by the sandbox from the variant's code."""
+    project(tmp_path)
+    bench = CustomBenchmark(tmp_path / "benchmark" / "tasks.toml")
+    assert bench.probes and all(p.task_id.startswith("tests/test_visible.py::") for p in bench.probes)
+    assert not any("91" in p.args or "97" in p.args or "2.5" in p.args for p in bench.probes)
+    assert ("triangle", "triangle_kind", "(3, 3, 3)") in {(p.module, p.name, p.args) for p in bench.probes}
+    from darwin_plugins.local_sandbox import LocalSandbox, LocalSandboxOptions
+
+    sandbox = LocalSandbox(LocalSandboxOptions())
+    try:
+        tasks = bench.tasks()
+        results = bench.evaluate(tmp_path / "program", tasks, sandbox)
+        fixed = tmp_path / "fixed"
+        fixed.mkdir()
+        (fixed / "triangle.py").write_text(PROGRAM.replace("a == b or b == c", "a == b or b == c or a == c"))
+        fixed_results = bench.evaluate(fixed, tasks, sandbox)
+    finally:
+        sandbox.close()
+    by_id = {r.task_id: r for r in results}
+    assert all("probes" not in r.details for t, r in by_id.items() if t.startswith("tests/test_holdout.py"))
+    visible = {t: r.details["probes"] for t, r in by_id.items() if t.startswith("tests/test_visible.py")}
+    assert visible and all(len(h.split()) >= 1 for h in visible.values())
+    fixed_visible = {r.task_id: r.details["probes"] for r in fixed_results if "probes" in r.details}
+    assert set(fixed_visible) == set(visible) and fixed_visible != visible  # the fix changes some output
+    assert agreement(fixed_visible, visible) < agreement(visible, visible)
+
+
+def test_resume_after_kill_9_mid_extra_gives_the_same_choice(runs, tmp_path: Path) -> None:
+    _, uninterrupted = runs["on"]
+    config = project(tmp_path, plausible_extra=EXTRA)
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "darwin_core", "run", str(config), "--run-dir", str(run_dir), "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 300
+    try:
+        while True:
+            assert proc.poll() is None, ("the run ended before its extra attempts were half done", proc.communicate())
+            assert time.monotonic() < deadline, "never saw the extra attempts start"
+            if (run_dir / "run.json").exists():
+                first = _plausible(run_dir)
+                if first and len([a for a in _extras(open_run(run_dir), first[0].attempt_id)
+                                  if a.status == "finished"]) >= EXTRA // 3:
+                    break
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    killed = open_run(run_dir)
+    assert killed.run.status == "running" and len(_extras(killed, _plausible(run_dir)[0].attempt_id)) < EXTRA
+    resumed = cli("resume", str(run_dir), "-q")
+    assert resumed.returncode == 0, resumed.stderr
+    status = json.loads(cli("status", str(run_dir), "--json").stdout)
+    view = open_run(run_dir)
+    assert status["best_id"] == uninterrupted["best_id"] and status["best_holdout_score"] == 1.0
+    assert len(_extras(view, _plausible(run_dir)[0].attempt_id)) == EXTRA  # none redone, none skipped
+    assert "plausible_extra=30" in view.run.metadata["stop_reason"]
+
+
+def test_pipelined_run_makes_the_same_choice(runs, tmp_path: Path) -> None:
+    _, status = runs["on"]
+    run_dir, piped = _run(tmp_path, plausible_extra=EXTRA, lookahead=1)
+    plausible = _plausible(run_dir)
+    assert len(_extras(open_run(run_dir), plausible[0].attempt_id)) == EXTRA
+    assert piped["best_holdout_score"] == 1.0 and piped["best_id"] != plausible[0].id, piped
+
+
+@pytest.mark.parametrize("run, needle", [
+    ({"plausible_extra": -1}, "run.plausible_extra"),
+    ({"plausible_extra": 5, "stop_at_score": None}, "needs run.stop_at_score"),
+])
+def test_a_bad_plausible_extra_is_a_clear_error(tmp_path: Path, run: dict[str, Any], needle: str) -> None:
+    config = project(tmp_path, **run)
+    result = cli("run", str(config), "--run-dir", str(tmp_path / "run"), "-q")
+    assert result.returncode == 2 and needle in result.stderr and "fix:" in result.stderr, result.stderr
+
+
+def test_a_bad_probe_option_is_a_clear_error(tmp_path: Path) -> None:
+    config = project(tmp_path, plausible_extra=EXTRA)
+    tasks = tmp_path / "benchmark" / "tasks.toml"
+    tasks.write_text(tasks.read_text().replace("probes = true", "probes = true\nprobe_limit = 0"))
+    result = cli("run", str(config), "--run-dir", str(tmp_path / "run"), "-q")
+    assert result.returncode == 2 and "probe_limit" in result.stderr and "fix" in result.stderr, result.stderr
