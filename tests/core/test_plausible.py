@@ -209,3 +209,12 @@ def test_a_bad_probe_option_is_a_clear_error(tmp_path: Path) -> None:
     tasks.write_text(tasks.read_text().replace("probes = true", "probes = true\nprobe_limit = 0"))
     result = cli("run", str(config), "--run-dir", str(tmp_path / "run"), "-q")
     assert result.returncode == 2 and "probe_limit" in result.stderr and "fix" in result.stderr, result.stderr
+
+
+def test_max_attempts_still_bounds_the_extra_attempts(runs, tmp_path: Path) -> None:
+    off_dir, _ = runs["off"]
+    cap = len(open_run(off_dir).attempts) + 5  # the target is reached before it, the extras are cut
+    run_dir, status = _run(tmp_path, plausible_extra=EXTRA, max_attempts=cap)
+    view = open_run(run_dir)
+    assert len([a for a in view.attempts if a.retry_of is None]) == cap
+    assert f"max_attempts={cap} reached" in view.run.metadata["stop_reason"], view.run.metadata
