@@ -25,12 +25,9 @@ README), split into a tuning and a validation half by ``repair_suite/split.toml`
 
 *Solved*: the final best passes every visible test; *genuine*: it passes every held-out test too.
 
-``--plausible-extra K`` (a prototype): the darwin arm keeps going K attempts after its first 1.0
-(from ``--plausible-from``); one row per choice among the plausible variants (``plausible_choice.py``),
-labelled ``NAME+K<from>:<criterion>``.
-
-``--engine-extras K...``: the darwin arm through the real engine (``engine_repair.py``), one
-arm ``engine+K`` per ``[run] plausible_extra = K``, interleaved.
+``--plausible-extra K`` (a prototype): the darwin arm goes on K attempts after its first 1.0 (from
+``--plausible-from``), a row per choice (``plausible_choice.py``), labelled ``NAME+K<from>:<criterion>``.
+``--engine-extras K...``: the darwin arm through the engine (``engine_repair.py``), arm ``engine+K`` per K.
 """
 
 from __future__ import annotations
