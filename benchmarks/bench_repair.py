@@ -11,10 +11,10 @@ README), split into a tuning and a validation half by ``repair_suite/split.toml`
 ``fresh2``, ``fresh3`` and ``fresh4`` halves written after the tuning and never tuned against
 (``--half all`` is tuning + validation). Arms:
 
-- ``darwin``: the real mutation generator and selection (``best`` by default) through the
-  search harness (``bench_search_loop.search``: planned like the engine, duplicates skipped,
-  evaluations in a separate forked process), ``--budget`` attempts, stopping at 1.0 on the
-  visible tests;
+- ``darwin``: the real mutation generator and selection (``best`` by default), ``--budget``
+  attempts, stopping at 1.0 on the visible tests, through the search harness
+  (``bench_search_loop.search``: planned like the engine, duplicates skipped, evaluations in a
+  forked process) or, with ``--engine-extras K...``, the engine (``engine_repair.py``, arms ``engine+K``);
 - ``exhaustive``: every valid, distinct single edit of the root (the generator's whole
   neighbourhood) evaluated: solved when one passes the visible tests, genuine when one of those
   also passes the held-out tests;
@@ -24,10 +24,8 @@ README), split into a tuning and a validation half by ``repair_suite/split.toml`
   as evaluating them again, no extra cost).
 
 *Solved*: the final best passes every visible test; *genuine*: it passes every held-out test too.
-
 ``--plausible-extra K`` (a prototype): the darwin arm goes on K attempts after its first 1.0 (from
 ``--plausible-from``), a row per choice (``plausible_choice.py``), labelled ``NAME+K<from>:<criterion>``.
-``--engine-extras K...``: the darwin arm through the engine (``engine_repair.py``), arm ``engine+K`` per K.
 """
 
 from __future__ import annotations
