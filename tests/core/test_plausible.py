@@ -180,7 +180,8 @@ def test_resume_after_kill_9_mid_extra_gives_the_same_choice(runs, tmp_path: Pat
     assert resumed.returncode == 0, resumed.stderr
     status = json.loads(cli("status", str(run_dir), "--json").stdout)
     view = open_run(run_dir)
-    assert status["best_id"] == uninterrupted["best_id"] and status["best_holdout_score"] == 1.0
+    assert status["best_id"] == uninterrupted["best_id"] and status["best_holdout_score"] == 1.0, \
+        (status, uninterrupted["best_id"])
     assert len(_extras(view, _plausible(run_dir)[0].attempt_id)) == EXTRA  # none redone, none skipped
     assert "plausible_extra=30" in view.run.metadata["stop_reason"]
 
