@@ -4,7 +4,8 @@
 The program has one bug (``a == b or b == c`` misses ``a == c``); two single edits pass every
 visible test: the genuine fix and one that games them. The search meets the gaming edit first;
 the extra attempts from the root find the fix, whose behaviour on probe inputs agrees more with
-the root's, and the choice keeps it.
+the root's, and the choice keeps it. One worker: with two, whether a child duplicating a
+sibling's code is evaluated depends on which finished first, and a resumed retry may differ.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def project(root: Path, *, probes: bool = True, **run: Any) -> Path:
         '[benchmark]\nfiles = ["tests"]\ndiscover = ["tests/test_visible.py", "tests/test_holdout.py"]\n'
         f'holdout = ["tests/test_holdout.py::*"]\nrunner = "builtin"\nprobes = {str(probes).lower()}\n')
     settings: dict[str, Any] = {"seed": 4, "generations": 200, "children_per_generation": 4, "max_attempts": 200,
-                                "stop_at_score": 1.0, "selection__name": "best", "executor__max_workers": 2,
+                                "stop_at_score": 1.0, "selection__name": "best", "executor__max_workers": 1,
                                 **run}
     return quick_config(root, **{k: v for k, v in settings.items() if v is not None})
 
