@@ -4,17 +4,17 @@ and every single edit, at 200 attempts per program.
     python benchmarks/bench_repair.py [--half tuning|validation|fresh|fresh2|fresh3|fresh4|all] [--seeds 3] [--jobs 2]
         [--arms darwin random exhaustive] [--label NAME] [--generator-options JSON]
         [--selection best] [--out bench_repair.jsonl] [--table-only FILE] [--check]
-        [--plausible-extra K --plausible-from search|root|parent]
+        [--plausible-extra K --plausible-from search|root|parent] [--engine-extras 0 30]
 
 Programs: ``benchmarks/repair_suite/*.toml`` (each one bug, visible and held-out tests; see its
 README), split into a tuning and a validation half by ``repair_suite/split.toml``, plus ``fresh``,
 ``fresh2``, ``fresh3`` and ``fresh4`` halves written after the tuning and never tuned against
 (``--half all`` is tuning + validation). Arms:
 
-- ``darwin``: the real mutation generator and selection (``best`` by default) through the
-  search harness (``bench_search_loop.search``: planned like the engine, duplicates skipped,
-  evaluations in a separate forked process), ``--budget`` attempts, stopping at 1.0 on the
-  visible tests;
+- ``darwin``: the real mutation generator and selection (``best`` by default), ``--budget``
+  attempts, stopping at 1.0 on the visible tests, through the search harness
+  (``bench_search_loop.search``: planned like the engine, duplicates skipped, evaluations in a
+  forked process) or, with ``--engine-extras K...``, the engine (``engine_repair.py``, arms ``engine+K``);
 - ``exhaustive``: every valid, distinct single edit of the root (the generator's whole
   neighbourhood) evaluated: solved when one passes the visible tests, genuine when one of those
   also passes the held-out tests;
@@ -24,11 +24,8 @@ README), split into a tuning and a validation half by ``repair_suite/split.toml`
   as evaluating them again, no extra cost).
 
 *Solved*: the final best passes every visible test; *genuine*: it passes every held-out test too.
-
-``--plausible-extra K`` (off by default, a prototype): the darwin arm keeps going K attempts
-after its first 1.0 (from ``--plausible-from``), and one row per choice among the plausible
-variants (``plausible_choice.py``: first, prior, edits, trace, vote, same, shared, oracle) is written,
-labelled ``NAME+K<from>:<criterion>``.
+``--plausible-extra K`` (a prototype): the darwin arm goes on K attempts after its first 1.0 (from
+``--plausible-from``), a row per choice (``plausible_choice.py``), labelled ``NAME+K<from>:<criterion>``.
 """
 
 from __future__ import annotations
@@ -271,6 +268,9 @@ def check() -> int:
 def _job(kind: str, name: str, seed: int, args: dict[str, Any]) -> list[dict[str, Any]]:
     if kind == "exhaustive":
         rows = run_exhaustive(name, args["seeds"], args["budget"])
+    elif kind.startswith("engine+"):
+        from engine_repair import job
+        return job(load_cases()[name], seed, args, int(kind.split("+")[1]))
     else:
         row = run_darwin(name, seed, args["budget"], args["selection"], args["generator_options"],
                          args["selection_options"], args["per_generation"], args["plausible_extra"],
@@ -348,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plausible-extra", type=int, default=0,
                         help="keep searching K attempts after the first 1.0 and report each choice among the "
                              "plausible variants (benchmarks/plausible_choice.py) as its own row")
+    parser.add_argument("--engine-extras", type=int, nargs="+", help="the darwin arm via the engine, per plausible_extra")
     parser.add_argument("--out", type=Path, default=Path("bench_repair.jsonl"))
     parser.add_argument("--table-only", type=Path, default=None)
     parser.add_argument("--per-program", action="store_true")
@@ -371,7 +372,9 @@ def main(argv: list[str] | None = None) -> int:
         jobs = []
         if "random" in args.arms or "exhaustive" in args.arms:
             jobs += [("exhaustive", n, 0) for n in names]
-        if "darwin" in args.arms:
+        if "darwin" in args.arms and args.engine_extras is not None:
+            jobs += [(f"engine+{k}", n, s) for s in seeds for n in names for k in args.engine_extras]
+        elif "darwin" in args.arms:
             jobs += [("darwin", n, s) for s in seeds for n in names]
         rows = []
         t0 = time.perf_counter()

@@ -2,7 +2,10 @@
 
 The best variant is the best-scoring accepted variant evaluated on every stage (highest, or
 lowest when the objective minimises); ties keep the earlier one (in id order), so a later
-variant displaces it only by scoring strictly better.
+variant displaces it only by scoring strictly better. With ``behaviour_ties`` (``[run]
+plausible_extra > 0``, docs/search.md) a tie goes first to the variant whose behaviour
+fingerprint (:attr:`VariantSummary.behaviour`) agrees most with the root's (the least change of
+behaviour), then to the earlier: a total order on the records, so a resume chooses the same.
 
 The archive indexes :class:`~darwin_core.summary.VariantSummary` records (what opening a run
 reads) and decodes full variants only when one is asked for (:meth:`Archive.get`,
@@ -17,7 +20,7 @@ from typing import Callable, Iterable
 
 from darwin_hookspecs import Objective, Variant
 
-from .summary import VariantSummary
+from .summary import VariantSummary, agreement
 
 Loader = Callable[[list[str]], Iterable[Variant]]
 """Decodes the variants of the given ids (any order; every id must be found)."""
@@ -37,8 +40,10 @@ class Archive:
     """
 
     def __init__(self, last_stage: int = 0, objective: Objective | None = None,
-                 loader: Loader | None = None) -> None:
+                 loader: Loader | None = None, behaviour_ties: bool = False) -> None:
         self.last_stage = last_stage
+        self.behaviour_ties = behaviour_ties
+        """Break score ties by agreement with the root's behaviour fingerprint (see above)."""
         self.objective = objective or Objective()
         self.loader = loader
         self._summaries: dict[str, VariantSummary] = {}
@@ -255,10 +260,20 @@ class Archive:
                 siblings.append(summary.id)
             else:
                 bisect.insort(siblings, summary.id)
+        if self.behaviour_ties and summary.id == self._order[0] and len(self._order) > 1:
+            before = self.best_id  # the root indexed after others: agreements change
+            self._recompute_best()
+            return self.best_id != before and self.best_id == summary.id
         if self._beats_best(summary):
             self.best_id = summary.id
             return True
         return False
+
+    def _recompute_best(self) -> None:
+        self.best_id = None
+        for variant_id in self._order:
+            if self._beats_best(self._summaries[variant_id]):
+                self.best_id = variant_id
 
     def replace(self, variant: Variant) -> None:
         """A recorded copy of a held variant (same id) supersedes it; the best is recomputed."""
@@ -271,10 +286,7 @@ class Archive:
         if new.status == "accepted":
             self._rank(new, add=True)
         self.epoch += 1
-        self.best_id = None
-        for variant_id in self._order:
-            if self._beats_best(self._summaries[variant_id]):
-                self.best_id = variant_id
+        self._recompute_best()
 
     def _rank(self, summary: VariantSummary, *, add: bool) -> None:
         """Add ``summary`` to (or remove it from) the ranking and its branch's."""
@@ -293,8 +305,20 @@ class Archive:
         if self.best_id is None:
             return True
         best = self._summaries[self.best_id]
-        return self.objective.better(variant.score, best.score) or (
-            variant.score == best.score and variant.id < best.id)
+        if self.objective.better(variant.score, best.score):
+            return True
+        if variant.score != best.score:
+            return False
+        if self.behaviour_ties:
+            mine, theirs = self.root_agreement(variant), self.root_agreement(best)
+            if mine != theirs:
+                return mine > theirs
+        return variant.id < best.id
+
+    def root_agreement(self, variant: VariantSummary) -> int:
+        """Probes on which ``variant`` behaves as the root (0 without fingerprints)."""
+        root = self._summaries.get(self._order[0]) if self._order else None
+        return agreement(variant.behaviour, root.behaviour) if root is not None else 0
 
     def set_objective(self, objective: Objective) -> None:
         """Rank by ``objective`` from now on (the best is recomputed; nothing to do for the

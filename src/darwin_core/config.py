@@ -94,6 +94,9 @@ class RunSection(_Strict):
     max_attempts: int | None = Field(None, ge=0)
     stop_at_score: float | None = None
     """Stop once the best score reaches this (in the objective's direction)."""
+    plausible_extra: int = Field(0, ge=0)
+    """Once ``stop_at_score`` is reached, this many more attempts (parents: the root) before
+    stopping; score ties then go to the behaviour closest to the root's (docs/search.md)."""
     time_budget_s: float | None = Field(None, gt=0)
     archive_policy: Literal["keep_all", "keep_better"] = "keep_all"
     keep_better_margin: float = Field(0.1, ge=0.0)
@@ -191,6 +194,10 @@ def config_from_dict(data: dict[str, Any], *, source: Path | None = None) -> Dar
         config = DarwinConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source, DarwinConfig)) from None
+    if config.run.plausible_extra and config.run.stop_at_score is None:
+        raise ConfigError(f"{source or '<config>'}: key 'run.plausible_extra' = {config.run.plausible_extra} "
+                          "needs run.stop_at_score (the extra attempts start once it is reached); fix: set "
+                          "run.stop_at_score or run.plausible_extra = 0")
     config.source = source
     return config
 

@@ -134,6 +134,7 @@ class Engine:
                 warmstart.seed_archive(self.handle, steps.recorder, runtime)
                 if resumed:
                     settle_recorded(self.handle)
+                    steps.recorder.check_best()
                 generation = self.stops.first_generation() if resumed else 1
                 stop = (pipeline.Pipeline(self, steps, generation).run() if self.config.run.lookahead
                         else self._run_generations(steps, generation))

@@ -16,7 +16,7 @@ from typing import Any
 
 from darwin_hookspecs import Attempt, SelectionStrategy, to_dict
 
-from . import inspirations
+from . import inspirations, plausible
 from .config import DarwinConfig
 from .record import variant_id_for
 from .run import RunHandle
@@ -85,10 +85,16 @@ def plan(handle: RunHandle, selector: SelectionStrategy, generation: int) -> lis
     n = cfg.children_per_generation
     if cfg.max_attempts is not None:
         n = min(n, cfg.max_attempts - counted_attempts(handle))
+    extra = plausible.remaining(handle)  # past stop_at_score with plausible_extra: from the root
+    if extra is not None:
+        n = min(n, extra)
     if n <= 0:
         return []
     siblings, here = sibling_counts(handle, generation), Counter[str]()
-    parents = selector.select(handle.archive, n, random.Random(f"{cfg.seed}:select:{generation}"))
+    if extra is not None and handle.archive.root is not None:
+        parents = [handle.archive.root.id] * n
+    else:
+        parents = selector.select(handle.archive, n, random.Random(f"{cfg.seed}:select:{generation}"))
     planned: list[Attempt] = []
     for index, parent_id in enumerate(parents):
         parent = handle.archive.get(parent_id)

@@ -101,6 +101,13 @@ class Recorder:
             compact[r.task_id] = r
         return compact
 
+    def check_best(self) -> None:
+        """Check the best on the held-out tasks if a crash came between recording it and its
+        check (a resume calls it; nothing to do when its record exists)."""
+        best = self.handle.archive.best
+        if self.holdout is not None and best is not None and best.id not in self.holdout.records:
+            self.holdout.check(best, self.handle.archive.get(best.parent_id) if best.parent_id else None)
+
     def save_variant(self, variant: Variant) -> Variant:
         """Write a variant once (in the open batch, if any); one a crashed pass already wrote is
         taken as recorded. Once it is durable, a new best is checked on the held-out tasks and

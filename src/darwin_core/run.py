@@ -76,7 +76,8 @@ class RunHandle:
                                run_dir=run_dir, config_dir=config.config_dir)
         store = RunStore(storage, run_id=pointer.run_id, hook=plugins.hook,
                          retry_for_s=config.storage.retry_for_s)
-        archive = Archive(last_stage=len(config.evaluation.stages) - 1, loader=store.load_variants_by_id)
+        archive = Archive(last_stage=len(config.evaluation.stages) - 1, loader=store.load_variants_by_id,
+                          behaviour_ties=config.run.plausible_extra > 0)
         return cls(run_dir=run_dir, pointer=pointer, config=config, plugins=plugins, storage=storage,
                    store=store, archive=archive, codebook=CodeBook(store, archive))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from . import plausible
 from .plan import counted_attempts
 from .run import RunHandle
 
@@ -30,9 +31,15 @@ class StopRules:
         self.started = time.monotonic()
 
     def between_generations(self, generation: int) -> StopSignal | None:
-        """Before a generation: the running conditions, plus the generation and attempt caps."""
+        """Before a generation: the running conditions, plus the generation and attempt caps
+        (with ``plausible_extra``, the score stop once the extra attempts are all planned and the
+        generation is not one a crash left unfinished)."""
         if stop := self.score():
             return stop
+        if self.cfg.plausible_extra and not self._unfinished(generation) and plausible.remaining(self.handle) == 0:
+            best = self.handle.archive.best
+            return StopSignal(f"best score {best.score:.4f} reached stop_at_score, then "
+                              f"plausible_extra={self.cfg.plausible_extra} more attempts", "completed")
         if generation > self.cfg.generations and not self._unfinished(generation):
             return StopSignal(f"all {self.cfg.generations} generations done", "completed")
         cap = self.cfg.max_attempts
@@ -58,7 +65,10 @@ class StopRules:
         return self.score() or self.time()
 
     def score(self) -> StopSignal | None:
+        """``stop_at_score`` reached (never with ``plausible_extra``: the extra attempts run)."""
         best, target = self.handle.archive.best, self.cfg.stop_at_score
+        if self.cfg.plausible_extra:
+            return None
         if target is not None and best is not None and self.handle.archive.objective.reached(best.score, target):
             return StopSignal(f"best score {best.score:.4f} reached stop_at_score", "completed")
         return None

@@ -37,10 +37,28 @@ def tally(variant: Variant) -> dict[str, Any]:
     for result in variant.task_results.values():
         if result.failure_kind:
             failures[result.failure_kind] = failures.get(result.failure_kind, 0) + 1
-    return {"passed": sum(bool(r.passed) for r in variant.task_results.values()),
-            "evaluated": len(variant.task_results), "failures": failures,
-            "input_tokens": sum(u.input_tokens for u in variant.usage),
-            "output_tokens": sum(u.output_tokens for u in variant.usage)}
+    counts: dict[str, Any] = {
+        "passed": sum(bool(r.passed) for r in variant.task_results.values()),
+        "evaluated": len(variant.task_results), "failures": failures,
+        "input_tokens": sum(u.input_tokens for u in variant.usage),
+        "output_tokens": sum(u.output_tokens for u in variant.usage)}
+    behaviour = behaviour_of(variant)
+    if behaviour:
+        counts["behaviour"] = behaviour
+    return counts
+
+
+def behaviour_of(variant: Variant) -> dict[str, str]:
+    """``{task id: fingerprint}``: each task's ``details["probes"]`` (a benchmark's hashes of its
+    outputs on probe inputs, e.g. the custom benchmark's ``probes = true``), when reported."""
+    return {task_id: str(r.details["probes"]) for task_id, r in sorted(variant.task_results.items())
+            if isinstance(r.details.get("probes"), str)}
+
+
+def agreement(one: dict[str, str], other: dict[str, str]) -> int:
+    """How many probes give the same hash in two fingerprints (tasks both have, in order)."""
+    return sum(a == b for task_id, hashes in one.items() if task_id in other
+               for a, b in zip(hashes.split(), other[task_id].split()))
 
 
 def tally_of(values: list[Any]) -> dict[str, Any]:
@@ -86,6 +104,8 @@ class VariantSummary:
     """The variant's aggregate metrics (:attr:`Variant.metrics <darwin_hookspecs.Variant>`)."""
     repeats: dict[str, Any] = field(default_factory=dict)
     """Its repeated evaluations (``values``, ``seeds``, ``mean``, ``stderr``), if any."""
+    behaviour: dict[str, str] = field(default_factory=dict)
+    """Its behaviour fingerprint per task (:func:`behaviour_of`); empty when none was reported."""
 
     @classmethod
     def from_values(cls, key: str, values: list[Any], counts: dict[str, Any] | None = None) -> "VariantSummary":
@@ -105,6 +125,7 @@ class VariantSummary:
             counts["failures"], counts["input_tokens"],
             counts["output_tokens"], bool(exhausted), _size(neighbourhood),
             metrics if isinstance(metrics, dict) else {}, repeats if isinstance(repeats, dict) else {},
+            counts.get("behaviour") or {},
         )
 
     @classmethod
@@ -123,6 +144,7 @@ class VariantSummary:
             input_tokens=counts["input_tokens"], output_tokens=counts["output_tokens"],
             exhausted=bool(meta.get("exhausted")), neighbourhood=_size(meta.get("neighbourhood")),
             metrics=dict(variant.metrics), repeats=dict(variant.repeats),
+            behaviour=counts.get("behaviour") or {},
         )
 
 

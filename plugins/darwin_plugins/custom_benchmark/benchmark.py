@@ -21,10 +21,12 @@ from pydantic import BaseModel, ConfigDict
 from darwin_hookspecs import BuildContext, ExecRequest, Objective, Sandbox, TaskResult, TaskSpec, UserError
 
 from .output import LOG_LIMIT, task_result
+from .probes import DETAIL, derive
 from .pytest_run import LAUNCHER, run_pytest
 from .spec import TaskFile, build_tasks, load_task_file
 
 RUNNER = Path(__file__).with_name("runner.py")
+PROBE_RUNNER = Path(__file__).with_name("probe_runner.py")
 RUNNER_IMPORTS = ("importlib.util", "io", "json", "signal", "traceback", "contextlib")
 """What the builtin runner imports: a warm sandbox imports them once, before forking."""
 MARK = "@@darwin@@"
@@ -46,6 +48,9 @@ class CustomBenchmark:
         self._tasks = build_tasks(self.root, self.spec)
         self.scratch = scratch
         self.runner = self._choose_runner()
+        header = self.spec.benchmark
+        self.probes = derive(self.root, self._tasks, header.probe_limit) if header.probes else []
+        """The probe calls (from the visible tests only), when ``probes = true``."""
         self._laid: dict[str, list[str]] = {}
         """Per evaluation copy, the files :meth:`_prepare` laid there (``ExecRequest.trusted``)."""
 
@@ -84,6 +89,7 @@ class CustomBenchmark:
             tests = [t for t in tasks if "test" in t.data]
             if tests:
                 results.update(self._run_tests(workdir, tests, sandbox))
+                self._run_probes(workdir, tests, sandbox, results)
             for task in tasks:
                 if "command" in task.data:
                     results[task.id] = self._run_command(workdir, task, sandbox)
@@ -121,6 +127,8 @@ class CustomBenchmark:
         (workdir / ".darwin").mkdir(exist_ok=True)
         copy(RUNNER, workdir / ".darwin" / "runner.py")
         copy(LAUNCHER, workdir / ".darwin" / "pytest_launcher.py")
+        if self.probes:
+            copy(PROBE_RUNNER, workdir / ".darwin" / "probe_runner.py")
         for path in workdir.rglob("*"):  # the sandbox user may differ from ours
             if path.is_dir() or not linked:
                 path.chmod(0o777 if path.is_dir() else 0o666)
@@ -182,6 +190,34 @@ class CustomBenchmark:
                     log=f"test process ended ({kind}, exit {result.exit_code}) during this test\n{tail}",
                 )
         return results
+
+    def _run_probes(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox,
+                    results: dict[str, TaskResult]) -> None:
+        """The probes of the evaluated visible tests, run in the sandbox after them; each task's
+        hashes (space-separated, ``!`` for a probe the process died before) in its details."""
+        wanted = {t.id for t in tests if not t.holdout}
+        probes = [p for p in self.probes if p.task_id in wanted]
+        if not probes:
+            return
+        spec = workdir / ".darwin" / "probes.json"
+        spec.write_text(json.dumps([p.to_dict() for p in probes]), encoding="utf-8")
+        spec.chmod(0o666)
+        self._laid.setdefault(str(workdir), []).append(".darwin/probes.json")
+        timeout = self.spec.benchmark.probe_timeout
+        argv = ["python", ".darwin/probe_runner.py", "--timeout", str(timeout), ".darwin/probes.json"]
+        result = sandbox.run(self._request(workdir, argv, timeout * len(probes) + 10, copy_back=False))
+        hashes = ["!"] * len(probes)
+        for line in result.stdout.splitlines():
+            if line.startswith(MARK):
+                try:
+                    record = json.loads(line[len(MARK):])
+                    hashes[int(record["i"])] = str(record["h"])[:8]
+                except (ValueError, KeyError, IndexError, TypeError):
+                    continue
+        for task_id in wanted & set(results):
+            mine = [h for p, h in zip(probes, hashes) if p.task_id == task_id]
+            if mine:
+                results[task_id].details[DETAIL] = " ".join(mine)
 
     def _run_command(self, workdir: Path, task: TaskSpec, sandbox: Sandbox) -> TaskResult:
         timeout = task.timeout_s or self.spec.benchmark.timeout

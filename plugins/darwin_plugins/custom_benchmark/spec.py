@@ -11,6 +11,7 @@ Example::
 
     objective = { metric = "runtime_s", direction = "minimise" }   # default: score, maximise
     holdout = ["tests/test_hidden.py::*"]   # held-out task ids (fnmatch patterns)
+    probes = true                # behaviour fingerprints on probe inputs (docs/search.md)
 
     [[task]]
     id = "cli-help"
@@ -85,6 +86,13 @@ class BenchmarkHeader(BaseModel):
     preload: list[str] = Field(default_factory=list)
     """Modules the tasks import (the evaluator's own imports) that a warm sandbox imports once,
     before forking each run (``ExecRequest.preload``); others ignore it."""
+    probes: bool = False
+    """After the tests, run probe calls derived from the visible tests (``probes.py``) in the
+    sandbox and report each test task's behaviour fingerprint in ``details["probes"]``."""
+    probe_limit: int = Field(40, ge=1, le=1000)
+    """At most this many probe calls per evaluation."""
+    probe_timeout: float = Field(1.0, gt=0)
+    """Seconds per probe call (a call past it is hashed as ``timeout``)."""
 
 
 class TaskFile(BaseModel):

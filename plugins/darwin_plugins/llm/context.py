@@ -61,8 +61,9 @@ def _pairs(values: Mapping[str, Any]) -> str:
 
 
 def _scalars(details: Mapping[str, Any]) -> dict[str, Any]:
-    """The short scalar entries of a task's ``details`` (a stand-in for metrics)."""
-    return {k: v for k, v in details.items() if not k.startswith("target_")
+    """The short scalar entries of a task's ``details`` (a stand-in for metrics; not the
+    ``probes`` fingerprint, hashes meaning nothing to a model)."""
+    return {k: v for k, v in details.items() if not k.startswith("target_") and k != "probes"
             and (isinstance(v, (int, float, bool)) or (isinstance(v, str) and len(v) <= 80))}
 
 
