@@ -118,3 +118,12 @@ def test_a_guard_of_the_statements_own_operand_comes_first(tmp_path: Path) -> No
     bare = INTS.replace("int(part.strip())", "int(part)")
     w = weights(tmp_path, bare, "guard")
     assert w["guarded by `if part.strip():`"] == pytest.approx(LOOSE * w["guarded by `if part:`"])
+
+
+def test_a_binding_the_rest_of_the_loop_reads_is_never_guarded(tmp_path: Path) -> None:
+    """``if raw.strip(): line = raw.strip()`` leaves ``line`` stale for the statements after it."""
+    loop = ("def keys(text):\n    out = []\n    for raw in text.splitlines():\n        line = raw.strip()\n"
+            "        out.append((line, raw))\n    return out\n")
+    found = texts(tmp_path, loop, "guard")
+    assert found and all("            line = raw.strip()\n" not in t for t in found)
+    assert any("        if raw:\n            out.append((line, raw))\n" in t for t in found)

@@ -8,7 +8,9 @@
   ``None``) or the first element of a sequence a loop of the function iterates (``xs[0]``);
 * ``guard``: a statement of a loop body that uses the loop variable wrapped in ``if v:`` or
   ``if v.m():`` (``m`` a zero-argument method the statement calls on ``v``, or ``strip``): PAR's
-  null/empty checker; a test of what the statement does not use itself weighs :data:`LOOSE`;
+  null/empty checker; a test of what the statement does not use itself weighs :data:`LOOSE`; a
+  statement binding a name the rest of the body reads is not wrapped (the later reads would see a
+  stale or unbound value: skipping the rest is the ``continue`` template's);
 * ``builtin``: a called builtin to its sibling (``min`` <-> ``max``, ``any`` <-> ``all``...), the
   ``name`` family's builtin swaps with a prior of their own (so they are not one of hundreds).
 """
@@ -65,6 +67,18 @@ def zero_calls_on(node: cst.CSTNode, name: str) -> list[str]:
                 found.append(f.attr.value)
     node.visit(_V())
     return found
+
+
+def _binds(stmt: cst.SimpleStatementLine) -> set[str]:
+    """The names a simple statement (re)binds (``x = ...``, ``a, b = ...``, ``x += ...``)."""
+    out: set[str] = set()
+    for small in stmt.body:
+        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+            [small.target] if isinstance(small, (cst.AugAssign, cst.AnnAssign)) else []
+        for target in targets:
+            elements = [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else [target]
+            out |= {e.value for e in elements if isinstance(e, cst.Name)}
+    return out
 
 
 def _wrap(test: str) -> Make:
@@ -144,10 +158,14 @@ class TemplateSites:
         names = [t.value for t in targets if isinstance(t, cst.Name)]
         if not isinstance(node.body, cst.IndentedBlock):
             return
-        for stmt in node.body.body:
+        body = list(node.body.body)
+        for i, stmt in enumerate(body):
             if not isinstance(stmt, cst.SimpleStatementLine) or any(
                     isinstance(s, (cst.Continue, cst.Break, cst.Pass, cst.Return)) for s in stmt.body):
                 continue
+            later = set().union(*(names_in(s) for s in body[i + 1:]))
+            if _binds(stmt) & later:
+                continue  # guarded, a binding leaves later reads stale: that skip is ``continue``'s
             used, bare = names_in(stmt), names_in(stmt, receivers=False)
             tests: dict[str, float] = {}
             for v in names:
