@@ -40,6 +40,7 @@ PRIORS: dict[str, float] = {
     "attribute": 1.0, "return": 1.5, "delete": 1.0, "insert": 0.5, "move": 0.5,
     "index": 1.0, "update": 1.0,
     "method_call": 0.25, "initial": 0.25, "guard": 0.25, "builtin": 0.25,
+    "continue": 0.1, "strengthen": 0.1, "weaken": 0.1,
 }
 MAX_TRIED = 2000
 

@@ -27,7 +27,9 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
 * ``update``: the missing update of a collection a membership test reads (``seen.add(x)`` after
   ``if x in seen``, when nothing in the function updates ``seen``);
 * ``method_call``, ``initial``, ``guard``, ``builtin``: fix templates with ingredients from the
-  program (:mod:`.templates`).
+  program (:mod:`.templates`);
+* ``continue``, ``strengthen``, ``weaken``: a loop's ``if <cond>: continue``, a test joined with
+  another condition of its function by ``and`` / ``or`` (:mod:`.conditions`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -35,7 +37,7 @@ from .collector import ParsedModule, Site, apply_edits, parse_module
 FAMILIES = (
     "comparison", "arithmetic", "bitwise", "augmented", "boolean", "condition", "constant",
     "off_by_one", "swap", "name", "index", "attribute", "return", "delete", "insert", "move", "update",
-    "method_call", "initial", "guard", "builtin",
+    "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .conditions import ConditionSites
 from .expressions import ExpressionSites
 from .names import NameSites
 from .statements import StatementSites
@@ -31,8 +32,9 @@ class Site:
     in place of :func:`~darwin_plugins.mutation.priors.multiplier`'s."""
 
 
-class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, cst.CSTVisitor):
-    """Finds every site of a module (expression, name, statement, update and template families)."""
+class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, ConditionSites,
+                    cst.CSTVisitor):
+    """Finds every site of a module (expression, name, statement, update, template and condition families)."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -44,6 +46,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._init_statements()
         self._init_updates()
         self._init_templates()
+        self._init_conditions()
 
     def _add(self, family: str, node: cst.CSTNode, label: str, alternatives: list[tuple[str, Make]],
              priors: dict[int, float] | None = None) -> None:
@@ -57,10 +60,12 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         ExpressionSites.visit_Call(self, node)
         UpdateSites.note_call(self, node)
         TemplateSites.note_template_call(self, node)
+        ConditionSites.note_condition_call(self, node)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         ExpressionSites.visit_Comparison(self, node)
         TemplateSites.note_template_comparison(self, node)
+        ConditionSites.note_condition_comparison(self, node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         ExpressionSites.visit_Assign(self, node)
@@ -78,6 +83,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         StatementSites.visit_For(self, node)
         UpdateSites.note_nesting(self, "loop")
         TemplateSites.note_template_for(self, node)
+        ConditionSites.note_condition_for(self, node)
         it = node.iter
         if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
             NameSites.note_integer(self, node.target, None)
@@ -90,11 +96,17 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         ExpressionSites.visit_If(self, node)
         StatementSites.visit_If(self, node)
         UpdateSites.note_if(self, node)
+        ConditionSites.note_condition(self, node.test, "if")
 
     def visit_While(self, node: cst.While) -> None:
         ExpressionSites.visit_While(self, node)
         StatementSites.visit_While(self, node)
         UpdateSites.note_nesting(self, "loop")
+        ConditionSites.note_condition(self, node.test, "while")
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        ExpressionSites.visit_IfExp(self, node)
+        ConditionSites.note_condition(self, node.test, "ifexp")
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         StatementSites.visit_SimpleStatementLine(self, node)
@@ -109,6 +121,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._finish_statements()
         self._finish_updates()
         self._finish_templates()
+        self._finish_conditions()
 
 
 class _Replace(cst.CSTTransformer):

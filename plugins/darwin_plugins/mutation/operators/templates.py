@@ -8,7 +8,9 @@
   ``None``) or the first element of a sequence a loop of the function iterates (``xs[0]``);
 * ``guard``: a statement of a loop body that uses the loop variable wrapped in ``if v:`` or
   ``if v.m():`` (``m`` a zero-argument method the statement calls on ``v``, or ``strip``): PAR's
-  null/empty checker;
+  null/empty checker; a test of what the statement does not use itself weighs :data:`LOOSE`; a
+  statement binding a name the rest of the body reads is not wrapped (the later reads would see a
+  stale or unbound value: skipping the rest is the ``continue`` template's);
 * ``builtin``: a called builtin to its sibling (``min`` <-> ``max``, ``any`` <-> ``all``...), the
   ``name`` family's builtin swaps with a prior of their own (so they are not one of hundreds).
 """
@@ -27,11 +29,18 @@ MUTATORS = {"pop", "popleft", "popitem", "clear", "sort", "reverse", "copy", "cl
 """Zero-argument methods never used as ingredients (they change or consume the object)."""
 EXTREMES = ("float('-inf')", "float('inf')", "None")
 """What an accumulator's initial literal may become besides a sequence's first element."""
+LOOSE = 1 / 3
+"""Prior multiplier of a guard testing something the statement does not use itself: ``if v:``
+when the statement only calls methods of ``v``, ``if v.strip():`` when it never strips ``v``.
+The statement's own operand is what it fails on (``int(part.strip())`` fails on a blank
+``part.strip()``; ``if part:`` lets ``' '`` through), as PAR's checker tests the dereferenced
+expression."""
 MAX_NAMES = 12
 """Most method ingredients per site (the file's zero-argument methods, alphabetically)."""
 
 
-def _names(node: cst.CSTNode) -> set[str]:
+def names_in(node: cst.CSTNode, receivers: bool = True) -> set[str]:
+    """The names ``node`` reads (``receivers=False``: not counting ``v`` in ``v.attr``)."""
     found: set[str] = set()
 
     class _V(cst.CSTVisitor):
@@ -39,13 +48,14 @@ def _names(node: cst.CSTNode) -> set[str]:
             found.add(n.value)
 
         def visit_Attribute(self, n: cst.Attribute) -> bool:
-            n.value.visit(self)
+            if receivers or not isinstance(n.value, cst.Name):
+                n.value.visit(self)
             return False
     node.visit(_V())
     return found
 
 
-def _zero_calls_on(node: cst.CSTNode, name: str) -> list[str]:
+def zero_calls_on(node: cst.CSTNode, name: str) -> list[str]:
     """Methods called without arguments on ``name`` inside ``node`` (``part.strip()``)."""
     found: list[str] = []
 
@@ -57,6 +67,18 @@ def _zero_calls_on(node: cst.CSTNode, name: str) -> list[str]:
                 found.append(f.attr.value)
     node.visit(_V())
     return found
+
+
+def _binds(stmt: cst.SimpleStatementLine) -> set[str]:
+    """The names a simple statement (re)binds (``x = ...``, ``a, b = ...``, ``x += ...``)."""
+    out: set[str] = set()
+    for small in stmt.body:
+        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+            [small.target] if isinstance(small, (cst.AugAssign, cst.AnnAssign)) else []
+        for target in targets:
+            elements = [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else [target]
+            out |= {e.value for e in elements if isinstance(e, cst.Name)}
+    return out
 
 
 def _wrap(test: str) -> Make:
@@ -136,18 +158,25 @@ class TemplateSites:
         names = [t.value for t in targets if isinstance(t, cst.Name)]
         if not isinstance(node.body, cst.IndentedBlock):
             return
-        for stmt in node.body.body:
+        body = list(node.body.body)
+        for i, stmt in enumerate(body):
             if not isinstance(stmt, cst.SimpleStatementLine) or any(
                     isinstance(s, (cst.Continue, cst.Break, cst.Pass, cst.Return)) for s in stmt.body):
                 continue
-            used = _names(stmt)
-            tests: list[str] = []
+            later = set().union(*(names_in(s) for s in body[i + 1:]))
+            if _binds(stmt) & later:
+                continue  # guarded, a binding leaves later reads stale: that skip is ``continue``'s
+            used, bare = names_in(stmt), names_in(stmt, receivers=False)
+            tests: dict[str, float] = {}
             for v in names:
                 if v not in used:
                     continue
-                tests += [v] + [f"{v}.{m}()" for m in [*_zero_calls_on(stmt, v), "strip"]]
-            tests = list(dict.fromkeys(tests))
-            self._add("guard", stmt, "guard", [(f"guarded by `if {t}:`", _wrap(t)) for t in tests])
+                called = zero_calls_on(stmt, v)
+                for test, exact in [(v, v in bare), *((f"{v}.{m}()", True) for m in called),
+                                    (f"{v}.strip()", "strip" in called)]:
+                    tests.setdefault(test, 1.0 if exact else LOOSE)
+            self._add("guard", stmt, "guard", [(f"guarded by `if {t}:`", _wrap(t)) for t in tests],
+                      {i: w for i, w in enumerate(tests.values()) if w != 1.0})
 
     def _finish_templates(self) -> None:
         methods = sorted(set(self.zero_methods) - set(NORMALISERS))[:MAX_NAMES]
