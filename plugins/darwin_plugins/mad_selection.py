@@ -4,11 +4,13 @@ With an archive that lists what was added (``summaries_since``) the rule draws f
 :class:`~.selection_index.SelectionIndex` whose weights are this rule's under the current median
 and MAD: the median is read off the index's fitness ranking in O(1), the MAD (the median of the
 absolute deviations) by a binary search over the two sorted runs of deviations either side of the
-median in O(log N), and a draw costs O(log N). The weights are recomputed (O(N)) only when the
-median or the MAD changed since the last selection; otherwise new variants and new child counts
-update them one by one. With continuous scores the median moves at nearly every generation, so
-that case stays O(N) per generation (not per draw); with scores on a few levels (accuracies over
-a fixed task set) it is O(log N) per draw between the median's moves.
+median in O(log N). A selection whose median and MAD are the previous selection's draws from
+the index's Fenwick trees of this rule's weights in O(log N) per draw (new variants and child
+counts update them one by one; after a move they are recomputed once, O(N)); one whose median or
+MAD moved weighs the open parents in one pass and draws as the scan does (O(N) per generation,
+not per draw). With continuous scores the median moves at nearly every generation, so that case
+stays O(N) per generation; with scores on a few levels (accuracies over a fixed task set) the
+median and MAD settle and a draw is O(log N).
 
 The picks are the scan's (:func:`random.Random.choices` over the open parents in id order, one
 ``rng.random()`` per draw), up to the Fenwick trees' rounding (see :mod:`.selection_index`).
@@ -89,6 +91,7 @@ class ScoreChildPropMAD:
     def __init__(self, steepness: float = 1.0) -> None:
         self.steepness = steepness
         self._params: tuple[float, float] | None = None  # (median, mad) the index's weights use
+        self._stale = True  # the index's weights predate the current parameters
         self.index = SelectionIndex(self._weight, ranked=True)
 
     def _weight(self, summary: Any, children: int) -> float:
@@ -107,12 +110,27 @@ class ScoreChildPropMAD:
                 size = len(ranked)
                 median, mad = median_and_mad(lambda i: -ranked[size - 1 - i][0], size)
                 params = (median, mad or 1e-6)
-                if params != self._params:
-                    self._params = params
+                if params != self._params:  # moved: one pass, as the scan
+                    self._params, self._stale = params, True
+                    return self._weigh_open(params, n, rng)
+                if self._stale:
                     index.reweigh()
+                    self._stale = False
                 return index.draw(rng, n)
             self._params = None  # the index's weights are stale from here: recomputed next time
         return self._scan(archive, n, rng)
+
+    def _weigh_open(self, params: tuple[float, float], n: int, rng: random.Random) -> list[str]:
+        """The scan's draw over the index's open parents (no variant read), O(N)."""
+        index = self.index
+        median, mad = params
+        ids = [vid for vid, m in zip(index.ids, index.pool().counts.values) if m > 0]
+        fitness, children, summaries, steep = index.fitness, index.children, index.summaries, self.steepness
+        weights = [sigmoid(steep * (fitness(summaries[vid]) - median) / mad) / (1 + children.get(vid, 0))
+                   for vid in ids]
+        if sum(weights) <= 0 or not all(math.isfinite(w) for w in weights):
+            weights = [1.0] * len(ids)
+        return rng.choices(ids, weights=weights, k=n)
 
     def _scan(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         items = open_parents(archive)
