@@ -129,9 +129,10 @@ class RunStore:
             delay = min(delay * 2, 5.0)
 
     def put(self, collection: str, key: str, value: dict[str, Any], *, create: bool,
-            keep: Keep | None = None) -> str:
+            keep: Keep | None = None, remember: bool = True) -> str:
         """Write a record: ``create`` (fails if it exists; with ``keep``, the stored record is
-        handed to it instead) or replace the version we last saw."""
+        handed to it instead) or replace the version we last saw (``remember = False``: a record
+        written once, whose version is not kept in memory; a later replace reads it first)."""
         started = time.time()
         if self.hook is not None:  # encoded once: the backend's text and the hook's size
             value = encoded(value)
@@ -148,7 +149,10 @@ class RunStore:
                     raise
                 stored, version = self.get(collection, key)
                 keep(stored)
-        self._versions[(collection, key)] = version
+        if remember:
+            self._versions[(collection, key)] = version
+        else:
+            self._versions.pop((collection, key), None)
         if self.hook is not None:
             nbytes = len(value.text)  # type: ignore[attr-defined]
             self.hook.darwin_record_written(
@@ -186,10 +190,12 @@ class RunStore:
         self._versions[(collection, key)] = version
         return value, version
 
-    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    def scan(self, collection: str, *, remember: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every record of ``collection`` (``remember = False``: their versions not kept)."""
         items = self._retry(f"reading {collection}", lambda: list(self.storage.scan(collection)))
         for key, value, version in items:
-            self._versions[(collection, key)] = version
+            if remember:
+                self._versions[(collection, key)] = version
             yield key, value
 
     def put_blob(self, data: bytes) -> str:
