@@ -183,11 +183,12 @@ class RunStore:
         self._versions[(collection, key)] = version
         return version
 
-    def get(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
+    def get(self, collection: str, key: str, *, remember: bool = True) -> tuple[dict[str, Any], str]:
         value, version = self._retry(
             f"reading {collection}/{key}", lambda: self.storage.get_record(collection, key)
         )
-        self._versions[(collection, key)] = version
+        if remember:
+            self._versions[(collection, key)] = version
         return value, version
 
     def scan(self, collection: str, *, remember: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -258,10 +259,11 @@ class RunStore:
     def save_variant(self, variant: Variant, keep: Keep | None = None) -> None:
         """Variants are immutable once written (``keep``: see :meth:`put`); the record carries
         the counts of :func:`~darwin_core.summary.tally` beside the variant's fields."""
-        self.put("variants", variant.id, {**to_dict(variant), "summary": tally(variant)}, create=True, keep=keep)
+        self.put("variants", variant.id, {**to_dict(variant), "summary": tally(variant)}, create=True, keep=keep,
+                 remember=False)  # never replaced: no version to keep per variant
 
     def load_variants(self) -> list[Variant]:
-        variants = [self._decode("variants", k, v, Variant.from_dict) for k, v in self.scan("variants")]
+        variants = [self._decode("variants", k, v, Variant.from_dict) for k, v in self.scan("variants", remember=False)]
         return sorted(variants, key=lambda v: v.id)
 
     def load_variant_summaries(self) -> list[VariantSummary]:
@@ -273,8 +275,7 @@ class RunStore:
             counts = {key: tally_of(values) for key, values, _ in self._retry(
                 "reading variants", lambda: list(project(self.storage, "variants", TALLY_PATHS)))}
         summaries = []
-        for key, values, version in rows:
-            self._versions[("variants", key)] = version
+        for key, values, _ in rows:
             summaries.append(self._decode("variants", key, values,
                                           lambda v, k=key: VariantSummary.from_values(k, v, counts.get(k))))
         return sorted(summaries, key=lambda v: v.id)
@@ -301,7 +302,8 @@ class RunStore:
         if len(ids) > _BULK:
             wanted = set(ids)
             return [v for v in self.load_variants() if v.id in wanted]
-        return [self._decode("variants", i, self.get("variants", i)[0], Variant.from_dict) for i in ids]
+        return [self._decode("variants", i, self.get("variants", i, remember=False)[0], Variant.from_dict)
+                for i in ids]
 
     def save_attempt(self, attempt: Attempt, *, create: bool = False) -> None:
         self.put("attempts", attempt.id, to_dict(attempt), create=create)

@@ -89,3 +89,17 @@ def test_the_memory_cap_changes_no_feature_nor_decision(learning_run, quickstart
                        r.outcome["child_id"], r.outcome["failure_kind"]) for r in records)
 
     assert seen(narrow) == seen(wide)
+
+
+def test_a_resumed_gate_with_the_cap_rebuilds_the_same_tallies(learning_run):
+    from darwin_core.gating import LearningGate
+
+    engine = learning_run({"run": {"generations": 2, "children_per_generation": 3}})
+    store = RunStore(engine.storage, run_id=engine.pointer.run_id)
+    gates = [LearningGate(store, run_id=engine.pointer.run_id, seed=0, generator="mutation", replay_in_memory=keep)
+             for keep in (1, None)]
+    capped, whole = gates
+    assert capped.replay.in_memory == 1 and whole.replay.in_memory == 6
+    for name in ("by_task", "by_parent"):
+        assert dict(getattr(capped.history, name)) == dict(getattr(whole.history, name))
+    assert capped.history.run == whole.history.run and capped.history.run.n == 6
