@@ -58,11 +58,15 @@ class ScanOnly:
         return self.archive.lineage(variant_id)
 
 
+LEVELS = 0
+"""Scores rounded to multiples of 1 / LEVELS (an accuracy over LEVELS tasks; 0: continuous)."""
+
+
 def _child(rng: random.Random, generation: int, index: int, parents: list[str]) -> Variant:
     meta: dict[str, Any] = {"neighbourhood": rng.randint(2, 40)} if rng.random() < 0.1 else {}
     return Variant(id=f"v{generation:05d}a{index:03d}", parent_id=rng.choice(parents), generation=generation,
                    status=rng.choice(["accepted", "accepted", "accepted", "rejected", "invalid"]),
-                   score=rng.random(), metadata=meta)
+                   score=round(rng.random() * LEVELS) / LEVELS if LEVELS else rng.random(), metadata=meta)
 
 
 def build(size: int, seed: int = 1) -> tuple[Archive, list[str], random.Random]:

@@ -11,13 +11,17 @@ as variants arrive (:class:`CladeIndex`: a new variant's own counts are added al
 ancestor chain, O(depth) per variant, depth at most the run's generations and a few in practice)
 and the open parents come from a :class:`~.selection_index.SelectionIndex`; no variant is decoded.
 A draw still samples one Beta per open parent (O(N) per draw, by the rule's definition: the
-same samples in the same order as the scan, so the same picks seed for seed).
+same samples in the same order as the scan, so the same picks seed for seed); :func:`thompson`
+takes them with :meth:`random.Random.betavariate`'s arithmetic and random numbers exactly, its
+per-shape constants computed once per shape instead of once per sample (about 2x faster; any
+other sampler, or fewer samples, would change the seed-to-parent mapping).
 """
 
 from __future__ import annotations
 
+import math
 import random
-from typing import Any
+from typing import Any, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +29,78 @@ from darwin_hookspecs import ArchiveView, hookimpl
 
 from .exhaustion import open_parents
 from .selection_index import SelectionIndex
+
+
+_LOG4, _SG_MAGIC, _E = math.log(4.0), 1.0 + math.log(4.5), math.e  # as in the random module
+Shape = tuple[float, ...]
+
+
+def _shape(alpha: float) -> Shape:
+    """``gammavariate(alpha, 1)``'s constants: (1, alpha, ainv, bbb, ccc) for Cheng's method
+    (alpha > 1), (0,) for the exponential (alpha = 1), (-1, alpha, b, 1 / alpha, alpha - 1) for
+    Kennedy & Gentle's GS (alpha < 1)."""
+    if alpha > 1.0:
+        ainv = math.sqrt(2.0 * alpha - 1.0)
+        return (1.0, alpha, ainv, alpha - _LOG4, alpha + ainv)
+    if alpha == 1.0:
+        return (0.0,)
+    return (-1.0, alpha, (_E + alpha) / _E, 1.0 / alpha, alpha - 1.0)
+
+
+def thompson(rng: random.Random, params: Sequence[tuple[float, float]], n: int) -> list[int]:
+    """``n`` times, the index of the largest of one ``rng.betavariate(a, b)`` per ``(a, b)`` in
+    ``params`` (the first on ties): the same random numbers and the same floats as calling it."""
+    if type(rng).betavariate is not random.Random.betavariate or \
+            type(rng).gammavariate is not random.Random.gammavariate:  # a custom sampler: its own
+        picks = []
+        for _ in range(n):
+            thetas = [rng.betavariate(a, b) for a, b in params]
+            picks.append(thetas.index(max(thetas)))  # the first largest, as the loop below
+        return picks
+    uniform, log, exp = rng.random, math.log, math.exp
+    cache: dict[float, Shape] = {}
+    shapes = [(cache.get(a) or cache.setdefault(a, _shape(a)), cache.get(b) or cache.setdefault(b, _shape(b)))
+              for a, b in params]
+
+    def gamma(c: Shape) -> float:
+        if c[0] > 0.0:
+            _, alpha, ainv, bbb, ccc = c
+            while True:
+                u1 = uniform()
+                if not 1e-7 < u1 < 0.9999999:
+                    continue
+                u2 = 1.0 - uniform()
+                v = log(u1 / (1.0 - u1)) / ainv
+                x = alpha * exp(v)
+                z = u1 * u1 * u2
+                r = bbb + ccc * v - x
+                if r + _SG_MAGIC - 4.5 * z >= 0.0 or r >= log(z):
+                    return x
+        if c[0] == 0.0:
+            return -log(1.0 - uniform())
+        _, alpha, b, inverse, less = c
+        while True:
+            u = uniform()
+            p = b * u
+            x = p ** inverse if p <= 1.0 else -log((b - p) / alpha)
+            u1 = uniform()
+            if p > 1.0:
+                if u1 <= x ** less:
+                    break
+            elif u1 <= exp(-x):
+                break
+        return x
+
+    chosen = []
+    for _ in range(n):
+        best, best_theta = 0, -1.0
+        for k, (a, b) in enumerate(shapes):
+            y = gamma(a)
+            theta = y / (y + gamma(b)) if y else 0.0
+            if theta > best_theta:
+                best, best_theta = k, theta
+        chosen.append(best)
+    return chosen
 
 
 class CMPOptions(BaseModel):
@@ -116,16 +192,7 @@ class CladeMetaproductivity:
             outcomes = clade_outcomes(archive)
             ids = [v.id for v in items]
             params = [(self.prior + outcomes[vid][0], self.prior + outcomes[vid][1]) for vid in ids]
-        beta = rng.betavariate
-        chosen = []
-        for _ in range(n):
-            best, best_theta = 0, -1.0
-            for k, (a, b) in enumerate(params):
-                theta = beta(a, b)
-                if theta > best_theta:
-                    best, best_theta = k, theta
-            chosen.append(ids[best])
-        return chosen
+        return [ids[k] for k in thompson(rng, params, n)]
 
 
 @hookimpl

@@ -3,7 +3,7 @@
 ``score_child_prop`` is DGM's rule exactly: s_i = sigmoid(10 (score_i - 0.5)),
 h_i = 1 / (1 + children_i), p_i proportional to s_i h_i, drawn with replacement.
 ``score_child_prop_mad`` replaces the fixed 0.5 and 10 by the archive's median and MAD
-(ShinkaEvolve's scale-robust form). ``best`` takes the best (highest score, earliest on ties);
+(ShinkaEvolve's scale-robust form; :mod:`.mad_selection`). ``best`` takes the best (highest score, earliest on ties);
 ``latest`` is DGM's no-archive baseline. ``map_elites`` (:mod:`.map_elites`) and ``islands``
 (:mod:`.islands`) keep a diverse population. Every rule skips exhausted parents
 (:mod:`.exhaustion`).
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import random
-import statistics
 from typing import Any, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,15 +29,9 @@ from darwin_hookspecs import ArchiveView, Variant, hookimpl
 from .exhaustion import open_parents, remaining
 from .fitness import fitness_of
 from .islands import Islands, IslandsOptions
+from .mad_selection import ScoreChildPropMAD, sigmoid
 from .map_elites import MapElites, MapElitesOptions
 from .selection_index import SelectionIndex
-
-
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
 
 
 def _fitness(archive: ArchiveView, items: Sequence[Variant]) -> list[float]:
@@ -90,65 +83,17 @@ class ScoreChildProp:
     def __init__(self, steepness: float = 10.0, midpoint: float = 0.5) -> None:
         self.steepness, self.midpoint = steepness, midpoint
         self.index = SelectionIndex(
-            lambda v, children: _sigmoid(self.steepness * (v.score - self.midpoint)) / (1 + children))
+            lambda v, children: sigmoid(self.steepness * (v.score - self.midpoint)) / (1 + children))
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         if _unit_scores(archive) and self.index.sync(archive):
             return self.index.draw(rng, n)
         items = open_parents(archive)
         weights = [
-            _sigmoid(self.steepness * (s - self.midpoint)) / (1 + len(archive.children(v.id)))
+            sigmoid(self.steepness * (s - self.midpoint)) / (1 + len(archive.children(v.id)))
             for v, s in zip(items, _unit(archive, items))
         ]
         return _draw(rng, items, weights, n)
-
-
-class ScoreChildPropMAD:
-    """sigmoid(lambda (score - median) / MAD) / (1 + children)."""
-
-    def __init__(self, steepness: float = 1.0) -> None:
-        self.steepness = steepness
-        self.index = SelectionIndex(lambda v, children: 1.0, ranked=True)
-
-    def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
-        if self.index.sync(archive):
-            picks = self._from_index(n, rng)
-            if picks is not None:
-                return picks
-        items = open_parents(archive)
-        if not items:
-            raise ValueError("no selectable parent in the archive")
-        scores = _fitness(archive, items)
-        median = statistics.median(scores)
-        mad = statistics.median(abs(s - median) for s in scores) or 1e-6
-        weights = [
-            _sigmoid(self.steepness * (s - median) / mad) / (1 + len(archive.children(v.id)))
-            for v, s in zip(items, scores)
-        ]
-        return _draw(rng, items, weights, n)
-
-    def _from_index(self, n: int, rng: random.Random) -> list[str] | None:
-        """The scan's draw from the index: the median from the kept ranking, the MAD from the
-        deviations in sorted order (two sorted runs), no variant read; still O(N) per
-        generation, as every weight moves with the median. ``None``: a non-finite fitness."""
-        index = self.index
-        ranked = index.ranked_open or index.ranked_all  # (-fitness, id), best first
-        if not ranked:
-            raise ValueError("no selectable parent in the archive")
-        ascending = [-key for key, _ in reversed(ranked)]
-        if any(map(math.isnan, ascending)):  # sorted apart from where the scan sorts it
-            return None
-        median = statistics.median(ascending)
-        mad = statistics.median([abs(s - median) for s in ascending]) or 1e-6
-        pool = index.pool()
-        ids = [vid for vid, m in zip(index.ids, pool.counts.values) if m > 0]
-        fitness, children, steep = index.fitness, index.children, self.steepness
-        summaries = index.summaries
-        weights = [_sigmoid(steep * (fitness(summaries[vid]) - median) / mad) / (1 + children.get(vid, 0))
-                   for vid in ids]
-        if sum(weights) <= 0 or not all(math.isfinite(w) for w in weights):
-            weights = [1.0] * len(ids)
-        return rng.choices(ids, weights=weights, k=n)
 
 
 class ScoreProp:
@@ -182,7 +127,7 @@ class Best:
             if not index.ranked_all:
                 raise ValueError("no selectable parent in the archive")
             best_id = (index.ranked_open or index.ranked_all)[0][1]
-            back = self._ancestor_draws(archive, archive.get(best_id), n)
+            back = self._indexed_ancestor_draws(archive, best_id, n)
             return _interleave(self._from_index(n - len(back)), back, n)
         items = open_parents(archive)
         if not items:
@@ -204,7 +149,6 @@ class Best:
     def _ancestor_draws(self, archive: ArchiveView, best: Variant, n: int) -> list[str]:
         if self.backtrack <= 0 or best.parent_id is None or len(archive.children(best.id)) < self.patience:
             return []
-        count = int(n * self.backtrack + 1e-9)
         selectable = {v.id for v in archive.selectable()}  # an island's pool, with islands
         chain: list[Variant] = []
         parent_id = best.parent_id
@@ -216,16 +160,43 @@ class Best:
             if parent.id in selectable:
                 chain.append(parent)
             parent_id = parent.parent_id
-        budget = {v.id: remaining(archive, v) for v in chain}
+        return self._spread(int(n * self.backtrack + 1e-9), {v.id: remaining(archive, v) for v in chain})
+
+    def _indexed_ancestor_draws(self, archive: ArchiveView, best_id: str, n: int) -> list[str]:
+        """:meth:`_ancestor_draws` from the index: O(depth), no variant decoded (the ancestors'
+        parents, membership and remaining neighbourhoods are the index's)."""
+        index = self.index
+        best = index.summaries[best_id]
+        if self.backtrack <= 0 or best.parent_id is None or index.children.get(best_id, 0) < self.patience:
+            return []
+        budget: dict[str, int | None] = {}
+        parent_id = best.parent_id
+        while parent_id is not None:
+            summary = index.summaries.get(parent_id)  # accepted ones; others read from the archive
+            if summary is None:
+                try:
+                    summary = archive.get(parent_id)
+                except KeyError:
+                    break
+            elif index.selectable(parent_id):
+                budget[parent_id] = index.remaining(parent_id)
+            parent_id = summary.parent_id
+        return self._spread(int(n * self.backtrack + 1e-9), budget)
+
+    @staticmethod
+    def _spread(count: int, budget: dict[str, int | None]) -> list[str]:
+        """``count`` draws over the chain ``budget`` (id -> remaining, nearest first), one each
+        in turn, a parent dropped once its known neighbourhood is used up."""
+        chain = list(budget)
         draws: list[str] = []
         while len(draws) < count and chain:
-            for v in list(chain):  # nearest first, one draw each in turn
-                left = budget[v.id]
+            for vid in list(chain):  # nearest first, one draw each in turn
+                left = budget[vid]
                 if left is not None and left <= 0:
-                    chain.remove(v)
+                    chain.remove(vid)
                     continue
-                draws.append(v.id)
-                budget[v.id] = None if left is None else left - 1
+                draws.append(vid)
+                budget[vid] = None if left is None else left - 1
                 if len(draws) == count:
                     break
         return draws

@@ -39,6 +39,20 @@ class Fenwick:
     def __len__(self) -> int:
         return len(self.values)
 
+    @classmethod
+    def build(cls, weights: list[float]) -> "Fenwick":
+        """A tree over ``weights`` in O(N) (each node passes its sum to its parent once)."""
+        tree = cls()
+        tree.values = weights
+        nodes = [0.0, *weights]
+        size = len(nodes)
+        for i in range(1, size):
+            up = i + (i & -i)
+            if up < size:
+                nodes[up] += nodes[i]
+        tree._tree = nodes
+        return tree
+
     def append(self, weight: float) -> None:
         self.values.append(weight)
         i = len(self.values)
@@ -104,6 +118,16 @@ class _Pool:
         self.weights.set(index, 0.0 if bad else weight)
         self.counts.set(index, count)
 
+    def reweigh(self, weights: list[float]) -> None:
+        """Every position's weight at once (0 where not a member), in O(N)."""
+        member = self.counts.values
+        kept = [w if m > 0 else 0.0 for w, m in zip(weights, member)]
+        self._bad = {i for i, w in enumerate(kept) if not math.isfinite(w)}
+        self.nonfinite = len(self._bad)
+        for i in self._bad:
+            kept[i] = 0.0
+        self.weights = Fenwick.build(kept)
+
     def draw(self, rng: random.Random, n: int) -> list[int]:
         """``n`` positions, as ``rng.choices(members, weights, k=n)`` would pick them."""
         total = self.weights.total()
@@ -152,6 +176,7 @@ class SelectionIndex:
         self.ranked_open: list[tuple[float, str]] = []
         self.ranked_all: list[tuple[float, str]] = []
         self._is_open: dict[str, bool] = {}
+        self.nan_open = self.nan_all = 0  # NaN fitnesses in the ranked lists (they sort apart)
         self.admitted = 0
 
     def sync(self, archive: Any) -> bool:
@@ -187,6 +212,11 @@ class SelectionIndex:
             return 0
         size = self.size.get(variant_id, 0)
         return max(size - self.children.get(variant_id, 0), 0) if size > 0 else None
+
+    def selectable(self, variant_id: str) -> bool:
+        """Whether ``variant_id`` is accepted and in the view's pool (``archive.selectable()``)."""
+        summary = self.summaries.get(variant_id)
+        return summary is not None and (self._member is None or self._member(summary))
 
     def exhausted(self, variant_id: str) -> bool:
         return self.remaining(variant_id) == 0
@@ -229,20 +259,32 @@ class SelectionIndex:
             return
         was_open = self._is_open.get(variant_id)
         key = (-self.fitness(summary), variant_id)
+        nan = key[0] != key[0]
         if was_open is None:
             bisect.insort(self.ranked_all, key)
+            self.nan_all += nan
         if is_open and not was_open:
             bisect.insort(self.ranked_open, key)
+            self.nan_open += nan
         elif was_open and not is_open:
             del self.ranked_open[bisect.bisect_left(self.ranked_open, key)]
+            self.nan_open -= nan
         self._is_open[variant_id] = is_open
 
     def _rebuild(self) -> None:
         self.position = {variant_id: i for i, variant_id in enumerate(self.ids)}
         self.open_pool, self.all_pool = _Pool(), _Pool()
         self.ranked_open, self.ranked_all, self._is_open = [], [], {}
+        self.nan_open = self.nan_all = 0
         for variant_id in self.ids:
             self._place(variant_id)
+
+    def reweigh(self) -> None:
+        """Recompute every weight (the rule's parameters changed), O(N)."""
+        weight, children, summaries = self.weight, self.children, self.summaries
+        weights = [weight(summaries[vid], children.get(vid, 0)) for vid in self.ids]
+        self.all_pool.reweigh(weights)
+        self.open_pool.reweigh(weights)
 
     def pool(self) -> _Pool:
         """The open parents, or every selectable variant if all are exhausted."""

@@ -104,6 +104,9 @@ class RunSection(_Strict):
     lookahead: int = Field(0, ge=0, le=1)
     """Generations open at once beyond the oldest (0: one at a time; 1: the next generation's
     model calls overlap this one's evaluations, see docs/engine.md#pipelining)."""
+    replay_in_memory: int = Field(1000, ge=0)
+    """Replay records (``state_replay``, the gate's) held in memory, the newest; older ones stay
+    in the run's storage (the gate's tallies are kept up to date without them)."""
     ignore: list[str] = Field(
         default_factory=lambda: ["__pycache__", ".git", ".pytest_cache", "*.pyc", ".darwin"]
     )

@@ -112,6 +112,7 @@ class LearningGate(Gate):
         predictor: Predictor | None = None,
         predictor_name: str = "",
         options: GateOptions | None = None,
+        replay_in_memory: int | None = 1000,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -121,7 +122,7 @@ class LearningGate(Gate):
         self.predictor = predictor
         self.predictor_name = predictor_name
         self.options = options or GateOptions()
-        self.replay = ReplayBuffer(store)
+        self.replay = ReplayBuffer(store, keep=replay_in_memory)
         self.history = History(self.replay.records())
         self._pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._observed: list[str] = []  # replay keys the predictor has learned from, in order
@@ -130,6 +131,7 @@ class LearningGate(Gate):
         self._state_exists = False
         if predictor is not None:
             self._restore()
+        self.replay.trim()  # read whole once at start-up (tallies, replay into the predictor)
 
     # ----------------------------------------------------------------- state
 
@@ -301,7 +303,7 @@ def build_gate(config: DarwinConfig, plugins: Any, context: BuildContext, store:
     return LearningGate(
         store, run_id=store.run_id, seed=config.run.seed, generator=config.generator.name,
         model=str(config.generator.options.get("model", "")), predictor=predictor,
-        predictor_name=name, options=options,
+        predictor_name=name, options=options, replay_in_memory=config.run.replay_in_memory,
     )
 
 

@@ -5,7 +5,13 @@ plugin state that warm starts carry along). Keys are ``<run_id>.<attempt_id>`` s
 carried from an earlier run never collide with the new run's. A record holds the features the
 gate computed before the attempt was paid for, the gate's decision, and, once known, the
 outcome: whether the child was accepted, its score change, why it did not improve (the failure
-kind) and what it cost. Queries by task, parent and failure kind run over the in-memory copy.
+kind) and what it cost. Queries by task, parent and failure kind run over every record: the
+in-memory copy while it holds them all, else the storage's.
+
+The engine keeps the newest ``[run] replay_in_memory`` records in memory (default 1 000; the
+gate needs none of the older ones: its running tallies, :class:`~darwin_core.features.History`,
+are built from them once at start-up and then updated, and an evicted record written again is
+found by the storage's create-only write), so memory per attempt stays bounded.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from darwin_hookspecs import Attempt, ConflictError, Objective, Variant
+from darwin_hookspecs import Attempt, ConflictError, NotFoundError, Objective, Variant
 
 from .store import RunStore
 
@@ -134,45 +140,84 @@ SKIPPED_OUTCOME: dict[str, Any] = {
 class ReplayBuffer:
     """The run's replay records: loaded once, appended durably, queried in memory.
 
+    :param keep: Records held in memory after :meth:`trim` and each :meth:`add`, the newest
+        (``None``: all). Older ones stay in the storage, read back by the queries.
+
     Not thread-safe: the orchestrator is its only writer.
     """
 
-    def __init__(self, store: RunStore | None) -> None:
+    def __init__(self, store: RunStore | None, keep: int | None = None) -> None:
         self.store = store
-        self._records: dict[str, ReplayRecord] = {}
+        self.keep = keep if store is not None else None  # nothing to read evicted records back from
+        self._records: dict[str, ReplayRecord] = {}  # oldest first
+        self._evicted = 0
         if store is not None:
-            for key, value in store.scan(COLLECTION):
-                record = store._decode(COLLECTION, key, value, ReplayRecord.from_dict)
+            for record in self._stored():
                 self._records[record.key] = record
+        self._count = len(self._records)
+
+    def _stored(self) -> list[ReplayRecord]:
+        assert self.store is not None
+        store = self.store
+        records = [store._decode(COLLECTION, key, value, ReplayRecord.from_dict)
+                   for key, value in store.scan(COLLECTION, remember=False)]
+        return sorted(records, key=lambda r: (r.created_at, r.key))
 
     def __len__(self) -> int:
-        return len(self._records)
+        return self._count
 
     def __contains__(self, key: object) -> bool:
-        return key in self._records
+        return isinstance(key, str) and self.get(key) is not None
 
     def __iter__(self) -> Iterator[ReplayRecord]:
         return iter(self.records())
 
     def get(self, key: str) -> ReplayRecord | None:
-        return self._records.get(key)
+        record = self._records.get(key)
+        if record is None and self._evicted and self.store is not None:
+            try:
+                value, _ = self.store.get(COLLECTION, key)
+            except NotFoundError:
+                return None
+            record = self.store._decode(COLLECTION, key, value, ReplayRecord.from_dict)
+        return record
+
+    @property
+    def in_memory(self) -> int:
+        """Records held in memory now."""
+        return len(self._records)
 
     def records(self) -> list[ReplayRecord]:
-        """Every record, oldest first."""
+        """Every record, oldest first (read from the storage once some were evicted)."""
+        if self._evicted:
+            return self._stored()
         return sorted(self._records.values(), key=lambda r: (r.created_at, r.key))
+
+    def trim(self) -> None:
+        """Drop the oldest records from memory down to :attr:`keep`."""
+        if self.keep is None:
+            return
+        records = self._records
+        while len(records) > self.keep:
+            del records[next(iter(records))]
+            self._evicted += 1
 
     def add(self, record: ReplayRecord) -> ReplayRecord:
         """Write ``record`` (once: a record already stored under its key wins and is returned)."""
         existing = self._records.get(record.key)
         if existing is not None and existing.outcome is not None:
             return existing
+        new = existing is None
         if self.store is not None:
             try:
-                self.store.put(COLLECTION, record.key, record.to_dict(), create=existing is None)
-            except ConflictError:  # written by a pass that crashed before we loaded it
+                self.store.put(COLLECTION, record.key, record.to_dict(), create=new, remember=False)
+            except ConflictError:  # written by a pass that crashed before we loaded it, or evicted
                 value, _ = self.store.get(COLLECTION, record.key)
                 record = ReplayRecord.from_dict(value)
+                new = not self._evicted  # evicted: counted when first added
+        self._count += int(new)
         self._records[record.key] = record
+        self.trim()
         return record
 
     # ------------------------------------------------------------------ queries

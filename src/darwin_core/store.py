@@ -131,9 +131,10 @@ class RunStore:
             delay = min(delay * 2, 5.0)
 
     def put(self, collection: str, key: str, value: dict[str, Any], *, create: bool,
-            keep: Keep | None = None) -> str:
+            keep: Keep | None = None, remember: bool = True) -> str:
         """Write a record: ``create`` (fails if it exists; with ``keep``, the stored record is
-        handed to it instead) or replace the version we last saw."""
+        handed to it instead) or replace the version we last saw (``remember = False``: a record
+        written once, whose version is not kept in memory; a later replace reads it first)."""
         started = time.time()
         if self.hook is not None:  # encoded once: the backend's text and the hook's size
             value = encoded(value)
@@ -150,7 +151,10 @@ class RunStore:
                     raise
                 stored, version = self.get(collection, key)
                 keep(stored)
-        self._versions[(collection, key)] = version
+        if remember:
+            self._versions[(collection, key)] = version
+        else:
+            self._versions.pop((collection, key), None)
         if self.hook is not None:
             nbytes = len(value.text)  # type: ignore[attr-defined]
             self.hook.darwin_record_written(
@@ -181,17 +185,20 @@ class RunStore:
         self._versions[(collection, key)] = version
         return version
 
-    def get(self, collection: str, key: str) -> tuple[dict[str, Any], str]:
+    def get(self, collection: str, key: str, *, remember: bool = True) -> tuple[dict[str, Any], str]:
         value, version = self._retry(
             f"reading {collection}/{key}", lambda: self.storage.get_record(collection, key)
         )
-        self._versions[(collection, key)] = version
+        if remember:
+            self._versions[(collection, key)] = version
         return value, version
 
-    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    def scan(self, collection: str, *, remember: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every record of ``collection`` (``remember = False``: their versions not kept)."""
         items = self._retry(f"reading {collection}", lambda: list(self.storage.scan(collection)))
         for key, value, version in items:
-            self._versions[(collection, key)] = version
+            if remember:
+                self._versions[(collection, key)] = version
             yield key, value
 
     def put_blob(self, data: bytes) -> str:
@@ -254,11 +261,13 @@ class RunStore:
     def save_variant(self, variant: Variant, keep: Keep | None = None) -> None:
         """Variants are immutable once written (``keep``: see :meth:`put`); the record carries
         the counts of :func:`~darwin_core.summary.tally` beside the variant's fields."""
-        self.put("variants", variant.id, {**to_dict(variant), "summary": tally(variant)}, create=True, keep=keep)
+        self.put("variants", variant.id, {**to_dict(variant), "summary": tally(variant)}, create=True, keep=keep,
+                 remember=False)  # never replaced: no version to keep per variant
 
     def load_variants(self) -> list[Variant]:
         with paused_gc():
-            variants = [self._decode("variants", k, v, Variant.from_dict) for k, v in self.scan("variants")]
+            variants = [self._decode("variants", k, v, Variant.from_dict)
+                        for k, v in self.scan("variants", remember=False)]
         return sorted(variants, key=lambda v: v.id)
 
     def load_variant_summaries(self) -> list[VariantSummary]:
@@ -269,9 +278,8 @@ class RunStore:
         if any(values[-1] is None for _, values, _ in rows):  # records written before the counts
             counts = {key: tally_of(values) for key, values, _ in self._retry(
                 "reading variants", lambda: list(project(self.storage, "variants", TALLY_PATHS)))}
-        summaries, versions, build = [], self._versions, VariantSummary.from_values
-        for key, values, version in rows:
-            versions[("variants", key)] = version
+        summaries, build = [], VariantSummary.from_values  # never replaced: no versions kept
+        for key, values, _ in rows:
             try:
                 summaries.append(build(key, values, counts.get(key)))
             except _SHAPE_ERRORS as exc:
@@ -303,7 +311,8 @@ class RunStore:
         if len(ids) > _BULK:
             wanted = set(ids)
             return [v for v in self.load_variants() if v.id in wanted]
-        return [self._decode("variants", i, self.get("variants", i)[0], Variant.from_dict) for i in ids]
+        return [self._decode("variants", i, self.get("variants", i, remember=False)[0], Variant.from_dict)
+                for i in ids]
 
     def save_attempt(self, attempt: Attempt, *, create: bool = False) -> None:
         self.put("attempts", attempt.id, to_dict(attempt), create=create)

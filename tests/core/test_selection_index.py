@@ -9,9 +9,12 @@ import pytest
 from darwin_core.archive import Archive
 from darwin_core.plugins import PluginManager
 from darwin_hookspecs import BuildContext, Objective, TaskResult, Variant
+from darwin_plugins.cmp_selection import thompson
+from darwin_plugins.mad_selection import median_and_mad
 from darwin_plugins.selection_index import Fenwick
 
-STRATEGIES = ("score_child_prop", "score_prop", "random", "best", "latest", "map_elites", "islands")
+STRATEGIES = ("score_child_prop", "score_prop", "random", "best", "latest", "map_elites", "islands",
+              "score_child_prop_mad", "cmp")
 
 
 class ScanOnly:
@@ -116,6 +119,63 @@ def test_fenwick_sums_and_search_match_bisect_on_prefix_sums() -> None:
         x = rng.random() * sums[-1]
         if min(abs(x - s) for s in sums) > 1e-9:  # away from a boundary, the order of addition cannot matter
             assert tree.find(x) == bisect.bisect_right(sums, x)
+
+
+def test_fenwick_built_at_once_sums_as_appended() -> None:
+    rng = random.Random(5)
+    for size in (0, 1, 2, 7, 64, 65, 300):
+        weights = [rng.choice([0.0, 1.0, rng.random()]) for _ in range(size)]
+        built, appended = Fenwick.build(list(weights)), Fenwick(weights)
+        assert built.total() == pytest.approx(appended.total(), rel=1e-12, abs=1e-12)
+        for _ in range(50):
+            x = rng.random() * appended.total()
+            assert built.find(x) == appended.find(x) or min(
+                abs(x - sum(weights[:k])) for k in range(size + 1)) < 1e-9
+
+
+def test_median_and_mad_without_a_pass_are_the_statistics_module_s() -> None:
+    import statistics
+
+    rng = random.Random(6)
+    for _ in range(400):
+        size = rng.randint(1, 40)
+        values = sorted(rng.choice([round(rng.random(), rng.choice([0, 1, 2, 6])), -rng.random() * 1e3])
+                        for _ in range(size))
+        median = statistics.median(values)
+        assert median_and_mad(values.__getitem__, size) == (
+            median, statistics.median(abs(v - median) for v in values))
+
+
+def test_thompson_draws_what_betavariate_draws() -> None:
+    rng = random.Random(7)
+    for prior in (1.0, 0.5, 0.3, 2.5):
+        params = [(prior + rng.randint(0, 30), prior + rng.choice([0, 0, rng.randint(0, 30)])) for _ in range(60)]
+        fast, slow = random.Random(prior), random.Random(prior)
+        picks = thompson(fast, params, 25)
+        want = []
+        for _ in range(25):
+            thetas = [slow.betavariate(a, b) for a, b in params]
+            want.append(thetas.index(max(thetas)))
+        assert picks == want and fast.getstate() == slow.getstate()
+
+
+def test_mad_weights_are_recomputed_only_when_the_median_or_mad_moves() -> None:
+    rng = random.Random(8)
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.5))
+    fast, scan = strategy("score_child_prop_mad"), strategy("score_child_prop_mad")
+    calls = []
+    reweigh = fast.index.reweigh
+    fast.index.reweigh = lambda: (calls.append(1), reweigh())[1]
+    generations = 120
+    for generation in range(1, generations):
+        parents = [v.id for v in archive.selectable()]
+        for i in range(4):  # scores on three levels: the median and MAD settle
+            archive.add(Variant(id=f"v{generation:04d}a{i:03d}", parent_id=rng.choice(parents),
+                                generation=generation, status="accepted", score=rng.choice([0.25, 0.5, 0.75])))
+        seed = rng.randrange(2**32)
+        assert fast.select(archive, 4, random.Random(seed)) == scan.select(ScanOnly(archive), 4, random.Random(seed))
+    assert 1 <= len(calls) < generations // 4
 
 
 @pytest.mark.parametrize("direction", ["maximise", "minimise"])
