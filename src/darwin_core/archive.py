@@ -195,7 +195,7 @@ class Archive:
     def add_summaries(self, summaries: Iterable[VariantSummary]) -> None:
         """Index many summaries (opening a run): the state :meth:`add_summary` of each in turn
         leaves, with each ranking sorted once instead of one insertion per variant."""
-        if self._summaries:  # not a fresh archive: one at a time
+        if self._summaries or self.behaviour_ties:  # not fresh, or ties by behaviour: one at a time
             for summary in summaries:
                 self.add_summary(summary)
             return

@@ -52,7 +52,7 @@ def test_status_and_archive_import_only_the_storage_and_selection_plugins(quicks
         assert not modules & set(HEAVY), (args, sorted(modules & set(HEAVY)))
         plugin_packages = {m.split(".")[1] for m in modules if m.count(".") >= 1}
         assert plugin_packages <= {"file_storage", "selection", "selection_index", "island_index",
-                                   "islands", "map_elites", "qd_population", "exhaustion", "fitness"}, args
+                                   "islands", "map_elites", "qd_population", "exhaustion", "fitness", "mad_selection"}, args
         assert "file_storage" in plugin_packages
     status = json.loads(subprocess.run([sys.executable, "-m", "darwin_core", "status", str(quickstart / "run"),
                                         "--json"], capture_output=True, text=True, timeout=120).stdout)
