@@ -295,5 +295,9 @@ class Engine:
         return self.config.evaluation.skip_duplicates and not steps.gate.reviews
 
     def run_fields(self) -> dict[str, Any]:
+        """The :class:`~darwin_core.attempt.RunJob` fields of this run's jobs (a job of an
+        in-process executor reuses its worker's working copy)."""
+        in_process = self.session is not None and getattr(self.session.executor, "in_process", False)
         return {"run_id": self.pointer.run_id, "config_data": self.pointer.config,
-                "config_source": self.pointer.config_source, "run_dir": str(self.run_dir)}
+                "config_source": self.pointer.config_source, "run_dir": str(self.run_dir),
+                "reuse_copy": bool(in_process)}
