@@ -14,7 +14,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import AbstractSet, Any, Iterator
 
 from darwin_hookspecs import Attempt, Inspiration, Variant
 
@@ -56,7 +56,7 @@ class GenerateJob(RunJob):
     evaluate: bool = True
     inspirations: list[Inspiration] = field(default_factory=list)
     operator_stats: dict[str, tuple[int, int]] = field(default_factory=dict)
-    skip_trees: frozenset[str] = frozenset()
+    skip_trees: AbstractSet[str] = frozenset()
     """Digests (:func:`darwin_core.duplicates.tree_digest`) of evaluated trees: a child with
     one of them is not evaluated."""
 

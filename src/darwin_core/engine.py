@@ -16,7 +16,7 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
-from typing import Any, Iterable
+from typing import AbstractSet, Any, Iterable
 
 from darwin_hookspecs import Attempt, DarwinError, Executor, Lease, RunInfo, RunSummary, SelectionStrategy
 
@@ -272,7 +272,7 @@ class Engine:
                     run=self.run, generation=generation))
 
     def _submit_generate(self, steps: Session, attempt: Attempt, memory: list[str] | None, *,
-                         skip_trees: frozenset[str] | None = None, operator_stats: dict[str, tuple[int, int]] | None = None,
+                         skip_trees: AbstractSet[str] | None = None, operator_stats: dict[str, tuple[int, int]] | None = None,
                          ) -> "Future[tuple[Generated, Evaluation | None]]":
         """Submit an attempt whose ``running`` mark is durable (or gated until it is); the skip
         trees and operator statistics are the run's now unless given (frozen by a pipeline)."""
