@@ -26,7 +26,7 @@ from .ledger import flush_at_job_end
 from .runtime import Runtime, runtime_for
 from .snapshots import write_tree
 from .trash import SCRATCH
-from .workcopy import COPIES, WorkingCopy
+from .workcopy import COPIES, WorkingCopy, write_file
 
 
 @dataclass
@@ -125,7 +125,7 @@ def run_evaluate_job(job: EvaluateJob) -> Evaluation:
         child_dir = copy.checkout(job.parent_files) if copy is not None else workdir / "child"
         if copy is None:
             write_tree(job.parent_files, child_dir)
-        error = apply_changes(job.changes, child_dir)
+        error = apply_changes(job.changes, child_dir, write=write_file if copy is not None else None)
         if error:
             return Evaluation(error=error, error_kind="apply")
         with EVALUATION_SLOTS.slot(job.run_id, _slot_key(job.attempt)):

@@ -29,7 +29,7 @@ from .evaluate import apply_changes
 from .infra import infrastructure
 from .runtime import Runtime
 from .snapshots import write_tree
-from .workcopy import WorkingCopy
+from .workcopy import WorkingCopy, write_file
 
 
 @dataclass
@@ -106,7 +106,7 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
             raise
         generated.error, generated.error_kind = f"proposal cannot be applied: {exc}", "apply"
         return generated, None
-    error = apply_changes(generated.changes, child_dir)
+    error = apply_changes(generated.changes, child_dir, write=write_file if copy is not None else None)
     if error:
         generated.error, generated.error_kind = error, "apply"
         return generated, None

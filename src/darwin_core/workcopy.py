@@ -132,27 +132,71 @@ def _sync(tree: Path, files: dict[str, bytes]) -> None:
                         shutil.rmtree(entry.path)
                     continue
                 data = files.get(rel)
-                if data is not None and entry.is_file(follow_symlinks=False) and _same(entry, data, file_mode):
+                if data is not None and entry.is_file(follow_symlinks=False) and _refresh(entry, data, file_mode):
                     kept.add(rel)
                 else:
                     os.unlink(entry.path)
     for rel, data in files.items():
         if rel not in kept:
-            path = safe_join(tree, rel)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            write_file(safe_join(tree, rel), data)
 
 
-def _same(entry: os.DirEntry[str], data: bytes, mode: int) -> bool:
-    """A regular file of one link and the usual mode, holding ``data``."""
+def _refresh(entry: os.DirEntry[str], data: bytes, mode: int) -> bool:
+    """Whether a regular file of one link and the usual mode now holds ``data``: kept if it
+    did (read and compared), overwritten in place if it has ``data``'s size (no new inode);
+    ``False``: it must be replaced."""
     st = entry.stat(follow_symlinks=False)
     if st.st_nlink != 1 or st.st_size != len(data) or stat.S_IMODE(st.st_mode) != mode:
         return False
-    fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+    fd = os.open(entry.path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
-        return os.read(fd, len(data) + 1) == data
+        if os.read(fd, len(data) + 1) != data:
+            _write_all(fd, data)
+        return True
     finally:
         os.close(fd)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` at ``path`` (a file of a working copy): in place when it is a regular file
+    of one link, the usual mode and ``data``'s size, else as a new file (the old one unlinked, never written
+    through a link or a symlink); missing directories are made."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        fd = -1
+    except OSError:  # a symlink, a FIFO without a reader, a directory: replaced below
+        fd = -2
+    if fd >= 0:
+        try:
+            st = os.fstat(fd)
+            if (stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_size == len(data)
+                    and stat.S_IMODE(st.st_mode) == _Modes.get()[0]):
+                _write_all(fd, data)
+                return
+        finally:
+            os.close(fd)
+    if fd != -1:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    try:
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write ``data`` at the offset 0 of ``fd``."""
+    view, done = memoryview(data), 0
+    while done < len(data):
+        done += os.pwrite(fd, view[done:], done)
 
 
 class CopyPool:

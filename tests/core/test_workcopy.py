@@ -167,3 +167,28 @@ def test_no_state_leaks_from_one_attempt_to_the_next_in_a_run(tmp_path: Path) ->
     assert len({tree for _, tree, _, _ in vandals.seen}) <= 2  # a copy per worker, reused
     assert outside.read_text() == "must stay as it is"
     assert not list((tmp_path / "run" / "scratch").iterdir())  # the copies go with the run
+
+
+def test_writing_a_file_of_a_copy_never_goes_through_a_link(tmp_path: Path) -> None:
+    from darwin_core.workcopy import write_file
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"outside")
+    same = tree / "same.txt"
+    same.write_bytes(b"0123456")
+    inode = same.stat().st_ino
+    write_file(same, b"abcdefg")  # same size, one link: in place
+    assert same.read_bytes() == b"abcdefg" and same.stat().st_ino == inode
+    write_file(same, b"longer than before")
+    assert same.read_bytes() == b"longer than before"
+    (tree / "link.txt").symlink_to(outside)
+    os.link(outside, tree / "hard.txt")
+    os.mkfifo(tree / "fifo")
+    for name in ("link.txt", "hard.txt", "fifo"):  # each the size of what is written
+        write_file(tree / name, b"7 bytes")
+        assert (tree / name).read_bytes() == b"7 bytes" and not (tree / name).is_symlink(), name
+    assert outside.read_bytes() == b"outside" and outside.stat().st_nlink == 1
+    write_file(tree / "new" / "dir" / "f.py", b"x")
+    assert (tree / "new" / "dir" / "f.py").read_bytes() == b"x"
