@@ -14,7 +14,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import AbstractSet, Any, Iterator
 
 from darwin_hookspecs import Attempt, Inspiration, Variant
 
@@ -26,6 +26,7 @@ from .ledger import flush_at_job_end
 from .runtime import Runtime, runtime_for
 from .snapshots import write_tree
 from .trash import SCRATCH
+from .workcopy import COPIES, WorkingCopy, write_file
 
 
 @dataclass
@@ -37,6 +38,8 @@ class RunJob:
     config_data: dict[str, Any]
     config_source: str | None
     run_dir: str
+    reuse_copy: bool
+    """Reuse a worker's working copy (:mod:`darwin_core.workcopy`; in-process executors)."""
 
     def runtime(self) -> Runtime:
         return runtime_for(self.run_id, self.config_data, self.config_source, self.run_dir)
@@ -53,7 +56,7 @@ class GenerateJob(RunJob):
     evaluate: bool = True
     inspirations: list[Inspiration] = field(default_factory=list)
     operator_stats: dict[str, tuple[int, int]] = field(default_factory=dict)
-    skip_trees: frozenset[str] = frozenset()
+    skip_trees: AbstractSet[str] = frozenset()
     """Digests (:func:`darwin_core.duplicates.tree_digest`) of evaluated trees: a child with
     one of them is not evaluated."""
 
@@ -68,12 +71,22 @@ class EvaluateJob(RunJob):
 
 
 @contextmanager
-def _workdir(runtime: Runtime, attempt_id: str) -> Iterator[Path]:
+def _workdir(runtime: Runtime, attempt_id: str, reuse: bool) -> Iterator[tuple[Path, WorkingCopy | None]]:
+    """The attempt's scratch directory, and the working copy it belongs to (``reuse``)."""
     scratch = runtime.run_dir / "scratch"
+    if reuse:
+        copy = COPIES.take(scratch)
+        try:
+            yield copy.root, copy
+        except BaseException:
+            SCRATCH.put(copy.root)  # a job that did not end normally leaves no copy to reuse
+            raise
+        COPIES.give(copy)
+        return
     scratch.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"{attempt_id}-", dir=scratch))
     try:
-        yield workdir
+        yield workdir, None
     finally:
         SCRATCH.put(workdir)  # deleted after the job has returned its result
 
@@ -90,10 +103,11 @@ def run_generate_job(job: GenerateJob) -> tuple[Generated, Evaluation | None]:
     """Entry point for executors (module-level, picklable): the change, and its evaluation
     when the job evaluates too and there is a change to evaluate."""
     runtime = job.runtime()
-    with _workdir(runtime, job.attempt.id) as workdir, flush_at_job_end(job.attempt.id):
+    with _workdir(runtime, job.attempt.id, job.reuse_copy) as (workdir, copy), flush_at_job_end(job.attempt.id):
         with MODEL_SLOTS.slot(job.run_id, _slot_key(job.attempt)):  # [run] lookahead: max_workers at once
             generated, child_dir = generate(runtime, job.attempt, job.parent, job.parent_files, job.memory, workdir,
-                                            inspirations=job.inspirations, operator_stats=job.operator_stats)
+                                            inspirations=job.inspirations, operator_stats=job.operator_stats,
+                                            copy=copy)
         if not job.evaluate or child_dir is None or not generated.changed:
             return generated, None
         if job.skip_trees and tree_digest(child_files(job.parent_files, generated.changes)) in job.skip_trees:
@@ -107,10 +121,11 @@ def run_generate_job(job: GenerateJob) -> tuple[Generated, Evaluation | None]:
 def run_evaluate_job(job: EvaluateJob) -> Evaluation:
     """Entry point for executors (module-level, picklable)."""
     runtime = job.runtime()
-    with _workdir(runtime, job.attempt.id) as workdir:
-        child_dir = workdir / "child"
-        write_tree(job.parent_files, child_dir)
-        error = apply_changes(job.changes, child_dir)
+    with _workdir(runtime, job.attempt.id, job.reuse_copy) as (workdir, copy):
+        child_dir = copy.checkout(job.parent_files) if copy is not None else workdir / "child"
+        if copy is None:
+            write_tree(job.parent_files, child_dir)
+        error = apply_changes(job.changes, child_dir, write=write_file if copy is not None else None)
         if error:
             return Evaluation(error=error, error_kind="apply")
         with EVALUATION_SLOTS.slot(job.run_id, _slot_key(job.attempt)):

@@ -13,6 +13,7 @@ children generated at the same time are both evaluated (neither was known when t
 from __future__ import annotations
 
 import hashlib
+from typing import AbstractSet, Iterator
 
 from .snapshots import CodeBook, Manifest, TreeIndex
 
@@ -39,6 +40,30 @@ def child_files(parent_files: dict[str, bytes], changes: dict[str, bytes | None]
     return files
 
 
+class KnownDigests(AbstractSet[str]):
+    """The digests an index held at one moment: the first ``count`` of its (append-only)
+    ordered digests. Taking one costs nothing, however many there are (a frozen copy per
+    attempt cost the archive's size); the index only appends, so it stays as taken."""
+
+    __slots__ = ("_order", "_count")
+
+    def __init__(self, order: dict[str, int], count: int) -> None:
+        self._order, self._count = order, count
+
+    def __contains__(self, digest: object) -> bool:
+        index = self._order.get(digest) if isinstance(digest, str) else None
+        return index is not None and index < self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[str]:
+        return (d for d, i in list(self._order.items()) if i < self._count)
+
+    def __reduce__(self) -> tuple[type[frozenset[str]], tuple[list[str]]]:
+        return frozenset, (list(self),)  # sent to another process: just the digests it holds
+
+
 class ContentIndex:
     """Digests of the trees of the run's evaluated variants, folded in as they are recorded."""
 
@@ -46,8 +71,8 @@ class ContentIndex:
         self.codebook = codebook
         self._seen = 0
         self._file_sha: dict[str, str] = {}
-        self._digests: set[str] = set()
-        self._frozen: frozenset[str] | None = frozenset()
+        self._digests: dict[str, int] = {}
+        """Each digest and its rank (first recorded first); only ever appended to."""
 
     def digest(self, manifest: Manifest) -> str:
         pairs = []
@@ -58,13 +83,10 @@ class ContentIndex:
             pairs.append((rel, sha))
         return _combine(pairs)
 
-    def known(self) -> frozenset[str]:
-        """The digests of every evaluated variant's tree (shared while nothing new is recorded)."""
+    def known(self) -> KnownDigests:
+        """The digests of every evaluated variant's tree recorded so far (a snapshot)."""
         for variant_id in self.codebook.added_since(self._seen):
             self._seen += 1
             if self.codebook.variant(variant_id).status in TreeIndex.EVALUATED:
-                self._digests.add(self.digest(self.codebook.manifest(variant_id)))
-                self._frozen = None
-        if self._frozen is None:
-            self._frozen = frozenset(self._digests)
-        return self._frozen
+                self._digests.setdefault(self.digest(self.codebook.manifest(variant_id)), len(self._digests))
+        return KnownDigests(self._digests, len(self._digests))

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
-from typing import Any, Iterable
+from typing import AbstractSet, Any, Iterable
 
 from darwin_hookspecs import Attempt, DarwinError, Executor, Lease, RunInfo, RunSummary, SelectionStrategy
 
@@ -273,7 +273,7 @@ class Engine:
                     run=self.run, generation=generation))
 
     def _submit_generate(self, steps: Session, attempt: Attempt, memory: list[str] | None, *,
-                         skip_trees: frozenset[str] | None = None, operator_stats: dict[str, tuple[int, int]] | None = None,
+                         skip_trees: AbstractSet[str] | None = None, operator_stats: dict[str, tuple[int, int]] | None = None,
                          ) -> "Future[tuple[Generated, Evaluation | None]]":
         """Submit an attempt whose ``running`` mark is durable (or gated until it is); the skip
         trees and operator statistics are the run's now unless given (frozen by a pipeline)."""
@@ -296,5 +296,9 @@ class Engine:
         return self.config.evaluation.skip_duplicates and not steps.gate.reviews
 
     def run_fields(self) -> dict[str, Any]:
+        """The :class:`~darwin_core.attempt.RunJob` fields of this run's jobs (a job of an
+        in-process executor reuses its worker's working copy)."""
+        in_process = self.session is not None and getattr(self.session.executor, "in_process", False)
         return {"run_id": self.pointer.run_id, "config_data": self.pointer.config,
-                "config_source": self.pointer.config_source, "run_dir": str(self.run_dir)}
+                "config_source": self.pointer.config_source, "run_dir": str(self.run_dir),
+                "reuse_copy": bool(in_process)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from darwin_hookspecs import TaskResult
 
@@ -31,11 +32,16 @@ class Evaluation:
     """``apply`` (the change could not be written) or ``evaluation`` (the benchmark crashed)."""
 
 
-def apply_changes(changes: dict[str, bytes | None], child_dir: Path) -> str:
-    """Write ``changes`` into ``child_dir`` (``None`` deletes a file); the error, or ``""``."""
+def apply_changes(changes: dict[str, bytes | None], child_dir: Path,
+                  write: Callable[[Path, bytes], None] | None = None) -> str:
+    """Write ``changes`` into ``child_dir`` (``None`` deletes a file) with ``write`` (default: a
+    new file each); the error, or ``""``."""
     try:
         for rel, data in changes.items():
             path = safe_join(child_dir, rel)
+            if write is not None and data is not None:
+                write(path, data)
+                continue
             path.unlink(missing_ok=True)  # never write through a hard link into another copy
             if data is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ from .evaluate import apply_changes
 from .infra import infrastructure
 from .runtime import Runtime
 from .snapshots import write_tree
+from .workcopy import WorkingCopy, write_file
 
 
 @dataclass
@@ -53,11 +54,17 @@ class Generated:
 
 def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: dict[str, bytes],
              memory: list[str], workdir: Path, *, inspirations: list[Inspiration] | None = None,
-             operator_stats: dict[str, tuple[int, int]] | None = None) -> tuple[Generated, Path | None]:
-    """Propose and apply; the outcome and the child's directory (``None`` when nothing applies)."""
+             operator_stats: dict[str, tuple[int, int]] | None = None,
+             copy: WorkingCopy | None = None) -> tuple[Generated, Path | None]:
+    """Propose and apply; the outcome and the child's directory (``None`` when nothing applies).
+    The parent's copy is written under ``workdir`` (``parent``, renamed ``child``), or brought up
+    to date in ``copy`` (a reused working copy: its tree is the parent, then the child)."""
     generated = Generated(attempt_id=attempt.id)
-    parent_dir = workdir / "parent"
-    write_tree(parent_files, parent_dir)
+    if copy is not None:  # the child is made in the same tree
+        parent_dir = child_dir = copy.checkout(parent_files)
+    else:
+        parent_dir, child_dir = workdir / "parent", workdir / "child"
+        write_tree(parent_files, parent_dir)
     context = GenerationContext(
         run_id=runtime.run_id, attempt_id=attempt.id, parent=parent, parent_dir=parent_dir,
         target=attempt.target, seed=attempt.seed, memory=list(memory),  # type: ignore[arg-type]
@@ -89,17 +96,17 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
     for usage in proposal.usage:
         if usage not in generated.usage:
             generated.usage.append(usage)
-    child_dir = workdir / "child"
     try:
         generated.changes = {rel: (text.encode("utf-8") if text is not None else None)
                              for rel, text in proposal.changes.items()}
-        os.rename(parent_dir, child_dir)  # the child is built in place: one copy per attempt
+        if child_dir != parent_dir:
+            os.rename(parent_dir, child_dir)  # the child is built in place: one copy per attempt
     except (ValueError, OSError) as exc:
         if infrastructure(exc):
             raise
         generated.error, generated.error_kind = f"proposal cannot be applied: {exc}", "apply"
         return generated, None
-    error = apply_changes(generated.changes, child_dir)
+    error = apply_changes(generated.changes, child_dir, write=write_file if copy is not None else None)
     if error:
         generated.error, generated.error_kind = error, "apply"
         return generated, None

@@ -18,6 +18,7 @@ from .config import DarwinConfig, StageConfig, config_from_dict
 from .plugins import PluginManager
 from .training import TrainingView
 from .trash import SCRATCH
+from .workcopy import COPIES
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Runtime:
             close = getattr(self.benchmark, "close", None)
             if callable(close):
                 close()
+            COPIES.close(self.run_dir / "scratch")  # the workers' reused working copies
             SCRATCH.drain()  # the attempts' scratch directories, deleted behind their jobs
 
 

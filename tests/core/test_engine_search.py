@@ -151,3 +151,17 @@ def test_skip_duplicates_off_evaluates_every_child(quickstart: Path, tmp_path: P
     children = _constant_run(quickstart, tmp_path / "off", skip=False)
     assert len(children) == 6 and all(c.task_results for c in children)
     assert not any(c.metadata.get("duplicate_of") for c in children)
+
+
+def test_known_digests_are_a_snapshot_that_later_records_do_not_change() -> None:
+    import pickle
+
+    from darwin_core.duplicates import KnownDigests
+
+    order = {"d0": 0, "d1": 1}
+    taken = KnownDigests(order, 2)
+    order["d2"] = 2  # recorded after the job was handed its digests
+    assert "d0" in taken and "d1" in taken and "d2" not in taken and 3 not in taken
+    assert len(taken) == 2 and set(taken) == {"d0", "d1"} and taken == {"d0", "d1"}
+    assert not KnownDigests(order, 0)
+    assert pickle.loads(pickle.dumps(taken)) == frozenset({"d0", "d1"})  # to a worker process
