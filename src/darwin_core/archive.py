@@ -68,34 +68,27 @@ class Archive:
 
     def variants(self) -> list[Variant]:
         self._keep_all = True
-        self._decode(self._order)
-        return [self._variants[i] for i in self._order]
+        return self._fetch(self._order)
 
     def selectable(self) -> list[Variant]:
         self._keep_all = True
         ids = [i for i in self._order if self._summaries[i].status == "accepted"]
-        self._decode(ids)
-        return [self._variants[i] for i in ids]
+        return self._fetch(ids)
 
     def children(self, variant_id: str) -> list[Variant]:
-        ids = self._children.get(variant_id, [])
-        self._decode(ids)
-        return [self._variants[i] for i in ids]
+        return self._fetch(self._children.get(variant_id, []))
 
     def get(self, variant_id: str) -> Variant:
         variant = self._variants.get(variant_id)
         if variant is None:
             if variant_id not in self._summaries:
                 raise KeyError(variant_id)
-            self._decode([variant_id])
-            variant = self._variants[variant_id]
+            variant = self._fetch([variant_id])[0]
         return variant
 
     def added_since(self, count: int) -> list[Variant]:
         """The variants added after the first ``count``, in the order they were added."""
-        ids = self._added[count:]
-        self._decode(ids)
-        return [self._variants[i] for i in ids]
+        return self._fetch(self._added[count:])
 
     # ------------------------------------------------------------ summaries
 
@@ -151,17 +144,24 @@ class Archive:
         summary = self._summaries.get(variant_id)
         return self._key(summary) if summary is not None and summary.status == "accepted" else None
 
-    def _decode(self, ids: list[str]) -> None:
-        missing = [i for i in ids if i not in self._variants]
-        if not missing:
-            return
+    def _fetch(self, ids: list[str]) -> list[Variant]:
+        """The variants ``ids``, decoding those not held. Collected as they are found: holding
+        a decoded one may drop an older one of the same ``ids`` from the held set."""
+        held = self._variants
+        found = {i: held[i] for i in ids if i in held}
+        if len(found) < len(ids):
+            self._decode([i for i in ids if i not in found], found)
+        return [found[i] for i in ids]
+
+    def _decode(self, ids: list[str], found: dict[str, Variant]) -> None:
+        missing = ids
         if self.loader is None:
             raise KeyError(f"variant {missing[0]} is indexed but cannot be decoded (no loader)")
         self._decoded_singly += sum(1 for i in missing if i not in self._dropped)
         if self._decoded_singly > _SINGLY:  # asked for one by one, all in the end: one bulk read
             missing = [i for i in self._order if i not in self._variants]
         for variant in self.loader(missing):
-            self._variants[variant.id] = variant
+            self._variants[variant.id] = found[variant.id] = variant
             if variant.id in self._dropped:
                 self._dropped.discard(variant.id)
                 self._keep(variant.id)
