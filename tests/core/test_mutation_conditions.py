@@ -4,15 +4,15 @@ or ``or`` (``weaken``); and a guard of what the statement does not use itself we
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
-from darwin_hookspecs import GenerationContext, Target, Variant
 from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
 from darwin_plugins.mutation.operators.conditions import NEGATED
 from darwin_plugins.mutation.operators.templates import LOOSE
+
+from mutation_support import context, texts
 
 SKIP = ("def total(xs, seen):\n    n = 0\n    for x in xs:\n        if x > n:\n            n = x\n"
         "        n += x in seen\n    return n\n")
@@ -20,30 +20,6 @@ LINES = "def words(lines):\n    out = []\n    for line in lines:\n        out.ap
 SIGN = "def sign(x, y):\n    if x > 0:\n        return 1\n    if y:\n        return -1\n    return 0\n"
 INTS = ("def ints(text):\n    out = []\n    for part in text.split(','):\n        out.append(int(part.strip()))\n"
         "    return out\n")
-
-
-def context(k: int, parent_dir: Path) -> GenerationContext:
-    return GenerationContext(run_id="r", attempt_id=f"a{k}", seed=k, parent_dir=parent_dir, sibling_index=k,
-                             parent=Variant(id="v", parent_id=None, generation=0, status="accepted"),
-                             target=Target(kind="failing_task", task_id="t"))
-
-
-def texts(tmp_path: Path, source: str, family: str) -> list[str]:
-    """Every mutant of the family, checked valid, distinct and labelled with the family."""
-    (tmp_path / "m.py").write_text(source)
-    gen = MutationGenerator(MutationOptions(pairs=0, families=[family]))
-    out = []
-    for k in range(2000):
-        proposal = gen.propose(context(k, tmp_path))
-        if proposal.metadata.get("exhausted"):
-            break
-        assert proposal.improvement_type == f"mutation:{family}"
-        assert proposal.metadata["families"] == [family]
-        out.append(proposal.changes["m.py"])
-    assert len(out) == len(set(out))
-    for text in out:
-        ast.parse(text)
-    return out
 
 
 def weights(tmp_path: Path, source: str, family: str) -> dict[str, float]:

@@ -9,21 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from darwin_hookspecs import GenerationContext, Target, Variant
 from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
 from darwin_plugins.mutation.priors import NEAR, TWIN
+
+from mutation_support import context
 
 GRADE = "def grade(s):\n    if s > 80:\n        return 'B'\n    if 70 <= s:\n        return 'C'\n    return 'F'\n"
 MERGE = ("def merge(a, b):\n    out = []\n    i = j = 0\n    while i < len(a):\n        out.append(a[i] + b[j])\n"
          "        i += 1\n    out.extend(b[i:])\n    return out\n")
 DEDUPE = ("def dedupe(items, key):\n    seen = set()\n    out = []\n    for item in items:\n        marker = key(item)\n"
           "        if marker in seen:\n            continue\n        out.append(item)\n    return out\n")
-
-
-def context(k: int, parent_dir: Path) -> GenerationContext:
-    return GenerationContext(run_id="r", attempt_id=f"a{k}", seed=k, parent_dir=parent_dir, sibling_index=k,
-                             parent=Variant(id="v", parent_id=None, generation=0, status="accepted"),
-                             target=Target(kind="failing_task", task_id="t"))
 
 
 def proposals(tmp_path: Path, source: str, **options) -> list:

@@ -3,11 +3,11 @@ wrong initial value (``initial``), a missing guard (``guard``), a builtin's sibl
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
-from darwin_hookspecs import GenerationContext, Target, Variant
 from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
+
+from mutation_support import context, texts
 
 VOWELS = ("def vowels(text):\n    count = 0\n    for ch in text:\n        if ch in 'aeiou':\n"
           "            count += 1\n    return count\n")
@@ -16,29 +16,6 @@ RUNNING = ("def running(values):\n    best = 0\n    out = []\n    for v in value
 INTS = ("def ints(text):\n    out = []\n    for part in text.split(','):\n        out.append(int(part.strip()))\n"
         "    return out\n")
 BOX = "def box(xs):\n    return min(xs), min(xs)\n"
-
-
-def context(k: int, parent_dir: Path) -> GenerationContext:
-    return GenerationContext(run_id="r", attempt_id=f"a{k}", seed=k, parent_dir=parent_dir, sibling_index=k,
-                             parent=Variant(id="v", parent_id=None, generation=0, status="accepted"),
-                             target=Target(kind="failing_task", task_id="t"))
-
-
-def texts(tmp_path: Path, source: str, family: str, **options) -> list[str]:
-    """Every mutant of the family, checked valid and distinct."""
-    (tmp_path / "m.py").write_text(source)
-    gen = MutationGenerator(MutationOptions(**{"pairs": 0, "families": [family], **options}))
-    out = []
-    for k in range(2000):
-        proposal = gen.propose(context(k, tmp_path))
-        if proposal.metadata.get("exhausted"):
-            break
-        assert proposal.improvement_type == f"mutation:{family}"
-        out.append(proposal.changes["m.py"])
-    assert len(out) == len(set(out))
-    for text in out:
-        ast.parse(text)
-    return out
 
 
 def test_method_call_wraps_compared_names_in_normalisers_and_the_files_methods(tmp_path: Path) -> None:
