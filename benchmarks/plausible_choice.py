@@ -89,20 +89,14 @@ def probes(visible: list[str], limit: int = 40) -> list[str]:
     each pair of adjacent arguments swapped (the inputs a held-out test might use)."""
     import ast
 
+    from darwin_plugins.custom_benchmark.probes import argument_variants
+
     out: list[str] = []
     for expr in visible:
         for node in ast.walk(ast.parse(expr, mode="eval")):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)) or node.keywords:
                 continue
-            args = node.args
-            variants = []
-            for i, a in enumerate(args):
-                if isinstance(a, ast.Constant) and type(a.value) is int:
-                    for d in (-1, 1):
-                        variants.append(args[:i] + [ast.Constant(a.value + d)] + args[i + 1:])
-            for i in range(len(args) - 1):
-                variants.append(args[:i] + [args[i + 1], args[i]] + args[i + 2:])
-            for v in variants:
+            for v in argument_variants(node.args):
                 call = ast.unparse(ast.Call(func=node.func, args=v, keywords=[]))
                 if call not in out:
                     out.append(call)

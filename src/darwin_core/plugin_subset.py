@@ -34,17 +34,15 @@ BUILTIN_BACKENDS: dict[tuple[str, str], str] = {
 """``(kind, name) -> built-in plugin`` for the kinds a reader builds (storage by URL scheme)."""
 
 
-def scheme_of(url: str) -> str:
-    """The storage backend name of ``url`` (as :meth:`StorageRegistry.for_url` reads it)."""
-    return (url.split("://", 1)[0] if "://" in url else "file").strip().lower()
-
-
 def reader_plugins(config: "DarwinConfig", storage_url: str) -> "PluginManager":
     """A plugin manager with the built-ins providing the run's storage and selection backends
     only (no entry-point scan), or every installed plugin when a built-in does not provide them."""
+    from darwin_hookspecs.registry import StorageRegistry
+
     from .plugins import DEFAULT_PLUGINS, DISABLE_ENV, PluginManager
 
-    wanted = [("storage", scheme_of(storage_url)), ("selection", config.selection.name.strip().lower())]
+    wanted = [("storage", StorageRegistry.scheme_of(storage_url)),
+              ("selection", config.selection.name.strip().lower())]
     names = {BUILTIN_BACKENDS.get(key) for key in wanted}
     disabled = {d.strip() for d in config.plugins.disable}
     disabled |= {d.strip() for d in os.environ.get(DISABLE_ENV, "").split(",")}

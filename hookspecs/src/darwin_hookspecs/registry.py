@@ -177,9 +177,13 @@ class StorageRegistry(Registry[Storage]):
     kind = "storage"
     protocol = Storage
 
+    @staticmethod
+    def scheme_of(url: str) -> str:
+        """The backend name ``url`` selects: its scheme (``file`` when it has none), normalised."""
+        return Registry._normalise(url.split("://", 1)[0] if "://" in url else "file")
+
     def for_url(self, url: str) -> BackendSpec[Storage]:
-        scheme = url.split("://", 1)[0] if "://" in url else "file"
-        return self.get(scheme)
+        return self.get(self.scheme_of(url))
 
 
 class PredictorRegistry(Registry[Predictor]):

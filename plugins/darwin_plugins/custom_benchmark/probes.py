@@ -71,7 +71,9 @@ def _literal(node: ast.expr) -> bool:
     return True
 
 
-def _variants(args: list[ast.expr]) -> list[list[ast.expr]]:
+def argument_variants(args: list[ast.expr]) -> list[list[ast.expr]]:
+    """Probe argument lists from ``args``: each integer moved by -1 and +1, then each pair of
+    adjacent arguments swapped (in that order)."""
     out: list[list[ast.expr]] = []
     for i, arg in enumerate(args):
         if isinstance(arg, ast.Constant) and type(arg.value) is int:
@@ -130,7 +132,7 @@ def derive(root: Path, tasks: list[TaskSpec], limit: int) -> list[Probe]:
             target = _target(call, *scope)
             if target is None or call.keywords or not call.args or not all(map(_literal, call.args)):
                 continue
-            for args in _variants(list(call.args)):
+            for args in argument_variants(list(call.args)):
                 text = ast.unparse(ast.Tuple(elts=args, ctx=ast.Load()))
                 key = (*target, text)
                 if key in seen:
