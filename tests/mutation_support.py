@@ -29,6 +29,8 @@ def texts(tmp_path: Path, source: str, family: str, **options: Any) -> list[str]
         assert proposal.improvement_type == f"mutation:{family}"
         assert proposal.metadata["families"] == [family]
         out.append(proposal.changes["m.py"])
+    else:
+        raise AssertionError(f"{family}: not exhausted after 2000 proposals")
     assert len(out) == len(set(out))
     for text in out:
         ast.parse(text)

@@ -18,7 +18,7 @@ def write_config(directory: Path, text: str, name: str = "darwin.toml") -> Path:
 
 def quick_config(directory: Path, **run: Any) -> Path:
     """A small, fast config over the quickstart program; ``run`` overrides ``[run]`` keys and
-    ``section__key`` overrides others (e.g. ``sandbox__name="docker"``)."""
+    ``section__key`` overrides others (e.g. ``sandbox__name="docker"``); ``None`` leaves a key out."""
     sections: dict[str, dict[str, Any]] = {
         "run": {"name": "t", "seed": 1, "initial": "program", "generations": 2,
                 "children_per_generation": 2},
@@ -27,12 +27,12 @@ def quick_config(directory: Path, **run: Any) -> Path:
         "benchmark": {"name": "custom", "path": "benchmark/tasks.toml"},
         "executor": {"name": "local", "max_workers": 2},
     }
-    for key, value in run.items():
-        if "__" in key:
-            section, sub = key.split("__", 1)
-            sections.setdefault(section, {})[sub] = value
+    for key, value in run.items():  # None: leave the key out (a default of this config too)
+        section, sub = key.split("__", 1) if "__" in key else ("run", key)
+        if value is None:
+            sections.get(section, {}).pop(sub, None)
         else:
-            sections["run"][key] = value
+            sections.setdefault(section, {})[sub] = value
     lines: list[str] = []
     for section, values in sections.items():
         lines.append(f"[{section}]")

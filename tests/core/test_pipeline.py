@@ -241,7 +241,6 @@ class _PlainExecutor:
 
 def test_lookahead_needs_an_executor_that_makes_room_and_is_at_most_1(quickstart: Path, darwin_cli) -> None:
     config = quick_config(quickstart, lookahead=1, executor__name="plain", executor__max_workers=None)
-    config.write_text(config.read_text().replace("max_workers = None\n", ""))
     engine = Engine.create(load_config(config), quickstart / "run", extra_plugins=[_PlainExecutor()])
     refused = r"lookahead = 1 needs an in-process executor .*'plain'.*Fix: set run.lookahead = 0"
     with pytest.raises(UserError, match=refused):

@@ -65,7 +65,7 @@ def project(root: Path, *, probes: bool = True, **run: Any) -> Path:
     settings: dict[str, Any] = {"seed": 4, "generations": 200, "children_per_generation": 4, "max_attempts": 200,
                                 "stop_at_score": 1.0, "selection__name": "best", "executor__max_workers": 1,
                                 **run}
-    return quick_config(root, **{k: v for k, v in settings.items() if v is not None})
+    return quick_config(root, **settings)
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -147,9 +147,11 @@ def test_probes_come_from_the_visible_tests_only_and_run_in_the_sandbox(tmp_path
     finally:
         sandbox.close()
     by_id = {r.task_id: r for r in results}
-    assert all("probes" not in r.details for t, r in by_id.items() if t.startswith("tests/test_holdout.py"))
+    held_out = [r for t, r in by_id.items() if t.startswith("tests/test_holdout.py")]
+    assert len(held_out) == len(HOLDOUT) and all("probes" not in r.details for r in held_out)
     visible = {t: r.details["probes"] for t, r in by_id.items() if t.startswith("tests/test_visible.py")}
-    assert visible and all(len(h.split()) >= 1 for h in visible.values())
+    assert len(visible) == len(VISIBLE)
+    assert all(len(h.split()) == sum(p.task_id == t for p in bench.probes) > 0 for t, h in visible.items())
     fixed_visible = {r.task_id: r.details["probes"] for r in fixed_results if "probes" in r.details}
     assert set(fixed_visible) == set(visible) and fixed_visible != visible  # the fix changes some output
     assert agreement(fixed_visible, visible) < agreement(visible, visible)

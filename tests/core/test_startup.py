@@ -28,12 +28,14 @@ PROBE = """
 import json, sys
 from darwin_core.cli import main
 sys.argv = ["darwin", *sys.argv[1:]]
+code = 0
 try:
     main()
 except SystemExit as exc:
     code = exc.code
 print(json.dumps(sorted(m for m in sys.modules if m.startswith("darwin_plugins") or m in {heavy!r})),
       file=sys.stderr)
+sys.exit(code)
 """
 
 

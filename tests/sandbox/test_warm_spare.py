@@ -71,6 +71,8 @@ def test_a_gone_spare_is_replaced_by_a_fork_at_request_time(warm: Any, tmp_path:
         if not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
             break
         time.sleep(0.01)
+    else:
+        raise AssertionError(f"the killed spare {spare} never died")
     created, discarded = warm.warm.created, warm.warm.discarded
     result = run(warm, tmp_path / "b", "print('served')")
     assert result.exit_code == 0 and result.stdout.strip() == "served", result
