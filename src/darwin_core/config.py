@@ -111,6 +111,14 @@ class RunSection(_Strict):
         default_factory=lambda: ["__pycache__", ".git", ".pytest_cache", "*.pyc", ".darwin"]
     )
 
+    @model_validator(mode="after")
+    def _plausible_needs_a_target(self) -> "RunSection":
+        if self.plausible_extra and self.stop_at_score is None:
+            raise ValueError(f"run.plausible_extra = {self.plausible_extra} needs run.stop_at_score (the extra "
+                             "attempts start once it is reached); fix: set run.stop_at_score or "
+                             "run.plausible_extra = 0")
+        return self
+
 
 class PluginsSection(BaseModel):
     """Which plugins a run loads, and ``[plugins.NAME]`` tables: options of plugin ``NAME``
@@ -197,10 +205,6 @@ def config_from_dict(data: dict[str, Any], *, source: Path | None = None) -> Dar
         config = DarwinConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source, DarwinConfig)) from None
-    if config.run.plausible_extra and config.run.stop_at_score is None:
-        raise ConfigError(f"{source or '<config>'}: key 'run.plausible_extra' = {config.run.plausible_extra} "
-                          "needs run.stop_at_score (the extra attempts start once it is reached); fix: set "
-                          "run.stop_at_score or run.plausible_extra = 0")
     config.source = source
     return config
 

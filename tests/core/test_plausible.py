@@ -222,3 +222,15 @@ def test_max_attempts_still_bounds_the_extra_attempts(runs, tmp_path: Path) -> N
     view = open_run(run_dir)
     assert len([a for a in view.attempts if a.retry_of is None]) == cap
     assert f"max_attempts={cap} reached" in view.run.metadata["stop_reason"], view.run.metadata
+
+
+def test_plausible_extra_without_a_target_is_refused_through_set_too(tmp_path: Path) -> None:
+    """``--set`` validates the merged config itself: the rule lives in the model, not in one loader."""
+    import tomllib
+
+    from darwin_core.commands.settings import validate_settings
+    from darwin_core.config import ConfigError
+
+    config = project(tmp_path, stop_at_score=None)
+    with pytest.raises(ConfigError, match="needs run.stop_at_score"):
+        validate_settings(tomllib.loads(config.read_text()), ["run.plausible_extra=3"], config)
