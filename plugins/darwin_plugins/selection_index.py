@@ -267,7 +267,10 @@ class SelectionIndex:
             bisect.insort(self.ranked_open, key)
             self.nan_open += nan
         elif was_open and not is_open:
-            del self.ranked_open[bisect.bisect_left(self.ranked_open, key)]
+            ranked, at = self.ranked_open, bisect.bisect_left(self.ranked_open, key)
+            if nan:  # a NaN key bisects anywhere: found by id, never another variant's entry
+                at = next(i for i, (_, vid) in enumerate(ranked) if vid == variant_id)
+            del ranked[at]
             self.nan_open -= nan
         self._is_open[variant_id] = is_open
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -286,3 +287,21 @@ def test_a_minimise_objective_set_after_the_variants_reranks_best_and_inspiratio
     options = InspirationsSection(count=2, drawn=0)
     assert choose(archive, "v0000root", options, random.Random(0)) == ["v0001a001", "v0001a002"]
     assert choose(ScanOnly(archive), "v0000root", options, random.Random(0)) == ["v0001a001", "v0001a002"]
+
+
+def test_a_nan_fitness_leaving_the_open_ranking_removes_only_itself() -> None:
+    """A NaN key bisects to an arbitrary place: removing it must not drop another variant's entry."""
+    from darwin_plugins.selection_index import SelectionIndex
+
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3))
+    archive.add(Variant(id="v0001a000", parent_id="v0000root", generation=1, status="accepted", score=0.9))
+    archive.add(Variant(id="v0001a001", parent_id="v0000root", generation=1, status="accepted", score=math.nan))
+    index = SelectionIndex(lambda summary, children: 1.0, ranked=True)
+    index.sync(archive)
+    assert {vid for _, vid in index.ranked_open} == {"v0000root", "v0001a000", "v0001a001"}
+    archive.add(Variant(id="v0002a000", parent_id="v0001a001", generation=2, status="rejected", score=0.0,
+                        metadata={"neighbourhood": 1}))  # its parent's only edit: the NaN one is used up
+    index.sync(archive)
+    assert {vid for _, vid in index.ranked_open} == {"v0000root", "v0001a000"}
+    assert index.nan_open == 0 and index.nan_all == 1

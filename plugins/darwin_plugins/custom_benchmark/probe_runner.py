@@ -22,6 +22,7 @@ from contextlib import redirect_stderr, redirect_stdout
 
 MARK = "@@darwin@@"
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+ABSENT = object()
 
 
 class ProbeTimeout(BaseException):
@@ -47,13 +48,23 @@ def _function(module_name, name, root):
     return getattr(module, name, None)
 
 
-def _run(function, args, timeout):
+def _probe(module_name, name, args, root):
+    """The call's result (the module imported on first use), or ``ABSENT``."""
+    function = _function(module_name, name, root)
+    if function is None or not callable(function):
+        return ABSENT
+    return function(*args)
+
+
+def _run(call, timeout):
+    """``call()``'s outcome as text: the import and the call both under the alarm, their output
+    captured (a variant printing at import time cannot write into the hashes' stream)."""
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
-            result = function(*args)
-        return ADDRESS.sub(" at 0x", repr(result))[:100000]
+            result = call()
+        return "absent" if result is ABSENT else ADDRESS.sub(" at 0x", repr(result))[:100000]
     except ProbeTimeout:
         return "timeout"
     except BaseException as exc:  # noqa: B036 - the variant's code may raise anything
@@ -70,20 +81,18 @@ def main(argv):
             timeout = float(next(it))
         else:
             spec = arg
+    sys.dont_write_bytecode = True  # nothing written into the evaluation copy
     root = os.path.abspath(os.getcwd())
     sys.path.insert(0, root)
     with open(spec, encoding="utf-8") as handle:
         probes = json.load(handle)
-    out = sys.stdout
+    out = sys.__stdout__  # not whatever a variant's import left in sys.stdout
     for index, probe in enumerate(probes):
-        function = _function(probe["module"], probe["name"], root)
-        if function is None or not callable(function):
-            text = "absent"
-        else:
-            try:
-                text = _run(function, ast.literal_eval(probe["args"]), timeout)
-            except ProbeTimeout:  # fired while leaving the call
-                text = "timeout"
+        args = ast.literal_eval(probe["args"])
+        try:
+            text = _run(lambda: _probe(probe["module"], probe["name"], args, root), timeout)
+        except ProbeTimeout:  # fired while leaving the call
+            text = "timeout"
         out.write(MARK + json.dumps({"i": index, "h": _digest(text)}) + "\n")
         out.flush()
     return 0

@@ -116,7 +116,7 @@ def derive(root: Path, tasks: list[TaskSpec], limit: int) -> list[Probe]:
             path = root / rel
             try:
                 parsed[rel] = ast.parse(path.read_text(encoding="utf-8")) if path.is_file() else None
-            except (SyntaxError, UnicodeDecodeError, ValueError):
+            except (OSError, SyntaxError, UnicodeDecodeError, ValueError, RecursionError, MemoryError):
                 parsed[rel] = None
         tree = parsed[rel]
         if tree is None:
