@@ -9,7 +9,6 @@ or a providing built-in that is disabled, falls back to every installed plugin, 
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,13 +38,11 @@ def reader_plugins(config: "DarwinConfig", storage_url: str) -> "PluginManager":
     only (no entry-point scan), or every installed plugin when a built-in does not provide them."""
     from darwin_hookspecs.registry import StorageRegistry
 
-    from .plugins import DEFAULT_PLUGINS, DISABLE_ENV, PluginManager
+    from .plugins import DEFAULT_PLUGINS, PluginManager, disabled_names
 
     wanted = [("storage", StorageRegistry.scheme_of(storage_url)),
               ("selection", config.selection.name.strip().lower())]
     names = {BUILTIN_BACKENDS.get(key) for key in wanted}
-    disabled = {d.strip() for d in config.plugins.disable}
-    disabled |= {d.strip() for d in os.environ.get(DISABLE_ENV, "").split(",")}
-    if None in names or names & disabled:
+    if None in names or names & disabled_names(config.plugins.disable):
         return PluginManager(disable=config.plugins.disable)
     return PluginManager(defaults=[(n, m) for n, m in DEFAULT_PLUGINS if n in names], load_entry_points=False)

@@ -85,6 +85,12 @@ class PluginInfo:
     backends: list[tuple[str, str]] = field(default_factory=list)
 
 
+def disabled_names(disable: Iterable[str] = ()) -> set[str]:
+    """The plugins not to load: ``disable`` (``[plugins] disable``) and ``DARWIN_DISABLE_PLUGINS``."""
+    names = [*disable, *os.environ.get(DISABLE_ENV, "").split(",")]
+    return {d.strip() for d in names if d.strip()}
+
+
 class PluginManager:
     """Loads plugins, checks their hooks, and builds backends by kind and name."""
 
@@ -103,9 +109,7 @@ class PluginManager:
         self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(specs)
         self.infos: dict[str, PluginInfo] = {}
-        disabled = {d.strip() for d in disable if d.strip()}
-        disabled |= {d.strip() for d in os.environ.get(DISABLE_ENV, "").split(",") if d.strip()}
-        self.disabled = disabled
+        self.disabled = disabled_names(disable)
         self.third_party = third_party
         self.enable = {e.strip() for e in enable if e.strip()}
         self._load_defaults(defaults)

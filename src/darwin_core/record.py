@@ -104,9 +104,10 @@ class Recorder:
     def check_best(self) -> None:
         """Check the best on the held-out tasks if a crash came between recording it and its
         check (a resume calls it; nothing to do when its record exists)."""
-        best = self.handle.archive.best
-        if self.holdout is not None and best is not None and best.id not in self.holdout.records:
-            self.holdout.check(best, self.handle.archive.get(best.parent_id) if best.parent_id else None)
+        best_id = self.handle.archive.best_id  # decoded only when its check is missing
+        if self.holdout is not None and best_id is not None and best_id not in self.holdout.records:
+            best = self.handle.archive.get(best_id)
+            self.holdout.check(best, self._parent(best))
 
     def save_variant(self, variant: Variant) -> Variant:
         """Write a variant once (in the open batch, if any); one a crashed pass already wrote is
@@ -118,12 +119,15 @@ class Recorder:
         self.handle.add_variant(variant)
         self.store.save_variant(variant, keep=self._adopt)
         if self.holdout is not None and archive.best_id == variant.id != before:
-            parent = archive.get(variant.parent_id) if variant.parent_id else None
+            parent = self._parent(variant)
             holdout = self.holdout  # its code's blobs are readable once the batch is committed
             self.store.after_commit(lambda: holdout.check(variant, parent))
         if variant.id != ROOT_ID:
             self.store.after_commit(lambda: self._announce(variant.id))
         return variant
+
+    def _parent(self, variant: Variant) -> Variant | None:
+        return self.handle.archive.get(variant.parent_id) if variant.parent_id else None
 
     def _adopt(self, stored: dict[str, Any]) -> None:
         """The recorded copy of a variant supersedes ours (written by a crashed pass)."""
