@@ -195,7 +195,7 @@ class Archive:
     def add_summaries(self, summaries: Iterable[VariantSummary]) -> None:
         """Index many summaries (opening a run): the state :meth:`add_summary` of each in turn
         leaves, with each ranking sorted once instead of one insertion per variant."""
-        if self._summaries or self.behaviour_ties:  # not fresh, or ties by behaviour: one at a time
+        if self._summaries:  # not a fresh archive: one at a time
             for summary in summaries:
                 self.add_summary(summary)
             return
@@ -239,6 +239,8 @@ class Archive:
             self._ranked_in[branch].append(key)
             self._per_branch[branch] += 1
         self.best_id = best.id if best is not None else None
+        if self.behaviour_ties:  # the inlined rule above ignores behaviour: the full rule once
+            self._recompute_best()
 
     def _index(self, summary: VariantSummary) -> bool:
         self._summaries[summary.id] = summary

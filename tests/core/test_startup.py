@@ -5,6 +5,7 @@ provides which backend matches what the built-ins register, and the archive's bu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import subprocess
@@ -103,8 +104,13 @@ def test_bulk_index_leaves_the_state_of_one_at_a_time() -> None:
                 summaries.append(VariantSummary(f"v{g:04d}a{i:03d}", parent, g, rng.choice(["accepted", "rejected"]),
                                                 rng.choice([0.25, 0.5, 0.75, rng.random()]), rng.choice([0, 1])))
         order = summaries[:1] + rng.sample(summaries[1:], len(summaries) - 1)  # children before parents too
-        for given in (summaries, order):
-            one, bulk = Archive(last_stage=1, objective=objective), Archive(last_stage=1, objective=objective)
+        tied = {s.id: dataclasses.replace(s, score=min(round(s.score * 4) / 4, 0.75),  # many at the top
+                                          behaviour={"t": " ".join(rng.choice("ab") for _ in range(3))})
+                for s in summaries}  # with probe fingerprints, for the runs that break ties by them
+        for given, ties in ((summaries, False), (order, False), ([tied[s.id] for s in summaries], True),
+                            ([tied[s.id] for s in order], True)):
+            one = Archive(last_stage=1, objective=objective, behaviour_ties=ties)
+            bulk = Archive(last_stage=1, objective=objective, behaviour_ties=ties)
             for summary in given:
                 one.add_summary(summary)
             bulk.add_summaries(given)
