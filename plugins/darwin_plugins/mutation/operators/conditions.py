@@ -95,21 +95,6 @@ def _skip(test: str) -> Make:
     return make
 
 
-def _mentions(node: cst.CSTNode, name: str) -> bool:
-    found = False
-
-    class _V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            nonlocal found
-            found = found or n.value == name
-
-        def visit_Attribute(self, n: cst.Attribute) -> bool:
-            n.value.visit(self)
-            return False
-    node.visit(_V())
-    return found
-
-
 class ConditionSites:
     """Mixin of :class:`~.collector.SiteCollector` (uses the scopes of :class:`~.names.NameSites`)."""
 
@@ -157,7 +142,8 @@ class ConditionSites:
             return
         targets = [node.target] if isinstance(node.target, cst.Name) else \
             [e.value for e in node.target.elements] if isinstance(node.target, cst.Tuple) else []
-        names = [t.value for t in targets if isinstance(t, cst.Name) and _mentions(node.body, t.value)]
+        used = names_in(node.body)
+        names = [t.value for t in targets if isinstance(t, cst.Name) and t.value in used]
         if names:
             self.loops.append((node, names, self.scope))
 
@@ -165,11 +151,12 @@ class ConditionSites:
         for node, names, scope in self.loops:
             tests: dict[str, float] = {}
             bare = names_in(node.body, receivers=False)
+            comparisons = [(c, names_in(c)) for c in self.comparisons.get(id(scope), [])]
             for v in names:
                 strips = "strip" in zero_calls_on(node.body, v)
                 found = [(f"not {v}", 1.0 if v in bare else LOOSE)]
                 found += [(f"{v} in {c}", 1.0) for c in dict.fromkeys(self.member_of.get(id(scope), [])) if c != v]
-                found += [(source_of(_bare(c)), 1.0) for c in self.comparisons.get(id(scope), []) if _mentions(c, v)]
+                found += [(source_of(_bare(c)), 1.0) for c, reads in comparisons if v in reads]
                 if self.calls_strip:
                     found.append((f"{v}.strip() == ''", 1.0 if strips else LOOSE))
                 for test, prior in found:
