@@ -91,3 +91,31 @@ path = "bench/tasks.toml"
 [selection]
 name = "best"
 ''')
+
+
+def kill_run_when(config: Path, run_dir: Path, ready: Any, *, what: str, timeout_s: float = 120,
+                  poll_s: float = 0.05) -> None:
+    """Start ``darwin run config --run-dir run_dir`` in its own process group, poll its records
+    until ``ready(view)`` (a :class:`~darwin_core.reader.RunView`) holds, then kill -9 the group.
+    Fails if the run ends first or ``timeout_s`` passes (``what``: what was awaited)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from darwin_core.reader import open_run
+
+    proc = subprocess.Popen([sys.executable, "-m", "darwin_core", "run", str(config), "--run-dir", str(run_dir),
+                             "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            assert proc.poll() is None, (f"the run ended before {what}", proc.communicate())
+            assert time.monotonic() < deadline, f"never saw {what}"
+            if (run_dir / "run.json").exists() and ready(open_run(run_dir)):
+                return
+            time.sleep(poll_s)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -8,11 +8,7 @@ measurable time and a benchmark plugin that times each sandboxed evaluation in t
 from __future__ import annotations
 
 import hashlib
-import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,7 +20,7 @@ from darwin_core import Engine, load_config
 from darwin_core.reader import open_run
 from darwin_hookspecs import DarwinError, ExecRequest, Proposal, TaskResult, TaskSpec, UserError, hookimpl
 
-from support import quick_config
+from support import kill_run_when, quick_config
 
 
 class _Timed:
@@ -169,23 +165,13 @@ def test_kill_9_with_two_generations_open_then_resume_settles_every_attempt_once
     config = quick_config(quickstart, generations=100, children_per_generation=3, max_attempts=cap, lookahead=1,
                           selection__name="random")
     run_dir = quickstart / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "darwin_core", "run", str(config), "--run-dir", str(run_dir), "-q"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            assert proc.poll() is None, ("the run ended before two generations were open", proc.communicate())
-            assert time.monotonic() < deadline, "never saw two generations open"
-            if (run_dir / "run.json").exists():
-                view = open_run(run_dir)
-                open_generations = {a.generation for a in view.attempts if a.status in ("planned", "running")}
-                if len(open_generations) >= 2 and any(a.status == "running" for a in view.attempts) \
-                        and sum(a.status == "finished" for a in view.attempts) >= 3:
-                    break
-            time.sleep(0.02)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+
+    def two_generations_open(view: Any) -> bool:
+        open_generations = {a.generation for a in view.attempts if a.status in ("planned", "running")}
+        return len(open_generations) >= 2 and any(a.status == "running" for a in view.attempts) \
+            and sum(a.status == "finished" for a in view.attempts) >= 3
+
+    kill_run_when(config, run_dir, two_generations_open, what="two generations open", poll_s=0.02)
     killed = open_run(run_dir)
     open_generations = {a.generation for a in killed.attempts if a.status in ("planned", "running")}
     assert len(open_generations) >= 2, [(a.id, a.status) for a in killed.attempts]

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from darwin_core.reader import open_run
 from darwin_core.summary import agreement
 from darwin_plugins.custom_benchmark.benchmark import CustomBenchmark
 
-from support import quick_config
+from support import kill_run_when, quick_config
 
 PROGRAM = '''def triangle_kind(a, b, c):
     """'equilateral', 'isosceles' or 'scalene' for valid side lengths, else 'invalid'."""
@@ -161,22 +159,13 @@ def test_resume_after_kill_9_mid_extra_gives_the_same_choice(runs, tmp_path: Pat
     _, uninterrupted = runs["on"]
     config = project(tmp_path, plausible_extra=EXTRA)
     run_dir = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "darwin_core", "run", str(config), "--run-dir", str(run_dir), "-q"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 300
-    try:
-        while True:
-            assert proc.poll() is None, ("the run ended before its extra attempts were half done", proc.communicate())
-            assert time.monotonic() < deadline, "never saw the extra attempts start"
-            if (run_dir / "run.json").exists():
-                first = _plausible(run_dir)
-                if first and len([a for a in _extras(open_run(run_dir), first[0].attempt_id)
-                                  if a.status == "finished"]) >= EXTRA // 3:
-                    break
-            time.sleep(0.05)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+
+    def a_third_of_the_extras_finished(view: Any) -> bool:
+        first = [s for s in view.archive.summaries() if s.status == "accepted" and s.score >= 1.0]
+        return bool(first) and sum(a.status == "finished" for a in _extras(view, first[0].attempt_id)) >= EXTRA // 3
+
+    kill_run_when(config, run_dir, a_third_of_the_extras_finished, what="a third of the extra attempts finish",
+                  timeout_s=300)
     killed = open_run(run_dir)
     assert killed.run.status == "running" and len(_extras(killed, _plausible(run_dir)[0].attempt_id)) < EXTRA
     resumed = cli("resume", str(run_dir), "-q")
