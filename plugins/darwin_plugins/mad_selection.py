@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from darwin_hookspecs import ArchiveView
 
@@ -29,12 +29,28 @@ from .exhaustion import open_parents
 from .fitness import fitness_of
 from .selection_index import SelectionIndex
 
+T = TypeVar("T")
+
 
 def sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     z = math.exp(x)
     return z / (1.0 + z)
+
+
+def weighted_draw(rng: random.Random, items: list[T], weights: list[float], n: int) -> list[T]:
+    """``n`` draws with replacement by ``weights``; uniform when they sum to <= 0 or one is not
+    finite (the DGM rules' fallback)."""
+    if sum(weights) <= 0 or not all(math.isfinite(w) for w in weights):
+        weights = [1.0] * len(items)
+    return rng.choices(items, weights=weights, k=n)
+
+
+def mad_weight(fitness: float, children: int, median: float, mad: float, steepness: float) -> float:
+    """DGM's weight: the sigmoid of the fitness's distance from the median in MADs, shared among
+    the children already drawn from it."""
+    return sigmoid(steepness * (fitness - median) / mad) / (1 + children)
 
 
 def kth_deviation(value: Callable[[int], float], size: int, median: float, k: int) -> float:
@@ -97,8 +113,7 @@ class ScoreChildPropMAD:
     def _weight(self, summary: Any, children: int) -> float:
         if self._params is None:
             return 1.0  # placeholder until the first median is known (then all are reweighed)
-        median, mad = self._params
-        return sigmoid(self.steepness * (self.index.fitness(summary) - median) / mad) / (1 + children)
+        return mad_weight(self.index.fitness(summary), children, *self._params, self.steepness)
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         index = self.index
@@ -126,11 +141,8 @@ class ScoreChildPropMAD:
         median, mad = params
         ids = [vid for vid, m in zip(index.ids, index.pool().counts.values) if m > 0]
         fitness, children, summaries, steep = index.fitness, index.children, index.summaries, self.steepness
-        weights = [sigmoid(steep * (fitness(summaries[vid]) - median) / mad) / (1 + children.get(vid, 0))
-                   for vid in ids]
-        if sum(weights) <= 0 or not all(math.isfinite(w) for w in weights):
-            weights = [1.0] * len(ids)
-        return rng.choices(ids, weights=weights, k=n)
+        weights = [mad_weight(fitness(summaries[vid]), children.get(vid, 0), median, mad, steep) for vid in ids]
+        return weighted_draw(rng, ids, weights, n)
 
     def _scan(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         items = open_parents(archive)
@@ -140,10 +152,6 @@ class ScoreChildPropMAD:
         scores = [fitness(v) for v in items]
         median = statistics.median(scores)
         mad = statistics.median(abs(s - median) for s in scores) or 1e-6
-        weights = [
-            sigmoid(self.steepness * (s - median) / mad) / (1 + len(archive.children(v.id)))
-            for v, s in zip(items, scores)
-        ]
-        if sum(weights) <= 0 or not all(math.isfinite(w) for w in weights):
-            weights = [1.0] * len(items)
-        return [v.id for v in rng.choices(list(items), weights=weights, k=n)]
+        weights = [mad_weight(s, len(archive.children(v.id)), median, mad, self.steepness)
+                   for v, s in zip(items, scores)]
+        return [v.id for v in weighted_draw(rng, list(items), weights, n)]

@@ -18,7 +18,6 @@ scale-free already and uses the fitness as is.
 
 from __future__ import annotations
 
-import math
 import random
 from typing import Any, Sequence
 
@@ -29,7 +28,7 @@ from darwin_hookspecs import ArchiveView, Variant, hookimpl
 from .exhaustion import open_parents, remaining
 from .fitness import fitness_of
 from .islands import Islands, IslandsOptions
-from .mad_selection import ScoreChildPropMAD, sigmoid
+from .mad_selection import ScoreChildPropMAD, sigmoid, weighted_draw
 from .map_elites import MapElites, MapElitesOptions
 from .selection_index import SelectionIndex
 
@@ -71,10 +70,7 @@ def _unit_scores(archive: ArchiveView) -> bool:
 def _draw(rng: random.Random, items: Sequence[Variant], weights: Sequence[float], n: int) -> list[str]:
     if not items:
         raise ValueError("no selectable parent in the archive")
-    total = sum(weights)
-    if total <= 0 or not all(math.isfinite(w) for w in weights):
-        weights = [1.0] * len(items)
-    return [v.id for v in rng.choices(list(items), weights=list(weights), k=n)]
+    return [v.id for v in weighted_draw(rng, list(items), list(weights), n)]
 
 
 class ScoreChildProp:
