@@ -1,27 +1,30 @@
 """``score_child_prop_mad``: sigmoid(lambda (fitness - median) / MAD) / (1 + children).
 
-With an archive that lists what was added (``summaries_since``) the rule draws from a
-:class:`~.selection_index.SelectionIndex` whose weights are this rule's under the current median
-and MAD: the median is read off the index's fitness ranking in O(1), the MAD (the median of the
-absolute deviations) by a binary search over the two sorted runs of deviations either side of the
-median in O(log N). A selection whose median and MAD are the previous selection's draws from
-the index's Fenwick trees of this rule's weights in O(log N) per draw (new variants and child
-counts update them one by one; after a move they are recomputed once, O(N)); one whose median or
-MAD moved weighs the open parents in one pass and draws as the scan does (O(N) per generation,
-not per draw). With continuous scores the median moves at nearly every generation, so that case
-stays O(N) per generation; with scores on a few levels (accuracies over a fixed task set) the
-median and MAD settle and a draw is O(log N).
+Every weight moves with the median and the MAD, so the rule is drawn by rejection (exactly, see
+:class:`ScoreChildPropMAD`): the proposal ``1 / (1 + children)`` does not depend on them and is
+kept in a :class:`~.selection_index.SelectionIndex`'s Fenwick trees, the acceptance probability
+``sigmoid(...)`` is computed for the proposed parent only. With an archive that lists what was
+added (``summaries_since``) the median is read off the index's fitness ranking in O(1) and the MAD
+(the median of the absolute deviations) by a binary search over the two sorted runs of deviations
+either side of the median in O(log N): a draw costs O(log N) per proposal, whether the scores
+are continuous or on a few levels. Expected proposals per draw: the mean of ``1 / (1 + children)``
+over the pool divided by the mean of the weights, 2-4 in practice (at least half the pool sits
+at or above the median, where the acceptance is >= 1/2).
 
-The picks are the scan's (:func:`random.Random.choices` over the open parents in id order, one
-``rng.random()`` per draw), up to the Fenwick trees' rounding (see :mod:`.selection_index`).
+Seed for seed, the scan (an archive without ``summaries_since``) makes the same proposals and
+decisions by cumulative sums in id order, so the two draw the same parents up to the Fenwick
+trees' rounding (see :mod:`.selection_index`). The picks differ from those of sessions before
+the rejection draw (one ``rng.random()`` per draw through the full weights): the law is the same.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import random
 import statistics
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
 from darwin_hookspecs import ArchiveView
 
@@ -30,6 +33,9 @@ from .fitness import fitness_of
 from .selection_index import SelectionIndex
 
 T = TypeVar("T")
+
+TRIALS = 64
+"""Rejected proposals in a row after which a draw is made from the full weights in one pass."""
 
 
 def sigmoid(x: float) -> float:
@@ -102,18 +108,18 @@ def median_and_mad(value: Callable[[int], float], size: int) -> tuple[float, flo
 
 
 class ScoreChildPropMAD:
-    """sigmoid(lambda (score - median) / MAD) / (1 + children)."""
+    """sigmoid(lambda (score - median) / MAD) / (1 + children), drawn by rejection: a parent is
+    proposed with probability proportional to ``1 / (1 + children)`` and accepted with probability
+    ``sigmoid(lambda (score - median) / MAD)`` (in (0, 1)), so an accepted one is drawn with
+    probability proportional to their product, the rule's weight, exactly. The proposal weights do
+    not depend on the median, so they live in the index's Fenwick trees (one update per child);
+    a draw costs O(log N) per proposal. After :data:`TRIALS` rejections in a row the draw is made
+    by the full weights in one pass (the same law: each stage draws from it)."""
 
     def __init__(self, steepness: float = 1.0) -> None:
         self.steepness = steepness
-        self._params: tuple[float, float] | None = None  # (median, mad) the index's weights use
-        self._stale = True  # the index's weights predate the current parameters
-        self.index = SelectionIndex(self._weight, ranked=True)
-
-    def _weight(self, summary: Any, children: int) -> float:
-        if self._params is None:
-            return 1.0  # placeholder until the first median is known (then all are reweighed)
-        return mad_weight(self.index.fitness(summary), children, *self._params, self.steepness)
+        self.index = SelectionIndex(lambda summary, children: 1.0 / (1 + children), ranked=True)
+        self.passes = 0  # draws that fell back to one pass over the pool (for tests and benchmarks)
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         index = self.index
@@ -124,34 +130,63 @@ class ScoreChildPropMAD:
             if not (index.nan_open if index.ranked_open else index.nan_all):  # NaN sorts apart
                 size = len(ranked)
                 median, mad = median_and_mad(lambda i: -ranked[size - 1 - i][0], size)
-                params = (median, mad or 1e-6)
-                if params != self._params:  # moved: one pass, as the scan
-                    self._params, self._stale = params, True
-                    return self._weigh_open(params, n, rng)
-                if self._stale:
-                    index.reweigh()
-                    self._stale = False
-                return index.draw(rng, n)
-            self._params = None  # the index's weights are stale from here: recomputed next time
+                mad = mad or 1e-6
+                pool, summaries, fitness, ids = index.pool(), index.summaries, index.fitness, index.ids
+                total = pool.weights.total()
+
+                def propose() -> str:
+                    return ids[pool.at(rng.random() * total)]
+
+                return self._draw(rng, n, (median, mad), propose, lambda vid: fitness(summaries[vid]),
+                                  lambda: self._weigh_open(median, mad))
         return self._scan(archive, n, rng)
 
-    def _weigh_open(self, params: tuple[float, float], n: int, rng: random.Random) -> list[str]:
-        """The scan's draw over the index's open parents (no variant read), O(N)."""
-        index = self.index
+    def _draw(self, rng: random.Random, n: int, params: tuple[float, float], propose: Callable[[], T],
+              score: Callable[[T], float], weighed: Callable[[], tuple[list[T], list[float]]]) -> list[T]:
         median, mad = params
+        if not (math.isfinite(median) and math.isfinite(mad)):  # a weight may be NaN: the one-pass rule
+            return weighted_draw(rng, *weighed(), n)
+        steepness, picks = self.steepness, []
+        full: tuple[list[T], list[float]] | None = None
+        for _ in range(n):
+            for _ in range(TRIALS):
+                pick = propose()
+                # mad_weight's arithmetic, so the acceptance is the weight times (1 + children)
+                if rng.random() < sigmoid(steepness * (score(pick) - median) / mad):
+                    picks.append(pick)
+                    break
+            else:
+                self.passes += 1
+                full = full or weighed()
+                picks += weighted_draw(rng, *full, 1)
+        return picks
+
+    def _weigh_open(self, median: float, mad: float) -> tuple[list[str], list[float]]:
+        """The index's pool and the rule's weights (no variant read), O(N)."""
+        index = self.index
         ids = [vid for vid, m in zip(index.ids, index.pool().counts.values) if m > 0]
         fitness, children, summaries, steep = index.fitness, index.children, index.summaries, self.steepness
-        weights = [mad_weight(fitness(summaries[vid]), children.get(vid, 0), median, mad, steep) for vid in ids]
-        return weighted_draw(rng, ids, weights, n)
+        return ids, [mad_weight(fitness(summaries[vid]), children.get(vid, 0), median, mad, steep) for vid in ids]
 
     def _scan(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
+        """The same draws from the archive's variants (the proposal by cumulative sums in id order)."""
         items = open_parents(archive)
         if not items:
             raise ValueError("no selectable parent in the archive")
         fitness = fitness_of(archive)
-        scores = [fitness(v) for v in items]
-        median = statistics.median(scores)
-        mad = statistics.median(abs(s - median) for s in scores) or 1e-6
-        weights = [mad_weight(s, len(archive.children(v.id)), median, mad, self.steepness)
-                   for v, s in zip(items, scores)]
-        return [v.id for v in weighted_draw(rng, list(items), weights, n)]
+        scores = {v.id: fitness(v) for v in items}
+        children = {v.id: len(archive.children(v.id)) for v in items}
+        ids = [v.id for v in items]
+        median = statistics.median(scores.values())
+        mad = statistics.median(abs(s - median) for s in scores.values()) or 1e-6
+        nan = any(s != s for s in scores.values())  # then the one-pass rule: not every weight is finite
+        cumulative = list(itertools.accumulate(1.0 / (1 + children[vid]) for vid in ids))
+        total = cumulative[-1]
+
+        def propose() -> str:
+            return ids[min(bisect.bisect_right(cumulative, rng.random() * total), len(ids) - 1)]
+
+        def weighed() -> tuple[list[str], list[float]]:
+            return ids, [mad_weight(scores[vid], children[vid], median, mad, self.steepness) for vid in ids]
+
+        return self._draw(rng, n, (math.nan if nan else median, mad), propose, scores.__getitem__, weighed)

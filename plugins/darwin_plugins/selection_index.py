@@ -135,6 +135,10 @@ class _Pool:
             return [self._nth(min(int(rng.random() * self.open), self.open - 1)) for _ in range(n)]
         return [self._clamp(self.weights.find(rng.random() * total)) for _ in range(n)]
 
+    def at(self, x: float) -> int:
+        """The member whose span of the cumulative weights (in id order) holds ``x``."""
+        return self._clamp(self.weights.find(x))
+
     def _nth(self, k: int) -> int:
         return self.counts.find(float(k))
 

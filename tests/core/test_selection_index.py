@@ -160,23 +160,27 @@ def test_thompson_draws_what_betavariate_draws() -> None:
         assert picks == want and fast.getstate() == slow.getstate()
 
 
-def test_mad_weights_are_recomputed_only_when_the_median_or_mad_moves() -> None:
+@pytest.mark.parametrize("levels", [0, 3])
+def test_mad_draws_make_no_pass_over_the_pool_with_continuous_or_levelled_scores(levels: int) -> None:
+    """The rejection draw never weighs the whole pool (no reweigh, no one-pass fallback) while
+    the median moves at every generation (continuous scores) or settles (three levels), and it
+    stays the scan's, seed for seed."""
     rng = random.Random(8)
     archive = Archive()
     archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.5))
     fast, scan = strategy("score_child_prop_mad"), strategy("score_child_prop_mad")
     calls = []
-    reweigh = fast.index.reweigh
-    fast.index.reweigh = lambda: (calls.append(1), reweigh())[1]
-    generations = 120
-    for generation in range(1, generations):
+    fast._weigh_open = lambda *a: calls.append(a)  # type: ignore[method-assign]
+    fast.index.reweigh = lambda: calls.append(())  # type: ignore[method-assign]
+    for generation in range(1, 120):
         parents = [v.id for v in archive.selectable()]
-        for i in range(4):  # scores on three levels: the median and MAD settle
+        for i in range(4):
+            score = rng.choice([0.25, 0.5, 0.75]) if levels else rng.random()
             archive.add(Variant(id=f"v{generation:04d}a{i:03d}", parent_id=rng.choice(parents),
-                                generation=generation, status="accepted", score=rng.choice([0.25, 0.5, 0.75])))
+                                generation=generation, status="accepted", score=score))
         seed = rng.randrange(2**32)
         assert fast.select(archive, 4, random.Random(seed)) == scan.select(ScanOnly(archive), 4, random.Random(seed))
-    assert 1 <= len(calls) < generations // 4
+    assert calls == [] and fast.passes == 0
 
 
 @pytest.mark.parametrize("direction", ["maximise", "minimise"])
