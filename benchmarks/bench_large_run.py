@@ -37,8 +37,13 @@ from darwin_core.run import RunHandle  # noqa: E402
 CHILDREN = 4
 CLI = "from darwin_core.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
 RESUME = ("from pathlib import Path\nfrom bench_engine import NoOps\nfrom darwin_core import Engine\n"
-          "Engine.open(Path(sys.argv[2]), extra_plugins=[NoOps()]).run_loop()\n")
-"""``darwin resume`` with the benchmark's no-op plugins registered (the CLI cannot load them)."""
+          "try:\n    from darwin_core.resume_check import finished_run\n"
+          "except ImportError:  # a tree from before the check\n    finished_run = lambda run_dir: None\n"
+          "if finished_run(Path(sys.argv[2])) is None:\n"
+          "    Engine.open(Path(sys.argv[2]), extra_plugins=[NoOps()]).run_loop()\n")
+"""``darwin resume`` with the benchmark's no-op plugins registered (the CLI cannot load them):
+the CLI's check for a run with nothing left first (:mod:`darwin_core.resume_check`, when the
+tree has it), then the engine."""
 
 
 def make_run(attempts: int, workdir: Path) -> Path:

@@ -50,17 +50,20 @@ def _run(engine: "Engine", quiet: bool) -> None:
         total = cfg.max_attempts or cfg.generations * cfg.children_per_generation
         engine.plugins.register(ProgressDisplay(console, total, engine.archive), name="darwin-progress")
     engine.plugins.register(GuaranteesNotice(console), name="darwin-guarantees")
-    summary = engine.run_loop()
+    _report_end(engine.run_loop(), engine.run_dir)
+    if engine.exit_code:
+        raise typer.Exit(engine.exit_code)
+
+
+def _report_end(summary: Any, run_dir: Path) -> None:
     out.print(
         f"run {summary.run_id}: {summary.status} ({summary.stop_reason})\n"
         f"  attempts {summary.attempts}, variants {summary.variants}, accepted {summary.accepted}\n"
         f"  initial score {summary.initial_score:.4f} -> best {summary.best_score:.4f} ({summary.best_id})\n"
-        f"  run dir: {engine.run_dir}",
+        f"  run dir: {run_dir}",
     )
     if summary.status not in ("completed", "stopped"):
         raise typer.Exit(1)
-    if engine.exit_code:
-        raise typer.Exit(engine.exit_code)
 
 
 @app.command()
@@ -102,7 +105,7 @@ def resume(
     settings: list[str] = typer.Option([], "--set", help="Override a config value, KEY=VALUE (e.g. budget.usd=5)."),
     new_config: Optional[Path] = typer.Option(None, "--config", help="Replace the run's config by this file."),
 ) -> None:
-    """Continue a stopped, interrupted or crashed run."""
+    """Continue a stopped, interrupted or crashed run (a finished one: its summary, exit 0)."""
     with guard():
         install_sigterm()
         if settings or new_config:
@@ -117,6 +120,11 @@ def resume(
                                                     enable=config.plugins.enable), label)
 
             override_config(run_dir, settings, new_config, check=check)
+        from .resume_check import finished_run
+
+        if (done := finished_run(run_dir)) is not None:  # nothing left: no backend built, nothing written
+            _report_end(done, run_dir.resolve())
+            return
         from .engine import Engine
 
         _run(Engine.open(run_dir, entry_points=True), quiet)

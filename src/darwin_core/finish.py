@@ -3,10 +3,14 @@ summary the CLI prints and ``darwin_run_finished`` receives."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from darwin_hookspecs import ConflictError, DarwinError, Lease, LeaseLostError, RunInfo, RunSummary
 
 from .run import RunHandle
-from .session import Session
+
+if TYPE_CHECKING:  # the summary alone is read by a resume with nothing left (no session built)
+    from .session import Session
 
 
 def finish(handle: RunHandle, lease: Lease | None, steps: Session | None, run: RunInfo,

@@ -116,3 +116,32 @@ def test_bulk_index_leaves_the_state_of_one_at_a_time() -> None:
             bulk.add_summaries(given)
             assert _state(bulk) == _state(one)
             assert bulk.best_id is not None
+
+
+def test_resume_of_a_finished_run_builds_no_backend_and_writes_nothing(quickstart: Path) -> None:
+    """Noticed from the records: the summary the engine's resume prints, exit 0, no sandbox or
+    engine imported, no record rewritten; a config asking for more still resumes through the engine."""
+    config = quick_config(quickstart, generations=1, children_per_generation=2)
+    Engine.create(load_config(config), quickstart / "run").run_loop()
+    run_dir = quickstart / "run"
+    from darwin_core.reader import open_run
+
+    def records() -> tuple[object, ...]:  # the store's files may change (a reader checkpoints SQLite's WAL)
+        view = open_run(run_dir)
+        return (view.run, (run_dir / "run.json").read_bytes(), list(view.handle.attempts.summaries()),
+                view.handle.generations)
+
+    before = records()
+    done, modules = _modules("resume", str(run_dir), "-q")
+    assert done.returncode == 0, done.stderr
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    assert records() == before
+    engine = Engine.open(run_dir)
+    full = engine.run_loop()  # the engine's resume of the same run, for comparison
+    printed = " ".join(done.stdout.split())  # as rich wraps it
+    assert f"run {full.run_id}: {full.status} ({full.stop_reason})" in printed
+    assert f"attempts {full.attempts}, variants {full.variants}, accepted {full.accepted}" in printed
+    assert f"best {full.best_score:.4f} ({full.best_id}) run dir: {run_dir.resolve()}" in printed
+    more, modules = _modules("resume", str(run_dir), "-q", "--set", "run.generations=2")
+    assert more.returncode == 0, more.stderr
+    assert "darwin_core.engine" in modules and "attempts 4," in " ".join(more.stdout.split())
