@@ -6,22 +6,27 @@ selectable node, ``theta ~ Beta(prior + s, prior + f)`` and picks the node with 
 sample (Thompson sampling), so clades whose descendants keep doing well are expanded more, and
 unexplored ones still get tried.
 
+A draw is :func:`.thompson.grouped_thompson`: one draw per distinct shape ``(prior + s, prior +
+f)`` among the open parents (the largest of a group's draws drawn at once), then a uniform
+member of the winning group: the law of one Beta per parent exactly, at the cost of one draw per
+shape. Leaves evaluated on the same tasks share a few shapes; every inner node's clade counts are
+usually its own, so the cost is O(distinct shapes) per draw, between O(1) and O(N) (about half
+the archive when most clades have been extended; see docs/performance.md).
+
 With an archive that lists what was added (``summaries_since``), the pooled outcomes are kept
 as variants arrive (:class:`CladeIndex`: a new variant's own counts are added along its
-ancestor chain, O(depth) per variant, depth at most the run's generations and a few in practice)
-and the open parents come from a :class:`~.selection_index.SelectionIndex`; no variant is decoded.
-A draw still samples one Beta per open parent (O(N) per draw, by the rule's definition: the
-same samples in the same order as the scan, so the same picks seed for seed); :func:`thompson`
-takes them with :meth:`random.Random.betavariate`'s arithmetic and random numbers exactly, its
-per-shape constants computed once per shape instead of once per sample (about 2x faster; any
-other sampler, or fewer samples, would change the seed-to-parent mapping).
+ancestor chain, O(depth) per variant, depth at most the run's generations and a few in practice),
+the open parents come from a :class:`~.selection_index.SelectionIndex` and the groups are moved
+for the variants touched (:class:`.thompson.Groups`); no variant is decoded. The scan (an
+archive without ``summaries_since``) builds the same groups, so both pick the same parents seed
+for seed. The picks differ from those of sessions before the groups (one Beta per parent in id
+order, the same law): a run from then resumes with the groups' picks.
 """
 
 from __future__ import annotations
 
-import math
 import random
-from typing import Any, Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,78 +34,7 @@ from darwin_hookspecs import ArchiveView, hookimpl
 
 from .exhaustion import open_parents
 from .selection_index import SelectionIndex
-
-
-_LOG4, _SG_MAGIC, _E = math.log(4.0), 1.0 + math.log(4.5), math.e  # as in the random module
-Shape = tuple[float, ...]
-
-
-def _shape(alpha: float) -> Shape:
-    """``gammavariate(alpha, 1)``'s constants: (1, alpha, ainv, bbb, ccc) for Cheng's method
-    (alpha > 1), (0,) for the exponential (alpha = 1), (-1, alpha, b, 1 / alpha, alpha - 1) for
-    Kennedy & Gentle's GS (alpha < 1)."""
-    if alpha > 1.0:
-        ainv = math.sqrt(2.0 * alpha - 1.0)
-        return (1.0, alpha, ainv, alpha - _LOG4, alpha + ainv)
-    if alpha == 1.0:
-        return (0.0,)
-    return (-1.0, alpha, (_E + alpha) / _E, 1.0 / alpha, alpha - 1.0)
-
-
-def thompson(rng: random.Random, params: Sequence[tuple[float, float]], n: int) -> list[int]:
-    """``n`` times, the index of the largest of one ``rng.betavariate(a, b)`` per ``(a, b)`` in
-    ``params`` (the first on ties): the same random numbers and the same floats as calling it."""
-    if type(rng).betavariate is not random.Random.betavariate or \
-            type(rng).gammavariate is not random.Random.gammavariate:  # a custom sampler: its own
-        picks = []
-        for _ in range(n):
-            thetas = [rng.betavariate(a, b) for a, b in params]
-            picks.append(thetas.index(max(thetas)))  # the first largest, as the loop below
-        return picks
-    uniform, log, exp = rng.random, math.log, math.exp
-    cache: dict[float, Shape] = {}
-    shapes = [(cache.get(a) or cache.setdefault(a, _shape(a)), cache.get(b) or cache.setdefault(b, _shape(b)))
-              for a, b in params]
-
-    def gamma(c: Shape) -> float:
-        if c[0] > 0.0:
-            _, alpha, ainv, bbb, ccc = c
-            while True:
-                u1 = uniform()
-                if not 1e-7 < u1 < 0.9999999:
-                    continue
-                u2 = 1.0 - uniform()
-                v = log(u1 / (1.0 - u1)) / ainv
-                x = alpha * exp(v)
-                z = u1 * u1 * u2
-                r = bbb + ccc * v - x
-                if r + _SG_MAGIC - 4.5 * z >= 0.0 or r >= log(z):
-                    return x
-        if c[0] == 0.0:
-            return -log(1.0 - uniform())
-        _, alpha, b, inverse, less = c
-        while True:
-            u = uniform()
-            p = b * u
-            x = p ** inverse if p <= 1.0 else -log((b - p) / alpha)
-            u1 = uniform()
-            if p > 1.0:
-                if u1 <= x ** less:
-                    break
-            elif u1 <= exp(-x):
-                break
-        return x
-
-    chosen = []
-    for _ in range(n):
-        best, best_theta = 0, -1.0
-        for k, (a, b) in enumerate(shapes):
-            y = gamma(a)
-            theta = y / (y + gamma(b)) if y else 0.0
-            if theta > best_theta:
-                best, best_theta = k, theta
-        chosen.append(best)
-    return chosen
+from .thompson import Groups, Shape, grouped_thompson
 
 
 class CMPOptions(BaseModel):
@@ -139,7 +73,8 @@ class CladeIndex:
         self.parent: dict[str, str | None] = {}
         self.awaited: set[str] = set()  # parents named by a variant before they arrived
         self.seen, self.ordered = 0, True
-
+        self.touched: set[str] = set()  # ids whose counts, children or exhaustion moved (the caller clears it)
+        self.fresh = True  # rebuilt from nothing at the last sync
     def sync(self, archive: Any) -> bool:
         since = getattr(archive, "summaries_since", None)
         if since is None:
@@ -148,6 +83,8 @@ class CladeIndex:
         if key != self._key:
             self.__init__()  # type: ignore[misc]
             self._key = key
+        else:
+            self.fresh = False
         new = since(self.seen)
         self.seen += len(new)
         pooled, parents = self.pooled, self.parent
@@ -157,9 +94,13 @@ class CladeIndex:
             if vid in self.awaited or (parent is not None and parent >= vid):
                 self.ordered = False
             pooled[vid], parents[vid] = [passed, failed], parent
-            if parent is not None and parent not in pooled:
-                self.awaited.add(parent)
+            self.touched.add(vid)
+            if parent is not None:
+                self.touched.add(parent)  # its children and exhaustion moved
+                if parent not in pooled:
+                    self.awaited.add(parent)
             while parent is not None and parent in pooled:
+                self.touched.add(parent)
                 counts = pooled[parent]
                 counts[0] += passed
                 counts[1] += failed
@@ -168,31 +109,55 @@ class CladeIndex:
 
 
 class CladeMetaproductivity:
-    """Thompson sampling over clade task outcomes."""
+    """Thompson sampling over clade task outcomes, one draw per group of equal Beta shape."""
 
     def __init__(self, prior: float = 1.0) -> None:
         self.prior = prior
         self.clades = CladeIndex()
         self.index = SelectionIndex(lambda v, children: 1.0)
+        self.open, self.all = Groups(), Groups()  # the index's two pools, by shape
+        self.admitted = 0
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         if self.clades.sync(archive) and self.index.sync(archive):
-            index = self.index
-            pool = index.pool()
-            if not pool.open:
+            self._follow(archive)
+            groups = self.open if self.index.open_pool.open else self.all
+            if not len(groups):
                 raise ValueError("no selectable parent in the archive")
-            member = pool.counts.values
-            ids = [vid for vid, m in zip(index.ids, member) if m > 0]
-            pooled = self.clades.pooled
-            params = [(self.prior + pooled[vid][0], self.prior + pooled[vid][1]) for vid in ids]
         else:
             items = open_parents(archive)
             if not items:
                 raise ValueError("no selectable parent in the archive")
             outcomes = clade_outcomes(archive)
-            ids = [v.id for v in items]
-            params = [(self.prior + outcomes[vid][0], self.prior + outcomes[vid][1]) for vid in ids]
-        return [ids[k] for k in thompson(rng, params, n)]
+            groups = Groups((v.id, self._shape(*outcomes[v.id])) for v in items)
+        return grouped_thompson(rng, groups.ordered(), n)
+
+    def _shape(self, passed: int, failed: int) -> Shape:
+        return (self.prior + passed, self.prior + failed)
+
+    def _follow(self, archive: Any) -> None:
+        """Bring the groups to the index: every variant whose counts or pool membership may have
+        moved since the last call (all of them after a reset)."""
+        clades, index = self.clades, self.index
+        if clades.fresh:
+            self.open, self.all, self.admitted = Groups(), Groups(), 0
+            touched: Any = index.ids
+        else:
+            touched = clades.touched
+        admitted = getattr(archive, "admitted_since", None)
+        if admitted is not None:  # an island's pool: ids that joined it
+            joined = admitted(self.admitted)
+            self.admitted += len(joined)
+            touched = set(touched) | set(joined)
+        in_open, in_all = index.open_pool.counts.values, index.all_pool.counts.values
+        for vid in touched:
+            at = index.position.get(vid)
+            if at is None:
+                continue  # not accepted
+            shape = self._shape(*clades.pooled[vid])
+            self.open.put(vid, shape if in_open[at] > 0 else None)
+            self.all.put(vid, shape if in_all[at] > 0 else None)
+        clades.touched = set()
 
 
 @hookimpl

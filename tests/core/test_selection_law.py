@@ -10,6 +10,8 @@ import random
 import statistics
 from collections import Counter
 
+import pytest
+
 from darwin_core.archive import Archive
 from darwin_core.plugins import PluginManager
 from darwin_hookspecs import BuildContext, TaskResult, Variant
@@ -146,7 +148,12 @@ def full_thompson(archive: Archive, draws: int, rng: random.Random, prior: float
     return picks
 
 
-def test_cmp_group_draws_follow_independent_thompson_draws() -> None:
+@pytest.mark.parametrize("direct", [48, 1])
+def test_cmp_group_draws_follow_independent_thompson_draws(direct: int, monkeypatch) -> None:
+    """Groups of equal shape drawn member by member (48) or through the quantile (1)."""
+    import darwin_plugins.thompson
+
+    monkeypatch.setattr(darwin_plugins.thompson, "DIRECT", direct)
     draws = 20000
     for seed, size, tasks in [(1, 40, 2), (2, 60, 1), (3, 30, 4)]:
         archive = cmp_archive(seed, size, tasks)

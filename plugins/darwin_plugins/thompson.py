@@ -1,0 +1,144 @@
+"""Thompson sampling over groups of equal Beta shape: the largest of one ``Beta(a_i, b_i)`` draw
+per candidate, drawn as one draw per distinct shape ``(a, b)``.
+
+The candidates sharing a shape are exchangeable, so the winner is found by drawing each group's
+maximum (the largest of its ``m`` i.i.d. draws: directly when ``m`` is small, else by inverse
+transform through the Beta quantile, :mod:`.beta_max`), taking the group with the largest, then
+a uniform member of it (by its rank in id order). That is the law of independent draws over all
+candidates exactly (ties have probability 0); the cost is one draw per distinct shape instead of
+one per candidate. Groups are taken in ascending shape order, so a draw depends only on the
+candidates and the random stream (never on the order they arrived in): a resumed run draws what
+the uninterrupted one would.
+
+Single Beta draws reproduce :meth:`random.Random.betavariate`'s arithmetic and random numbers
+exactly, with each shape's constants computed once (about 2x faster than calling it).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from typing import Callable, Iterable, Sequence
+
+from .beta_max import max_of
+
+_LOG4, _SG_MAGIC, _E = math.log(4.0), 1.0 + math.log(4.5), math.e  # as in the random module
+Constants = tuple[float, ...]
+Shape = tuple[float, float]
+"""A candidate's Beta parameters ``(a, b)``."""
+
+DIRECT = 48
+"""Groups up to this size draw their members one by one; larger ones by the quantile (whose
+cost, 0.1-0.3 ms in pure Python, is about that of 50-150 single draws)."""
+
+
+def _constants(alpha: float) -> Constants:
+    """``gammavariate(alpha, 1)``'s constants: (1, alpha, ainv, bbb, ccc) for Cheng's method
+    (alpha > 1), (0,) for the exponential (alpha = 1), (-1, alpha, b, 1 / alpha, alpha - 1) for
+    Kennedy & Gentle's GS (alpha < 1)."""
+    if alpha > 1.0:
+        ainv = math.sqrt(2.0 * alpha - 1.0)
+        return (1.0, alpha, ainv, alpha - _LOG4, alpha + ainv)
+    if alpha == 1.0:
+        return (0.0,)
+    return (-1.0, alpha, (_E + alpha) / _E, 1.0 / alpha, alpha - 1.0)
+
+
+def beta_sampler(rng: random.Random) -> Callable[[float, float], float]:
+    """``(a, b) -> rng.betavariate(a, b)``, the same floats from the same random numbers."""
+    if type(rng).betavariate is not random.Random.betavariate or \
+            type(rng).gammavariate is not random.Random.gammavariate:  # a custom sampler: its own
+        return rng.betavariate
+    uniform, log, exp = rng.random, math.log, math.exp
+    cache: dict[float, Constants] = {}
+
+    def gamma(c: Constants) -> float:
+        if c[0] > 0.0:
+            _, alpha, ainv, bbb, ccc = c
+            while True:
+                u1 = uniform()
+                if not 1e-7 < u1 < 0.9999999:
+                    continue
+                u2 = 1.0 - uniform()
+                v = log(u1 / (1.0 - u1)) / ainv
+                x = alpha * exp(v)
+                z = u1 * u1 * u2
+                r = bbb + ccc * v - x
+                if r + _SG_MAGIC - 4.5 * z >= 0.0 or r >= log(z):
+                    return x
+        if c[0] == 0.0:
+            return -log(1.0 - uniform())
+        _, alpha, b, inverse, less = c
+        while True:
+            u = uniform()
+            p = b * u
+            x = p ** inverse if p <= 1.0 else -log((b - p) / alpha)
+            u1 = uniform()
+            if p > 1.0:
+                if u1 <= x ** less:
+                    break
+            elif u1 <= exp(-x):
+                break
+        return x
+
+    def beta(a: float, b: float) -> float:
+        ca = cache.get(a) or cache.setdefault(a, _constants(a))
+        cb = cache.get(b) or cache.setdefault(b, _constants(b))
+        y = gamma(ca)
+        return y / (y + gamma(cb)) if y else 0.0
+
+    return beta
+
+
+class Groups:
+    """Candidates by shape: ``{shape: ids in ascending order}``, updated one candidate at a time."""
+
+    def __init__(self, items: Iterable[tuple[str, Shape]] = ()) -> None:
+        self.members: dict[Shape, list[str]] = {}
+        self.shape: dict[str, Shape] = {}
+        for vid, shape in items:
+            self.put(vid, shape)
+
+    def __len__(self) -> int:
+        return len(self.shape)
+
+    def put(self, vid: str, shape: Shape | None) -> None:
+        """``vid`` now has ``shape`` (``None``: no longer a candidate)."""
+        old = self.shape.get(vid)
+        if old == shape:
+            return
+        if old is not None:
+            group = self.members[old]
+            del group[bisect.bisect_left(group, vid)]
+            if not group:
+                del self.members[old]
+            del self.shape[vid]
+        if shape is not None:
+            bisect.insort(self.members.setdefault(shape, []), vid)
+            self.shape[vid] = shape
+
+    def ordered(self) -> list[tuple[Shape, list[str]]]:
+        return sorted(self.members.items())
+
+
+def grouped_thompson(rng: random.Random, groups: Sequence[tuple[Shape, list[str]]], n: int) -> list[str]:
+    """``n`` Thompson picks over the members of ``groups`` (ascending shapes, members in id order)."""
+    beta = beta_sampler(rng)
+    uniform = rng.random
+    picks = []
+    for _ in range(n):
+        best, best_theta = 0, -1.0
+        for k, ((a, b), members) in enumerate(groups):
+            m = len(members)
+            if m == 1:
+                theta = beta(a, b)
+            elif m <= DIRECT:
+                theta = max(beta(a, b) for _ in range(m))
+            else:
+                theta = max_of(a, b, m, uniform())
+            if theta > best_theta:
+                best, best_theta = k, theta
+        members = groups[best][1]
+        picks.append(members[min(int(uniform() * len(members)), len(members) - 1)])
+    return picks
