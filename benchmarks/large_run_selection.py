@@ -16,7 +16,7 @@ from typing import Any
 
 from darwin_core.archive import Archive
 from darwin_core.plugins import PluginManager
-from darwin_hookspecs import BuildContext, Variant
+from darwin_hookspecs import BuildContext, TaskResult, Variant
 
 CHILDREN = 4
 STRATEGIES = ("score_child_prop", "score_prop", "random", "best", "latest", "score_child_prop_mad",
@@ -60,13 +60,18 @@ class ScanOnly:
 
 LEVELS = 0
 """Scores rounded to multiples of 1 / LEVELS (an accuracy over LEVELS tasks; 0: continuous)."""
+TASKS = 16
+"""Task results per variant (each passed at the variant's own rate): ``cmp`` pools them per clade."""
 
 
 def _child(rng: random.Random, generation: int, index: int, parents: list[str]) -> Variant:
     meta: dict[str, Any] = {"neighbourhood": rng.randint(2, 40)} if rng.random() < 0.1 else {}
+    rate = rng.random()
+    results = {f"t{t}": TaskResult(task_id=f"t{t}", passed=rng.random() < rate, score=1.0) for t in range(TASKS)}
     return Variant(id=f"v{generation:05d}a{index:03d}", parent_id=rng.choice(parents), generation=generation,
                    status=rng.choice(["accepted", "accepted", "accepted", "rejected", "invalid"]),
-                   score=round(rng.random() * LEVELS) / LEVELS if LEVELS else rng.random(), metadata=meta)
+                   score=round(rng.random() * LEVELS) / LEVELS if LEVELS else rng.random(), metadata=meta,
+                   task_results=results)
 
 
 def build(size: int, seed: int = 1) -> tuple[Archive, list[str], random.Random]:
@@ -138,3 +143,23 @@ def report(sizes: list[int], reps: int, generations: int, names: tuple[str, ...]
         first = statistics.median(firsts[(name, large, True)]) * 1000
         print(f"  {name:22} {row[0]:12.4f} {row[1]:13.4f} {row[1] / row[0]:6.1f} {row[2]:10.4f} "
               f"{row[3]:11.4f} {row[3] / row[2]:6.1f} {first:18.2f}")
+
+
+if __name__ == "__main__":
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(description="selection CPU per attempt (the part of bench_large_run)")
+    parser.add_argument("--sizes", default="200,1000,10000")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--generations", type=int, default=25)
+    parser.add_argument("--names", default=",".join(STRATEGIES))
+    parser.add_argument("--tasks", type=int, default=TASKS, help="task results per variant (0: none)")
+    parser.add_argument("--levels", type=int, default=LEVELS, help="score levels (0: continuous)")
+    args = parser.parse_args()
+    TASKS, LEVELS = args.tasks, args.levels
+    print(f"load average {os.getloadavg()}; tasks {TASKS}, levels {LEVELS}")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    for size in sizes[1:] or sizes:  # each size against the smallest
+        report([sizes[0], size], args.reps, args.generations, tuple(args.names.split(",")))
+    print(f"load average {os.getloadavg()}")

@@ -1,7 +1,7 @@
 """The largest of ``m`` independent ``Beta(a, b)`` draws, drawn at once: its CDF is ``F(x) ** m``,
 so it is ``F``'s quantile at ``U ** (1 / m)`` (inverse transform, one uniform). ``F`` is the
 regularized incomplete beta function (Lentz's continued fraction, as in Numerical Recipes), its
-quantile found by Newton's method kept inside a bisection bracket, to about 1e-15.
+quantile found by Newton's method kept inside a bisection bracket, to about 1e-14 (relative).
 
 The upper tail ``1 - U ** (1 / m)`` is computed directly (``-expm1(log(U) / m)``) and the
 quantile solved on whichever side of the median holds it, so a large ``m`` loses no precision.
@@ -10,8 +10,10 @@ quantile solved on whichever side of the median holds it, so a large ``m`` loses
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 _TINY, _EPS = 1e-300, 1e-16
+_STANDARD = NormalDist()
 
 
 def _fraction(a: float, b: float, x: float) -> float:
@@ -57,23 +59,36 @@ def lower(a: float, b: float, x: float, norm: float | None = None) -> float:
 
 def _solve(a: float, b: float, p: float) -> float:
     """``x`` with ``I_x(a, b) = p``, for ``p <= 1/2`` (the lower side, computed without
-    cancellation)."""
-    norm = _log_norm(a, b)
+    cancellation): Newton's method on ``log I_x`` (nearly linear in a tail), from the small-``x``
+    asymptote ``I_x ~ x^a / (a B(a, b))`` or a normal approximation, kept in a bisection bracket."""
+    norm, target = _log_norm(a, b), math.log(p)
+    mean = a / (a + b)
+    x = math.exp((target + math.log(a) - norm) / a)  # the asymptote near 0
+    if not 0.0 < x < mean:
+        sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1.0)))
+        x = mean - _STANDARD.inv_cdf(1.0 - p) * sd
+        if not 0.0 < x < 1.0:
+            x = mean / 2
     lo, hi = 0.0, 1.0
-    x = min(max(a / (a + b), 1e-300), 1.0 - 1e-16)
     for _ in range(200):
-        f = lower(a, b, x, norm) - p
-        if f == 0.0:
-            return x
-        if f > 0.0:
-            hi = x
+        value = lower(a, b, x, norm)
+        if value <= 0.0:
+            lo, new = x, (x + hi) / 2.0 if hi < 1.0 else (x + 1.0) / 2.0
         else:
-            lo = x
-        log_density = norm + (a - 1.0) * math.log(x) + (b - 1.0) * math.log1p(-x)
-        new = x - f / math.exp(log_density) if -700.0 < log_density < 700.0 else -1.0
-        if not lo < new < hi:  # Newton left the bracket: bisect (geometrically near 0)
-            new = math.sqrt(lo * hi) if lo > 0.0 and hi < 1e-3 else (lo + hi) / 2.0
-        if abs(new - x) <= 4e-16 * max(new, 1e-300) or hi - lo <= 4e-16 * max(hi, 1e-300):
+            f = math.log(value) - target
+            if f == 0.0:
+                return x
+            if f > 0.0:
+                hi = x
+            else:
+                lo = x
+            log_slope = norm + (a - 1.0) * math.log(x) + (b - 1.0) * math.log1p(-x) - math.log(value)
+            new = x - f / math.exp(log_slope) if -700.0 < log_slope < 700.0 else -1.0
+            if lo <= new <= hi and abs(new - x) <= 1e-14 * x:
+                return new
+            if not lo < new < hi:  # Newton left the bracket: bisect (geometrically near 0)
+                new = math.sqrt(lo * hi) if lo > 0.0 and hi < 1e-3 else (lo + hi) / 2.0
+        if abs(new - x) <= 1e-14 * new or hi - lo <= 1e-14 * hi:
             return new
         x = new
     return x

@@ -28,9 +28,9 @@ Constants = tuple[float, ...]
 Shape = tuple[float, float]
 """A candidate's Beta parameters ``(a, b)``."""
 
-DIRECT = 48
+DIRECT = 24
 """Groups up to this size draw their members one by one; larger ones by the quantile (whose
-cost, 0.1-0.3 ms in pure Python, is about that of 50-150 single draws)."""
+cost, 6-130 us in pure Python, is about that of 5-60 single draws)."""
 
 
 def _constants(alpha: float) -> Constants:

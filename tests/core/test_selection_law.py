@@ -148,9 +148,9 @@ def full_thompson(archive: Archive, draws: int, rng: random.Random, prior: float
     return picks
 
 
-@pytest.mark.parametrize("direct", [48, 1])
+@pytest.mark.parametrize("direct", [24, 1])
 def test_cmp_group_draws_follow_independent_thompson_draws(direct: int, monkeypatch) -> None:
-    """Groups of equal shape drawn member by member (48) or through the quantile (1)."""
+    """Groups of equal shape drawn member by member (24) or through the quantile (1)."""
     import darwin_plugins.thompson
 
     monkeypatch.setattr(darwin_plugins.thompson, "DIRECT", direct)
