@@ -52,6 +52,8 @@ def lower(a: float, b: float, x: float, norm: float | None = None) -> float:
         return 1.0
     norm = _log_norm(a, b) if norm is None else norm
     front = math.exp(norm + a * math.log(x) + b * math.log1p(-x))
+    if front == 0.0:  # far in a tail (the fraction is O(1)): no need to evaluate it
+        return 0.0 if x < a / (a + b) else 1.0
     if x < (a + 1.0) / (a + b + 2.0):
         return front * _fraction(a, b, x) / a
     return 1.0 - front * _fraction(b, a, 1.0 - x) / b

@@ -34,7 +34,8 @@ from darwin_hookspecs import ArchiveView, hookimpl
 
 from .exhaustion import open_parents
 from .selection_index import SelectionIndex
-from .thompson import Groups, Shape, grouped_thompson
+from .thompson import Groups, Shape
+from .thompson_pruned import blocks, pruned_thompson
 
 
 class CMPOptions(BaseModel):
@@ -130,7 +131,8 @@ class CladeMetaproductivity:
                 raise ValueError("no selectable parent in the archive")
             outcomes = clade_outcomes(archive)
             groups = Groups((v.id, self._shape(*outcomes[v.id])) for v in items)
-        return grouped_thompson(rng, groups.ordered(), n)
+        ordered = groups.ordered()
+        return pruned_thompson(rng, ordered, blocks(ordered), n)
 
     def _shape(self, passed: int, failed: int) -> Shape:
         return (self.prior + passed, self.prior + failed)

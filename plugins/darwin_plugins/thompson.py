@@ -122,23 +122,26 @@ class Groups:
         return sorted(self.members.items())
 
 
+def group_max(rng: random.Random, beta: Callable[[float, float], float], a: float, b: float, m: int) -> float:
+    """The largest of ``m`` ``Beta(a, b)`` draws: one by one up to :data:`DIRECT`, else at once."""
+    if m == 1:
+        return beta(a, b)
+    if m <= DIRECT:
+        return max(beta(a, b) for _ in range(m))
+    return max_of(a, b, m, rng.random())
+
+
 def grouped_thompson(rng: random.Random, groups: Sequence[tuple[Shape, list[str]]], n: int) -> list[str]:
-    """``n`` Thompson picks over the members of ``groups`` (ascending shapes, members in id order)."""
+    """``n`` Thompson picks over the members of ``groups`` (ascending shapes, members in id
+    order), every group drawn (:mod:`.thompson_pruned` draws few of them)."""
     beta = beta_sampler(rng)
-    uniform = rng.random
     picks = []
     for _ in range(n):
         best, best_theta = 0, -1.0
         for k, ((a, b), members) in enumerate(groups):
-            m = len(members)
-            if m == 1:
-                theta = beta(a, b)
-            elif m <= DIRECT:
-                theta = max(beta(a, b) for _ in range(m))
-            else:
-                theta = max_of(a, b, m, uniform())
+            theta = group_max(rng, beta, a, b, len(members))
             if theta > best_theta:
                 best, best_theta = k, theta
         members = groups[best][1]
-        picks.append(members[min(int(uniform() * len(members)), len(members) - 1)])
+        picks.append(members[min(int(rng.random() * len(members)), len(members) - 1)])
     return picks

@@ -148,12 +148,19 @@ def full_thompson(archive: Archive, draws: int, rng: random.Random, prior: float
     return picks
 
 
-@pytest.mark.parametrize("direct", [24, 1])
-def test_cmp_group_draws_follow_independent_thompson_draws(direct: int, monkeypatch) -> None:
-    """Groups of equal shape drawn member by member (24) or through the quantile (1)."""
+@pytest.mark.parametrize(("direct", "resolve", "ratio"), [(24, 0.5, 1.25), (1, 0.5, 1.25), (24, 0.0, 1.25),
+                                                         (24, 0.0, 1e9)])
+def test_cmp_group_draws_follow_independent_thompson_draws(direct: int, resolve: float, ratio: float,
+                                                            monkeypatch) -> None:
+    """Groups of equal shape drawn member by member (24) or through the quantile (1); blocks
+    resolved through the dominating Beta once likely below the best (0.5) or at once (0.0); one
+    block for all (ratio 1e9: a loose dominating Beta, many of the rest drawn)."""
     import darwin_plugins.thompson
+    import darwin_plugins.thompson_pruned
 
     monkeypatch.setattr(darwin_plugins.thompson, "DIRECT", direct)
+    monkeypatch.setattr(darwin_plugins.thompson_pruned, "RESOLVE", resolve)
+    monkeypatch.setattr(darwin_plugins.thompson_pruned, "RATIO", ratio)
     draws = 20000
     for seed, size, tasks in [(1, 40, 2), (2, 60, 1), (3, 30, 4)]:
         archive = cmp_archive(seed, size, tasks)
