@@ -6,12 +6,12 @@ selectable node, ``theta ~ Beta(prior + s, prior + f)`` and picks the node with 
 sample (Thompson sampling), so clades whose descendants keep doing well are expanded more, and
 unexplored ones still get tried.
 
-A draw is :func:`.thompson.grouped_thompson`: one draw per distinct shape ``(prior + s, prior +
-f)`` among the open parents (the largest of a group's draws drawn at once), then a uniform
-member of the winning group: the law of one Beta per parent exactly, at the cost of one draw per
-shape. Leaves evaluated on the same tasks share a few shapes; every inner node's clade counts are
-usually its own, so the cost is O(distinct shapes) per draw, between O(1) and O(N) (about half
-the archive when most clades have been extended; see docs/performance.md).
+A draw is :func:`.thompson_pruned.pruned_thompson`: the open parents grouped by shape
+``(prior + s, prior + f)`` (equal shapes are exchangeable: one draw of the group's maximum, then
+a uniform member), the groups in blocks of similar ``a + b``, and most groups never drawn: a
+dominating Beta shows, by coupling, that the rest of a block lies below the best draw so far.
+The pick has the law of one independent Beta per parent exactly; a draw costs about one CDF
+evaluation per block plus the few groups drawn (O(log N) in practice; docs/performance.md).
 
 With an archive that lists what was added (``summaries_since``), the pooled outcomes are kept
 as variants arrive (:class:`CladeIndex`: a new variant's own counts are added along its
@@ -35,7 +35,7 @@ from darwin_hookspecs import ArchiveView, hookimpl
 from .exhaustion import open_parents
 from .selection_index import SelectionIndex
 from .thompson import Groups, Shape
-from .thompson_pruned import blocks, pruned_thompson
+from .thompson_pruned import Plan, blocks, pruned_thompson
 
 
 class CMPOptions(BaseModel):
@@ -117,22 +117,23 @@ class CladeMetaproductivity:
         self.clades = CladeIndex()
         self.index = SelectionIndex(lambda v, children: 1.0)
         self.open, self.all = Groups(), Groups()  # the index's two pools, by shape
+        self.open_plan, self.all_plan = Plan(), Plan()
         self.admitted = 0
 
     def select(self, archive: ArchiveView, n: int, rng: random.Random) -> list[str]:
         if self.clades.sync(archive) and self.index.sync(archive):
             self._follow(archive)
-            groups = self.open if self.index.open_pool.open else self.all
+            groups, plan = (self.open, self.open_plan) if self.index.open_pool.open else (self.all, self.all_plan)
             if not len(groups):
                 raise ValueError("no selectable parent in the archive")
+            return pruned_thompson(rng, groups, plan.update(groups), n)
         else:
             items = open_parents(archive)
             if not items:
                 raise ValueError("no selectable parent in the archive")
             outcomes = clade_outcomes(archive)
             groups = Groups((v.id, self._shape(*outcomes[v.id])) for v in items)
-        ordered = groups.ordered()
-        return pruned_thompson(rng, ordered, blocks(ordered), n)
+        return pruned_thompson(rng, groups, blocks(groups), n)
 
     def _shape(self, passed: int, failed: int) -> Shape:
         return (self.prior + passed, self.prior + failed)
@@ -143,6 +144,7 @@ class CladeMetaproductivity:
         clades, index = self.clades, self.index
         if clades.fresh:
             self.open, self.all, self.admitted = Groups(), Groups(), 0
+            self.open_plan, self.all_plan = Plan(), Plan()
             touched: Any = index.ids
         else:
             touched = clades.touched

@@ -1,14 +1,11 @@
-"""Thompson sampling over groups of equal Beta shape: the largest of one ``Beta(a_i, b_i)`` draw
-per candidate, drawn as one draw per distinct shape ``(a, b)``.
+"""Thompson sampling's parts: candidates grouped by Beta shape, a group's maximum, single draws.
 
-The candidates sharing a shape are exchangeable, so the winner is found by drawing each group's
-maximum (the largest of its ``m`` i.i.d. draws: directly when ``m`` is small, else by inverse
-transform through the Beta quantile, :mod:`.beta_max`), taking the group with the largest, then
-a uniform member of it (by its rank in id order). That is the law of independent draws over all
-candidates exactly (ties have probability 0); the cost is one draw per distinct shape instead of
-one per candidate. Groups are taken in ascending shape order, so a draw depends only on the
-candidates and the random stream (never on the order they arrived in): a resumed run draws what
-the uninterrupted one would.
+The candidates sharing a shape ``(a, b)`` are exchangeable: the largest of their draws is one
+draw of the group's maximum (the largest of ``m`` i.i.d. draws: directly when ``m`` is small,
+else by inverse transform through the Beta quantile, :mod:`.beta_max`), and the candidate that
+drew it a uniform member (by its rank in id order). :mod:`.thompson_pruned` draws with them.
+Everything is keyed by shapes and ids, never by arrival order, so a draw depends only on the
+candidates and the random stream: a resumed run draws what the uninterrupted one would.
 
 Single Beta draws reproduce :meth:`random.Random.betavariate`'s arithmetic and random numbers
 exactly, with each shape's constants computed once (about 2x faster than calling it).
@@ -19,7 +16,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable
 
 from .beta_max import max_of
 
@@ -92,11 +89,13 @@ def beta_sampler(rng: random.Random) -> Callable[[float, float], float]:
 
 
 class Groups:
-    """Candidates by shape: ``{shape: ids in ascending order}``, updated one candidate at a time."""
+    """Candidates by shape: ``{shape: ids in ascending order}``, updated one candidate at a time;
+    ``changed`` collects the shapes whose members moved (for :class:`.thompson_pruned.Plan`)."""
 
     def __init__(self, items: Iterable[tuple[str, Shape]] = ()) -> None:
         self.members: dict[Shape, list[str]] = {}
         self.shape: dict[str, Shape] = {}
+        self.changed: set[Shape] = set()
         for vid, shape in items:
             self.put(vid, shape)
 
@@ -114,12 +113,11 @@ class Groups:
             if not group:
                 del self.members[old]
             del self.shape[vid]
+            self.changed.add(old)
         if shape is not None:
             bisect.insort(self.members.setdefault(shape, []), vid)
             self.shape[vid] = shape
-
-    def ordered(self) -> list[tuple[Shape, list[str]]]:
-        return sorted(self.members.items())
+            self.changed.add(shape)
 
 
 def group_max(rng: random.Random, beta: Callable[[float, float], float], a: float, b: float, m: int) -> float:
@@ -129,19 +127,3 @@ def group_max(rng: random.Random, beta: Callable[[float, float], float], a: floa
     if m <= DIRECT:
         return max(beta(a, b) for _ in range(m))
     return max_of(a, b, m, rng.random())
-
-
-def grouped_thompson(rng: random.Random, groups: Sequence[tuple[Shape, list[str]]], n: int) -> list[str]:
-    """``n`` Thompson picks over the members of ``groups`` (ascending shapes, members in id
-    order), every group drawn (:mod:`.thompson_pruned` draws few of them)."""
-    beta = beta_sampler(rng)
-    picks = []
-    for _ in range(n):
-        best, best_theta = 0, -1.0
-        for k, ((a, b), members) in enumerate(groups):
-            theta = group_max(rng, beta, a, b, len(members))
-            if theta > best_theta:
-                best, best_theta = k, theta
-        members = groups[best][1]
-        picks.append(members[min(int(rng.random() * len(members)), len(members) - 1)])
-    return picks
