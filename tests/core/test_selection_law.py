@@ -5,6 +5,7 @@ and the same tests reject a deliberately wrong law (so the tolerance has power).
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import statistics
@@ -148,6 +149,15 @@ def full_thompson(archive: Archive, draws: int, rng: random.Random, prior: float
     return picks
 
 
+@functools.lru_cache(maxsize=None)
+def references(seed: int, size: int, tasks: int, draws: int) -> tuple[Counter, Counter]:
+    """Independent draws on ``cmp_archive(seed, size, tasks)``: the rule's, and a wrong one's
+    (prior 3), made once for every variant of the draw under test."""
+    archive = cmp_archive(seed, size, tasks)
+    return (full_thompson(archive, draws, random.Random(seed + 100)),
+            full_thompson(archive, draws, random.Random(seed + 200), prior=3.0))
+
+
 @pytest.mark.parametrize(("direct", "resolve", "ratio"), [(24, 0.5, 1.25), (1, 0.5, 1.25), (24, 0.0, 1.25),
                                                          (24, 0.0, 1e9)])
 def test_cmp_group_draws_follow_independent_thompson_draws(direct: int, resolve: float, ratio: float,
@@ -166,10 +176,9 @@ def test_cmp_group_draws_follow_independent_thompson_draws(direct: int, resolve:
         archive = cmp_archive(seed, size, tasks)
         rule = strategy("cmp")
         got = Counter(rule.select(archive, draws, random.Random(seed)))
-        want = full_thompson(archive, draws, random.Random(seed + 100))
+        want, wrong = references(seed, size, tasks, draws)
         stat, df = two_sample(got, want)
         assert stat < critical(df), (seed, stat, df)
-        # a wrong law (the prior doubled) is told apart by the same test
-        wrong = full_thompson(archive, draws, random.Random(seed + 200), prior=3.0)
+        # a wrong law (the prior tripled) is told apart by the same test
         stat, df = two_sample(got, wrong)
         assert stat > critical(df), (seed, stat, df)
