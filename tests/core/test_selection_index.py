@@ -307,3 +307,20 @@ def test_a_nan_fitness_leaving_the_open_ranking_removes_only_itself() -> None:
     index.sync(archive)
     assert {vid for _, vid in index.ranked_open} == {"v0000root", "v0001a000"}
     assert index.nan_open == 0 and index.nan_all == 1
+
+
+@pytest.mark.parametrize("name", ["cmp", "score_child_prop_mad"])
+def test_a_resumed_strategy_draws_what_the_uninterrupted_one_draws(name: str) -> None:
+    """A strategy that followed the archive generation by generation and a new one (a resume)
+    pick the same parents for the same seed: the draws depend on the archive and the seed only."""
+    rng = random.Random(12)
+    archive = Archive()
+    archive.add(Variant(id="v0000root", parent_id=None, generation=0, status="accepted", score=0.3,
+                        task_results={"t1": TaskResult(task_id="t1", passed=True, score=1.0)}))
+    kept = strategy(name)
+    for generation in range(1, 60):
+        grow(archive, rng, generation, rng.randint(2, 6), zero_scores=False)
+        seed = rng.randrange(2**32)
+        picks = kept.select(archive, 5, random.Random(seed))
+        if generation % 7 == 0:
+            assert strategy(name).select(archive, 5, random.Random(seed)) == picks, generation
