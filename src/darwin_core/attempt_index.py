@@ -26,8 +26,8 @@ class AttemptIndex(MutableMapping[str, Attempt]):
 
     def __init__(self, store: "RunStore") -> None:
         self._store = store
-        self._summaries: dict[str, AttemptSummary] = {s.id: s for s in store.load_attempt_summaries()}
-        self._whole: dict[str, Attempt] = {}
+        self._whole: dict[str, Attempt] = {}  # attempts only planned come whole from their plan
+        self._summaries: dict[str, AttemptSummary] = {s.id: s for s in store.load_attempt_summaries(self._whole)}
 
     def __getitem__(self, key: str) -> Attempt:
         whole = self._whole.get(key)
