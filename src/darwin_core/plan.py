@@ -69,6 +69,7 @@ def _add_attempt(handle: RunHandle, attempt: Attempt) -> Attempt:
     if attempt.id in handle.attempts:  # planned by a crashed pass (the handle loaded every attempt)
         return handle.attempts[attempt.id]
     handle.attempts[attempt.id] = attempt
+    handle.store.unstored.add(attempt.id)
     return attempt
 
 
@@ -118,6 +119,7 @@ def plan(handle: RunHandle, selector: SelectionStrategy, generation: int) -> lis
     if stored is not record:  # planned by a crashed pass: its attempts are the plan
         for attempt in plan_of(handle.store, stored):
             handle.attempts[attempt.id] = attempt
+            handle.store.unstored.add(attempt.id)
     return [handle.attempts[a] for a in stored["attempts"]]
 
 

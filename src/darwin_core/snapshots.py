@@ -13,6 +13,7 @@ import fnmatch
 import os
 import shutil
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Iterable
 
@@ -83,6 +84,11 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+MANIFESTS_KEPT = 1024
+"""Manifests a :class:`CodeBook` keeps, the most recently used (the others are rebuilt from the
+nearest kept ancestor's when asked for), so its memory does not grow with the run."""
+
+
 class CodeBook:
     """Rebuilds and caches the manifests of variants from their snapshots. Thread-safe."""
 
@@ -90,7 +96,7 @@ class CodeBook:
         """``archive``: where variants known by id only (:meth:`add_id`) are decoded from."""
         self.store = store
         self.archive = archive
-        self._manifests: dict[str, Manifest] = {}
+        self._manifests: OrderedDict[str, Manifest] = OrderedDict()  # least recently used first
         self._variants: dict[str, Variant] = {}
         self._pending: list[str] = []  # held here until the archive has them
         self._ids: set[str] = set()
@@ -150,15 +156,21 @@ class CodeBook:
                 variant = self.variant(current)
                 chain.append(variant)
                 current = variant.parent_id
-            manifest: Manifest = dict(self._manifests[current]) if current is not None else {}
+            manifests = self._manifests
+            if current is not None:
+                manifests.move_to_end(current)
+            manifest: Manifest = dict(manifests[current]) if current is not None else {}
             for variant in reversed(chain):
                 for rel, key in variant.snapshot.items():
                     if key is None:
                         manifest.pop(rel, None)
                     else:
                         manifest[rel] = key
-                self._manifests[variant.id] = dict(manifest)
-            return dict(self._manifests[variant_id])
+                manifests[variant.id] = dict(manifest)
+            found = dict(manifests[variant_id])
+            while len(manifests) > MANIFESTS_KEPT:
+                manifests.popitem(last=False)
+            return found
 
     def files(self, variant_id: str) -> dict[str, bytes]:
         return {rel: self.store.get_blob(key) for rel, key in self.manifest(variant_id).items()}

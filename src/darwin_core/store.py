@@ -39,7 +39,7 @@ from . import infra
 from .gc_pause import paused_gc
 from .plan_records import planned_attempts
 from .store_batch import Keep, StoreBatch
-from .summary import ATTEMPT_PATHS, PATHS, TALLY_PATHS, AttemptSummary, VariantSummary, tally, tally_of
+from .summary import ATTEMPT_PATHS, ENDED, PATHS, TALLY_PATHS, AttemptSummary, VariantSummary, tally, tally_of
 
 T = TypeVar("T")
 
@@ -71,6 +71,8 @@ class RunStore:
         self._cache_bytes = 0
         self._cache_lock = threading.Lock()
         self._batch: StoreBatch | None = None
+        self.unstored: set[str] = set()
+        """Attempts planned but with no record of their own yet (:mod:`darwin_core.plan_records`)."""
 
     # ------------------------------------------------------------------ batches
 
@@ -302,13 +304,15 @@ class RunStore:
         rows = self._retry("reading attempts", lambda: list(project(self.storage, "attempts", ATTEMPT_PATHS)))
         attempts, versions, build = [], self._versions, AttemptSummary.from_values
         for key, values, version in rows:
-            versions[("attempts", key)] = version
             try:
-                attempts.append(build(key, values))
+                attempts.append(summary := build(key, values))
             except _SHAPE_ERRORS as exc:
                 raise self._corrupt("attempts", key, exc) from None
+            if summary.status not in ENDED:  # an ended attempt is not written again
+                versions[("attempts", key)] = version
         for attempt in planned_attempts(self, {a.id for a in attempts}):
             attempts.append(AttemptSummary.of(attempt))
+            self.unstored.add(attempt.id)
             if planned is not None:
                 planned[attempt.id] = attempt
         return sorted(attempts, key=_PLACE)
@@ -324,8 +328,9 @@ class RunStore:
     def save_attempt(self, attempt: Attempt, *, create: bool = False) -> None:
         """Write an attempt's record: created at its first write (a planned attempt is held by
         its generation's record until it starts), then replaced."""
-        create = create or ("attempts", attempt.id) not in self._versions
-        self.put("attempts", attempt.id, to_dict(attempt), create=create)
+        create = create or attempt.id in self.unstored
+        self.put("attempts", attempt.id, to_dict(attempt), create=create, remember=attempt.status not in ENDED)
+        self.unstored.discard(attempt.id)
 
     def load_attempt(self, key: str) -> Attempt:
         """One attempt decoded whole (``NotFoundError`` if it is not stored)."""
