@@ -85,8 +85,9 @@ def _text(data: bytes) -> str:
 
 
 MANIFESTS_KEPT = 1024
-"""Manifests a :class:`CodeBook` keeps, the most recently used (the others are rebuilt from the
-nearest kept ancestor's when asked for), so its memory does not grow with the run."""
+"""Manifests a :class:`CodeBook` keeps, the most recently used; the others are rebuilt from the
+nearest kept ancestor's through the snapshots (each variant's parent and changed files, kept
+for every variant once seen: their size is the change, not the program)."""
 
 
 class CodeBook:
@@ -97,6 +98,7 @@ class CodeBook:
         self.store = store
         self.archive = archive
         self._manifests: OrderedDict[str, Manifest] = OrderedDict()  # least recently used first
+        self._steps: dict[str, tuple[str | None, dict[str, str | None]]] = {}  # id -> (parent, snapshot)
         self._variants: dict[str, Variant] = {}
         self._pending: list[str] = []  # held here until the archive has them
         self._ids: set[str] = set()
@@ -111,6 +113,7 @@ class CodeBook:
                 self._ids.add(variant.id)
                 self._order.append(variant.id)
             self._variants[variant.id] = variant
+            self._steps[variant.id] = (variant.parent_id, variant.snapshot)
             if self.archive is not None:
                 archive = self.archive
                 for held in [i for i in self._pending if i in archive]:
@@ -150,23 +153,26 @@ class CodeBook:
 
     def manifest(self, variant_id: str) -> Manifest:
         with self._lock:
-            chain: list[Variant] = []
+            chain: list[tuple[str, dict[str, str | None]]] = []
             current: str | None = variant_id
-            while current is not None and current not in self._manifests:
-                variant = self.variant(current)
-                chain.append(variant)
-                current = variant.parent_id
-            manifests = self._manifests
+            manifests, steps = self._manifests, self._steps
+            while current is not None and current not in manifests:
+                step = steps.get(current)
+                if step is None:
+                    variant = self.variant(current)
+                    step = steps[current] = (variant.parent_id, variant.snapshot)
+                chain.append((current, step[1]))
+                current = step[0]
             if current is not None:
                 manifests.move_to_end(current)
             manifest: Manifest = dict(manifests[current]) if current is not None else {}
-            for variant in reversed(chain):
-                for rel, key in variant.snapshot.items():
+            for step_id, snapshot in reversed(chain):
+                for rel, key in snapshot.items():
                     if key is None:
                         manifest.pop(rel, None)
                     else:
                         manifest[rel] = key
-                manifests[variant.id] = dict(manifest)
+                manifests[step_id] = dict(manifest)
             found = dict(manifests[variant_id])
             while len(manifests) > MANIFESTS_KEPT:
                 manifests.popitem(last=False)
