@@ -10,15 +10,23 @@ is taken from it from then on.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import ItemsView, MutableMapping, ValuesView
 from typing import TYPE_CHECKING, Iterator
 
 from darwin_hookspecs import Attempt
 
-from .summary import AttemptSummary
+from .summary import ENDED, AttemptSummary
 
 if TYPE_CHECKING:
     from .store import RunStore
+
+
+WHOLE_KEPT = 1024
+"""Ended attempts held whole, the most recently used (any other is read back when used); an
+attempt that has not ended (``planned``, ``running``) is always held: the engine changes it."""
+
+_SLACK = 256  # trimmed once this many past the bound: a pass over them per _SLACK additions
 
 
 class AttemptIndex(MutableMapping[str, Attempt]):
@@ -26,8 +34,10 @@ class AttemptIndex(MutableMapping[str, Attempt]):
 
     def __init__(self, store: "RunStore") -> None:
         self._store = store
-        self._summaries: dict[str, AttemptSummary] = {s.id: s for s in store.load_attempt_summaries()}
-        self._whole: dict[str, Attempt] = {}
+        self._whole: OrderedDict[str, Attempt] = OrderedDict()  # least recently used first
+        planned: dict[str, Attempt] = {}  # attempts only planned come whole from their plan
+        self._summaries: dict[str, AttemptSummary] = {s.id: s for s in store.load_attempt_summaries(planned)}
+        self._whole.update(planned)
 
     def __getitem__(self, key: str) -> Attempt:
         whole = self._whole.get(key)
@@ -35,11 +45,32 @@ class AttemptIndex(MutableMapping[str, Attempt]):
             if key not in self._summaries:
                 raise KeyError(key)
             whole = self._whole[key] = self._store.load_attempt(key)
+            self._trim()
+        else:
+            self._whole.move_to_end(key)
         return whole
 
     def __setitem__(self, key: str, attempt: Attempt) -> None:
         self._whole[key] = attempt
+        self._whole.move_to_end(key)
         self._summaries[key] = AttemptSummary.of(attempt)
+        self._trim()
+
+    def _trim(self) -> None:
+        """Hold at most :data:`WHOLE_KEPT` attempts whole besides those not ended (an attempt
+        dropped keeps its summary, taken from it now)."""
+        whole = self._whole
+        if len(whole) <= WHOLE_KEPT + _SLACK:
+            return
+        drop = len(whole) - WHOLE_KEPT
+        for key in list(whole):
+            if drop <= 0:
+                break
+            attempt = whole[key]
+            if attempt.status in ENDED:
+                self._summaries[key] = AttemptSummary.of(attempt)
+                del whole[key]
+                drop -= 1
 
     def __delitem__(self, key: str) -> None:
         del self._summaries[key]

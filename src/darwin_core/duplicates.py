@@ -64,6 +64,10 @@ class KnownDigests(AbstractSet[str]):
         return frozenset, (list(self),)  # sent to another process: just the digests it holds
 
 
+FILE_DIGESTS_KEPT = 8192
+"""Content digests of blobs kept (each read and hashed again once dropped)."""
+
+
 class ContentIndex:
     """Digests of the trees of the run's evaluated variants, folded in as they are recorded."""
 
@@ -75,11 +79,13 @@ class ContentIndex:
         """Each digest and its rank (first recorded first); only ever appended to."""
 
     def digest(self, manifest: Manifest) -> str:
-        pairs = []
+        pairs, shas = [], self._file_sha
         for rel, key in manifest.items():
-            sha = self._file_sha.get(key)
+            sha = shas.get(key)
             if sha is None:
-                sha = self._file_sha[key] = hashlib.sha256(self.codebook.store.get_blob(key)).hexdigest()
+                sha = shas[key] = hashlib.sha256(self.codebook.store.get_blob(key)).hexdigest()
+                if len(shas) > FILE_DIGESTS_KEPT:  # the oldest first (a cache: read back if needed)
+                    del shas[next(iter(shas))]
             pairs.append((rel, sha))
         return _combine(pairs)
 

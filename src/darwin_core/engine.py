@@ -20,7 +20,7 @@ from typing import AbstractSet, Any, Iterable
 
 from darwin_hookspecs import Attempt, DarwinError, Executor, Lease, RunInfo, RunSummary, SelectionStrategy
 
-from . import __version__, admission, infra, initial, inspirations, pipeline, signals, warmstart, writer
+from . import __version__, admission, infra, initial, inspirations, pipeline, plan_records, signals, warmstart, writer
 from .attempt import GenerateJob, run_generate_job
 from .config import DarwinConfig
 from .duplicates import ContentIndex
@@ -266,7 +266,7 @@ class Engine:
             return  # recorded by an earlier pass: a resumed run rewrites nothing
         if steps.stop is None or not queue:
             if all(a.status in ("finished", "interrupted", "abandoned", "skipped") for a in attempts):
-                record = {**self.handle.generations[generation], "status": "done"}
+                record = plan_records.done(self.handle.generations[generation])
                 self.store.save_generation(record, create=False)
                 self.handle.generations[generation] = record
                 self.store.after_commit(lambda: self.hook.darwin_generation_finished(

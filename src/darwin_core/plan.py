@@ -14,10 +14,11 @@ import random
 from collections import Counter
 from typing import Any
 
-from darwin_hookspecs import Attempt, SelectionStrategy, to_dict
+from darwin_hookspecs import Attempt, SelectionStrategy
 
 from . import inspirations, plausible
 from .config import DarwinConfig
+from .plan_records import plan_of, with_planned
 from .record import variant_id_for
 from .run import RunHandle
 from .targeting import choose_target
@@ -62,12 +63,14 @@ def sibling_counts(handle: RunHandle, generation: int) -> Counter[str]:
     return counts  # the cache itself: read it, never change it
 
 
-def _store_attempt(handle: RunHandle, attempt: Attempt) -> Attempt:
+def _add_attempt(handle: RunHandle, attempt: Attempt) -> Attempt:
+    """A planned attempt, held by the handle and, once recorded, by its generation's record
+    (:mod:`.plan_records`); the attempt a crashed pass planned under its id if there is one."""
     if attempt.id in handle.attempts:  # planned by a crashed pass (the handle loaded every attempt)
         return handle.attempts[attempt.id]
-    stored = Attempt.from_dict(handle.store.create_or_load("attempts", attempt.id, to_dict(attempt)))
-    handle.attempts[stored.id] = stored
-    return stored
+    handle.attempts[attempt.id] = attempt
+    handle.store.unstored.add(attempt.id)
+    return attempt
 
 
 def plan(handle: RunHandle, selector: SelectionStrategy, generation: int) -> list[Attempt]:
@@ -104,15 +107,20 @@ def plan(handle: RunHandle, selector: SelectionStrategy, generation: int) -> lis
                                         random.Random(f"{cfg.seed}:inspire:{generation}:{index}"))
         if inspiring:
             metadata["inspirations"] = inspiring
-        planned.append(_store_attempt(handle, Attempt(
+        planned.append(_add_attempt(handle, Attempt(
             id=f"g{generation:04d}a{index:03d}", generation=generation, index=index,
             parent_id=parent_id, seed=derive_seed(cfg.seed, generation, index), target=target,
             metadata=metadata,
         )))
         here[parent_id] += 1
-    record = {"generation": generation, "attempts": [a.id for a in planned], "status": "running"}
-    handle.generations[generation] = handle.store.create_or_load("generations", f"{generation:06d}", record)
-    return [handle.attempts[a] for a in handle.generations[generation]["attempts"]]
+    record = with_planned({"generation": generation, "attempts": [a.id for a in planned], "status": "running"},
+                          (a for a in planned if a.status == "planned"))
+    stored = handle.generations[generation] = handle.store.create_or_load("generations", f"{generation:06d}", record)
+    if stored is not record:  # planned by a crashed pass: its attempts are the plan
+        for attempt in plan_of(handle.store, stored):
+            handle.attempts[attempt.id] = attempt
+            handle.store.unstored.add(attempt.id)
+    return [handle.attempts[a] for a in stored["attempts"]]
 
 
 def settle_recorded(handle: RunHandle) -> None:
@@ -153,14 +161,14 @@ def recover(handle: RunHandle, config: DarwinConfig, generation: int, attempts: 
         for key in ("sibling_index", "inspirations"):
             if key in attempt.metadata:
                 metadata[key] = attempt.metadata[key]
-        stored = _store_attempt(handle, Attempt(
+        stored = _add_attempt(handle, Attempt(
             id=f"{attempt.id.split('r')[0]}r{retries + 1}", generation=attempt.generation,
             index=attempt.index, parent_id=attempt.parent_id, seed=attempt.seed,
             target=attempt.target, retry_of=attempt.id, metadata=metadata,
         ))
         record = handle.generations[generation]
         if stored.id not in record["attempts"]:
-            record = {**record, "attempts": [*record["attempts"], stored.id]}
+            record = with_planned({**record, "attempts": [*record["attempts"], stored.id]}, [stored])
             handle.store.save_generation(record, create=False)
             handle.generations[generation] = record
         result.append(stored)

@@ -13,6 +13,7 @@ import fnmatch
 import os
 import shutil
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Iterable
 
@@ -83,6 +84,12 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+MANIFESTS_KEPT = 1024
+"""Manifests a :class:`CodeBook` keeps, the most recently used; the others are rebuilt from the
+nearest kept ancestor's through the snapshots (each variant's parent and changed files, kept
+for every variant once seen: their size is the change, not the program)."""
+
+
 class CodeBook:
     """Rebuilds and caches the manifests of variants from their snapshots. Thread-safe."""
 
@@ -90,7 +97,8 @@ class CodeBook:
         """``archive``: where variants known by id only (:meth:`add_id`) are decoded from."""
         self.store = store
         self.archive = archive
-        self._manifests: dict[str, Manifest] = {}
+        self._manifests: OrderedDict[str, Manifest] = OrderedDict()  # least recently used first
+        self._steps: dict[str, tuple[str | None, dict[str, str | None]]] = {}  # id -> (parent, snapshot)
         self._variants: dict[str, Variant] = {}
         self._pending: list[str] = []  # held here until the archive has them
         self._ids: set[str] = set()
@@ -105,6 +113,7 @@ class CodeBook:
                 self._ids.add(variant.id)
                 self._order.append(variant.id)
             self._variants[variant.id] = variant
+            self._steps[variant.id] = (variant.parent_id, variant.snapshot)
             if self.archive is not None:
                 archive = self.archive
                 for held in [i for i in self._pending if i in archive]:
@@ -144,21 +153,30 @@ class CodeBook:
 
     def manifest(self, variant_id: str) -> Manifest:
         with self._lock:
-            chain: list[Variant] = []
+            chain: list[tuple[str, dict[str, str | None]]] = []
             current: str | None = variant_id
-            while current is not None and current not in self._manifests:
-                variant = self.variant(current)
-                chain.append(variant)
-                current = variant.parent_id
-            manifest: Manifest = dict(self._manifests[current]) if current is not None else {}
-            for variant in reversed(chain):
-                for rel, key in variant.snapshot.items():
+            manifests, steps = self._manifests, self._steps
+            while current is not None and current not in manifests:
+                step = steps.get(current)
+                if step is None:
+                    variant = self.variant(current)
+                    step = steps[current] = (variant.parent_id, variant.snapshot)
+                chain.append((current, step[1]))
+                current = step[0]
+            if current is not None:
+                manifests.move_to_end(current)
+            manifest: Manifest = dict(manifests[current]) if current is not None else {}
+            for step_id, snapshot in reversed(chain):
+                for rel, key in snapshot.items():
                     if key is None:
                         manifest.pop(rel, None)
                     else:
                         manifest[rel] = key
-                self._manifests[variant.id] = dict(manifest)
-            return dict(self._manifests[variant_id])
+                manifests[step_id] = dict(manifest)
+            found = dict(manifests[variant_id])
+            while len(manifests) > MANIFESTS_KEPT:
+                manifests.popitem(last=False)
+            return found
 
     def files(self, variant_id: str) -> dict[str, bytes]:
         return {rel: self.store.get_blob(key) for rel, key in self.manifest(variant_id).items()}

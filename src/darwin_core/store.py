@@ -37,8 +37,9 @@ from darwin_hookspecs.storage_codec import encoded
 
 from . import infra
 from .gc_pause import paused_gc
+from .plan_records import planned_attempts
 from .store_batch import Keep, StoreBatch
-from .summary import ATTEMPT_PATHS, PATHS, TALLY_PATHS, AttemptSummary, VariantSummary, tally, tally_of
+from .summary import ATTEMPT_PATHS, ENDED, PATHS, TALLY_PATHS, AttemptSummary, VariantSummary, tally, tally_of
 
 T = TypeVar("T")
 
@@ -70,6 +71,8 @@ class RunStore:
         self._cache_bytes = 0
         self._cache_lock = threading.Lock()
         self._batch: StoreBatch | None = None
+        self.unstored: set[str] = set()
+        """Attempts planned but with no record of their own yet (:mod:`darwin_core.plan_records`)."""
 
     # ------------------------------------------------------------------ batches
 
@@ -294,16 +297,24 @@ class RunStore:
             self._retry("preparing the store", lambda: prepare("variants", PATHS))
             self._retry("preparing the store", lambda: prepare("attempts", ATTEMPT_PATHS))
 
-    def load_attempt_summaries(self) -> list[AttemptSummary]:
-        """Every attempt's :class:`~darwin_core.summary.AttemptSummary`, by generation and index."""
+    def load_attempt_summaries(self, planned: dict[str, Attempt] | None = None) -> list[AttemptSummary]:
+        """Every attempt's :class:`~darwin_core.summary.AttemptSummary`, by generation and index,
+        those only planned (held by their generation's record, :mod:`~darwin_core.plan_records`)
+        included; ``planned`` receives those whole."""
         rows = self._retry("reading attempts", lambda: list(project(self.storage, "attempts", ATTEMPT_PATHS)))
         attempts, versions, build = [], self._versions, AttemptSummary.from_values
         for key, values, version in rows:
-            versions[("attempts", key)] = version
             try:
-                attempts.append(build(key, values))
+                attempts.append(summary := build(key, values))
             except _SHAPE_ERRORS as exc:
                 raise self._corrupt("attempts", key, exc) from None
+            if summary.status not in ENDED:  # an ended attempt is not written again
+                versions[("attempts", key)] = version
+        for attempt in planned_attempts(self, {a.id for a in attempts}):
+            attempts.append(AttemptSummary.of(attempt))
+            self.unstored.add(attempt.id)
+            if planned is not None:
+                planned[attempt.id] = attempt
         return sorted(attempts, key=_PLACE)
 
     def load_variants_by_id(self, ids: list[str]) -> list[Variant]:
@@ -315,7 +326,11 @@ class RunStore:
                 for i in ids]
 
     def save_attempt(self, attempt: Attempt, *, create: bool = False) -> None:
-        self.put("attempts", attempt.id, to_dict(attempt), create=create)
+        """Write an attempt's record: created at its first write (a planned attempt is held by
+        its generation's record until it starts), then replaced."""
+        create = create or attempt.id in self.unstored
+        self.put("attempts", attempt.id, to_dict(attempt), create=create, remember=attempt.status not in ENDED)
+        self.unstored.discard(attempt.id)
 
     def load_attempt(self, key: str) -> Attempt:
         """One attempt decoded whole (``NotFoundError`` if it is not stored)."""

@@ -156,6 +156,10 @@ ATTEMPT_PATHS: tuple[str, ...] = ("generation", "index", "status", "started_at",
                                   "retry_of", "child_id")
 
 
+ENDED = frozenset({"finished", "interrupted", "skipped", "abandoned"})
+"""The statuses of an attempt that has ended (its record is not written again)."""
+
+
 @dataclass(slots=True)
 class AttemptSummary:
     """What ``darwin status`` (:func:`~darwin_core.metrics.compute_metrics`) and a resume's
