@@ -7,13 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
-from darwin_plugins.mutation.operators.library import MIRROR, siblings
+from darwin_plugins.mutation.operators.library import MIRROR, ONE_PATH, siblings
 
 from mutation_support import context, texts
 
 PREFIX = ("def strip_prefix(names, prefix):\n    out = []\n    for name in names:\n"
           "        if name.startswith(prefix):\n            out.append(name.lstrip(prefix))\n    return out\n")
-INITIALS = "def initials(name):\n    letters = [word[0] for word in name.split()]\n    return ''.join(letters)\n"
+INITIALS = ("def initials(name, dots):\n    letters = [word[0] for word in name.split()]\n    if dots:\n"
+            "        return '.'.join(letters)\n    return ''.join(letters)\n")
 MERGE = ("def merge(intervals):\n    merged = []\n    for start, end in intervals:\n"
          "        if merged and start <= merged[-1][1]:\n            merged[-1][1] = max(merged[-1][1], end)\n"
          "        else:\n            merged.append([start, end])\n    return merged\n")
@@ -23,10 +24,11 @@ DURATION = ("def minutes(text):\n    total = 0\n    number = ''\n    for ch in t
 
 
 def weights(tmp_path: Path, source: str, family: str) -> dict[str, float]:
+    """``"line: description"`` -> the edit's weight in the root's neighbourhood."""
     (tmp_path / "m.py").write_text(source)
     hood = MutationGenerator(MutationOptions(pairs=0, families=[family]))._neighbourhood(context(0, tmp_path))
     assert hood is not None
-    return {e.description: e.weight for e in hood.edits}
+    return {f"{e.site.line}: {e.description}": e.weight for e in hood.edits}
 
 
 def test_method_swap_offers_siblings_the_call_accepts_with_mirrors_first(tmp_path: Path) -> None:
@@ -38,13 +40,17 @@ def test_method_swap_offers_siblings_the_call_accepts_with_mirrors_first(tmp_pat
     assert siblings("strip", 0) == ["lstrip", "rstrip"]
     assert "removeprefix" in siblings("lstrip", 1) and "removeprefix" not in siblings("lstrip", 0)
     w = weights(tmp_path, PREFIX, "method_swap")
-    assert abs(w[".lstrip -> .removeprefix"] - MIRROR * w[".lstrip -> .strip"]) < 1e-12
+    assert abs(w["5: .lstrip -> .removeprefix"] - MIRROR * w["5: .lstrip -> .strip"]) < 1e-12
 
 
 def test_transform_gives_an_evident_string_a_transform(tmp_path: Path) -> None:
     found = texts(tmp_path, INITIALS, "transform")
     assert any("[word[0].upper() for word in name.split()]" in t for t in found)
     assert any("''.join(letters).lower()" in t for t in found)  # a string method's result
+    # one of several returns changes one path only: it comes after the value's source
+    w = weights(tmp_path, INITIALS, "transform")
+    assert len(w) == 9 and all(abs(w[f"{line}: `.upper()` added"] - ONE_PATH * w["2: `.upper()` added"]) < 1e-12
+                               for line in (4, 5))
     # ``xs`` is not evidently a string: its subscript is not transformed
     assert texts(tmp_path, "def f(xs):\n    return xs[0]\n", "transform") == []
     # a name bound to a string literal and returned

@@ -62,6 +62,10 @@ ARITY: dict[str, tuple[int, int]] = {
 """Positional arguments each method accepts (fewest, most)."""
 TRANSFORMS = ("lower", "upper", "strip")
 """No-argument transforms given to a string-valued expression."""
+ONE_PATH = 1 / 3
+"""Prior multiplier of a transform of the value one of a function's several ``return`` statements
+returns: it changes that path only (``''.join(letters).upper()`` leaves the other branch's
+result as it was), where transforming the value at its source changes every path."""
 STR_ONLY = {"lower", "upper", "casefold", "title", "capitalize", "swapcase", "strip", "lstrip", "rstrip",
             "split", "rsplit", "splitlines", "startswith", "endswith", "isdigit", "isalpha", "isalnum",
             "isspace", "isupper", "islower", "isnumeric", "isdecimal", "removeprefix", "removesuffix",
@@ -123,6 +127,7 @@ class LibrarySites:
     _add: Any
     scope: Any
     scopes: list[Any]
+    returns: list[tuple[cst.Return, Any]]
 
     def _init_library(self) -> None:
         self.strings: dict[int, set[str]] = {}
@@ -209,6 +214,10 @@ class LibrarySites:
             self._add("method_swap", f.attr, "method-sibling", [
                 (f".{method} -> .{m}", lambda n, m=m: n.with_changes(value=m)) for m in options],
                 {i: MIRROR for i, m in enumerate(options) if frozenset((method, m)) in MIRRORS})
+        paths: dict[int, int] = {}
+        for _, owner in self.returns:
+            paths[id(owner)] = paths.get(id(owner), 0) + 1
+        one_path = {id(r.value) for r, owner in self.returns if paths[id(owner)] > 1}
         done: set[int] = set()
         for scope, expr, name in self.candidates:
             if id(expr) in self.receivers or id(expr) in self.covered or id(expr) in done:
@@ -218,6 +227,6 @@ class LibrarySites:
             if isinstance(expr, cst.Subscript) and len(expr.slice) != 1:
                 continue
             done.add(id(expr))
-            current = _method(expr)
-            self._add("transform", expr, "str-transform", [
-                (f"`.{m}()` added", _transform(m)) for m in TRANSFORMS if m != current])
+            options = [m for m in TRANSFORMS if m != _method(expr)]
+            self._add("transform", expr, "str-transform", [(f"`.{m}()` added", _transform(m)) for m in options],
+                      dict.fromkeys(range(len(options)), ONE_PATH) if id(expr) in one_path else {})
