@@ -73,3 +73,12 @@ def test_reset_copies_an_initialisation_after_its_consumer_in_the_loop(tmp_path:
     assert found == [DURATION.replace("* 60\n", "* 60\n            number = ''\n")]
     # an accumulator the loop only updates or indexes (``merged.append``, ``merged[-1]``) is never reset
     assert texts(tmp_path, MERGE, "reset") == []
+
+
+def test_break_stops_a_search_loop_at_its_first_match(tmp_path: Path) -> None:
+    search = ("def first(items, target):\n    found = -1\n    for i, item in enumerate(items):\n"
+              "        if item == target:\n            found = i\n    return found\n")
+    assert texts(tmp_path, search, "break") == [search.replace("found = i\n", "found = i\n            break\n")]
+    # a count the loop accumulates under an ``if`` and never reads afterwards: no site
+    counting = search.replace("    return found\n", "    return 0\n")
+    assert texts(tmp_path, counting, "break") == []

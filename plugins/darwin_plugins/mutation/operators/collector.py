@@ -127,6 +127,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         StatementSites.visit_If(self, node)
         UpdateSites.note_if(self, node)
         ConditionSites.note_condition(self, node.test, "if")
+        WrapSites.note_wrap_if(self, node)
 
     def visit_While(self, node: cst.While) -> None:
         ExpressionSites.visit_While(self, node)

@@ -10,7 +10,9 @@ function's own statements.
   statement of the loop that reads the variable without rebinding it: the reset after a value
   is consumed (GenProg's insertion, its donor the function's own statement; the ``insert``
   family only inserts *before* a statement, and a loop's only consumer is often last in its
-  branch).
+  branch);
+* ``break``: ``break`` after the last statement of an ``if`` inside a ``for`` loop when that
+  statement binds a name read after the loop (a search that should stop at its first match).
 """
 
 from __future__ import annotations
@@ -104,7 +106,15 @@ class WrapSites:
     scopes: list[Any]
     blocks: list[tuple[cst.IndentedBlock, Any]]
 
+    def note_wrap_if(self, node: cst.If) -> None:
+        if len(self.scopes) > 1 and isinstance(node.body, cst.IndentedBlock) and node.body.body:
+            last = node.body.body[-1]
+            if isinstance(last, cst.SimpleStatementLine) and not any(isinstance(s, JUMPS) for s in last.body):
+                self._last_in_if.add(id(last))
+
     def _init_wraps(self) -> None:
+        self._last_in_if: set[int] = set()
+        """``id`` of the last simple statement of each ``if`` body (``break`` sites)."""
         self.range_args: list[tuple[cst.Name, int]] = []
         self.sequences: dict[int, set[str]] = {}
         """``id(scope)`` -> names the function iterates or indexes."""
@@ -139,6 +149,20 @@ class WrapSites:
                 self._add("wrap", name, "len-wrap", [(f"{name.value} -> len({name.value})", _wrap("len"))])
         for block, _scope in self.blocks:
             self._resets(block)
+            self._breaks(block)
+
+    def _breaks(self, block: cst.IndentedBlock) -> None:
+        """``break`` after an ``if``'s last statement in a ``for`` of ``block`` that binds a name
+        the statements after the loop read."""
+        body = list(block.body)
+        for i, loop in enumerate(body):
+            if not isinstance(loop, cst.For):
+                continue
+            later = set().union(*(_bare_reads(s) for s in body[i + 1:]))
+            for inner in _statements(loop.body):
+                if binds(inner) & later and id(inner) in self._last_in_if:
+                    self._add("break", inner, "break-after", [
+                        ("insert `break` after", lambda n: cst.FlattenSentinel([n, cst.SimpleStatementLine(body=[cst.Break()])]))])
 
     def _resets(self, block: cst.IndentedBlock) -> None:
         """Each initialisation before a loop of ``block``, copied after its consumers in the loop."""
