@@ -29,7 +29,12 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
 * ``method_call``, ``initial``, ``guard``, ``builtin``: fix templates with ingredients from the
   program (:mod:`.templates`);
 * ``continue``, ``strengthen``, ``weaken``: a loop's ``if <cond>: continue``, a test joined with
-  another condition of its function by ``and`` / ``or`` (:mod:`.conditions`).
+  another condition of its function by ``and`` / ``or`` (:mod:`.conditions`);
+* ``method_swap``, ``transform``: a method's sibling from the builtin API (``lstrip`` to
+  ``removeprefix``), a string given ``.upper()`` / ``.lower()`` / ``.strip()`` (:mod:`.library`);
+* ``wrap``, ``reset``: an iterable wrapped in ``sorted``/``reversed``/``set``, a difference in
+  ``abs``, a sequence in ``len``; an initialisation before a loop copied after its consumer in the
+  loop; ``break`` after a loop's match recorded in a name read after it (:mod:`.wraps`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -38,6 +43,7 @@ FAMILIES = (
     "comparison", "arithmetic", "bitwise", "augmented", "boolean", "condition", "constant",
     "off_by_one", "swap", "name", "index", "attribute", "return", "delete", "insert", "move", "update",
     "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
+    "method_swap", "transform", "wrap", "reset", "break",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

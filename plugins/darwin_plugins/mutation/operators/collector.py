@@ -9,11 +9,13 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .conditions import ConditionSites
 from .expressions import ExpressionSites
+from .library import LibrarySites
 from .names import NameSites
 from .statements import StatementSites
 from .tables import Make, Replacement
 from .templates import TemplateSites
 from .updates import UpdateSites
+from .wraps import WrapSites
 
 
 @dataclass
@@ -33,8 +35,9 @@ class Site:
 
 
 class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, ConditionSites,
-                    cst.CSTVisitor):
-    """Finds every site of a module (expression, name, statement, update, template and condition families)."""
+                    LibrarySites, WrapSites, cst.CSTVisitor):
+    """Finds every site of a module (expression, name, statement, update, template, condition,
+    library and wrap families)."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -47,6 +50,8 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._init_updates()
         self._init_templates()
         self._init_conditions()
+        self._init_library()
+        self._init_wraps()
 
     def _add(self, family: str, node: cst.CSTNode, label: str, alternatives: list[tuple[str, Make]],
              priors: dict[int, float] | None = None) -> None:
@@ -61,16 +66,20 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         UpdateSites.note_call(self, node)
         TemplateSites.note_template_call(self, node)
         ConditionSites.note_condition_call(self, node)
+        LibrarySites.note_library_call(self, node)
+        WrapSites.note_wrap_call(self, node)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         ExpressionSites.visit_Comparison(self, node)
         TemplateSites.note_template_comparison(self, node)
         ConditionSites.note_condition_comparison(self, node)
+        LibrarySites.note_library_comparison(self, node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         ExpressionSites.visit_Assign(self, node)
         UpdateSites.note_assign(self, node)
         TemplateSites.note_template_assign(self, node)
+        LibrarySites.note_library_assign(self, node)
         for target in node.targets:
             NameSites.note_integer(self, target.target, node.value)
 
@@ -84,6 +93,8 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         UpdateSites.note_nesting(self, "loop")
         TemplateSites.note_template_for(self, node)
         ConditionSites.note_condition_for(self, node)
+        LibrarySites.note_library_loop(self, node.target, node.iter)
+        WrapSites.note_wrap_iterable(self, node.iter)
         it = node.iter
         if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
             NameSites.note_integer(self, node.target, None)
@@ -91,12 +102,32 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
     def visit_Subscript(self, node: cst.Subscript) -> None:
         NameSites.note_subscript(self, node)
         ExpressionSites.visit_Subscript(self, node)
+        LibrarySites.note_library_subscript(self, node)
+        WrapSites.note_wrap_subscript(self, node)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        LibrarySites.note_library_loop(self, node.target, node.iter)
+        WrapSites.note_wrap_iterable(self, node.iter)
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        LibrarySites.note_library_value(self, node.elt)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        LibrarySites.note_library_value(self, node.elt)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        LibrarySites.note_library_value(self, node.elt)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        ExpressionSites.visit_BinaryOperation(self, node)
+        WrapSites.note_wrap_binary(self, node)
 
     def visit_If(self, node: cst.If) -> None:
         ExpressionSites.visit_If(self, node)
         StatementSites.visit_If(self, node)
         UpdateSites.note_if(self, node)
         ConditionSites.note_condition(self, node.test, "if")
+        WrapSites.note_wrap_if(self, node)
 
     def visit_While(self, node: cst.While) -> None:
         ExpressionSites.visit_While(self, node)
@@ -115,6 +146,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
     def visit_Return(self, node: cst.Return) -> None:
         ExpressionSites.visit_Return(self, node)
         StatementSites.visit_Return(self, node)
+        LibrarySites.note_library_value(self, node.value)
 
     def leave_Module(self, original_node: cst.Module) -> None:
         self._finish_names()
@@ -122,6 +154,8 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._finish_updates()
         self._finish_templates()
         self._finish_conditions()
+        self._finish_library()
+        self._finish_wraps()
 
 
 class _Replace(cst.CSTTransformer):

@@ -69,7 +69,7 @@ def zero_calls_on(node: cst.CSTNode, name: str) -> list[str]:
     return found
 
 
-def _binds(stmt: cst.SimpleStatementLine) -> set[str]:
+def binds(stmt: cst.SimpleStatementLine) -> set[str]:
     """The names a simple statement (re)binds (``x = ...``, ``a, b = ...``, ``x += ...``)."""
     out: set[str] = set()
     for small in stmt.body:
@@ -164,7 +164,7 @@ class TemplateSites:
                     isinstance(s, (cst.Continue, cst.Break, cst.Pass, cst.Return)) for s in stmt.body):
                 continue
             later = set().union(*(names_in(s) for s in body[i + 1:]))
-            if _binds(stmt) & later:
+            if binds(stmt) & later:
                 continue  # guarded, a binding leaves later reads stale: that skip is ``continue``'s
             used, bare = names_in(stmt), names_in(stmt, receivers=False)
             tests: dict[str, float] = {}
