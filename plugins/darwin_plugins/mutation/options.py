@@ -56,6 +56,10 @@ class MutationOptions(BaseModel):
     singles and pairs take turns, and once the singles are spent pairs only (1: pairs only
     then). 0.5 repaired ``min_max`` (two edits, neither changes a test alone) without losing a
     tuning program of benchmarks/bench_repair.py; 0.1-0.3 cost single-edit repairs."""
+    pairs_focus: int = Field(0, ge=0, le=50)
+    """With ``N > 0``, pairs combine the ``pairs`` likeliest edits at the parent's ``N`` most
+    suspicious lines (instead of its likeliest anywhere) and start once every single edit at
+    those lines is tried, or at ``pairs_after`` if that comes first (:mod:`.focus`); 0: off."""
     edits_mean: float = Field(1.0, ge=1.0, le=8.0)
     """Mean number of edits per child (geometric); 1: single edits only."""
     max_edits: int = Field(4, ge=1)
