@@ -4,9 +4,9 @@ A two-edit bug whose first edit does not change a test (two swapped comparisons,
 the lines the failing tasks point to. With ``pairs_focus = N`` the pairs (:mod:`.pairs`) are
 drawn from ``pairs`` valid edits at the ``N`` most suspicious lines (the line weights the
 neighbourhood was ordered by: Ochiai, or the share of failing tasks; ties go to the line whose
-first edit comes first in the order), each line's likeliest in turn, and they start as soon as
-those single edits have all been tried, or at ``pairs_after`` of the neighbourhood if that
-comes first. A
+first edit comes first in the order), each line's likeliest in turn. They start at
+``pairs_after`` of the neighbourhood as before, or with ``pairs_early`` as soon as those single
+edits have all been tried if that comes first. A
 parent without coverage has no suspicious line: its pairs are the global ones.
 """
 
@@ -40,7 +40,7 @@ def top_lines(hood: Neighbourhood, n: int) -> list[tuple[str, int]]:
     return [where for _, _, where in sorted(scored)[:n]]
 
 
-def plan(hood: Neighbourhood, n: int, top: int, after: float) -> Focus:
+def plan(hood: Neighbourhood, n: int, top: int, after: float, early: bool = False) -> Focus:
     """The parent's :class:`Focus` (computed once per neighbourhood; deterministic in its order)."""
     cached = hood.focus
     if cached is not None:
@@ -50,7 +50,7 @@ def plan(hood: Neighbourhood, n: int, top: int, after: float) -> Focus:
     firsts = _pool(hood, lines, top) if lines else []
     if len(firsts) > 1:
         start = sum(1 for i, _ in hood.valid if i <= max(firsts))  # once the pool's singles are tried
-        focus = Focus(min(start, default), firsts, lines)
+        focus = Focus(min(start, default) if early else default, firsts, lines)
     else:
         focus = Focus(default, None, lines)
     with hood.lock:

@@ -157,7 +157,8 @@ class MutationGenerator:
                             metadata={"neighbourhood": 0, "exhausted": True})
         size = len(hood.edits) + two.size(self.options.pairs)
         if self.options.pairs > 1:
-            where = aim.plan(hood, self.options.pairs_focus, self.options.pairs, self.options.pairs_after)
+            where = aim.plan(hood, self.options.pairs_focus, self.options.pairs, self.options.pairs_after,
+                             self.options.pairs_early)
             turn = two.slot(hood, k, where.start, self.options.pairs, where.firsts)
             if turn is not None and turn[0]:
                 pair = two.nth(hood, turn[1], self.options.pairs, where.firsts)

@@ -57,9 +57,13 @@ class MutationOptions(BaseModel):
     then). 0.5 repaired ``min_max`` (two edits, neither changes a test alone) without losing a
     tuning program of benchmarks/bench_repair.py; 0.1-0.3 cost single-edit repairs."""
     pairs_focus: int = Field(0, ge=0, le=50)
-    """With ``N > 0``, pairs combine the ``pairs`` likeliest edits at the parent's ``N`` most
-    suspicious lines (instead of its likeliest anywhere) and start once every single edit at
-    those lines is tried, or at ``pairs_after`` if that comes first (:mod:`.focus`); 0: off."""
+    """With ``N > 0``, pairs combine ``pairs`` edits at the parent's ``N`` most suspicious lines,
+    each line's likeliest in turn, instead of its ``pairs`` likeliest anywhere (:mod:`.focus`);
+    0: off. A parent without coverage keeps the global pairs."""
+    pairs_early: bool = False
+    """With ``pairs_focus``: start the pairs as soon as the single edits they combine are all
+    tried, when that comes before ``pairs_after`` (it cost late single-edit repairs on
+    benchmarks/bench_repair.py, see docs/search.md)."""
     edits_mean: float = Field(1.0, ge=1.0, le=8.0)
     """Mean number of edits per child (geometric); 1: single edits only."""
     max_edits: int = Field(4, ge=1)
