@@ -83,7 +83,7 @@ def test_pairs_early_start_once_the_pooled_singles_are_tried(tmp_path: Path) -> 
     (tmp_path / "m.py").write_text(MIN_MAX)
     parent = _parent()
     late = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2)), tmp_path, parent)
-    early = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2, pairs_early=True)), tmp_path, parent)
+    early = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2, pairs_early=190)), tmp_path, parent)
     first = next(k for k, p in enumerate(early) if p.metadata.get("pair"))
     assert first < next(k for k, p in enumerate(late) if p.metadata.get("pair"))
     pooled = {e for p in early if p.metadata.get("pair") for e in p.metadata["edits"]}
@@ -97,6 +97,6 @@ def test_without_coverage_or_focus_the_pairs_are_the_global_ones(tmp_path: Path)
     (tmp_path / "m.py").write_text(MIN_MAX)
     bare = _parent(with_coverage=False)
     glob = [p.changes for p in _all(MutationGenerator(MutationOptions()), tmp_path, bare)]
-    assert [p.changes for p in _all(MutationGenerator(MutationOptions(pairs_focus=2, pairs_early=True)),
+    assert [p.changes for p in _all(MutationGenerator(MutationOptions(pairs_focus=2, pairs_early=190)),
                                      tmp_path, bare)] == glob
-    assert MutationOptions().pairs_focus == 0 and not MutationOptions().pairs_early  # off by default
+    assert MutationOptions().pairs_focus == 0 and MutationOptions().pairs_early == 0  # off by default

@@ -5,8 +5,8 @@ the lines the failing tasks point to. With ``pairs_focus = N`` the pairs (:mod:`
 drawn from ``pairs`` valid edits at the ``N`` most suspicious lines (the line weights the
 neighbourhood was ordered by: Ochiai, or the share of failing tasks; ties go to the line whose
 first edit comes first in the order), each line's likeliest in turn. They start at
-``pairs_after`` of the neighbourhood as before, or with ``pairs_early`` as soon as those single
-edits have all been tried if that comes first. A
+``pairs_after`` of the neighbourhood as before; with ``pairs_early = K`` the first ``K`` of them
+already take every other turn as soon as the single edits they combine have all been tried. A
 parent without coverage has no suspicious line: its pairs are the global ones.
 """
 
@@ -22,7 +22,10 @@ class Focus:
     """Where a parent's pairs come from and when they start."""
 
     start: int
-    """Attempts (valid single edits) before the first pair."""
+    """Attempts before the pairs take every other turn (``pairs_after`` of the neighbourhood)."""
+    early: tuple[int, int]
+    """``(from, count)``: the first ``count`` pairs take every other turn from attempt ``from`` on
+    (once the single edits they combine are tried); ``(0, 0)``: none early."""
     firsts: list[int] | None
     """Indices into the neighbourhood's ``edits`` the pairs combine (``None``: its ``top`` first
     valid edits, the global pairs)."""
@@ -40,7 +43,7 @@ def top_lines(hood: Neighbourhood, n: int) -> list[tuple[str, int]]:
     return [where for _, _, where in sorted(scored)[:n]]
 
 
-def plan(hood: Neighbourhood, n: int, top: int, after: float, early: bool = False) -> Focus:
+def plan(hood: Neighbourhood, n: int, top: int, after: float, early: int = 0) -> Focus:
     """The parent's :class:`Focus` (computed once per neighbourhood; deterministic in its order)."""
     cached = hood.focus
     if cached is not None:
@@ -49,10 +52,10 @@ def plan(hood: Neighbourhood, n: int, top: int, after: float, early: bool = Fals
     lines = top_lines(hood, n) if n > 0 else []
     firsts = _pool(hood, lines, top) if lines else []
     if len(firsts) > 1:
-        start = sum(1 for i, _ in hood.valid if i <= max(firsts))  # once the pool's singles are tried
-        focus = Focus(min(start, default) if early else default, firsts, lines)
+        tried = sum(1 for i, _ in hood.valid if i <= max(firsts))  # once the pool's singles are tried
+        focus = Focus(default, (tried, early) if early and tried < default else (0, 0), firsts, lines)
     else:
-        focus = Focus(default, None, lines)
+        focus = Focus(default, (0, 0), None, lines)
     with hood.lock:
         if hood.focus is None:
             hood.focus = focus

@@ -159,7 +159,7 @@ class MutationGenerator:
         if self.options.pairs > 1:
             where = aim.plan(hood, self.options.pairs_focus, self.options.pairs, self.options.pairs_after,
                              self.options.pairs_early)
-            turn = two.slot(hood, k, where.start, self.options.pairs, where.firsts)
+            turn = two.slot(hood, k, where.start, self.options.pairs, where.firsts, where.early)
             if turn is not None and turn[0]:
                 pair = two.nth(hood, turn[1], self.options.pairs, where.firsts)
                 assert pair is not None  # slot() checked it

@@ -60,10 +60,11 @@ class MutationOptions(BaseModel):
     """With ``N > 0``, pairs combine ``pairs`` edits at the parent's ``N`` most suspicious lines,
     each line's likeliest in turn, instead of its ``pairs`` likeliest anywhere (:mod:`.focus`);
     0: off. A parent without coverage keeps the global pairs."""
-    pairs_early: bool = False
-    """With ``pairs_focus``: start the pairs as soon as the single edits they combine are all
-    tried, when that comes before ``pairs_after`` (it cost late single-edit repairs on
-    benchmarks/bench_repair.py, see docs/search.md)."""
+    pairs_early: int = Field(0, ge=0, le=20000)
+    """With ``pairs_focus``: the first ``pairs_early`` focused pairs take every other turn as soon
+    as the single edits they combine are all tried, before ``pairs_after`` (0: none; bringing all
+    of them forward cost late single-edit repairs on benchmarks/bench_repair.py, see
+    docs/search.md)."""
     edits_mean: float = Field(1.0, ge=1.0, le=8.0)
     """Mean number of edits per child (geometric); 1: single edits only."""
     max_edits: int = Field(4, ge=1)

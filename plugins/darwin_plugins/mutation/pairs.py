@@ -45,17 +45,21 @@ def _order(hood: Neighbourhood, top: int, firsts: list[int] | None = None) -> li
     return pairs
 
 
-def slot(hood: Neighbourhood, k: int, start: int, top: int,
-         firsts: list[int] | None = None) -> tuple[bool, int] | None:
+def slot(hood: Neighbourhood, k: int, start: int, top: int, firsts: list[int] | None = None,
+         early: tuple[int, int] = (0, 0)) -> tuple[bool, int] | None:
     """Attempt ``k``'s turn: ``(is_pair, index)`` into the singles or the pairs, ``None`` once both
     are spent. Singles before ``start``, then a single and a pair in turn; when one kind is spent
-    the other takes its turns. Deterministic in ``k`` (a resume finds the same turns)."""
+    the other takes its turns. ``early = (from, count)``: the first ``count`` pairs already take
+    every other turn from attempt ``from`` on (:mod:`.focus`). Deterministic in ``k`` (a resume
+    finds the same turns)."""
+    early_from, early_count = early
     with hood.turn_lock:
         pairs = sum(1 for is_pair, _ in hood.turns if is_pair)
         singles = len(hood.turns) - pairs
         while len(hood.turns) <= k:
             j = len(hood.turns)
-            want_pair = j >= start and (j - start) % 2 == 1
+            want_pair = ((j >= start and (j - start) % 2 == 1)
+                         or (pairs < early_count and j >= early_from and (j - early_from) % 2 == 1))
             has_single = hood.nth(singles) is not None
             has_pair = (want_pair or not has_single) and nth(hood, pairs, top, firsts) is not None
             if not has_single and not has_pair:
