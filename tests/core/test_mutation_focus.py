@@ -100,3 +100,17 @@ def test_without_coverage_or_focus_the_pairs_are_the_global_ones(tmp_path: Path)
     assert [p.changes for p in _all(MutationGenerator(MutationOptions(pairs_focus=2, pairs_early=190)),
                                      tmp_path, bare)] == glob
     assert MutationOptions().pairs_focus == 0 and MutationOptions().pairs_early == 0  # off by default
+
+
+def test_pairs_early_brings_only_that_many_pairs_forward(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(MIN_MAX)
+    parent = _parent()
+    late = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2)), tmp_path, parent)
+    some = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2, pairs_early=3)), tmp_path, parent)
+    start = next(k for k, p in enumerate(late) if p.metadata.get("pair"))  # pairs_after's start
+    kinds = [bool(p.metadata.get("pair")) for p in some]
+    assert sum(kinds[:start]) == 3  # three pairs early, the rest from pairs_after as before
+    first = kinds.index(True)
+    assert kinds[first:first + 6] == [True, False] * 3
+    assert [p.changes for p in some if p.metadata.get("pair")][:3] == [p.changes for p in late if p.metadata.get("pair")][:3]
+    assert [p.changes for p in some if not p.metadata.get("pair")] == [p.changes for p in late if not p.metadata.get("pair")]
