@@ -63,8 +63,8 @@ def test_focused_pairs_reach_the_two_edit_fix_sooner_without_repeats(tmp_path: P
     (tmp_path / "m.py").write_text(MIN_MAX)
     parent = _parent()
     plain = _all(MutationGenerator(MutationOptions(pairs=0)), tmp_path, parent)
-    glob = _all(MutationGenerator(MutationOptions(pairs=20)), tmp_path, parent)
-    focused = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2)), tmp_path, parent)
+    glob = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=0)), tmp_path, parent)
+    focused = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2, pairs_early=0)), tmp_path, parent)
     texts = [p.changes["m.py"] for p in focused]
     assert len(texts) == len(set(texts))  # no child twice, single or pair
     assert [p.changes for p in focused if not p.metadata.get("pair")] == [p.changes for p in plain]
@@ -75,14 +75,14 @@ def test_focused_pairs_reach_the_two_edit_fix_sooner_without_repeats(tmp_path: P
     assert first == next(k for k, p in enumerate(glob) if p.metadata.get("pair"))  # pairs_after's start kept
     # resumable: a fresh generator proposes the same pair at the same sibling index
     k = _fix_at(focused)
-    again = MutationGenerator(MutationOptions(pairs=20, pairs_focus=2)).propose(_context(tmp_path, k, parent))
+    again = MutationGenerator(MutationOptions(pairs=20, pairs_focus=2, pairs_early=0)).propose(_context(tmp_path, k, parent))
     assert again.changes == focused[k].changes
 
 
 def test_pairs_early_start_once_the_pooled_singles_are_tried(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(MIN_MAX)
     parent = _parent()
-    late = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2)), tmp_path, parent)
+    late = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2, pairs_early=0)), tmp_path, parent)
     early = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2, pairs_early=190)), tmp_path, parent)
     first = next(k for k, p in enumerate(early) if p.metadata.get("pair"))
     assert first < next(k for k, p in enumerate(late) if p.metadata.get("pair"))
@@ -96,7 +96,7 @@ def test_pairs_early_start_once_the_pooled_singles_are_tried(tmp_path: Path) -> 
 def test_without_coverage_or_focus_the_pairs_are_the_global_ones(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(MIN_MAX)
     bare = _parent(with_coverage=False)
-    glob = [p.changes for p in _all(MutationGenerator(MutationOptions()), tmp_path, bare)]
+    glob = [p.changes for p in _all(MutationGenerator(MutationOptions(pairs_focus=0)), tmp_path, bare)]
     assert [p.changes for p in _all(MutationGenerator(MutationOptions(pairs_focus=2, pairs_early=190)),
                                      tmp_path, bare)] == glob
     assert MutationOptions().pairs_focus == 0 and MutationOptions().pairs_early == 0  # off by default
@@ -105,7 +105,7 @@ def test_without_coverage_or_focus_the_pairs_are_the_global_ones(tmp_path: Path)
 def test_pairs_early_brings_only_that_many_pairs_forward(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(MIN_MAX)
     parent = _parent()
-    late = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2)), tmp_path, parent)
+    late = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2, pairs_early=0)), tmp_path, parent)
     some = _all(MutationGenerator(MutationOptions(pairs=20, pairs_focus=2, pairs_early=3)), tmp_path, parent)
     start = next(k for k, p in enumerate(late) if p.metadata.get("pair"))  # pairs_after's start
     kinds = [bool(p.metadata.get("pair")) for p in some]
