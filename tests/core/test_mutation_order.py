@@ -93,7 +93,7 @@ def _context(tmp: Path, k: int, parent: Variant) -> GenerationContext:
 def test_pairs_follow_the_single_edits_and_reach_a_two_edit_fix(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(MIN_MAX)
     parent = Variant(id="p", parent_id=None, generation=0, status="accepted")
-    gen = MutationGenerator(MutationOptions(pairs=12, pairs_after=1.0))
+    gen = MutationGenerator(MutationOptions(pairs=12, pairs_after=1.0, pairs_focus=0))
     singles, pairs, seen = [], [], set()
     for k in range(2000):
         p = gen.propose(_context(tmp_path, k, parent))
@@ -117,13 +117,13 @@ def test_pairs_follow_the_single_edits_and_reach_a_two_edit_fix(tmp_path: Path) 
     assert fixed, "the two-comparison fix is among the pairs of the likeliest edits"
     # resumable: a fresh generator gives the same pair at the same sibling index
     k = len(singles) + 3
-    assert MutationGenerator(MutationOptions(pairs=12, pairs_after=1.0)).propose(_context(tmp_path, k, parent)).changes == pairs[3].changes
+    assert MutationGenerator(MutationOptions(pairs=12, pairs_after=1.0, pairs_focus=0)).propose(_context(tmp_path, k, parent)).changes == pairs[3].changes
 
 
 def test_pairs_after_interleaves_pairs_with_the_remaining_singles(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(MIN_MAX)
     parent = Variant(id="p", parent_id=None, generation=0, status="accepted")
-    gen = MutationGenerator(MutationOptions(pairs=12, pairs_after=0.1))
+    gen = MutationGenerator(MutationOptions(pairs=12, pairs_after=0.1, pairs_focus=0))
     start = int(0.1 * len(gen._neighbourhood(_context(tmp_path, 0, parent)).edits))
     kinds = [bool(gen.propose(_context(tmp_path, k, parent)).metadata.get("pair")) for k in range(start + 20)]
     assert kinds[:start] == [False] * start
@@ -164,7 +164,7 @@ def test_spent_pairs_give_their_turns_back_to_the_singles(tmp_path: Path) -> Non
     (tmp_path / "m.py").write_text(MIN_MAX)
     parent = Variant(id="p", parent_id=None, generation=0, status="accepted")
     every = [p.changes for p in _all(MutationGenerator(MutationOptions(pairs=0)), tmp_path, parent)]
-    mixed = _all(MutationGenerator(MutationOptions(pairs=3, pairs_after=0.0)), tmp_path, parent)
+    mixed = _all(MutationGenerator(MutationOptions(pairs=3, pairs_after=0.0, pairs_focus=0)), tmp_path, parent)
     kinds = [bool(p.metadata.get("pair")) for p in mixed]
     assert kinds[:6] == [False, True] * 3 and not any(kinds[6:])  # 3 pairs at most, then singles
     assert [p.changes for p in mixed if not p.metadata.get("pair")] == every  # no single lost

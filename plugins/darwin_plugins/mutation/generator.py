@@ -25,6 +25,7 @@ import libcst as cst
 
 from darwin_hookspecs import BuildContext, GenerationContext, Proposal, UserError
 
+from . import focus as aim
 from . import pairs as two
 from . import perturb as numeric
 from . import perturb_es as lineage_es
@@ -157,9 +158,11 @@ class MutationGenerator:
                             metadata={"neighbourhood": 0, "exhausted": True})
         size = len(hood.edits) + two.size(self.options.pairs)
         if self.options.pairs > 1:
-            turn = two.slot(hood, k, int(self.options.pairs_after * len(hood.edits)), self.options.pairs)
+            where = aim.plan(hood, self.options.pairs_focus, self.options.pairs, self.options.pairs_after,
+                             self.options.pairs_early)
+            turn = two.slot(hood, k, where.start, self.options.pairs, where.firsts, where.early)
             if turn is not None and turn[0]:
-                pair = two.nth(hood, turn[1], self.options.pairs)
+                pair = two.nth(hood, turn[1], self.options.pairs, where.firsts)
                 assert pair is not None  # slot() checked it
                 return self._pair(context, hood, k, pair)
             index = turn[1] if turn is not None else len(hood.valid)

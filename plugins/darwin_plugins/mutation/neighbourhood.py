@@ -59,6 +59,10 @@ class Neighbourhood:
     turns: list[tuple[bool, int]] = field(default_factory=list)
     """Attempt ``k``'s ``(is_pair, index)`` once pairs are on (:func:`.pairs.slot`)."""
     turn_lock: threading.Lock = field(default_factory=threading.Lock)
+    suspicion: dict[str, dict[int, float]] = field(default_factory=dict)
+    """``{file: {line: weight}}``: the line weights the order was built with (empty: no coverage)."""
+    focus: Any = None
+    """Where the pairs come from and when they start (:func:`.focus.plan`)."""
 
     def nth(self, k: int) -> tuple[Edit, str] | None:
         """The ``k``-th valid mutant whose code differs from the parent and from earlier ones."""
@@ -154,7 +158,7 @@ def build(
         if edit.short in tried:  # tried on an ancestor: later (last with ``tried_delay = inf``)
             edit.priority = edit.priority * tried_delay if math.isfinite(tried_delay) else edit.priority - 1e12
     edits.sort(key=lambda e: (-e.priority, e.key))
-    return Neighbourhood(edits, sources, parsed)
+    return Neighbourhood(edits, sources, parsed, suspicion=lines)
 
 
 class NeighbourhoodCache:

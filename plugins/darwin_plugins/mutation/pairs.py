@@ -33,8 +33,9 @@ def size(top: int) -> int:
     return top * (top - 1) // 2
 
 
-def _order(hood: Neighbourhood, top: int) -> list[tuple[int, int]]:
-    firsts = [index for index, _ in hood.valid[:top]]
+def _order(hood: Neighbourhood, top: int, firsts: list[int] | None = None) -> list[tuple[int, int]]:
+    if firsts is None:
+        firsts = [index for index, _ in hood.valid[:top]]
     pairs = []
     for a, i in enumerate(firsts):
         for j in firsts[a + 1:]:
@@ -44,18 +45,23 @@ def _order(hood: Neighbourhood, top: int) -> list[tuple[int, int]]:
     return pairs
 
 
-def slot(hood: Neighbourhood, k: int, start: int, top: int) -> tuple[bool, int] | None:
+def slot(hood: Neighbourhood, k: int, start: int, top: int, firsts: list[int] | None = None,
+         early: tuple[int, int] = (0, 0)) -> tuple[bool, int] | None:
     """Attempt ``k``'s turn: ``(is_pair, index)`` into the singles or the pairs, ``None`` once both
     are spent. Singles before ``start``, then a single and a pair in turn; when one kind is spent
-    the other takes its turns. Deterministic in ``k`` (a resume finds the same turns)."""
+    the other takes its turns. ``early = (from, count)``: the first ``count`` pairs already take
+    every other turn from attempt ``from`` on (:mod:`.focus`). Deterministic in ``k`` (a resume
+    finds the same turns)."""
+    early_from, early_count = early
     with hood.turn_lock:
         pairs = sum(1 for is_pair, _ in hood.turns if is_pair)
         singles = len(hood.turns) - pairs
         while len(hood.turns) <= k:
             j = len(hood.turns)
-            want_pair = j >= start and (j - start) % 2 == 1
+            want_pair = ((j >= start and (j - start) % 2 == 1)
+                         or (pairs < early_count and j >= early_from and (j - early_from) % 2 == 1))
             has_single = hood.nth(singles) is not None
-            has_pair = (want_pair or not has_single) and nth(hood, pairs, top) is not None
+            has_pair = (want_pair or not has_single) and nth(hood, pairs, top, firsts) is not None
             if not has_single and not has_pair:
                 return None
             is_pair = has_pair if want_pair else not has_single
@@ -64,13 +70,15 @@ def slot(hood: Neighbourhood, k: int, start: int, top: int) -> tuple[bool, int] 
         return hood.turns[k]
 
 
-def nth(hood: Neighbourhood, k: int, top: int) -> tuple[list[Edit], dict[str, str]] | None:
-    """The ``k``-th valid, distinct pair of ``hood``'s ``top`` likeliest valid edits."""
-    if hood.pairs is None:
+def nth(hood: Neighbourhood, k: int, top: int,
+        firsts: list[int] | None = None) -> tuple[list[Edit], dict[str, str]] | None:
+    """The ``k``-th valid, distinct pair of ``hood``'s ``top`` likeliest valid edits (or of the
+    edits ``firsts``, indices into its ``edits``: :mod:`.focus`)."""
+    if hood.pairs is None and firsts is None:
         hood.nth(top - 1)  # validates the first ``top`` single edits (outside the lock it takes)
     with hood.lock:
         if hood.pairs is None:
-            hood.pairs = Pairs(_order(hood, top))
+            hood.pairs = Pairs(_order(hood, top, firsts))
         pairs: Pairs = hood.pairs
         while len(pairs.valid) <= k and pairs.scanned < len(pairs.order):
             i, j = pairs.order[pairs.scanned]
