@@ -4,7 +4,7 @@ and every single edit, at 200 attempts per program.
     python benchmarks/bench_repair.py [--half tuning|validation|fresh|fresh2|...|fresh6|all] [--seeds 3] [--jobs 2]
         [--arms darwin random exhaustive] [--label NAME] [--generator-options JSON]
         [--selection best] [--out bench_repair.jsonl] [--table-only FILE] [--check]
-        [--plausible-extra K --plausible-from search|root|parent] [--engine-extras 0 30]
+        [--plausible-extra K --plausible-from search|root|site|parent] [--engine-extras 0 30]
 
 Programs: ``benchmarks/repair_suite/*.toml`` (each one bug, visible and held-out tests; see its
 README), split into a tuning and a validation half by ``repair_suite/split.toml``, plus ``fresh``,
@@ -168,7 +168,9 @@ def run_darwin(name: str, seed: int, budget: int, selection: str, generator_opti
             add_behaviour(case.name, case.visible, out.plausible, case.program, run)
             held = [_score(evaluate(_evaluator(), problem, p["files"], Path(tmp) / "eval", holdout=True)) >= 1.0
                     for p in out.plausible[1:]]
-            picks = {**choices(out.plausible, held), "plausible": len(held), "plausible_genuine": sum(held)}
+            picks = {**choices(out.plausible, held), "plausible": len(held), "plausible_genuine": sum(held),
+                     "candidates": [{k: p.get(k) for k in ("attempt", "lineage", "prior", "same", "shared")}
+                                    | {"genuine": g} for p, g in zip(out.plausible[1:], held)]}
     solved = out.best >= 1.0
     return {"picks": picks, "solved": solved, "genuine": solved and (out.holdout or 0.0) >= 1.0, "best": out.best,
             "holdout": out.holdout, "attempts": out.attempts, "evaluations": out.evaluations,
@@ -279,8 +281,9 @@ def _job(kind: str, name: str, seed: int, args: dict[str, Any]) -> list[dict[str
         rows = [{"arm": "darwin", "seed": seed, **row}]
         if picks:  # one row per criterion (label NAME+K:criterion), same run
             rows = [{**rows[0], "genuine": rows[0]["solved"] and picks[c], "criterion": c,
-                     "plausible": picks["plausible"], "plausible_genuine": picks["plausible_genuine"]}
-                    for c in picks if c not in ("plausible", "plausible_genuine")]
+                     "plausible": picks["plausible"], "plausible_genuine": picks["plausible_genuine"],
+                     **({"candidates": picks["candidates"]} if c == "first" else {})}
+                    for c in picks if c not in ("plausible", "plausible_genuine", "candidates")]
     def label(r: dict[str, Any]) -> str:
         if r["arm"] != "darwin":
             return r["arm"]
@@ -343,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--selection-options", type=json.loads, default={})
     parser.add_argument("--generator-options", type=json.loads, default={})
     parser.add_argument("--per-generation", type=int, default=4)
-    parser.add_argument("--plausible-from", choices=["search", "root", "parent"], default="search",
+    parser.add_argument("--plausible-from", choices=["search", "root", "site", "parent"], default="search",
                         help="where the extra attempts start (bench_search_loop.search's extra_from)")
     parser.add_argument("--plausible-extra", type=int, default=0,
                         help="keep searching K attempts after the first 1.0 and report each choice among the "

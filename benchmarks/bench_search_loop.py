@@ -227,8 +227,9 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
     told the outcomes per family of earlier generations (``operator_stats``). ``extra``: keep
     going that many attempts after first reaching ``stop_at`` (within ``budget``) and collect the
     plausible variants (``Outcome.plausible``); ``extra_from``: where those attempts start,
-    ``search`` (selection as before), ``root`` (the root's next edits) or ``parent`` (the first
-    plausible variant's parent: its siblings)."""
+    ``search`` (selection as before), ``root`` (the root's next edits), ``site`` (the root's other
+    edits on the lines the first plausible patch touched, then its next edits) or ``parent`` (the
+    first plausible variant's parent: its siblings)."""
     t0 = time.perf_counter()
     plugins = PluginManager()
     archive = Archive()
@@ -252,6 +253,8 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
         known = {_key(root_files): ROOT_ID}
         generation = 0
         lineage = {ROOT_ID: (0, 1.0)}
+        described: dict[str, list[str]] = {ROOT_ID: []}  # each variant's lineage of descriptions
+        site_gen, site_siblings = None, 0
         plausible: list[dict[str, Any]] = []
         if extra:
             plausible.append({"id": "root", "coverage": _coverage(results)})
@@ -262,6 +265,12 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
             n = min(per_generation, budget - attempts)
             if selection == "root" or (reached is not None and extra_from == "root"):
                 parents = [ROOT_ID] * n  # baseline: the root's neighbourhood, no archive
+            elif reached is not None and extra_from == "site":
+                parents = [ROOT_ID] * n
+                if site_gen is None:
+                    from plausible_choice import site_generator
+                    site_gen = site_generator(plugins, generator, generator_options, context,
+                                               described[plausible[1]["id"]])
             elif reached is not None and extra_from == "parent":
                 parents = [archive.get(plausible[1]["id"]).parent_id or ROOT_ID] * n
             else:
@@ -280,7 +289,18 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
                                         operator_stats=stats)
                 ctx.inspirations = _inspirations(archive, files, parent, ctx)
                 ctx.operator_stats = dict(stats)
-                proposal = gen.propose(ctx)
+                proposal = None
+                if site_gen and parent_id == ROOT_ID:  # the reaching patch's lines first
+                    ctx.sibling_index = site_siblings
+                    proposal = site_gen.propose(ctx)
+                    site_siblings += 1
+                    if not proposal.changes:  # those lines are spent: the root's global order
+                        site_gen, proposal = False, None
+                    else:
+                        siblings[parent_id] = k  # the root's own order resumes where it was
+                    ctx.sibling_index = k
+                if proposal is None:
+                    proposal = gen.propose(ctx)
                 attempts += 1
                 child_files = {**files[parent_id], **{r: t for r, t in proposal.changes.items() if t is not None}}
                 vid = "v" + attempt_id[1:]
@@ -304,6 +324,7 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
                     if child.score > best:
                         best, first_at = child.score, attempts
                     if extra:
+                        described[vid] = [*described[parent_id], proposal.description]
                         n_edits, prior = lineage[parent_id]
                         lineage[vid] = (n_edits + len(proposal.metadata.get("edits") or [1]),
                                         prior * _prior(proposal.description, proposal.metadata))
@@ -311,6 +332,7 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
                             reached = attempts if reached is None else reached
                             plausible.append({"id": vid, "files": child_files, "attempt": attempts,
                                               "description": proposal.description,
+                                              "lineage": described[vid],
                                               "edits": lineage[vid][0], "prior": lineage[vid][1],
                                               "coverage": _coverage(res)})
                 archive.add(child)

@@ -14,6 +14,10 @@ its lineage, and per visible task ``(passed, coverage)``. The criteria:
 - ``same``: the most probe calls (:func:`probes`, new inputs from the visible tests' calls)
   giving the root's output (the least change of behaviour);
 - ``shared``: the most probe outputs shared with the other plausible variants (a behaviour vote);
+- ``anti``: the fewest repair anti-patterns along the lineage
+  (:mod:`darwin_plugins.mutation.antipatterns`: deletions, an operand dropped, an early exit
+  inserted; Tan et al. 2016), then the earliest;
+- ``anti_same``: the fewest anti-patterns, then ``same``;
 - ``oracle``: any plausible variant genuine (an upper bound, uses the held-out tests).
 
 Ties go to the higher prior, then the earlier variant.
@@ -24,7 +28,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-CRITERIA = ("first", "prior", "edits", "trace", "vote", "same", "shared")
+CRITERIA = ("first", "prior", "edits", "trace", "vote", "same", "shared", "anti", "anti_same")
 
 
 def _lines(coverage: dict[str, list[int]] | None) -> set[tuple[str, int]]:
@@ -56,6 +60,13 @@ def choose(criterion: str, root: dict[str, Any], plausible: list[dict[str, Any]]
         return min(order, key=lambda i: (-sig.count(sig[i]), -plausible[i]["prior"], i))
     if criterion in ("same", "shared"):
         return min(order, key=lambda i: (-plausible[i].get(criterion, 0), -plausible[i]["prior"], i))
+    if criterion in ("anti", "anti_same"):
+        from darwin_plugins.mutation.antipatterns import count
+
+        same = criterion == "anti_same"
+        return min(order, key=lambda i: (count(plausible[i].get("lineage") or [plausible[i].get("description", "")]),
+                                         -plausible[i].get("same", 0) if same else 0,
+                                         -plausible[i]["prior"] if same else 0, i))
     raise ValueError(f"unknown criterion {criterion!r} (choose from {', '.join(CRITERIA)})")
 
 
@@ -124,3 +135,14 @@ def add_behaviour(module: str, visible: list[str], plausible: list[dict[str, Any
         p["same"] = sum(agreement(run, module, p["files"], root_source, calls)) if calls else 0
         p["shared"] = sum(sum(agreement(run, module, p["files"], q["files"][rel], calls))
                           for q in plausible[1:] if q is not p) if calls else 0
+
+
+def site_generator(plugins: Any, generator: str, options: dict[str, Any] | None, context: Any,
+                    descriptions: list[str]) -> Any:
+    """A generator editing only the lines a plausible patch's edits touched (``extra_from="site"``)."""
+    import re
+
+    lines = sorted({(m[1], int(m[2])) for d in descriptions for m in re.finditer(r" in (\S+) line (\d+)", d)})
+    regions = [f"{rel}:{line}-{line}" for rel, line in lines]
+    return plugins.create("generator", generator, {**(options or {}), "regions": regions, "perturb": 0.0,
+                                                   "pairs": 0}, context)
