@@ -2,7 +2,8 @@
 
 A probe is a new input derived from a visible test's call of a function the test file imports
 from the program: each integer argument moved by -1 and +1, each pair of adjacent arguments
-swapped (the inputs a held-out test might use). Only the calls in the test function of a
+swapped (the inputs a held-out test might use); a call with none of those (e.g. one list
+argument) probes inside its list and tuple arguments instead (:func:`container_variants`). Only the calls in the test function of a
 visible task (never a held-out one) are read, with literal arguments only; the order is
 deterministic (tasks in benchmark order, calls in source order) and the count bounded. This
 module only parses the test files (no code runs here); :mod:`.probe_runner` runs the probes in
@@ -159,7 +160,7 @@ def derive(root: Path, tasks: list[TaskSpec], limit: int) -> list[Probe]:
             target = _target(call, *scope)
             if target is None or call.keywords or not call.args or not all(map(_literal, call.args)):
                 continue
-            for args in argument_variants(list(call.args)):
+            for args in argument_variants(list(call.args)) or argument_variants(list(call.args), nested=True):
                 text = ast.unparse(ast.Tuple(elts=args, ctx=ast.Load()))
                 key = (*target, text)
                 if key in seen:
