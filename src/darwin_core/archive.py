@@ -5,7 +5,8 @@ lowest when the objective minimises); ties keep the earlier one (in id order), s
 variant displaces it only by scoring strictly better. With ``behaviour_ties`` (``[run]
 plausible_extra > 0``, docs/search.md) a tie goes first to the variant whose behaviour
 fingerprint (:attr:`VariantSummary.behaviour`) agrees most with the root's (the least change of
-behaviour), then to the earlier: a total order on the records, so a resume chooses the same.
+behaviour), then to the one fewer generations from the root (fewer changes), then to the
+earlier: a total order on the records, so a resume chooses the same.
 
 The archive indexes :class:`~darwin_core.summary.VariantSummary` records (what opening a run
 reads) and decodes full variants only when one is asked for (:meth:`Archive.get`,
@@ -315,7 +316,17 @@ class Archive:
             mine, theirs = self.root_agreement(variant), self.root_agreement(best)
             if mine != theirs:
                 return mine > theirs
+            mine, theirs = self.depth(variant.id), self.depth(best.id)
+            if mine != theirs:
+                return mine < theirs
         return variant.id < best.id
+
+    def depth(self, variant_id: str) -> int:
+        """Ancestors of ``variant_id`` indexed here (the root's children: 1), its changes' count."""
+        n, summary = 0, self._summaries.get(variant_id)
+        while summary is not None and summary.parent_id is not None:
+            n, summary = n + 1, self._summaries.get(summary.parent_id)
+        return n
 
     def root_agreement(self, variant: VariantSummary) -> int:
         """Probes on which ``variant`` behaves as the root (0 without fingerprints)."""
