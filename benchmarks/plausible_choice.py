@@ -20,6 +20,9 @@ its lineage, and per visible task ``(passed, coverage)``. The criteria:
 - ``anti_same``: the fewest anti-patterns, then ``same``;
 - ``same_n``: ``same`` with probes inside list and tuple arguments too (reversed, an end
   dropped, a nested integer moved by one: ``probes(nested=True)``);
+- ``engine``: the engine's rule since session 8 (``Archive._beats_best``): ``same`` (``same_n``
+  when no call has a flat probe: the custom benchmark's fallback), then fewer generations from
+  the root, then the earliest;
 - ``oracle``: any plausible variant genuine (an upper bound, uses the held-out tests).
 
 Ties go to the higher prior, then the earlier variant.
@@ -30,7 +33,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-CRITERIA = ("first", "prior", "edits", "trace", "vote", "same", "shared", "anti", "anti_same", "same_n")
+CRITERIA = ("first", "prior", "edits", "trace", "vote", "same", "shared", "anti", "anti_same", "same_n", "engine")
 
 
 def _lines(coverage: dict[str, list[int]] | None) -> set[tuple[str, int]]:
@@ -69,6 +72,9 @@ def choose(criterion: str, root: dict[str, Any], plausible: list[dict[str, Any]]
         return min(order, key=lambda i: (count(plausible[i].get("lineage") or [plausible[i].get("description", "")]),
                                          -plausible[i].get("same", 0) if same else 0,
                                          -plausible[i]["prior"] if same else 0, i))
+    if criterion == "engine":
+        key = "same" if root.get("flat") else "same_n"
+        return min(order, key=lambda i: (-plausible[i].get(key, 0), len(plausible[i].get("lineage") or ()), i))
     raise ValueError(f"unknown criterion {criterion!r} (choose from {', '.join(CRITERIA)})")
 
 
@@ -139,7 +145,7 @@ def add_behaviour(module: str, visible: list[str], plausible: list[dict[str, Any
     """Set ``same`` (probes agreeing with the root) and ``shared`` (agreements with the other
     plausible variants) on each plausible entry; ``run(test_text, files)`` evaluates."""
     calls, nested = probes(visible), probes(visible, nested=True)
-    rel = f"{module}.py"
+    rel, plausible[0]["flat"] = f"{module}.py", bool(calls)
     for p in plausible[1:]:
         p["same"] = sum(agreement(run, module, p["files"], root_source, calls)) if calls else 0
         p["same_n"] = sum(agreement(run, module, p["files"], root_source, nested)) if nested else 0
