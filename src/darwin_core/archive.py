@@ -244,6 +244,7 @@ class Archive:
             self._recompute_best()
 
     def _index(self, summary: VariantSummary) -> bool:
+        late = self.behaviour_ties and bool(self._children.get(summary.id))  # descendants' depths change
         self._summaries[summary.id] = summary
         self._added.append(summary.id)
         if not self._order or summary.id > self._order[-1]:
@@ -263,8 +264,8 @@ class Archive:
                 siblings.append(summary.id)
             else:
                 bisect.insort(siblings, summary.id)
-        if self.behaviour_ties and summary.id == self._order[0] and len(self._order) > 1:
-            before = self.best_id  # the root indexed after others: agreements change
+        if late or (self.behaviour_ties and summary.id == self._order[0] and len(self._order) > 1):
+            before = self.best_id  # the root indexed after others (agreements change), or an ancestor
             self._recompute_best()
             return self.best_id != before and self.best_id == summary.id
         if self._beats_best(summary):
@@ -316,13 +317,14 @@ class Archive:
             mine, theirs = self.root_agreement(variant), self.root_agreement(best)
             if mine != theirs:
                 return mine > theirs
-            mine, theirs = self.depth(variant.id), self.depth(best.id)
+            mine, theirs = self._generations(variant.id), self._generations(best.id)
             if mine != theirs:
                 return mine < theirs
         return variant.id < best.id
 
-    def depth(self, variant_id: str) -> int:
-        """Ancestors of ``variant_id`` indexed here (the root's children: 1), its changes' count."""
+    def _generations(self, variant_id: str) -> int:
+        """Ancestors of ``variant_id`` indexed so far (the root's children: 1; :meth:`depth`
+        without the ones not indexed yet), the count of changes from the root."""
         n, summary = 0, self._summaries.get(variant_id)
         while summary is not None and summary.parent_id is not None:
             n, summary = n + 1, self._summaries.get(summary.parent_id)

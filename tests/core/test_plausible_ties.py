@@ -36,4 +36,4 @@ def test_fewer_generations_break_an_agreement_tie_and_agreement_comes_first() ->
         assert _best(True, [ROOT, STEP, DEEP, NEAR, CLOSE], bulk) == CLOSE.id  # agreement outranks depth
     archive = Archive(behaviour_ties=True)
     archive.add_summaries([ROOT, STEP, DEEP, NEAR])
-    assert [archive.depth(s.id) for s in (ROOT, STEP, DEEP, NEAR)] == [0, 1, 2, 1]
+    assert [archive.depth(s.id) for s in (ROOT, STEP, DEEP, NEAR)] == [0, 1, 2, 1]  # what the tie-break counts
