@@ -1,10 +1,9 @@
-"""Program repair on a suite of small buggy programs: Darwin's search against random sampling
-and every single edit, at 200 attempts per program.
+"""Program repair on a suite of small buggy programs: Darwin's search, random sampling, every single edit (200 attempts).
 
     python benchmarks/bench_repair.py [--half tuning|validation|fresh|fresh2|...|fresh7|all] [--seeds 3] [--jobs 2]
         [--arms darwin random exhaustive] [--label NAME] [--generator-options JSON]
         [--selection best] [--out bench_repair.jsonl] [--table-only FILE] [--check]
-        [--plausible-extra K --plausible-from search|root|parent] [--engine-extras 0 30]
+        [--plausible-extra K --plausible-from search|root|site|parent] [--engine-extras 0 30]
 
 Programs: ``benchmarks/repair_suite/*.toml`` (each one bug, visible and held-out tests; see its
 README), split into a tuning and a validation half by ``repair_suite/split.toml``, plus ``fresh``,
@@ -23,9 +22,9 @@ README), split into a tuning and a validation half by ``repair_suite/split.toml`
   throwaway baseline); its draws are read from the exhaustive arm's evaluations (same results
   as evaluating them again, no extra cost).
 
-*Solved*: the final best passes every visible test; *genuine*: it passes every held-out test too.
-``--plausible-extra K`` (a prototype): the darwin arm goes on K attempts after its first 1.0 (from
-``--plausible-from``), a row per choice (``plausible_choice.py``), labelled ``NAME+K<from>:<criterion>``.
+*Solved*: the final best passes every visible test; *genuine*: it passes every held-out test too. ``--plausible-extra
+K`` (a prototype): the darwin arm goes on K attempts after its first 1.0 (from ``--plausible-from``), a row per choice
+(``plausible_choice.py``), labelled ``NAME+K<from>:<criterion>``.
 """
 
 from __future__ import annotations
@@ -158,7 +157,7 @@ def run_darwin(name: str, seed: int, budget: int, selection: str, generator_opti
         picks = None
         if extra:  # every plausible variant's held-out result, to judge each criterion's pick
             from bench_search_loop import Problem
-            from plausible_choice import add_behaviour, choices
+            from plausible_choice import add_behaviour, candidates, choices
 
             def run(text: str, files: dict[str, str]) -> dict[str, Any]:
                 (Path(tmp) / "probe" / "tests").mkdir(parents=True, exist_ok=True)
@@ -168,7 +167,8 @@ def run_darwin(name: str, seed: int, budget: int, selection: str, generator_opti
             add_behaviour(case.name, case.visible, out.plausible, case.program, run)
             held = [_score(evaluate(_evaluator(), problem, p["files"], Path(tmp) / "eval", holdout=True)) >= 1.0
                     for p in out.plausible[1:]]
-            picks = {**choices(out.plausible, held), "plausible": len(held), "plausible_genuine": sum(held)}
+            picks = {**choices(out.plausible, held), "plausible": len(held), "plausible_genuine": sum(held),
+                     "candidates": candidates(out.plausible, held)}
     solved = out.best >= 1.0
     return {"picks": picks, "solved": solved, "genuine": solved and (out.holdout or 0.0) >= 1.0, "best": out.best,
             "holdout": out.holdout, "attempts": out.attempts, "evaluations": out.evaluations,
@@ -278,9 +278,9 @@ def _job(kind: str, name: str, seed: int, args: dict[str, Any]) -> list[dict[str
         picks = row.pop("picks")
         rows = [{"arm": "darwin", "seed": seed, **row}]
         if picks:  # one row per criterion (label NAME+K:criterion), same run
+            kept = ("plausible", "plausible_genuine", "candidates")  # candidates: on the `first` row only
             rows = [{**rows[0], "genuine": rows[0]["solved"] and picks[c], "criterion": c,
-                     "plausible": picks["plausible"], "plausible_genuine": picks["plausible_genuine"]}
-                    for c in picks if c not in ("plausible", "plausible_genuine")]
+                     **{k: picks[k] for k in kept[:2 + (c == "first")]}} for c in picks if c not in kept]
     def label(r: dict[str, Any]) -> str:
         if r["arm"] != "darwin":
             return r["arm"]
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--selection-options", type=json.loads, default={})
     parser.add_argument("--generator-options", type=json.loads, default={})
     parser.add_argument("--per-generation", type=int, default=4)
-    parser.add_argument("--plausible-from", choices=["search", "root", "parent"], default="search",
+    parser.add_argument("--plausible-from", choices=["search", "root", "site", "parent"], default="search",
                         help="where the extra attempts start (bench_search_loop.search's extra_from)")
     parser.add_argument("--plausible-extra", type=int, default=0,
                         help="keep searching K attempts after the first 1.0 and report each choice among the "

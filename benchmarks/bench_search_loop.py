@@ -227,8 +227,8 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
     told the outcomes per family of earlier generations (``operator_stats``). ``extra``: keep
     going that many attempts after first reaching ``stop_at`` (within ``budget``) and collect the
     plausible variants (``Outcome.plausible``); ``extra_from``: where those attempts start,
-    ``search`` (selection as before), ``root`` (the root's next edits) or ``parent`` (the first
-    plausible variant's parent: its siblings)."""
+    ``search`` (selection as before), ``root`` (the root's next edits; ``site``: those on the first
+    plausible patch's lines first) or ``parent`` (the first plausible variant's parent: its siblings)."""
     t0 = time.perf_counter()
     plugins = PluginManager()
     archive = Archive()
@@ -251,7 +251,8 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
         zeros = ties = improved = 0
         known = {_key(root_files): ROOT_ID}
         generation = 0
-        lineage = {ROOT_ID: (0, 1.0)}
+        lineage: dict[str, tuple[int, float, list[str]]] = {ROOT_ID: (0, 1.0, [])}  # edits, prior, descriptions
+        site: Any = None
         plausible: list[dict[str, Any]] = []
         if extra:
             plausible.append({"id": "root", "coverage": _coverage(results)})
@@ -262,6 +263,10 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
             n = min(per_generation, budget - attempts)
             if selection == "root" or (reached is not None and extra_from == "root"):
                 parents = [ROOT_ID] * n  # baseline: the root's neighbourhood, no archive
+            elif reached is not None and extra_from == "site":
+                from plausible_choice import SiteFirst
+                parents, site = [ROOT_ID] * n, site or SiteFirst(plugins, generator, generator_options, context,
+                                                                 lineage[plausible[1]["id"]][2])
             elif reached is not None and extra_from == "parent":
                 parents = [archive.get(plausible[1]["id"]).parent_id or ROOT_ID] * n
             else:
@@ -280,7 +285,10 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
                                         operator_stats=stats)
                 ctx.inspirations = _inspirations(archive, files, parent, ctx)
                 ctx.operator_stats = dict(stats)
-                proposal = gen.propose(ctx)
+                proposal = site.propose(ctx) if site and parent_id == ROOT_ID else None
+                if proposal is not None:  # the root's own order resumes where it was
+                    siblings[parent_id] = k
+                proposal = proposal or gen.propose(ctx)
                 attempts += 1
                 child_files = {**files[parent_id], **{r: t for r, t in proposal.changes.items() if t is not None}}
                 vid = "v" + attempt_id[1:]
@@ -304,13 +312,15 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
                     if child.score > best:
                         best, first_at = child.score, attempts
                     if extra:
-                        n_edits, prior = lineage[parent_id]
+                        n_edits, prior, described = lineage[parent_id]
                         lineage[vid] = (n_edits + len(proposal.metadata.get("edits") or [1]),
-                                        prior * _prior(proposal.description, proposal.metadata))
+                                        prior * _prior(proposal.description, proposal.metadata),
+                                        [*described, proposal.description])
                         if stop_at is not None and child.score >= stop_at:
                             reached = attempts if reached is None else reached
                             plausible.append({"id": vid, "files": child_files, "attempt": attempts,
                                               "description": proposal.description,
+                                              "lineage": lineage[vid][2],
                                               "edits": lineage[vid][0], "prior": lineage[vid][1],
                                               "coverage": _coverage(res)})
                 archive.add(child)

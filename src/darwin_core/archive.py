@@ -5,7 +5,8 @@ lowest when the objective minimises); ties keep the earlier one (in id order), s
 variant displaces it only by scoring strictly better. With ``behaviour_ties`` (``[run]
 plausible_extra > 0``, docs/search.md) a tie goes first to the variant whose behaviour
 fingerprint (:attr:`VariantSummary.behaviour`) agrees most with the root's (the least change of
-behaviour), then to the earlier: a total order on the records, so a resume chooses the same.
+behaviour), then to the one fewer generations from the root (fewer changes), then to the
+earlier: a total order on the records, so a resume chooses the same.
 
 The archive indexes :class:`~darwin_core.summary.VariantSummary` records (what opening a run
 reads) and decodes full variants only when one is asked for (:meth:`Archive.get`,
@@ -243,6 +244,7 @@ class Archive:
             self._recompute_best()
 
     def _index(self, summary: VariantSummary) -> bool:
+        late = self.behaviour_ties and bool(self._children.get(summary.id))  # descendants' depths change
         self._summaries[summary.id] = summary
         self._added.append(summary.id)
         if not self._order or summary.id > self._order[-1]:
@@ -262,8 +264,8 @@ class Archive:
                 siblings.append(summary.id)
             else:
                 bisect.insort(siblings, summary.id)
-        if self.behaviour_ties and summary.id == self._order[0] and len(self._order) > 1:
-            before = self.best_id  # the root indexed after others: agreements change
+        if late or (self.behaviour_ties and summary.id == self._order[0] and len(self._order) > 1):
+            before = self.best_id  # the root indexed after others (agreements change), or an ancestor
             self._recompute_best()
             return self.best_id != before and self.best_id == summary.id
         if self._beats_best(summary):
@@ -315,7 +317,18 @@ class Archive:
             mine, theirs = self.root_agreement(variant), self.root_agreement(best)
             if mine != theirs:
                 return mine > theirs
+            mine, theirs = self._generations(variant.id), self._generations(best.id)
+            if mine != theirs:
+                return mine < theirs
         return variant.id < best.id
+
+    def _generations(self, variant_id: str) -> int:
+        """Ancestors of ``variant_id`` indexed so far (the root's children: 1; :meth:`depth`
+        without the ones not indexed yet), the count of changes from the root."""
+        n, summary = 0, self._summaries.get(variant_id)
+        while summary is not None and summary.parent_id is not None:
+            n, summary = n + 1, self._summaries.get(summary.parent_id)
+        return n
 
     def root_agreement(self, variant: VariantSummary) -> int:
         """Probes on which ``variant`` behaves as the root (0 without fingerprints)."""

@@ -2,7 +2,8 @@
 
 A probe is a new input derived from a visible test's call of a function the test file imports
 from the program: each integer argument moved by -1 and +1, each pair of adjacent arguments
-swapped (the inputs a held-out test might use). Only the calls in the test function of a
+swapped (the inputs a held-out test might use); a call with none of those (e.g. one list
+argument) probes inside its list and tuple arguments instead (:func:`container_variants`). Only the calls in the test function of a
 visible task (never a held-out one) are read, with literal arguments only; the order is
 deterministic (tasks in benchmark order, calls in source order) and the count bounded. This
 module only parses the test files (no code runs here); :mod:`.probe_runner` runs the probes in
@@ -71,9 +72,10 @@ def _literal(node: ast.expr) -> bool:
     return True
 
 
-def argument_variants(args: list[ast.expr]) -> list[list[ast.expr]]:
+def argument_variants(args: list[ast.expr], nested: bool = False) -> list[list[ast.expr]]:
     """Probe argument lists from ``args``: each integer moved by -1 and +1, then each pair of
-    adjacent arguments swapped (in that order)."""
+    adjacent arguments swapped (in that order); with ``nested``, then :func:`container_variants`
+    of each list or tuple argument (an argument of one list has probes too)."""
     out: list[list[ast.expr]] = []
     for i, arg in enumerate(args):
         if isinstance(arg, ast.Constant) and type(arg.value) is int:
@@ -81,6 +83,32 @@ def argument_variants(args: list[ast.expr]) -> list[list[ast.expr]]:
                 out.append(args[:i] + [ast.Constant(arg.value + delta)] + args[i + 1:])
     for i in range(len(args) - 1):
         out.append(args[:i] + [args[i + 1], args[i]] + args[i + 2:])
+    if nested:
+        for i, arg in enumerate(args):
+            out.extend(args[:i] + [v] + args[i + 1:] for v in container_variants(arg))
+    return out
+
+
+def container_variants(node: ast.expr) -> list[ast.expr]:
+    """Of a list or tuple literal of two or more elements: reversed, its first and its last
+    element dropped, each integer in it (one level down) moved by -1 and +1."""
+    if not isinstance(node, (ast.List, ast.Tuple)) or len(node.elts) < 2:
+        return []
+    elts, kind = node.elts, type(node)
+    out: list[ast.expr] = [kind(elts=elts[::-1], ctx=ast.Load()), kind(elts=elts[1:], ctx=ast.Load()),
+                           kind(elts=elts[:-1], ctx=ast.Load())]
+    for i, elt in enumerate(elts):
+        inner = [(None, elt)] if not isinstance(elt, (ast.List, ast.Tuple)) else list(enumerate(elt.elts))
+        for j, leaf in inner:
+            if not (isinstance(leaf, ast.Constant) and type(leaf.value) is int):
+                continue
+            for delta in (-1, 1):
+                moved: ast.expr = ast.Constant(leaf.value + delta)
+                if j is not None:
+                    parts = list(elt.elts)  # type: ignore[attr-defined]
+                    parts[j] = moved
+                    moved = type(elt)(elts=parts, ctx=ast.Load())
+                out.append(kind(elts=elts[:i] + [moved] + elts[i + 1:], ctx=ast.Load()))
     return out
 
 
@@ -132,7 +160,7 @@ def derive(root: Path, tasks: list[TaskSpec], limit: int) -> list[Probe]:
             target = _target(call, *scope)
             if target is None or call.keywords or not call.args or not all(map(_literal, call.args)):
                 continue
-            for args in argument_variants(list(call.args)):
+            for args in argument_variants(list(call.args)) or argument_variants(list(call.args), nested=True):
                 text = ast.unparse(ast.Tuple(elts=args, ctx=ast.Load()))
                 key = (*target, text)
                 if key in seen:
