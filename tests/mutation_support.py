@@ -10,6 +10,17 @@ from typing import Any
 from darwin_hookspecs import GenerationContext, Target, Variant
 from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
 
+# Two swapped comparisons (lines 4 and 6): a two-edit repair, shared by the pair tests.
+MIN_MAX = '''def min_max(values):
+    lo = hi = values[0]
+    for v in values[1:]:
+        if v > lo:
+            lo = v
+        if v < hi:
+            hi = v
+    return lo, hi
+'''
+
 
 def context(k: int, parent_dir: Path) -> GenerationContext:
     return GenerationContext(run_id="r", attempt_id=f"a{k}", seed=k, parent_dir=parent_dir, sibling_index=k,

@@ -8,16 +8,8 @@ from pathlib import Path
 from darwin_hookspecs import GenerationContext, Target, TaskResult, Variant
 from darwin_plugins.mutation.focus import top_lines
 from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
+from mutation_support import MIN_MAX
 
-MIN_MAX = '''def min_max(values):
-    lo = hi = values[0]
-    for v in values[1:]:
-        if v > lo:
-            lo = v
-        if v < hi:
-            hi = v
-    return lo, hi
-'''
 FIXED = ("if v < lo:", "if v > hi:")
 
 

@@ -13,6 +13,7 @@ from darwin_plugins.mutation.generator import PRIORS, MutationGenerator, Mutatio
 from darwin_plugins.mutation.neighbourhood import build, ochiai
 from darwin_plugins.mutation.operators import parse_module
 from darwin_plugins.mutation.priors import complement
+from mutation_support import MIN_MAX
 
 FIZZ = '''def fizzbuzz(n):
     if n % 15 == 0:
@@ -24,15 +25,6 @@ FIZZ = '''def fizzbuzz(n):
     return str(n)
 '''
 
-MIN_MAX = '''def min_max(values):
-    lo = hi = values[0]
-    for v in values[1:]:
-        if v > lo:
-            lo = v
-        if v < hi:
-            hi = v
-    return lo, hi
-'''
 
 
 def _hood(source: str, **kw):
