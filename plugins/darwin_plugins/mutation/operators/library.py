@@ -19,7 +19,7 @@ from typing import Any
 
 import libcst as cst
 
-from .tables import Make
+from .templates import method_call
 
 SIBLINGS: tuple[tuple[str, ...], ...] = (
     ("lower", "upper", "casefold", "title", "capitalize", "swapcase"),
@@ -115,10 +115,6 @@ def _method(expr: cst.BaseExpression) -> str | None:
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
         return expr.func.attr.value
     return None
-
-
-def _transform(method: str) -> Make:
-    return lambda n: cst.Call(func=cst.Attribute(value=n, attr=cst.Name(method)))  # type: ignore[arg-type]
 
 
 class LibrarySites:
@@ -228,5 +224,5 @@ class LibrarySites:
                 continue
             done.add(id(expr))
             options = [m for m in TRANSFORMS if m != _method(expr)]
-            self._add("transform", expr, "str-transform", [(f"`.{m}()` added", _transform(m)) for m in options],
+            self._add("transform", expr, "str-transform", [(f"`.{m}()` added", method_call(m)) for m in options],
                       dict.fromkeys(range(len(options)), ONE_PATH) if id(expr) in one_path else {})

@@ -89,7 +89,8 @@ def _wrap(test: str) -> Make:
     return make
 
 
-def _call(method: str) -> Make:
+def method_call(method: str) -> Make:
+    """``n`` -> ``n.method()``."""
     return lambda n: cst.Call(func=cst.Attribute(value=n, attr=cst.Name(method)))  # type: ignore[arg-type]
 
 
@@ -182,7 +183,7 @@ class TemplateSites:
         methods = sorted(set(self.zero_methods) - set(NORMALISERS))[:MAX_NAMES]
         for name in self.wrappable.values():
             self._add("method_call", name, "method-call", [
-                (f"{name.value} -> {name.value}.{m}()", _call(m)) for m in [*NORMALISERS, *methods]])
+                (f"{name.value} -> {name.value}.{m}()", method_call(m)) for m in [*NORMALISERS, *methods]])
         for node, target, scope in self.initials:
             if self.bound.get((id(scope), target), 0) < 2:
                 continue  # not an accumulator: the function never binds it again
