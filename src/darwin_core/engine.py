@@ -40,6 +40,7 @@ from .runtime import build_runtime, register_runtime, unregister_runtime
 from .session import Session
 from .snapshots import TreeIndex
 from .stopping import StopRules, StopSignal
+from .summary import ENDED
 
 __all__ = ["Engine", "ROOT_ID"]
 
@@ -265,7 +266,7 @@ class Engine:
         if self.handle.generations[generation].get("status") == "done":
             return  # recorded by an earlier pass: a resumed run rewrites nothing
         if steps.stop is None or not queue:
-            if all(a.status in ("finished", "interrupted", "abandoned", "skipped") for a in attempts):
+            if all(a.status in ENDED for a in attempts):
                 record = plan_records.done(self.handle.generations[generation])
                 self.store.save_generation(record, create=False)
                 self.handle.generations[generation] = record

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from darwin_hookspecs import RunSummary
 
-SETTLED = frozenset({"finished", "interrupted", "abandoned", "skipped"})
+from .summary import ENDED
 
 
 def finished_run(run_dir: Path) -> RunSummary | None:
@@ -31,7 +31,7 @@ def finished_run(run_dir: Path) -> RunSummary | None:
         if run is None or run.status != "completed":
             return None
         handle.load()
-        if not len(handle.archive) or any(a.status not in SETTLED for a in handle.attempts.summaries()):
+        if not len(handle.archive) or any(a.status not in ENDED for a in handle.attempts.summaries()):
             return None
         rules = StopRules(handle)
         stop = rules.between_generations(rules.first_generation())
