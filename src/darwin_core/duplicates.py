@@ -13,6 +13,7 @@ children generated at the same time are both evaluated (neither was known when t
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from typing import AbstractSet, Iterator
 
 from .snapshots import CodeBook, Manifest, TreeIndex
@@ -74,7 +75,7 @@ class ContentIndex:
     def __init__(self, codebook: CodeBook) -> None:
         self.codebook = codebook
         self._seen = 0
-        self._file_sha: dict[str, str] = {}
+        self._file_sha: OrderedDict[str, str] = OrderedDict()
         self._digests: dict[str, int] = {}
         """Each digest and its rank (first recorded first); only ever appended to."""
 
@@ -84,8 +85,10 @@ class ContentIndex:
             sha = shas.get(key)
             if sha is None:
                 sha = shas[key] = hashlib.sha256(self.codebook.store.get_blob(key)).hexdigest()
-                if len(shas) > FILE_DIGESTS_KEPT:  # the oldest first (a cache: read back if needed)
-                    del shas[next(iter(shas))]
+                if len(shas) > FILE_DIGESTS_KEPT:  # the least recently used first (read back if needed)
+                    shas.popitem(last=False)
+            else:
+                shas.move_to_end(key)
             pairs.append((rel, sha))
         return _combine(pairs)
 
