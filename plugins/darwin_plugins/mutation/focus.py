@@ -67,8 +67,14 @@ def _pool(hood: Neighbourhood, lines: list[tuple[str, int]], top: int) -> list[i
     so a two-edit fix across two lines is in the pool even when one line has many alternatives."""
     wanted = set(lines)
     last = max(i for i, e in enumerate(hood.edits) if (e.rel, e.site.line) in wanted)
-    while hood.scanned <= last and hood.nth(len(hood.valid)) is not None:
-        pass  # validate the order up to the last edit at a focus line
+    counts, counted = dict.fromkeys(lines, 0), 0
+    # validate the order until every focus line has ``top`` valid edits or its last edit is passed
+    while hood.scanned <= last and min(counts.values()) < top and hood.nth(len(hood.valid)) is not None:
+        for i, _ in hood.valid[counted:]:
+            where = (hood.edits[i].rel, hood.edits[i].site.line)
+            if where in counts:
+                counts[where] += 1
+        counted = len(hood.valid)
     per: dict[tuple[str, int], list[int]] = {where: [] for where in lines}
     for i, _ in hood.valid:
         where = (hood.edits[i].rel, hood.edits[i].site.line)
