@@ -91,12 +91,11 @@ def test_mad_rejection_draws_follow_the_rule_s_law() -> None:
         archive = mad_archive(seed, 60)
         rule = strategy("score_child_prop_mad", steepness=steepness)
         picks = Counter(rule.select(archive, draws, random.Random(seed)))
-        stat, df = goodness(picks, mad_law(archive, steepness))
+        law = mad_law(archive, steepness)
+        stat, df = goodness(picks, law)
         assert stat < critical(df), (seed, stat, df)
         # the same picks against a wrong law (children ignored) fail: the test has power
-        wrong = {v.id: 1.0 for v in archive.selectable()}
-        law = mad_law(archive, steepness)
-        wrong = {k: law[k] * (1 + len(archive.children(k))) for k in wrong}
+        wrong = {v.id: law[v.id] * (1 + len(archive.children(v.id))) for v in archive.selectable()}
         total = sum(wrong.values())
         stat, df = goodness(picks, {k: w / total for k, w in wrong.items()})
         assert stat > critical(df), (seed, stat, df)

@@ -177,8 +177,8 @@ class LibrarySites:
                 or _method(value) in STR_RESULT \
                 or (isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "str"):
             self._string(node.targets[0].target.value)
-        elif _kind(value):
-            self.kinds[(id(self.scope), node.targets[0].target.value)] = _kind(value)  # type: ignore[assignment]
+        elif kind := _kind(value):
+            self.kinds[(id(self.scope), node.targets[0].target.value)] = kind
         elif isinstance(value, cst.Name):
             self.candidates.append((id(self.scope), value, value.value))
 
