@@ -96,7 +96,7 @@ class Recorder:
             if r.passed:
                 r.log, r.coverage = "", None
             elif len(r.log) > INLINE_LOG:
-                r.log_ref = self.store.put_blob(r.log.encode())
+                r.log_ref = self.store.put_blob(r.log.encode(), shared=False)
                 r.log = r.log[-INLINE_LOG:]
             compact[r.task_id] = r
         return compact
@@ -203,10 +203,11 @@ class Recorder:
             status, reason = "invalid", f"duplicate: its code equals {duplicate_of}'s (evaluated already); not evaluated"
         proposal = generated.proposal
         with self.store.batch():  # one durable commit: blobs, the child, the finished attempt
+            patch_ref = self.store.put_blob(change.diff(), shared=False) if change.new else None
             child = Variant(
                 id=variant_id_for(attempt.id), parent_id=parent.id, generation=attempt.generation,
                 status=status, reason=reason, score=score, task_results=self.compact(evaluation.results),
-                snapshot=change.snapshot, patch_ref=self.store.put_blob(change.diff()) if change.new else None,
+                snapshot=change.snapshot, patch_ref=patch_ref,
                 generator=self.handle.config.generator.name, improvement_type=proposal.improvement_type if proposal else "",
                 description=proposal.description if proposal else "", target=attempt.target,
                 usage=generated.usage, cost_usd=sum(u.cost_usd for u in generated.usage),
@@ -241,7 +242,7 @@ class Recorder:
                 attempt.metadata["proposal"] = {
                     "improvement_type": generated.proposal.improvement_type,
                     "description": generated.proposal.description[:2000],
-                    "patch_ref": self.store.put_blob(change.diff()),
+                    "patch_ref": self.store.put_blob(change.diff(), shared=False),
                     "snapshot": change.snapshot,
                     "cost_usd": sum(u.cost_usd for u in generated.usage),
                     "proposal_s": generated.proposal_s,

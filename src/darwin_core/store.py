@@ -33,17 +33,17 @@ from darwin_hookspecs import (
 )
 
 from darwin_hookspecs.projection import project
-from darwin_hookspecs.storage_codec import encoded
 
 from . import infra
 from .gc_pause import paused_gc
+from .blob_payload import ZLIB_MAGIC as _ZLIB_MAGIC, blob_payload
 from .plan_records import planned_attempts
+from .record_text import encoded
 from .store_batch import Keep, StoreBatch
 from .summary import ATTEMPT_PATHS, ENDED, PATHS, TALLY_PATHS, AttemptSummary, VariantSummary, tally, tally_of
 
 T = TypeVar("T")
 
-_ZLIB_MAGIC = b"DZ1\n"
 _CACHE_BYTES = 64 * 1024 * 1024
 _CACHE_ITEM_MAX = 4 * 1024 * 1024
 _BULK = 64
@@ -204,11 +204,16 @@ class RunStore:
                 self._versions[(collection, key)] = version
             yield key, value
 
-    def put_blob(self, data: bytes) -> str:
-        payload = _ZLIB_MAGIC + zlib.compress(data, 6) if len(data) > 64 else data
-        if self._batch is not None:
-            return self._batch.put_blob(payload)
-        return self.put_blob_payload(payload)
+    def put_blob(self, data: bytes, *, shared: bool = True) -> str:
+        """Store ``data``; its key. ``shared = False``: a blob whose key no other is compared
+        with (a diff, a log), compressed with a window fitted to its size (same ratio, a
+        fraction of zlib's set-up for small data; a file's blob keeps ``zlib.compress``'s bytes,
+        hence its key, as manifests compare keys)."""
+        payload = blob_payload(data, shared=shared)
+        key = self._batch.put_blob(payload) if self._batch is not None else self.put_blob_payload(payload)
+        if shared:  # a file: read back soon (duplicate digests, the next checkout), not from the store
+            self._cache(key, data)
+        return key
 
     def put_blob_payload(self, payload: bytes) -> str:
         """Store an already encoded blob at once."""
@@ -225,14 +230,19 @@ class RunStore:
         if cached is not None:
             return cached
         data = self._read_blob(key)
+        self._cache(key, data)
+        return data
+
+    def _cache(self, key: str, data: bytes) -> None:
         if len(data) <= _CACHE_ITEM_MAX:
             with self._cache_lock:
+                if key in self._blob_cache:
+                    return
                 self._blob_cache[key] = data
                 self._cache_bytes += len(data)
                 while self._cache_bytes > _CACHE_BYTES and self._blob_cache:
                     _, dropped = self._blob_cache.popitem(last=False)
                     self._cache_bytes -= len(dropped)
-        return data
 
     def _read_blob(self, key: str) -> bytes:
         batch = self._batch
