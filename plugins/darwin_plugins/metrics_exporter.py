@@ -17,6 +17,7 @@ accepted children while the run goes, the archive's at the end) and ``darwin_ini
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from pathlib import Path
@@ -82,6 +83,8 @@ class MetricsObserver:
         self.provider: Any = None
         self.run_id = ""
         self.best: float | None = None
+        self._objective: tuple[Any, Objective] | None = None
+        """The run's objective as last parsed, with the data it was parsed from."""
         self.initial: float | None = None
         self.instruments: dict[str, Any] = {}
         self.linger_s = 0.0
@@ -195,7 +198,10 @@ class MetricsObserver:
 
     def _offer(self, run: Any, score: float) -> None:
         """Keep ``score`` as the best if it is better in the run's objective direction."""
-        objective = Objective.from_dict((getattr(run, "metadata", None) or {}).get("objective"))
+        data = (getattr(run, "metadata", None) or {}).get("objective")
+        if self._objective is None or self._objective[0] != data:  # parsed again only when it changed
+            self._objective = (copy.deepcopy(data), Objective.from_dict(data))
+        objective = self._objective[1]
         if self.best is None or objective.better(score, self.best):
             self.best = score
 

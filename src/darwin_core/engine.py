@@ -57,6 +57,8 @@ class Engine:
         self.codebook, self.trees = handle.codebook, TreeIndex(handle.codebook)
         self.contents, self.operator_stats = ContentIndex(handle.codebook), OperatorStats(handle.codebook, handle.archive)
         self.stops = StopRules(handle)
+        self.inspiration_texts = inspirations.TextCache()
+        """The text files of the variants shown to generators (:func:`.inspirations.build`)."""
         self.session: Session | None = None
         """The backends of the loop (``None`` until :meth:`run_loop` starts)."""
 
@@ -289,7 +291,8 @@ class Engine:
                           operator_stats=operator_stats if operator_stats is not None
                           else self.operator_stats.before(attempt.generation),
                           inspirations=inspirations.build(attempt.metadata.get("inspirations") or [], parent,
-                                                          self.archive, self.codebook, self.config.inspirations))
+                                                          self.archive, self.codebook, self.config.inspirations,
+                                                          self.inspiration_texts))
         return steps.executor.submit(run_generate_job, job)
 
     def skips_duplicates(self, steps: Session) -> bool:

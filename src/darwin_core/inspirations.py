@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import random
+from collections import OrderedDict
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -143,23 +144,55 @@ def _texts(files: dict[str, bytes], limit: int) -> dict[str, str]:
     return out
 
 
+TEXTS_KEPT = 64
+"""Variants whose text files :class:`TextCache` keeps (the most recently used)."""
+
+
+class TextCache:
+    """Each variant's text files, as :func:`build` hands them out, and the paths it leaves out:
+    a variant's code never changes, and the same few best variants inspire attempt after
+    attempt (each was read and decoded again per attempt, with its ancestor's)."""
+
+    def __init__(self, kept: int = TEXTS_KEPT) -> None:
+        self.kept = kept
+        self._texts: OrderedDict[tuple[str, int], tuple[dict[str, str], frozenset[str]]] = OrderedDict()
+
+    def of(self, codebook: Any, variant_id: str, limit: int) -> tuple[dict[str, str], frozenset[str]]:
+        """``variant_id``'s text files of at most ``limit`` bytes (never change the dict) and
+        the paths of its other files."""
+        key = (variant_id, limit)
+        found = self._texts.get(key)
+        if found is None:
+            raw = codebook.files(variant_id)
+            texts = _texts(raw, limit)
+            found = self._texts[key] = (texts, frozenset(raw).difference(texts))
+            if len(self._texts) > self.kept:
+                self._texts.popitem(last=False)
+        else:
+            self._texts.move_to_end(key)
+        return found
+
+
 def build(ids: list[str], parent: Variant, archive: Any, codebook: Any,
-          options: InspirationsSection) -> list[Inspiration]:
-    """The :class:`Inspiration` records of ``ids`` (those still in the archive), size-bounded."""
-    budget = options.max_total_bytes
+          options: InspirationsSection, texts: TextCache | None = None) -> list[Inspiration]:
+    """The :class:`Inspiration` records of ``ids`` (those still in the archive), size-bounded
+    (``texts``: the run's cache of each variant's text files)."""
+    texts = texts or TextCache(kept=0)
+    budget, limit = options.max_total_bytes, options.max_file_bytes
     out: list[Inspiration] = []
     for variant_id in ids:
         if variant_id not in archive or variant_id == parent.id:
             continue
-        raw = codebook.files(variant_id)
+        files, left_out = texts.of(codebook, variant_id, limit)
         ancestor_id = common_ancestor(archive, parent.id, variant_id)
-        raw_ancestor = codebook.files(ancestor_id) if ancestor_id else None
-        files = _texts(raw, options.max_file_bytes)
-        ancestor = _texts(raw_ancestor, options.max_file_bytes) if raw_ancestor is not None else None
-        if ancestor is not None:  # a path left out of one side is left out of both
-            dropped = (set(raw) - set(files)) | (set(raw_ancestor or ()) - set(ancestor))
+        ancestor: dict[str, str] | None = None
+        if ancestor_id:  # a path left out of one side is left out of both
+            ancestor, ancestor_left_out = texts.of(codebook, ancestor_id, limit)
+            dropped = left_out | ancestor_left_out
             files = {rel: t for rel, t in files.items() if rel not in dropped}
             ancestor = {rel: t for rel, t in ancestor.items() if rel not in dropped}
+        else:
+            files = dict(files)
         size = sum(len(t) for t in files.values()) + sum(len(t) for t in (ancestor or {}).values())
         if size > budget:
             continue
