@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from pathlib import Path
 from typing import AbstractSet, Any, Iterable
 
@@ -207,7 +207,7 @@ class Engine:
                 in_flight[self._submit_generate(steps, attempt, memory)] = (attempt, None)
             if not in_flight:
                 break
-            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            done = first_completed(in_flight)
             held = chain.open()
             for future in done:
                 attempt, pending = in_flight.pop(future)
@@ -306,3 +306,17 @@ class Engine:
         return {"run_id": self.pointer.run_id, "config_data": self.pointer.config,
                 "config_source": self.pointer.config_source, "run_dir": str(self.run_dir),
                 "reuse_copy": bool(in_process)}
+
+
+def first_completed(futures: Iterable[Future[Any]]) -> list[Future[Any]]:
+    """The done futures once one is (``wait(..., FIRST_COMPLETED)``); one future is waited for
+    on its own condition, without the waiter ``wait`` installs on every future (per attempt at
+    one worker)."""
+    pending = list(futures)
+    if len(pending) == 1:
+        try:
+            pending[0].exception()  # blocks until done; its outcome is read by the caller
+        except CancelledError:
+            pass
+        return pending
+    return list(wait(pending, return_when=FIRST_COMPLETED)[0])
