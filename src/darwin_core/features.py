@@ -176,8 +176,8 @@ def attempt_features(
     model: str = "",
 ) -> dict[str, Any]:
     """The features of ``attempt`` (a child of ``parent``) as the archive stands now."""
-    children = archive.children(parent.id)
-    best = archive.best
+    children = [archive.summary(c) for c in archive.child_ids(parent.id)]  # nothing decoded
+    best = archive.summary(archive.best_id) if archive.best_id else None  # its score: nothing decoded
     target = attempt.target
     task_id = target.task_id if target else None
     target_result = parent.task_results.get(task_id) if task_id else None

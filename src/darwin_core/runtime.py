@@ -6,6 +6,7 @@ config with :func:`runtime_for` and caches it for the life of its process.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ class Runtime:
         """The run's fixed, seeded task order, with the targeted task moved first."""
         order = list(self.tasks)
         if not getattr(self.benchmark, "ordered", False):  # a cascade keeps its order
-            random.Random(f"{self.config.run.seed}:tasks").shuffle(order)
+            order = [order[i] for i in _shuffled(self.config.run.seed, len(order))]
         if target_task and self.config.evaluation.include_target:
             order.sort(key=lambda t: t.id != target_task)
         return order
@@ -140,3 +141,12 @@ def runtime_for(run_id: str, config_data: dict[str, Any], config_source: str | N
             runtime = build_runtime(config, run_id=run_id, run_dir=Path(run_dir))
             _RUNTIMES[run_id] = runtime
         return runtime
+
+
+@functools.lru_cache(maxsize=64)
+def _shuffled(seed: int, count: int) -> tuple[int, ...]:
+    """The run's seeded task permutation (``random.shuffle``'s swaps depend on the length
+    alone): seeded once per run, not per attempt."""
+    order = list(range(count))
+    random.Random(f"{seed}:tasks").shuffle(order)
+    return tuple(order)

@@ -13,6 +13,7 @@ draws); each task's result is then the mean over repeats (see :func:`merge_repea
 
 from __future__ import annotations
 
+import functools
 import random
 from collections import Counter
 from dataclasses import replace
@@ -47,8 +48,13 @@ class SeededSandbox:
 
 
 def repeat_seeds(run_seed: int, repeats: int) -> list[int]:
-    """The ``DARWIN_SEED`` of each repeat (a function of the run's seed only)."""
-    return [random.Random(f"{run_seed}:evaluation:{index}").getrandbits(31) for index in range(repeats)]
+    """The ``DARWIN_SEED`` of each repeat (a function of the run's seed only: computed once)."""
+    return list(_repeat_seeds(run_seed, repeats))
+
+
+@functools.lru_cache(maxsize=64)
+def _repeat_seeds(run_seed: int, repeats: int) -> tuple[int, ...]:
+    return tuple(random.Random(f"{run_seed}:evaluation:{index}").getrandbits(31) for index in range(repeats))
 
 
 def merge_repeats(runs: list[TaskResult], seeds: list[int]) -> TaskResult:
