@@ -145,32 +145,39 @@ def _texts(files: dict[str, bytes], limit: int) -> dict[str, str]:
 
 
 TEXTS_KEPT = 64
-"""Variants whose text files :class:`TextCache` keeps (the most recently used)."""
+"""Variants whose text files :class:`TextCache` keeps (the most recently used)..."""
+TEXTS_CHARS = 16_000_000
+"""... within this many characters in all (a variant with more is not kept)."""
 
 
 class TextCache:
     """Each variant's text files, as :func:`build` hands them out, and the paths it leaves out:
     a variant's code never changes, and the same few best variants inspire attempt after
-    attempt (each was read and decoded again per attempt, with its ancestor's)."""
+    attempt (each was read and decoded again per attempt, with its ancestor's). Bounded by
+    count and by size (a large repository's variants are read each time, as before)."""
 
-    def __init__(self, kept: int = TEXTS_KEPT) -> None:
-        self.kept = kept
-        self._texts: OrderedDict[tuple[str, int], tuple[dict[str, str], frozenset[str]]] = OrderedDict()
+    def __init__(self, kept: int = TEXTS_KEPT, chars: int = TEXTS_CHARS) -> None:
+        self.kept, self.chars, self.held = kept, chars, 0
+        self._texts: OrderedDict[tuple[str, int], tuple[dict[str, str], frozenset[str], int]] = OrderedDict()
 
     def of(self, codebook: Any, variant_id: str, limit: int) -> tuple[dict[str, str], frozenset[str]]:
         """``variant_id``'s text files of at most ``limit`` bytes (never change the dict) and
         the paths of its other files."""
         key = (variant_id, limit)
         found = self._texts.get(key)
-        if found is None:
-            raw = codebook.files(variant_id)
-            texts = _texts(raw, limit)
-            found = self._texts[key] = (texts, frozenset(raw).difference(texts))
-            if len(self._texts) > self.kept:
-                self._texts.popitem(last=False)
-        else:
+        if found is not None:
             self._texts.move_to_end(key)
-        return found
+            return found[0], found[1]
+        raw = codebook.files(variant_id)
+        texts = _texts(raw, limit)
+        left_out = frozenset(raw).difference(texts)
+        size = sum(len(t) for t in texts.values())
+        if self.kept and size <= self.chars:
+            self._texts[key] = (texts, left_out, size)
+            self.held += size
+            while len(self._texts) > self.kept or self.held > self.chars:
+                self.held -= self._texts.popitem(last=False)[1][2]
+        return texts, left_out
 
 
 def build(ids: list[str], parent: Variant, archive: Any, codebook: Any,

@@ -70,3 +70,11 @@ def test_the_cache_keeps_the_most_recently_used() -> None:
     for variant_id in ("a", "b", "a", "c", "a", "b"):
         cache.of(codebook, variant_id, 64)
     assert codebook.reads == ["a", "b", "c", "b"]  # "b" dropped when "c" came; "a" kept throughout
+
+
+def test_the_cache_is_bounded_by_size() -> None:
+    cache, codebook = TextCache(chars=8), CodeBook()  # a's and p's text: 6 characters; b's: 106
+    for variant_id in ("a", "b", "a", "b", "p", "a"):
+        cache.of(codebook, variant_id, 1000)
+        assert cache.held <= 8
+    assert codebook.reads == ["a", "b", "b", "p", "a"]  # b too large to keep; p pushed a out
