@@ -28,7 +28,8 @@ GUARDED = 3.0
 """Prior multiplier of a name the guarded block rebinds."""
 MAX_NAMES = 6
 """Most integer names one membership test is compared with (nearest first by first binding)."""
-ELEMENTS = (cst.Name, cst.Attribute, cst.Subscript, cst.Tuple, cst.Integer, cst.SimpleString)
+ELEMENTS = (cst.Name, cst.Attribute, cst.Subscript, cst.Tuple, cst.Integer, cst.SimpleString, cst.BinaryOperation)
+"""Keys a conjunct may look up again (a call is not: it might not give the same key twice)."""
 INTEGER_CALLS = {"len", "int", "abs", "ord", "round", "sum"}
 
 
@@ -43,24 +44,29 @@ def _walk(node: cst.CSTNode, visit: Any) -> None:
     node.visit(_V())
 
 
-def integer_valued(expr: cst.BaseExpression, names: set[str]) -> bool:
-    """An evidently integer expression: a literal, a name in ``names``, ``len(...)`` and other
-    integer builtins, ``min``/``max`` of integers, arithmetic (not ``/``) of integers."""
+def integer_valued(expr: cst.BaseExpression, names: set[str], maps: frozenset[str] = frozenset()) -> bool:
+    """An evidently integer expression: a literal, a name in ``names``, a subscript of a container
+    in ``maps``, ``len(...)`` and other integer builtins, ``min``/``max`` of integers, arithmetic
+    (not ``/``) of integers."""
     if isinstance(expr, cst.Integer):
         return True
     if isinstance(expr, cst.Name):
         return expr.value in names
+    if isinstance(expr, cst.Subscript):
+        return source_of(expr.value) in maps
     if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
-        return integer_valued(expr.expression, names)
+        return integer_valued(expr.expression, names, maps)
     if isinstance(expr, cst.BinaryOperation):
         if isinstance(expr.operator, cst.Divide):
             return False
-        return integer_valued(expr.left, names) and integer_valued(expr.right, names)
+        return integer_valued(expr.left, names, maps) and integer_valued(expr.right, names, maps)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get":
+        return len(expr.args) == 2 and integer_valued(expr.args[1].value, names, maps)  # ``d.get(k, 0)``
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name):
         if expr.func.value in INTEGER_CALLS:
             return True
         if expr.func.value in ("min", "max") and len(expr.args) > 1:
-            return all(integer_valued(a.value, names) for a in expr.args)
+            return all(integer_valued(a.value, names, maps) for a in expr.args)
     return False
 
 
@@ -99,18 +105,28 @@ def integer_names(function: cst.FunctionDef) -> list[str]:
 
 
 def integer_maps(function: cst.FunctionDef, names: set[str]) -> set[str]:
-    """The code of the containers whose every stored value (``d[k] = v``, ``d[k] += v``) is integer."""
-    stores: dict[str, bool] = {}
+    """The code of the containers whose every stored value (``d[k] = v``, ``d[k] += v``) is
+    integer (the largest such set: ``dist[n] = dist[m] + 1`` keeps ``dist`` an integer map)."""
+    stores: list[tuple[str, cst.BaseExpression]] = []
 
     def note(n: cst.CSTNode) -> None:
         pairs = [(t.target, n.value) for t in n.targets] if isinstance(n, cst.Assign) else \
             [(n.target, n.value)] if isinstance(n, cst.AugAssign) else []
-        for target, value in pairs:
-            if isinstance(target, cst.Subscript):
-                code = source_of(target.value)
-                stores[code] = stores.get(code, True) and integer_valued(value, names)
+        stores.extend((source_of(t.value), v) for t, v in pairs if isinstance(t, cst.Subscript))
     _walk(function.body, note)
-    return {code for code, ok in stores.items() if ok}
+    maps = frozenset(code for code, _ in stores)
+    while True:
+        kept = frozenset(code for code in maps
+                         if all(integer_valued(v, names, maps) for c, v in stores if c == code))
+        if kept == maps:
+            return set(maps)
+        maps = kept
+
+
+def _calls(expr: cst.CSTNode) -> bool:
+    found = []
+    _walk(expr, lambda n: found.append(n) if isinstance(n, cst.Call) else None)
+    return bool(found)
 
 
 def _memberships(test: cst.BaseExpression) -> list[cst.Comparison]:
@@ -124,7 +140,8 @@ def _memberships(test: cst.BaseExpression) -> list[cst.Comparison]:
         elif isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
             todo.append(expr.expression)
         elif isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1 \
-                and isinstance(expr.comparisons[0].operator, (cst.In, cst.NotIn)) and isinstance(expr.left, ELEMENTS):
+                and isinstance(expr.comparisons[0].operator, (cst.In, cst.NotIn)) and isinstance(expr.left, ELEMENTS) \
+                and not _calls(expr.left):
             found.append(expr)
     return found
 
