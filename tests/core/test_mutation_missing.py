@@ -80,3 +80,10 @@ def test_transplant_skips_donors_it_cannot_rebind(tmp_path: Path) -> None:
     assert found == ["def f(a):\n    log(a)\n    return a\n\n\ndef g(a, b):\n    item = a * 2\n    log(item)\n    log(b)\n    log(a)\n"]
     # one function alone: nothing to transplant
     assert texts(tmp_path, "def f(xs):\n    xs.sort()\n    return xs\n", "transplant") == []
+
+
+def test_lookup_never_compares_with_a_comprehension_variable(tmp_path: Path) -> None:
+    source = ("def f(xs):\n    pos = {}\n    n = 0\n    for x in xs:\n        if x in pos:\n            n += 1\n"
+              "        pos[x] = n\n    return [i for i in range(n)]\n")
+    found = texts(tmp_path, source, "lookup")
+    assert len(found) == len(OPERATORS) and all("pos[x]" in t and "pos[x] >= i" not in t for t in found)

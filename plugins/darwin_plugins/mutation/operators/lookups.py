@@ -34,7 +34,8 @@ INTEGER_CALLS = {"len", "int", "abs", "ord", "round", "sum"}
 
 
 def _walk(node: cst.CSTNode, visit: Any) -> None:
-    """Call ``visit`` on every node under ``node``, not entering nested functions or classes."""
+    """Call ``visit`` on every node under ``node``, not entering nested functions, classes or
+    lambdas (a comprehension's loop variable is not a ``For``: it is not bound in the function)."""
     class _V(cst.CSTVisitor):
         def on_visit(self, n: cst.CSTNode) -> bool:
             if n is not node and isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
@@ -79,7 +80,7 @@ def integer_names(function: cst.FunctionDef) -> list[str]:
             assigns.append(([t.target.value for t in n.targets if isinstance(t.target, cst.Name)], n.value))
         elif isinstance(n, cst.AugAssign) and isinstance(n.target, cst.Name):
             assigns.append(([n.target.value], n.value))
-        elif isinstance(n, (cst.For, cst.CompFor)) and isinstance(n.iter, cst.Call) and isinstance(n.iter.func, cst.Name):
+        elif isinstance(n, cst.For) and isinstance(n.iter, cst.Call) and isinstance(n.iter.func, cst.Name):
             target, func = n.target, n.iter.func.value
             if func == "range" and isinstance(target, cst.Name):
                 assigns.append(([target.value], None))

@@ -53,9 +53,6 @@ def _bound(function: cst.FunctionDef) -> set[str]:
     found = set(_params(function))
 
     class _V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            pass
-
         def _targets(self, target: cst.BaseExpression) -> None:
             if isinstance(target, cst.Name):
                 found.add(target.value)
