@@ -34,7 +34,11 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
   ``removeprefix``), a string given ``.upper()`` / ``.lower()`` / ``.strip()`` (:mod:`.library`);
 * ``wrap``, ``reset``: an iterable wrapped in ``sorted``/``reversed``/``set``, a difference in
   ``abs``, a sequence in ``len``; an initialisation before a loop copied after its consumer in the
-  loop; ``break`` after a loop's match recorded in a name read after it (:mod:`.wraps`).
+  loop; ``break`` after a loop's match recorded in a name read after it (:mod:`.wraps`);
+* ``lookup``: ``k in d`` to ``k in d and d[k] OP n`` for an integer map ``d`` and an integer name
+  ``n`` of the function (:mod:`.lookups`);
+* ``transplant``: an effect statement of a sibling function (another method of the class, another
+  function of the module) copied before a statement, its names rebound (:mod:`.transplant`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -44,6 +48,7 @@ FAMILIES = (
     "off_by_one", "swap", "name", "index", "attribute", "return", "delete", "insert", "move", "update",
     "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
     "method_swap", "transform", "wrap", "reset", "break",
+    "lookup", "transplant",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

@@ -10,10 +10,12 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .conditions import ConditionSites
 from .expressions import ExpressionSites
 from .library import LibrarySites
+from .lookups import LookupSites
 from .names import NameSites
 from .statements import StatementSites
 from .tables import Make, Replacement
 from .templates import TemplateSites
+from .transplant import TransplantSites
 from .updates import UpdateSites
 from .wraps import WrapSites
 
@@ -35,7 +37,7 @@ class Site:
 
 
 class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, ConditionSites,
-                    LibrarySites, WrapSites, cst.CSTVisitor):
+                    LibrarySites, WrapSites, LookupSites, TransplantSites, cst.CSTVisitor):
     """Finds every site of a module (expression, name, statement, update, template, condition,
     library and wrap families)."""
 
@@ -156,6 +158,8 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._finish_conditions()
         self._finish_library()
         self._finish_wraps()
+        self._finish_lookups(original_node)
+        self._finish_transplant(original_node)
 
 
 class _Replace(cst.CSTTransformer):

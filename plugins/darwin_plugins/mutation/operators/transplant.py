@@ -1,0 +1,185 @@
+"""Statements transplanted from a sibling function (GenProg's insertion across functions).
+
+A method that forgets a side effect its sibling performs (``get`` not marking a key as recently
+used with the ``self.data.move_to_end(key)`` that ``put`` makes; a counter one method updates and
+another does not) needs a statement that is nowhere in its own body, so the ``insert`` family
+(copies within one function) cannot express it. The ``transplant`` family copies, before each
+statement of a function, the *effect statements* of its siblings (the other methods of its class,
+or the other functions of its module): a call made for its effect (``x.m(...)``, ``f(...)``) or
+an augmented assignment of an attribute (``self.count += 1``), never one the target already has.
+
+Names are rebound to the target's scope: a donor parameter the target also has keeps its name,
+another one becomes the target's parameter at the same position; a donor-local name must be
+bound in the target too. A donor that cannot be rebound so is not copied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from .tables import source_of
+
+MAX_DONORS = 8
+"""Most transplanted statements offered at one insertion point (siblings in source order)."""
+
+
+def _params(function: cst.FunctionDef) -> list[str]:
+    p = function.params
+    return [q.name.value for q in [*p.posonly_params, *p.params, *p.kwonly_params]] + \
+        [s.name.value for s in (p.star_arg, p.star_kwarg) if isinstance(s, cst.Param)]
+
+
+def _statements(function: cst.FunctionDef) -> list[tuple[cst.BaseStatement, bool]]:
+    """``(statement, is it simple)`` of every block of the function (not nested functions)."""
+    found: list[tuple[cst.BaseStatement, bool]] = []
+
+    class _V(cst.CSTVisitor):
+        def visit_IndentedBlock(self, n: cst.IndentedBlock) -> None:
+            found.extend((s, isinstance(s, cst.SimpleStatementLine)) for s in n.body)
+
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+            return n is function
+
+        def visit_ClassDef(self, n: cst.ClassDef) -> bool:
+            return False
+    function.visit(_V())
+    return found
+
+
+def _bound(function: cst.FunctionDef) -> set[str]:
+    """Names the function binds (parameters, assignment and loop targets, ``with ... as``)."""
+    found = set(_params(function))
+
+    class _V(cst.CSTVisitor):
+        def _targets(self, target: cst.BaseExpression) -> None:
+            if isinstance(target, cst.Name):
+                found.add(target.value)
+            elif isinstance(target, (cst.Tuple, cst.List)):
+                for e in target.elements:
+                    self._targets(e.value)
+
+        def visit_AssignTarget(self, n: cst.AssignTarget) -> None:
+            self._targets(n.target)
+
+        def visit_AugAssign(self, n: cst.AugAssign) -> None:
+            self._targets(n.target)
+
+        def visit_For(self, n: cst.For) -> None:
+            self._targets(n.target)
+
+        def visit_AsName(self, n: cst.AsName) -> None:
+            self._targets(n.name)  # type: ignore[arg-type]
+
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+            return n is function
+    function.visit(_V())
+    return found
+
+
+def effect(stmt: cst.BaseStatement) -> bool:
+    """A statement made for its effect: a lone call, or an augmented assignment of an attribute."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return False
+    small = stmt.body[0]
+    if isinstance(small, cst.Expr):
+        return isinstance(small.value, cst.Call)
+    return isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Attribute)
+
+
+class _Rename(cst.CSTTransformer):
+    """Renames variables (``skip``: the ``id`` of attribute names and keywords, left alone)."""
+
+    def __init__(self, mapping: dict[str, str], skip: set[int]) -> None:
+        super().__init__()
+        self.mapping, self.skip = mapping, skip
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        new = None if id(original_node) in self.skip else self.mapping.get(updated_node.value)
+        return updated_node.with_changes(value=new) if new else updated_node
+
+
+def _reads(stmt: cst.CSTNode) -> tuple[set[str], set[int]]:
+    """Variable names ``stmt`` uses, and the ``id`` of its other names (attributes, keywords)."""
+    found: set[str] = set()
+    skip: set[int] = set()
+
+    class _V(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            if id(n) not in skip:
+                found.add(n.value)
+
+        def visit_Attribute(self, n: cst.Attribute) -> None:
+            skip.add(id(n.attr))
+
+        def visit_Arg(self, n: cst.Arg) -> None:
+            if n.keyword is not None:
+                skip.add(id(n.keyword))
+    stmt.visit(_V())
+    return found, skip
+
+
+def rebind(stmt: cst.SimpleStatementLine, donor: cst.FunctionDef, target: cst.FunctionDef) -> cst.SimpleStatementLine | None:
+    """``stmt`` of ``donor`` with its names rebound to ``target``'s scope, or ``None`` when one
+    cannot be (a donor-local name the target does not bind, a parameter with no counterpart)."""
+    donor_params, target_params = _params(donor), _params(target)
+    donor_bound, target_bound = _bound(donor), _bound(target)
+    mapping: dict[str, str] = {}
+    reads, skip = _reads(stmt)
+    for name in reads:
+        if name in target_bound and (name in donor_params) == (name in target_params):
+            continue
+        if name in donor_params:
+            i = donor_params.index(name)
+            if i >= len(target_params):
+                return None
+            mapping[name] = target_params[i]
+        elif name in donor_bound:
+            return None
+    if len(set(mapping.values())) < len(mapping):
+        return None
+    renamed = stmt.visit(_Rename(mapping, skip)) if mapping else stmt
+    return renamed.with_changes(leading_lines=[])  # type: ignore[union-attr]
+
+
+class TransplantSites:
+    """Mixin of :class:`~.collector.SiteCollector`: once the module is visited (needs only it)."""
+
+    _add: Any
+
+    def _finish_transplant(self, module: cst.Module) -> None:
+        groups: list[list[cst.FunctionDef]] = [[s for s in module.body if isinstance(s, cst.FunctionDef)]]
+
+        class _C(cst.CSTVisitor):
+            def visit_ClassDef(self, n: cst.ClassDef) -> None:
+                groups.append([s for s in n.body.body if isinstance(s, cst.FunctionDef)])
+        module.visit(_C())
+        for group in groups:
+            for target in group:
+                if target.name.value == "__init__":
+                    continue  # a constructor creates the state the siblings' effects act on
+                self._transplant_into(target, [f for f in group if f is not target])
+
+    def _transplant_into(self, target: cst.FunctionDef, siblings: list[cst.FunctionDef]) -> None:
+        statements = _statements(target)
+        own = {source_of(s.with_changes(leading_lines=[])) for s, simple in statements if simple}
+        donors: dict[str, cst.SimpleStatementLine] = {}
+        for sibling in siblings:
+            for stmt, _ in _statements(sibling):
+                if not effect(stmt):
+                    continue
+                moved = rebind(stmt, sibling, target)  # type: ignore[arg-type]
+                code = source_of(moved) if moved is not None else ""
+                if moved is not None and code not in own and code not in donors:
+                    donors[code] = moved
+        chosen = list(donors.items())[:MAX_DONORS]
+        if not chosen:
+            return
+        for stmt, simple in statements:
+            if simple and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr) \
+                    and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+                continue  # a docstring
+            self._add("transplant", stmt, "transplant-before", [
+                (f"insert `{code.strip()[:60]}` from a sibling",
+                 lambda n, d=d: cst.FlattenSentinel([d.deep_clone(), n])) for code, d in chosen])
