@@ -127,7 +127,7 @@ class MutationGenerator:
         key = hashlib.sha1(repr((context.parent.id, self.seed, sorted(sources.items()),
                                  sorted(family_weights.items()), coverage, passing, sorted(tried),
                                  self.options.sharpness, self.options.tried_delay, self.options.share,
-                                 self.options.complements)).encode()).hexdigest()
+                                 self.options.complements, self.options.idioms)).encode()).hexdigest()
         cached = self.neighbourhoods.get(key)
         if cached is not None:
             return cached
@@ -141,7 +141,7 @@ class MutationGenerator:
                      uncovered_weight=self.options.uncovered_weight, tried=tried, keep=keep,
                      sharpness=self.options.sharpness, tried_delay=self.options.tried_delay,
                      share=self.options.share, passing=passing, localise=self.options.localise,
-                     complements=self.options.complements)
+                     complements=self.options.complements, idioms=self.options.idioms)
         hood.literals, hood.restricted = numeric.literals(parsed, keep), restricted
         return self.neighbourhoods.put(key, hood)
 

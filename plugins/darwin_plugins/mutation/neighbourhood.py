@@ -18,6 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from .idioms import overrides as idiom_priors
 from .operators import ParsedModule, Site, apply_edits
 from .priors import complement, multiplier
 
@@ -124,11 +125,15 @@ def build(
     uncovered_weight: float, tried: set[str], keep: "callable[[str, Site], bool]",  # type: ignore[valid-type]
     sharpness: float = 1.0, tried_delay: float = math.inf, share: str = "family",
     passing: list[dict[str, list[int]]] | None = None, localise: str = "failing",
-    complements: float = 1.0,
+    complements: float = 1.0, idioms: bool = False,
 ) -> Neighbourhood:
     raw: list[tuple[str, Site, int, str]] = []
+    fixed: dict[tuple[int, int], float] = {}  # (id(site), alternative) -> prior in place of its own (:mod:`.idioms`)
     for rel in sorted(parsed):
         occurrence: dict[tuple[int, str], int] = {}
+        if idioms:
+            fixed.update({(id(parsed[rel].sites[i]), alt): p
+                          for (i, alt), p in idiom_priors(parsed[rel].module, parsed[rel].sites).items()})
         for site in parsed[rel].sites:
             if site.family not in family_weights or not keep(rel, site):
                 continue
@@ -147,6 +152,8 @@ def build(
         weight = family_weights[site.family] * prior / pool[site.family if share == "family" else id(site)]
         if complements != 1.0 and complement(site.family, site.alternatives[alt][0]):
             weight *= complements
+        if (id(site), alt) in fixed and alt not in site.priors:  # not shared out: the family's share shrinks
+            weight *= fixed[(id(site), alt)] / prior
         if lines:
             weight *= lines.get(rel, {}).get(site.line, uncovered_weight)
         if weight <= 0:

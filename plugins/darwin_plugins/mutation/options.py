@@ -48,6 +48,12 @@ class MutationOptions(BaseModel):
     changed behaviour on more inputs than they check, so it games them more often than a
     boundary or constant fix does (0.1: the quickstart's genuine fix on 6 of 6 seeds, see
     docs/search.md; 1: no damping)."""
+    idioms: bool = True
+    """Priors for edits unlike a programmer's slip (:mod:`.idioms`): a step or scale literal
+    (``hi -= 1``, ``i // 2``) moved by one is not a near miss, an update or operation made an
+    identity or a constant (``size *= 1``, ``hi %= 1``) comes after the deletion it duplicates, a
+    comparison changed between equality and ordering (``==`` -> ``>=``) weighs 0.1 (False: the
+    order before session 9; test-gaming on the repair suite, see docs/search.md)."""
     pairs: int = Field(20, ge=0, le=200)
     """Two-edit children from pairs of a parent's ``pairs`` likeliest edits, likeliest pair
     first (:mod:`.pairs`; 0 or 1: none)."""
