@@ -34,7 +34,9 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
   ``removeprefix``), a string given ``.upper()`` / ``.lower()`` / ``.strip()`` (:mod:`.library`);
 * ``wrap``, ``reset``: an iterable wrapped in ``sorted``/``reversed``/``set``, a difference in
   ``abs``, a sequence in ``len``; an initialisation before a loop copied after its consumer in the
-  loop; ``break`` after a loop's match recorded in a name read after it (:mod:`.wraps`).
+  loop; ``break`` after a loop's match recorded in a name read after it (:mod:`.wraps`);
+* ``extend``, ``negative_bound``: ``len(s)`` to ``len(s) - i`` for an integer name indexing ``s``; a
+  slice bound ``-k`` to ``len(s) - k`` (:mod:`.subexpr`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -43,7 +45,7 @@ FAMILIES = (
     "comparison", "arithmetic", "bitwise", "augmented", "boolean", "condition", "constant",
     "off_by_one", "swap", "name", "index", "attribute", "return", "delete", "insert", "move", "update",
     "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
-    "method_swap", "transform", "wrap", "reset", "break",
+    "method_swap", "transform", "wrap", "reset", "break", "extend", "negative_bound",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]
