@@ -67,6 +67,13 @@ def window(text):
         last[ch] = i
     text.clear()
     return start
+
+
+def trim(xs, k):
+    i = 0
+    if xs[i]:
+        return len(xs)
+    return xs[k:-k]
 '''
 
 
@@ -145,7 +152,7 @@ def test_name_replacement_stays_in_scope_and_never_invents_names(every: Path) ->
         tree = ast.parse(p.changes["m.py"])
         new_names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         swaps = {b for n in names for b in BUILTIN_SWAPS.get(n, ())}
-        assert new_names <= names | swaps | {"None", "scale", "other", "firsts", "initials", "window"}  # names and functions of the file
+        assert new_names <= names | swaps | {"None", "scale", "other", "firsts", "initials", "window", "trim"}  # names and functions of the file
         other = tree.body[2]
         assert not {n.id for n in ast.walk(other) if isinstance(n, ast.Name)} & (scale_names - {"len", "xs"})
 
@@ -271,12 +278,15 @@ def test_sharpness_orders_the_likeliest_edits_first() -> None:
 
     parsed = parse_module(EVERY)
 
-    def inversions(sharpness: float) -> float:
-        hood = build({"m.py": parsed}, {"m.py": EVERY}, seed=3, family_weights=PRIORS, coverage=[],
-                     uncovered_weight=0.01, tried=set(), keep=lambda rel, site: True, sharpness=sharpness)
-        w = [e.weight for e in hood.edits]
-        pairs = [(a, b) for i, a in enumerate(w[:150]) for b in w[i + 1:150] if max(a, b) >= 2 * min(a, b)]
-        return sum(a < b for a, b in pairs) / len(pairs)
+    def inversions(sharpness: float) -> float:  # mean over seeds: one seed's random order can stray
+        total = 0.0
+        for seed in range(1, 7):
+            hood = build({"m.py": parsed}, {"m.py": EVERY}, seed=seed, family_weights=PRIORS, coverage=[],
+                         uncovered_weight=0.01, tried=set(), keep=lambda rel, site: True, sharpness=sharpness)
+            w = [e.weight for e in hood.edits]
+            pairs = [(a, b) for i, a in enumerate(w[:150]) for b in w[i + 1:150] if max(a, b) >= 2 * min(a, b)]
+            total += sum(a < b for a, b in pairs) / len(pairs)
+        return total / 6
 
     assert inversions(8.0) < 0.02 < 0.2 < inversions(1.0) < inversions(0.0)
     assert generator().options.sharpness == 4.0  # the default the repair benchmark chose

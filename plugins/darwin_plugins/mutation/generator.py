@@ -44,6 +44,7 @@ PRIORS: dict[str, float] = {
     "continue": 0.1, "strengthen": 0.1, "weaken": 0.1,
     "method_swap": 0.25, "transform": 0.25, "wrap": 0.25, "reset": 0.25, "break": 0.1,
     "lookup": 0.5, "transplant": 0.5,
+    "extend": 0.25, "negative_bound": 0.25,
 }
 MAX_TRIED = 2000
 

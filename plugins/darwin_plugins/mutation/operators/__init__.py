@@ -39,6 +39,8 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
   ``n`` of the function (:mod:`.lookups`);
 * ``transplant``: an effect statement of a sibling function (another method of the class, another
   function of the module) copied before a statement, its names rebound (:mod:`.transplant`).
+* ``extend``, ``negative_bound``: ``len(s)`` to ``len(s) - i`` for an integer name indexing ``s``; a
+  slice bound ``-k`` to ``len(s) - k`` (:mod:`.subexpr`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -48,7 +50,7 @@ FAMILIES = (
     "off_by_one", "swap", "name", "index", "attribute", "return", "delete", "insert", "move", "update",
     "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
     "method_swap", "transform", "wrap", "reset", "break",
-    "lookup", "transplant",
+    "lookup", "transplant", "extend", "negative_bound",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

@@ -13,6 +13,7 @@ from .library import LibrarySites
 from .lookups import LookupSites
 from .names import NameSites
 from .statements import StatementSites
+from .subexpr import SubexprSites
 from .tables import Make, Replacement
 from .templates import TemplateSites
 from .transplant import TransplantSites
@@ -37,9 +38,9 @@ class Site:
 
 
 class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, ConditionSites,
-                    LibrarySites, WrapSites, LookupSites, TransplantSites, cst.CSTVisitor):
+                    LibrarySites, WrapSites, LookupSites, TransplantSites, SubexprSites, cst.CSTVisitor):
     """Finds every site of a module (expression, name, statement, update, template, condition,
-    library and wrap families)."""
+    library, wrap and sub-expression families)."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -54,6 +55,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._init_conditions()
         self._init_library()
         self._init_wraps()
+        self._init_subexpr()
 
     def _add(self, family: str, node: cst.CSTNode, label: str, alternatives: list[tuple[str, Make]],
              priors: dict[int, float] | None = None) -> None:
@@ -70,6 +72,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         ConditionSites.note_condition_call(self, node)
         LibrarySites.note_library_call(self, node)
         WrapSites.note_wrap_call(self, node)
+        SubexprSites.note_subexpr_call(self, node)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         ExpressionSites.visit_Comparison(self, node)
@@ -91,6 +94,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         NameSites.note_integer(self, node.target, node.value)
 
     def visit_For(self, node: cst.For) -> None:
+        SubexprSites.note_subexpr_context(self, node)
         StatementSites.visit_For(self, node)
         UpdateSites.note_nesting(self, "loop")
         TemplateSites.note_template_for(self, node)
@@ -106,6 +110,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         ExpressionSites.visit_Subscript(self, node)
         LibrarySites.note_library_subscript(self, node)
         WrapSites.note_wrap_subscript(self, node)
+        SubexprSites.note_subexpr_subscript(self, node)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         LibrarySites.note_library_loop(self, node.target, node.iter)
@@ -125,6 +130,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         WrapSites.note_wrap_binary(self, node)
 
     def visit_If(self, node: cst.If) -> None:
+        SubexprSites.note_subexpr_context(self, node)
         ExpressionSites.visit_If(self, node)
         StatementSites.visit_If(self, node)
         UpdateSites.note_if(self, node)
@@ -132,6 +138,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         WrapSites.note_wrap_if(self, node)
 
     def visit_While(self, node: cst.While) -> None:
+        SubexprSites.note_subexpr_context(self, node)
         ExpressionSites.visit_While(self, node)
         StatementSites.visit_While(self, node)
         UpdateSites.note_nesting(self, "loop")
@@ -142,6 +149,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         ConditionSites.note_condition(self, node.test, "ifexp")
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        SubexprSites.note_subexpr_context(self, node)
         StatementSites.visit_SimpleStatementLine(self, node)
         UpdateSites.note_statement(self, node)
 
@@ -160,6 +168,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._finish_wraps()
         self._finish_lookups(original_node)
         self._finish_transplant(original_node)
+        self._finish_subexpr()
 
 
 class _Replace(cst.CSTTransformer):
