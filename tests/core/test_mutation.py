@@ -56,6 +56,13 @@ def initials(text):
     for w in text.split():
         out.append(w[0] + last)
     return out
+
+
+def tally(xs, n):
+    a, b = xs
+    if xs[0]:
+        n = a
+    return n, b
 '''
 
 
@@ -134,7 +141,7 @@ def test_name_replacement_stays_in_scope_and_never_invents_names(every: Path) ->
         tree = ast.parse(p.changes["m.py"])
         new_names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         swaps = {b for n in names for b in BUILTIN_SWAPS.get(n, ())}
-        assert new_names <= names | swaps | {"None", "scale", "other", "firsts", "initials"}  # names and functions of the file
+        assert new_names <= names | swaps | {"None", "scale", "other", "firsts", "initials", "tally"}  # names and functions of the file
         other = tree.body[2]
         assert not {n.id for n in ast.walk(other) if isinstance(n, ast.Name)} & (scale_names - {"len", "xs"})
 

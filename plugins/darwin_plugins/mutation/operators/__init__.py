@@ -35,6 +35,8 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
 * ``wrap``, ``reset``: an iterable wrapped in ``sorted``/``reversed``/``set``, a difference in
   ``abs``, a sequence in ``len``; an initialisation before a loop copied after its consumer in the
   loop; ``break`` after a loop's match recorded in a name read after it (:mod:`.wraps`).
+* ``assign``, ``unpack``, ``length_check``: ``t = e`` to ``t += e`` when ``t`` holds a value, a
+  tuple target's elements swapped, a subscripting test given ``len(x) > m and`` (:mod:`.assignments`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -43,7 +45,7 @@ FAMILIES = (
     "comparison", "arithmetic", "bitwise", "augmented", "boolean", "condition", "constant",
     "off_by_one", "swap", "name", "index", "attribute", "return", "delete", "insert", "move", "update",
     "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
-    "method_swap", "transform", "wrap", "reset", "break",
+    "method_swap", "transform", "wrap", "reset", "break", "assign", "unpack", "length_check",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]
