@@ -14,7 +14,11 @@ program-repair literature the expression families do not reach.
   conjoined with a length check of ``x`` first: ``len(x) > m`` (``x[k]`` exists) or
   ``len(x) > m + 1`` (``x`` has more than that), ``m = k`` or ``-k - 1`` for a negative ``k``:
   PAR's range checker, and the "missing condition" of a test meant for longer sequences (a
-  leading-character check that must spare a single character).
+  leading-character check that must spare a single character);
+* the ``builtin`` family's rounding siblings from ``math`` (a file calling ``math``):
+  ``math.floor`` / ``math.ceil`` / ``math.trunc`` to one another, ``int`` or ``round``, and a
+  one-argument ``int`` or ``round`` to ``math.floor`` / ``math.ceil`` (``BUILTIN_SWAPS`` has
+  ``round`` <-> ``int`` <-> ``float`` for every file).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ PRIMARY = (cst.AddAssign, cst.SubtractAssign)
 SECONDARY = (cst.MultiplyAssign, cst.DivideAssign, cst.FloorDivideAssign, cst.ModuloAssign, cst.PowerAssign)
 OTHER = 0.2
 """Prior of the other arithmetic kinds, against 1 for ``+=`` / ``-=``."""
+ROUNDING = ("floor", "ceil", "trunc")
+"""``math``'s rounding functions, siblings of ``int`` and ``round``."""
 SEQUENCE_LITERALS = (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.List, cst.Tuple)
 """Values only ``+=`` extends (``*=`` by a string or a list fails or repeats)."""
 
@@ -113,6 +119,21 @@ class AssignmentSites:
         """``(statement, target code, id(scope), bound earlier in the function)``."""
         self._attribute_scopes: dict[str, set[int]] = {}
         """An attribute target's code -> the functions assigning it."""
+        self._math_calls = False
+        self._roundable: list[cst.Name] = []
+        """One-argument ``int(...)`` / ``round(...)`` calls' functions."""
+
+    def note_conversion_call(self, node: cst.Call) -> None:
+        f = node.func
+        if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == "math":
+            self._math_calls = True
+            if f.attr.value in ROUNDING and len(self.scopes) > 1:
+                options = [f"math.{r}" for r in ROUNDING if r != f.attr.value] + ["int", "round"]
+                self._add("builtin", f, "rounding", [
+                    (f"math.{f.attr.value} -> {o}", lambda n, o=o: cst.parse_expression(o)) for o in options])
+        elif isinstance(f, cst.Name) and f.value in ("int", "round") and len(node.args) == 1 \
+                and node.args[0].keyword is None and not node.args[0].star and len(self.scopes) > 1:
+            self._roundable.append(f)
 
     def note_assignment_function(self, node: cst.FunctionDef) -> None:
         params = [*node.params.params, *node.params.kwonly_params, *node.params.posonly_params]
@@ -206,6 +227,9 @@ class AssignmentSites:
         self._add("length_check", test, "length-check", [(f"`{g} and` added", _conjoin(g)) for g in guards])
 
     def _finish_assignments(self) -> None:
+        for f in self._roundable if self._math_calls else []:
+            self._add("builtin", f, "rounding", [
+                (f"{f.value} -> math.{r}", lambda n, r=r: cst.parse_expression(f"math.{r}")) for r in ROUNDING[:2]])
         for node, code, scope, earlier in self._attribute_assigns:
             others = self._attribute_scopes[code] - {scope}
             if earlier or (others and self._function.get(scope) != "__init__"):

@@ -74,6 +74,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         ConditionSites.note_condition_call(self, node)
         LibrarySites.note_library_call(self, node)
         WrapSites.note_wrap_call(self, node)
+        AssignmentSites.note_conversion_call(self, node)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         ExpressionSites.visit_Comparison(self, node)
