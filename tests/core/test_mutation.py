@@ -74,6 +74,13 @@ def trim(xs, k):
     if xs[i]:
         return len(xs)
     return xs[k:-k]
+
+
+def tally(xs, n):
+    a, b = xs
+    if xs[0]:
+        n = a
+    return n, b
 '''
 
 
@@ -152,7 +159,8 @@ def test_name_replacement_stays_in_scope_and_never_invents_names(every: Path) ->
         tree = ast.parse(p.changes["m.py"])
         new_names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         swaps = {b for n in names for b in BUILTIN_SWAPS.get(n, ())}
-        assert new_names <= names | swaps | {"None", "scale", "other", "firsts", "initials", "window", "trim"}  # names and functions of the file
+        assert new_names <= names | swaps | {"None", "scale", "other", "firsts", "initials", "window", "trim",
+                                             "tally"}  # names and functions of the file
         other = tree.body[2]
         assert not {n.id for n in ast.walk(other) if isinstance(n, ast.Name)} & (scale_names - {"len", "xs"})
 

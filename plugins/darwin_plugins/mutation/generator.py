@@ -45,6 +45,7 @@ PRIORS: dict[str, float] = {
     "method_swap": 0.25, "transform": 0.25, "wrap": 0.25, "reset": 0.25, "break": 0.1,
     "lookup": 0.5, "transplant": 0.5,
     "extend": 0.25, "negative_bound": 0.25,
+    "assign": 0.5, "unpack": 0.25, "length_check": 0.25,
 }
 MAX_TRIED = 2000
 

@@ -38,9 +38,11 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
 * ``lookup``: ``k in d`` to ``k in d and d[k] OP n`` for an integer map ``d`` and an integer name
   ``n`` of the function (:mod:`.lookups`);
 * ``transplant``: an effect statement of a sibling function (another method of the class, another
-  function of the module) copied before a statement, its names rebound (:mod:`.transplant`).
+  function of the module) copied before a statement, its names rebound (:mod:`.transplant`);
 * ``extend``, ``negative_bound``: ``len(s)`` to ``len(s) - i`` for an integer name indexing ``s``; a
-  slice bound ``-k`` to ``len(s) - k`` (:mod:`.subexpr`).
+  slice bound ``-k`` to ``len(s) - k`` (:mod:`.subexpr`);
+* ``assign``, ``unpack``, ``length_check``: ``t = e`` to ``t += e`` when ``t`` holds a value, a
+  tuple target's elements swapped, a subscripting test given ``len(x) > m and`` (:mod:`.assignments`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -50,7 +52,7 @@ FAMILIES = (
     "off_by_one", "swap", "name", "index", "attribute", "return", "delete", "insert", "move", "update",
     "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
     "method_swap", "transform", "wrap", "reset", "break",
-    "lookup", "transplant", "extend", "negative_bound",
+    "lookup", "transplant", "extend", "negative_bound", "assign", "unpack", "length_check",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

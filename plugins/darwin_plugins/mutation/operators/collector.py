@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .assignments import AssignmentSites
 from .conditions import ConditionSites
 from .expressions import ExpressionSites
 from .library import LibrarySites
@@ -38,9 +39,10 @@ class Site:
 
 
 class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, ConditionSites,
-                    LibrarySites, WrapSites, LookupSites, TransplantSites, SubexprSites, cst.CSTVisitor):
+                    LibrarySites, WrapSites, LookupSites, TransplantSites, SubexprSites, AssignmentSites,
+                    cst.CSTVisitor):
     """Finds every site of a module (expression, name, statement, update, template, condition,
-    library, wrap and sub-expression families)."""
+    library, wrap, lookup, transplant, sub-expression and assignment families)."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -56,6 +58,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._init_library()
         self._init_wraps()
         self._init_subexpr()
+        self._init_assignments()
 
     def _add(self, family: str, node: cst.CSTNode, label: str, alternatives: list[tuple[str, Make]],
              priors: dict[int, float] | None = None) -> None:
@@ -64,6 +67,10 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
             self.sites.append(Site(family, pos.start.line, pos.end.line, node, label, alternatives, dict(priors or {})))
 
     # hooks shared by several mixins
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        NameSites.visit_FunctionDef(self, node)
+        AssignmentSites.note_assignment_function(self, node)
+
     def visit_Call(self, node: cst.Call) -> None:
         NameSites.visit_Call(self, node)
         ExpressionSites.visit_Call(self, node)
@@ -73,6 +80,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         LibrarySites.note_library_call(self, node)
         WrapSites.note_wrap_call(self, node)
         SubexprSites.note_subexpr_call(self, node)
+        AssignmentSites.note_conversion_call(self, node)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         ExpressionSites.visit_Comparison(self, node)
@@ -85,12 +93,14 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         UpdateSites.note_assign(self, node)
         TemplateSites.note_template_assign(self, node)
         LibrarySites.note_library_assign(self, node)
+        AssignmentSites.note_assignment(self, node)
         for target in node.targets:
             NameSites.note_integer(self, target.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         ExpressionSites.visit_AugAssign(self, node)
         TemplateSites.note_template_augassign(self, node)
+        AssignmentSites.note_assignment_binding(self, node.target)
         NameSites.note_integer(self, node.target, node.value)
 
     def visit_For(self, node: cst.For) -> None:
@@ -101,6 +111,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         ConditionSites.note_condition_for(self, node)
         LibrarySites.note_library_loop(self, node.target, node.iter)
         WrapSites.note_wrap_iterable(self, node.iter)
+        AssignmentSites.note_assignment_for(self, node)
         it = node.iter
         if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
             NameSites.note_integer(self, node.target, None)
@@ -136,6 +147,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         UpdateSites.note_if(self, node)
         ConditionSites.note_condition(self, node.test, "if")
         WrapSites.note_wrap_if(self, node)
+        AssignmentSites.note_length_check(self, node.test)
 
     def visit_While(self, node: cst.While) -> None:
         SubexprSites.note_subexpr_context(self, node)
@@ -143,6 +155,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         StatementSites.visit_While(self, node)
         UpdateSites.note_nesting(self, "loop")
         ConditionSites.note_condition(self, node.test, "while")
+        AssignmentSites.note_length_check(self, node.test)
 
     def visit_IfExp(self, node: cst.IfExp) -> None:
         ExpressionSites.visit_IfExp(self, node)
@@ -169,6 +182,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._finish_lookups(original_node)
         self._finish_transplant(original_node)
         self._finish_subexpr()
+        self._finish_assignments()
 
 
 class _Replace(cst.CSTTransformer):
