@@ -34,7 +34,10 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
   ``removeprefix``), a string given ``.upper()`` / ``.lower()`` / ``.strip()`` (:mod:`.library`);
 * ``wrap``, ``reset``: an iterable wrapped in ``sorted``/``reversed``/``set``, a difference in
   ``abs``, a sequence in ``len``; an initialisation before a loop copied after its consumer in the
-  loop; ``break`` after a loop's match recorded in a name read after it (:mod:`.wraps`).
+  loop; ``break`` after a loop's match recorded in a name read after it (:mod:`.wraps`);
+* ``copy_paste``, ``name_swap``: a name shared by two copies of one shape made the name its
+  analogy points to, two names of an expression exchanged (:mod:`.parallel`); ``systematic``:
+  one edit at every site of one shape in a function (:mod:`.systematic`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -44,6 +47,7 @@ FAMILIES = (
     "off_by_one", "swap", "name", "index", "attribute", "return", "delete", "insert", "move", "update",
     "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
     "method_swap", "transform", "wrap", "reset", "break",
+    "copy_paste", "name_swap", "systematic",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

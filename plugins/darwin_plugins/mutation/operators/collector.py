@@ -11,7 +11,9 @@ from .conditions import ConditionSites
 from .expressions import ExpressionSites
 from .library import LibrarySites
 from .names import NameSites
+from .parallel import ParallelSites
 from .statements import StatementSites
+from .systematic import SystematicSites
 from .tables import Make, Replacement
 from .templates import TemplateSites
 from .updates import UpdateSites
@@ -35,9 +37,9 @@ class Site:
 
 
 class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, ConditionSites,
-                    LibrarySites, WrapSites, cst.CSTVisitor):
+                    LibrarySites, WrapSites, ParallelSites, SystematicSites, cst.CSTVisitor):
     """Finds every site of a module (expression, name, statement, update, template, condition,
-    library and wrap families)."""
+    library, wrap, parallel-code and systematic families)."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -156,6 +158,8 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._finish_conditions()
         self._finish_library()
         self._finish_wraps()
+        self._finish_parallel(original_node)
+        self._finish_systematic(original_node, lambda n: self.get_metadata(PositionProvider, n))
 
 
 class _Replace(cst.CSTTransformer):
