@@ -56,6 +56,10 @@ def initials(text):
     for w in text.split():
         out.append(w[0] + last)
     return out
+
+
+def inside(rows, cols, r, c):
+    return 0 <= r < rows and 0 <= c < rows and cols > 0
 '''
 
 
@@ -134,7 +138,7 @@ def test_name_replacement_stays_in_scope_and_never_invents_names(every: Path) ->
         tree = ast.parse(p.changes["m.py"])
         new_names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         swaps = {b for n in names for b in BUILTIN_SWAPS.get(n, ())}
-        assert new_names <= names | swaps | {"None", "scale", "other", "firsts", "initials"}  # names and functions of the file
+        assert new_names <= names | swaps | {"None", "scale", "other", "firsts", "initials", "inside"}  # names and functions of the file
         other = tree.body[2]
         assert not {n.id for n in ast.walk(other) if isinstance(n, ast.Name)} & (scale_names - {"len", "xs"})
 

@@ -43,7 +43,7 @@ PRIORS: dict[str, float] = {
     "method_call": 0.25, "initial": 0.25, "guard": 0.25, "builtin": 0.25,
     "continue": 0.1, "strengthen": 0.1, "weaken": 0.1,
     "method_swap": 0.25, "transform": 0.25, "wrap": 0.25, "reset": 0.25, "break": 0.1,
-    "copy_paste": 0.25, "name_swap": 0.25, "systematic": 0.25,
+    "copy_paste": 0.5, "name_swap": 1.0, "systematic": 2.0,
 }
 MAX_TRIED = 2000
 
