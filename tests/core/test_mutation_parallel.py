@@ -69,10 +69,11 @@ def test_name_swap_exchanges_two_locals_of_one_expression(tmp_path: Path) -> Non
     assert not any("range(_)" in t or "len(n)" in t or "[[0] * _" in t for t in found)
     assert not any("m.append(out)" in t for t in found)
     w = weights(tmp_path, ALLOC, "name_swap")
-    # ``n``, ``m``, ``p`` are bound together, so are the parameters ``a``, ``b``: ANALOGY; ``out``
-    # and ``m`` (line 4) are not: 1
+    # ``n``, ``m``, ``p`` are bound together, so are the parameters ``a``, ``b``: both ANALOGY
     assert abs(w["3: n <-> p"] - w["2: a <-> b"]) < 1e-12
-    assert abs(w["3: n <-> p"] - ANALOGY * w["5: out <-> m"]) < 1e-12 if "5: out <-> m" in w else True
+    # two parameters weigh ANALOGY against two names bound apart
+    w = weights(tmp_path, "def f(a, b):\n    t = 0\n    s = 1\n    return (a - b, t - s)\n", "name_swap")
+    assert abs(w["4: a <-> b"] - ANALOGY * w["4: t <-> s"]) < 1e-12 and len(w) == 6
     assert texts(tmp_path, "def f(x):\n    return x + 1\n", "name_swap") == []
 
 

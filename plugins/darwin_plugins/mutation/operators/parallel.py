@@ -119,6 +119,9 @@ def sibling_groups(root: cst.CSTNode) -> Iterator[list[cst.BaseExpression]]:
     groups: list[list[cst.BaseExpression]] = []
 
     class _V(cst.CSTVisitor):
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+            return False  # a nested function's copies are its own
+
         def visit_BooleanOperation(self, n: cst.BooleanOperation) -> None:
             groups.append(_flatten(n))
 
