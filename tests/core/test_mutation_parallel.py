@@ -96,3 +96,15 @@ def test_systematic_is_not_an_analogy_at_many_sites_nor_far_operators(tmp_path: 
     found = texts(tmp_path, two, "systematic")
     assert "def f(a, b, c, d):\n    x = a <= b\n    y = c <= d\n    return x, y\n" in found
     assert not any("==" in t or "!=" in t for t in found)  # ``<`` to ``==`` is no near miss
+
+
+def test_a_systematic_edit_composes_with_another_edit_of_its_function() -> None:
+    from darwin_plugins.mutation.operators import apply_edits, parse_module
+
+    parsed = parse_module(SPIRAL)
+    systematic = next(s for s in parsed.sites if s.family == "systematic" and s.label == "systematic-range-bound"
+                      and any("argument 2 - 1" in d for d, _ in s.alternatives))
+    alt = next(i for i, (d, _) in enumerate(systematic.alternatives) if "argument 2 - 1" in d)
+    delete = next(s for s in parsed.sites if s.family == "delete" and s.line == 2)  # ``out = []``
+    both = apply_edits(parsed, [(systematic, alt), (delete, 0)])
+    assert "(left - 1)" in both and "(top - 1)" in both and "out = []" not in both

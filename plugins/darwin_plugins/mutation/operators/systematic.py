@@ -37,9 +37,42 @@ class _Apply(cst.CSTTransformer):
         return make(updated_node) if make is not None else updated_node
 
 
+def _path(root: cst.CSTNode, node: cst.CSTNode) -> list[int] | None:
+    """Child positions leading from ``root`` to ``node`` (``None``: not under it)."""
+    if root is node:
+        return []
+    for i, child in enumerate(root.children):
+        rest = _path(child, node)
+        if rest is not None:
+            return [i, *rest]
+    return None
+
+
+def _follow(root: cst.CSTNode, path: list[int]) -> cst.CSTNode | None:
+    for i in path:
+        children = root.children
+        if i >= len(children):
+            return None
+        root = children[i]
+    return root
+
+
 def _everywhere(function: cst.FunctionDef, members: list[tuple[Any, int]]) -> Make:
+    """Every member's edit applied inside the (updated) function: each member is found again by
+    its path, so another edit of a pair inside the function is kept; when a path no longer leads
+    to a node of its type, the edits are applied to the original function instead."""
     targets = {id(site.node): site.alternatives[alt][1] for site, alt in members}
-    return lambda _n: function.visit(_Apply(targets))
+    steps = [(_path(function, site.node), type(site.node), site.alternatives[alt][1]) for site, alt in members]
+
+    def make(updated: cst.CSTNode) -> Any:
+        out = updated
+        for path, kind, build in steps:
+            found = _follow(out, path) if path is not None else None
+            if found is None or type(found) is not kind:
+                return function.visit(_Apply(targets))
+            out = out.deep_replace(found, build(found))  # type: ignore[arg-type]
+        return out
+    return make
 
 
 class SystematicSites:
