@@ -81,6 +81,10 @@ def tally(xs, n):
     if xs[0]:
         n = a
     return n, b
+
+
+def inside(rows, cols, r, c):
+    return 0 <= r < rows and 0 <= c < rows and cols > 0
 '''
 
 
@@ -160,7 +164,7 @@ def test_name_replacement_stays_in_scope_and_never_invents_names(every: Path) ->
         new_names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         swaps = {b for n in names for b in BUILTIN_SWAPS.get(n, ())}
         assert new_names <= names | swaps | {"None", "scale", "other", "firsts", "initials", "window", "trim",
-                                             "tally"}  # names and functions of the file
+                                             "tally", "inside"}  # names and functions of the file
         other = tree.body[2]
         assert not {n.id for n in ast.walk(other) if isinstance(n, ast.Name)} & (scale_names - {"len", "xs"})
 

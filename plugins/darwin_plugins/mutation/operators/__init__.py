@@ -42,7 +42,10 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
 * ``extend``, ``negative_bound``: ``len(s)`` to ``len(s) - i`` for an integer name indexing ``s``; a
   slice bound ``-k`` to ``len(s) - k`` (:mod:`.subexpr`);
 * ``assign``, ``unpack``, ``length_check``: ``t = e`` to ``t += e`` when ``t`` holds a value, a
-  tuple target's elements swapped, a subscripting test given ``len(x) > m and`` (:mod:`.assignments`).
+  tuple target's elements swapped, a subscripting test given ``len(x) > m and`` (:mod:`.assignments`);
+* ``copy_paste``, ``name_swap``: a name shared by two copies of one shape made the name its
+  analogy points to, two names of an expression exchanged (:mod:`.parallel`); ``systematic``:
+  one edit at every site of one shape in a function (:mod:`.systematic`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -53,6 +56,7 @@ FAMILIES = (
     "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
     "method_swap", "transform", "wrap", "reset", "break",
     "lookup", "transplant", "extend", "negative_bound", "assign", "unpack", "length_check",
+    "copy_paste", "name_swap", "systematic",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

@@ -13,8 +13,10 @@ from .expressions import ExpressionSites
 from .library import LibrarySites
 from .lookups import LookupSites
 from .names import NameSites
+from .parallel import ParallelSites
 from .statements import StatementSites
 from .subexpr import SubexprSites
+from .systematic import SystematicSites
 from .tables import Make, Replacement
 from .templates import TemplateSites
 from .transplant import TransplantSites
@@ -40,9 +42,10 @@ class Site:
 
 class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, ConditionSites,
                     LibrarySites, WrapSites, LookupSites, TransplantSites, SubexprSites, AssignmentSites,
-                    cst.CSTVisitor):
+                    ParallelSites, SystematicSites, cst.CSTVisitor):
     """Finds every site of a module (expression, name, statement, update, template, condition,
-    library, wrap, lookup, transplant, sub-expression and assignment families)."""
+    library, wrap, lookup, transplant, sub-expression, assignment, parallel-code and systematic
+    families)."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -183,6 +186,8 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._finish_transplant(original_node)
         self._finish_subexpr()
         self._finish_assignments()
+        self._finish_parallel(original_node)
+        self._finish_systematic(original_node, lambda n: self.get_metadata(PositionProvider, n))
 
 
 class _Replace(cst.CSTTransformer):

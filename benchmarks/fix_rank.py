@@ -1,0 +1,88 @@
+"""Where a repair-suite program's own fix sits in its root's single-edit order, and how large the
+neighbourhood is per family (no search; one evaluation of the root for its coverage).
+
+    python benchmarks/fix_rank.py --programs grid_steps mat_mul --seeds 1 2 3 [--options JSON]
+    python benchmarks/fix_rank.py --half tuning --sizes-only
+
+A row per program: the neighbourhood's size (all edits, and per family), and per seed the rank of
+the first valid mutant whose syntax tree equals the fixed program's (``None``: not a single edit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import random
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def rank(name: str, seeds: list[int], options: dict[str, Any], sizes_only: bool) -> dict[str, Any]:
+    from bench_repair import _evaluator, _score, load_cases, materialize
+    from bench_search_loop import _write, evaluate
+    from darwin_core.plugins import PluginManager
+    from darwin_core.record import ROOT_ID
+    from darwin_core.targeting import choose_target
+    from darwin_hookspecs import BuildContext, GenerationContext, Variant
+
+    case = load_cases()[name]
+    fixed = ast.dump(ast.parse(case.fixed()))
+    row: dict[str, Any] = {"program": name}
+    with tempfile.TemporaryDirectory(prefix="fix-rank-") as tmp:
+        problem = materialize(case, Path(tmp))
+        files = {p.relative_to(problem.program).as_posix(): p.read_text() for p in sorted(problem.program.rglob("*.py"))}
+        results = evaluate(_evaluator(), problem, files, Path(tmp) / "eval")
+        root = Variant(id=ROOT_ID, parent_id=None, generation=0, status="accepted", score=_score(results),
+                       task_results=results, stage_reached=0)
+        parent_dir = Path(tmp) / "parent"
+        _write(files, problem.tests, parent_dir)
+        for seed in seeds:
+            gen = PluginManager().create("generator", "mutation", {"pairs": 0, **options}, BuildContext(seed=seed))
+            gen.propose(GenerationContext(run_id="rank", attempt_id="a0", parent=root, parent_dir=parent_dir,
+                                          target=choose_target(root, random.Random(0)), seed=0))
+            hood = next(iter(gen.neighbourhoods.items.values()))
+            if "size" not in row:
+                row["size"] = len(hood.edits)
+                row["families"] = dict(Counter(e.site.family for e in hood.edits).most_common())
+            if sizes_only:
+                break
+            found = None
+            k = 0
+            while (item := hood.nth(k)) is not None:
+                edit, new = item
+                if ast.dump(ast.parse(new)) == fixed:
+                    found = [k, edit.site.family, edit.description]
+                    break
+                k += 1
+            row[f"seed{seed}"] = found
+            row.setdefault("valid", len(hood.valid) if found is None else None)
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bench_repair import halves
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--half", default=None)
+    parser.add_argument("--programs", nargs="+", default=None)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--options", default="{}", help="generator options (JSON)")
+    parser.add_argument("--sizes-only", action="store_true")
+    args = parser.parse_args(argv)
+    split = halves()
+    names = args.programs or [n for n in sorted(split) if split[n] == args.half]
+    if not names or "fresh7" in {split.get(n) for n in names}:
+        parser.error("name --programs or a --half (never fresh7)")
+    for name in names:
+        print(json.dumps(rank(name, args.seeds, json.loads(args.options), args.sizes_only)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
