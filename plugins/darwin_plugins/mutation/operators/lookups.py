@@ -22,6 +22,7 @@ from typing import Any
 import libcst as cst
 
 from .tables import Make, paren, source_of
+from .updates import membership_tests
 
 OPERATORS = (">=", ">", "<", "<=", "==", "!=")
 GUARDED = 3.0
@@ -131,20 +132,8 @@ def _calls(expr: cst.CSTNode) -> bool:
 
 
 def _memberships(test: cst.BaseExpression) -> list[cst.Comparison]:
-    """The ``k in d`` / ``k not in d`` comparisons among a test's ``and``/``or``/``not`` operands."""
-    found: list[cst.Comparison] = []
-    todo = [test]
-    while todo:
-        expr = todo.pop()
-        if isinstance(expr, cst.BooleanOperation):
-            todo += [expr.left, expr.right]
-        elif isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
-            todo.append(expr.expression)
-        elif isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1 \
-                and isinstance(expr.comparisons[0].operator, (cst.In, cst.NotIn)) and isinstance(expr.left, ELEMENTS) \
-                and not _calls(expr.left):
-            found.append(expr)
-    return found
+    """The ``k in d`` / ``k not in d`` comparisons of a test whose key is an element without calls."""
+    return [expr for expr in membership_tests(test) if isinstance(expr.left, ELEMENTS) and not _calls(expr.left)]
 
 
 def _conjunct(member: cst.Comparison, op: str, name: str, whole: bool) -> Make:

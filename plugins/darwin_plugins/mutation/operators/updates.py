@@ -40,9 +40,9 @@ def _collection_method(value: cst.BaseExpression) -> str | None:
     return None
 
 
-def _memberships(test: cst.BaseExpression) -> list[tuple[cst.BaseExpression, str]]:
-    """``(element, collection name)`` of the ``x in v`` / ``x not in v`` tests of a condition."""
-    found: list[tuple[cst.BaseExpression, str]] = []
+def membership_tests(test: cst.BaseExpression) -> list[cst.Comparison]:
+    """The ``x in v`` / ``x not in v`` comparisons among a test's ``and``/``or``/``not`` operands."""
+    found: list[cst.Comparison] = []
     todo = [test]
     while todo:
         expr = todo.pop()
@@ -50,12 +50,16 @@ def _memberships(test: cst.BaseExpression) -> list[tuple[cst.BaseExpression, str
             todo += [expr.left, expr.right]
         elif isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
             todo.append(expr.expression)
-        elif isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
-            comp = expr.comparisons[0]
-            if isinstance(comp.operator, (cst.In, cst.NotIn)) and isinstance(comp.comparator, cst.Name) \
-                    and isinstance(expr.left, ELEMENTS):
-                found.append((expr.left, comp.comparator.value))
+        elif isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1 \
+                and isinstance(expr.comparisons[0].operator, (cst.In, cst.NotIn)):
+            found.append(expr)
     return found
+
+
+def _memberships(test: cst.BaseExpression) -> list[tuple[cst.BaseExpression, str]]:
+    """``(element, collection name)`` of the ``x in v`` / ``x not in v`` tests of a condition."""
+    return [(expr.left, expr.comparisons[0].comparator.value) for expr in membership_tests(test)  # type: ignore[attr-defined]
+            if isinstance(expr.comparisons[0].comparator, cst.Name) and isinstance(expr.left, ELEMENTS)]
 
 
 def _updates(stmt: cst.SimpleStatementLine, name: str) -> bool:
