@@ -51,9 +51,8 @@ class MutationOptions(BaseModel):
     idioms: bool = True
     """Priors for edits unlike a programmer's slip (:mod:`.idioms`): a step or scale literal
     (``hi -= 1``, ``i // 2``) moved by one is not a near miss, an update or operation made an
-    identity or a constant (``size *= 1``, ``hi %= 1``) comes after the deletion it duplicates, a
-    comparison changed between equality and ordering (``==`` -> ``>=``) weighs 0.1 (False: the
-    order before session 9; test-gaming on the repair suite, see docs/search.md)."""
+    identity or a constant (``size *= 1``, ``hi %= 1``) comes after the deletion it duplicates
+    (False: the order before session 9; test-gaming on the repair suite, see docs/search.md)."""
     pairs: int = Field(20, ge=0, le=200)
     """Two-edit children from pairs of a parent's ``pairs`` likeliest edits, likeliest pair
     first (:mod:`.pairs`; 0 or 1: none)."""
