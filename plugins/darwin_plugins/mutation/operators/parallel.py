@@ -87,6 +87,35 @@ def skeleton(node: cst.CSTNode) -> str:
     return "".join(source_of(node.visit(_T())).split())
 
 
+class Shapes:
+    """:func:`skeleton` and :func:`variables` of the nodes of one module, each computed once (a
+    libcst transform per call: the pairwise comparisons would redo it for every pair)."""
+
+    def __init__(self) -> None:
+        self._skeletons: dict[int, str] = {}
+        self._variables: dict[int, list[cst.Name]] = {}
+        self._alive: list[cst.CSTNode] = []  # keeps every cached node alive, so no id is reused
+
+    def skeleton(self, node: cst.CSTNode) -> str:
+        if id(node) not in self._skeletons:
+            self._alive.append(node)
+            self._skeletons[id(node)] = skeleton(node)
+        return self._skeletons[id(node)]
+
+    def variables(self, node: cst.CSTNode) -> list[cst.Name]:
+        if id(node) not in self._variables:
+            self._alive.append(node)
+            self._variables[id(node)] = variables(node)
+        return self._variables[id(node)]
+
+
+def shapes_of(collector: Any) -> Shapes:
+    """The collector's :class:`Shapes` (one per parse, shared by the parallel and systematic families)."""
+    if not hasattr(collector, "_shapes"):
+        collector._shapes = Shapes()
+    return collector._shapes  # type: ignore[no-any-return]
+
+
 def _renamed(mapping: dict[str, str]) -> Make:
     """A builder renaming variables by ``mapping`` (called names, attributes, keywords kept)."""
     class _T(cst.CSTTransformer):
@@ -201,12 +230,13 @@ class ParallelSites:
             def visit_FunctionDef(self, n: cst.FunctionDef) -> None:
                 functions.append(n)
         module.visit(_V())
+        shapes = shapes_of(self)
         for function in functions:
             groups, local = bound_together(function)
-            self._copy_paste(function, groups)
-            self._name_swaps(function, groups, local)
+            self._copy_paste(function, groups, shapes)
+            self._name_swaps(function, groups, local, shapes)
 
-    def _copy_paste(self, function: cst.FunctionDef, groups: list[list[str | None]]) -> None:
+    def _copy_paste(self, function: cst.FunctionDef, groups: list[list[str | None]], shapes: Shapes) -> None:
         partners: dict[str, list[str]] = {}
         for g in groups:
             for x in g:
@@ -216,9 +246,9 @@ class ParallelSites:
         offers: dict[int, tuple[cst.Name, dict[str, float]]] = {}
         for siblings in sibling_groups(function.body):
             for first, second in itertools.combinations(siblings, 2):
-                if skeleton(first) != skeleton(second):
+                if shapes.skeleton(first) != shapes.skeleton(second):
                     continue
-                xs, ys = variables(first), variables(second)
+                xs, ys = shapes.variables(first), shapes.variables(second)
                 differ = [(u.value, v.value) for u, v in zip(xs, ys) if u.value != v.value]
                 if not differ:
                     continue
@@ -237,12 +267,13 @@ class ParallelSites:
                       [(f"{node.value} -> {y}", lambda n, y=y: n.with_changes(value=y)) for y in names],
                       {i: offer[y] for i, y in enumerate(names) if offer[y] != 1.0})
 
-    def _name_swaps(self, function: cst.FunctionDef, groups: list[list[str | None]], local: set[str]) -> None:
+    def _name_swaps(self, function: cst.FunctionDef, groups: list[list[str | None]], local: set[str],
+                    shapes: Shapes) -> None:
         together = {frozenset((x, y)) for g in groups for x, y in itertools.combinations([n for n in g if n], 2)}
         for expr in _expressions(function.body):
             bound_inside = _bound_inside(expr) | receivers(expr)
             names: list[str] = []
-            for n in variables(expr):
+            for n in shapes.variables(expr):
                 if n.value in local and n.value not in bound_inside and n.value not in names:
                     names.append(n.value)
             if not 2 <= len(names) <= MAX_SWAP_NAMES:

@@ -16,7 +16,7 @@ from typing import Any
 import libcst as cst
 
 from ..priors import NEAR, multiplier
-from .parallel import skeleton
+from .parallel import shapes_of
 from .tables import Make
 
 FAMILIES = ("comparison", "arithmetic", "augmented", "off_by_one")
@@ -62,9 +62,11 @@ def _everywhere(function: cst.FunctionDef, members: list[tuple[Any, int]]) -> Ma
     its path, so another edit of a pair inside the function is kept; when a path no longer leads
     to a node of its type, the edits are applied to the original function instead."""
     targets = {id(site.node): site.alternatives[alt][1] for site, alt in members}
-    steps = [(_path(function, site.node), type(site.node), site.alternatives[alt][1]) for site, alt in members]
+    steps: list[tuple[list[int] | None, type, Make]] = []  # found on the first use (most edits never are)
 
     def make(updated: cst.CSTNode) -> Any:
+        if not steps:
+            steps.extend((_path(function, site.node), type(site.node), site.alternatives[alt][1]) for site, alt in members)
         out = updated
         for path, kind, build in steps:
             found = _follow(out, path) if path is not None else None
@@ -89,7 +91,8 @@ class SystematicSites:
             def visit_FunctionDef(self, n: cst.FunctionDef) -> None:
                 functions.append((position(n).start.line, position(n).end.line, n))
         module.visit(_V())
-        groups: dict[tuple[int, str, str, int, str], list[Any]] = {}
+        shapes = shapes_of(self)
+        candidates: dict[tuple[int, str, str, int], list[Any]] = {}
         occurrence: dict[tuple[int, str], int] = {}
         for site in list(self.sites):
             if site.family not in FAMILIES:
@@ -100,11 +103,17 @@ class SystematicSites:
             function = max(inner, key=lambda f: f[0])[2]
             k = occurrence.get((id(site.node), site.label), 0)
             occurrence[(id(site.node), site.label)] = k + 1
-            shape = skeleton(site.node)
-            if shape.count("_") < 2:  # a lone name or literal has no shape to speak of
+            candidates.setdefault((id(function), site.family, site.label, k), []).append((site, function))
+        groups: dict[tuple[int, str, str, int, str], list[Any]] = {}
+        for key, found in candidates.items():
+            if len(found) < 2:  # no second site: no shape to compute
                 continue
-            groups.setdefault((id(function), site.family, site.label, k, shape), []).append((site, function))
-        for members in groups.values():
+            for site, function in found:
+                shape = shapes.skeleton(site.node)
+                if shape.count("_") >= 2:  # a lone name or literal has no shape to speak of
+                    groups.setdefault((*key, shape), []).append((site, function))
+        position_of = {id(site): i for i, site in enumerate(self.sites)}
+        for members in sorted(groups.values(), key=lambda m: position_of[id(m[0][0])]):  # in site order
             if not 2 <= len(members) <= MAX_SITES or len({id(s.node) for s, _ in members}) < len(members):
                 continue
             function = members[0][1]
