@@ -156,19 +156,21 @@ class TransplantSites:
                 groups.append([s for s in n.body.body if isinstance(s, cst.FunctionDef)])
         module.visit(_C())
         for group in groups:
+            blocks = {id(f): _statements(f) for f in group}  # once per function, not per pair
+            effects = {id(f): [s for s, _ in blocks[id(f)] if effect(s)] for f in group}
             for target in group:
                 if target.name.value == "__init__":
                     continue  # a constructor creates the state the siblings' effects act on
-                self._transplant_into(target, [f for f in group if f is not target])
+                self._transplant_into(target, [f for f in group if f is not target], blocks[id(target)], effects)
 
-    def _transplant_into(self, target: cst.FunctionDef, siblings: list[cst.FunctionDef]) -> None:
-        statements = _statements(target)
-        own = {source_of(s.with_changes(leading_lines=[])) for s, simple in statements if simple}
+    def _transplant_into(self, target: cst.FunctionDef, siblings: list[cst.FunctionDef],
+                         statements: list[tuple[cst.BaseStatement, bool]], effects: dict[int, list[Any]]) -> None:
         donors: dict[str, cst.SimpleStatementLine] = {}
+        own: set[str] | None = None
         for sibling in siblings:
-            for stmt, _ in _statements(sibling):
-                if not effect(stmt):
-                    continue
+            for stmt in effects[id(sibling)]:
+                if own is None:  # the target's own statements, only when a sibling has an effect
+                    own = {source_of(s.with_changes(leading_lines=[])) for s, simple in statements if simple}
                 moved = rebind(stmt, sibling, target)  # type: ignore[arg-type]
                 code = source_of(moved) if moved is not None else ""
                 if moved is not None and code not in own and code not in donors:
