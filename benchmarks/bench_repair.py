@@ -177,30 +177,11 @@ def run_darwin(name: str, seed: int, budget: int, selection: str, generator_opti
 
 def neighbourhood(problem: Any, seed: int = 1) -> list[dict[str, str]]:
     """Every valid, distinct single-edit mutant of the root, as the real generator proposes them."""
-    from bench_search_loop import _write, evaluate
-    from darwin_core.record import ROOT_ID
-    from darwin_core.plugins import PluginManager
-    from darwin_core.targeting import choose_target
-    from darwin_hookspecs import BuildContext, GenerationContext, Variant
+    from root_proposals import root_proposals
 
-    root_files = {p.relative_to(problem.program).as_posix(): p.read_text() for p in sorted(problem.program.rglob("*.py"))}
+    # single edits only: with pairs on (the default) they take turns with singles halfway through
     with tempfile.TemporaryDirectory(prefix="bench-repair-hood-") as tmp:
-        results = evaluate(_evaluator(), problem, root_files, Path(tmp) / "eval")
-        root = Variant(id=ROOT_ID, parent_id=None, generation=0, status="accepted", score=_score(results),
-                       task_results=results, stage_reached=0)
-        # single edits only: with pairs on (the default) they take turns with singles halfway through
-        gen = PluginManager().create("generator", "mutation", {"pairs": 0}, BuildContext(seed=seed))
-        parent_dir = Path(tmp) / "parent"
-        _write(root_files, problem.tests, parent_dir)
-        mutants = []
-        for k in range(100000):
-            ctx = GenerationContext(run_id="hood", attempt_id=f"a{k}", parent=root, parent_dir=parent_dir,
-                                    target=choose_target(root, random.Random(k)), seed=k, sibling_index=k)
-            proposal = gen.propose(ctx)
-            if not proposal.changes:
-                break
-            mutants.append({**root_files, **{r: t for r, t in proposal.changes.items() if t is not None}})
-    return mutants
+        return [files for _, _, files, _ in root_proposals(problem, Path(tmp), seed, "hood")]
 
 
 def run_exhaustive(name: str, seeds: list[int], budget: int) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import tempfile
 from pathlib import Path
@@ -25,34 +24,17 @@ sys.path.insert(0, str(HERE))
 def dump(name: str, seed: int = 1) -> dict[str, Any]:
     """``{"program", "size", "plausible": [{rank, family, description, line, weight, genuine, source}]}``."""
     from bench_repair import _evaluator, _score, halves, load_cases, materialize
-    from bench_search_loop import _write, evaluate
-    from darwin_core.plugins import PluginManager
-    from darwin_core.record import ROOT_ID
-    from darwin_core.targeting import choose_target
-    from darwin_hookspecs import BuildContext, GenerationContext, Variant
+    from bench_search_loop import evaluate
+    from root_proposals import root_proposals
 
     if halves()[name] == "fresh7":
         raise SystemExit("fresh7 is never read here")
     case = load_cases()[name]
     out: list[dict[str, Any]] = []
+    size = 0
     with tempfile.TemporaryDirectory(prefix="plausible-dump-") as tmp:
         problem = materialize(case, Path(tmp))
-        root_files = {p.relative_to(problem.program).as_posix(): p.read_text()
-                      for p in sorted(problem.program.rglob("*.py"))}
-        results = evaluate(_evaluator(), problem, root_files, Path(tmp) / "eval")
-        root = Variant(id=ROOT_ID, parent_id=None, generation=0, status="accepted", score=_score(results),
-                       task_results=results, stage_reached=0)
-        gen = PluginManager().create("generator", "mutation", {"pairs": 0}, BuildContext(seed=seed))
-        parent_dir = Path(tmp) / "parent"
-        _write(root_files, problem.tests, parent_dir)
-        k = 0
-        while True:
-            ctx = GenerationContext(run_id="dump", attempt_id=f"a{k}", parent=root, parent_dir=parent_dir,
-                                    target=choose_target(root, random.Random(k)), seed=k, sibling_index=k)
-            proposal = gen.propose(ctx)
-            if not proposal.changes:
-                break
-            files = {**root_files, **{r: t for r, t in proposal.changes.items() if t is not None}}
+        for k, proposal, files, gen in root_proposals(problem, Path(tmp), seed, "dump"):
             if _score(evaluate(_evaluator(), problem, files, Path(tmp) / "eval")) >= 1.0:
                 held = _score(evaluate(_evaluator(), problem, files, Path(tmp) / "eval", holdout=True))
                 hood = next(iter(gen.neighbourhoods.items.values()))
@@ -60,8 +42,8 @@ def dump(name: str, seed: int = 1) -> dict[str, Any]:
                 out.append({"rank": k + 1, "key": edit.key, "family": edit.site.family, "description": proposal.description,
                             "line": edit.site.line, "weight": round(edit.weight, 4), "genuine": held >= 1.0,
                             "source": next(iter(proposal.changes.values())).splitlines()[edit.site.line - 1].strip()})
-            k += 1
-    return {"program": name, "size": k, "plausible": out}
+            size = k + 1
+    return {"program": name, "size": size, "plausible": out}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import tempfile
 from pathlib import Path
@@ -25,30 +24,12 @@ sys.path.insert(0, str(HERE))
 
 def first_plausible(name: str, keys: dict[str, bool], seed: int, options: dict[str, Any]) -> tuple[int, bool, str] | None:
     """``(rank, genuine, description)`` of the first edit in ``keys`` in the root's order; None if none."""
-    from bench_repair import _evaluator, _score, load_cases, materialize
-    from bench_search_loop import _write, evaluate
-    from darwin_core.plugins import PluginManager
-    from darwin_core.record import ROOT_ID
-    from darwin_core.targeting import choose_target
-    from darwin_hookspecs import BuildContext, GenerationContext, Variant
+    from bench_repair import load_cases, materialize
+    from root_proposals import root_proposals
 
-    case = load_cases()[name]
     with tempfile.TemporaryDirectory(prefix="plausible-rerank-") as tmp:
-        problem = materialize(case, Path(tmp))
-        root_files = {p.relative_to(problem.program).as_posix(): p.read_text()
-                      for p in sorted(problem.program.rglob("*.py"))}
-        results = evaluate(_evaluator(), problem, root_files, Path(tmp) / "eval")
-        root = Variant(id=ROOT_ID, parent_id=None, generation=0, status="accepted", score=_score(results),
-                       task_results=results, stage_reached=0)
-        gen = PluginManager().create("generator", "mutation", {"pairs": 0, **options}, BuildContext(seed=seed))
-        parent_dir = Path(tmp) / "parent"
-        _write(root_files, problem.tests, parent_dir)
-        for k in range(100000):
-            ctx = GenerationContext(run_id="rerank", attempt_id=f"a{k}", parent=root, parent_dir=parent_dir,
-                                    target=choose_target(root, random.Random(k)), seed=k, sibling_index=k)
-            proposal = gen.propose(ctx)
-            if not proposal.changes:
-                return None
+        problem = materialize(load_cases()[name], Path(tmp))
+        for k, proposal, _, _ in root_proposals(problem, Path(tmp), seed, "rerank", options):
             key = (proposal.metadata.get("edits") or [""])[0]
             if key in keys:
                 return k + 1, keys[key], proposal.description.partition(' in ')[0]

@@ -46,3 +46,17 @@ def texts(tmp_path: Path, source: str, family: str, **options: Any) -> list[str]
     for text in out:
         ast.parse(text)
     return out
+
+
+def root_edits(tmp_path: Path, source: str, **options: Any) -> list[Any]:
+    """The edits of the root's neighbourhood (single edits) for ``source`` written as ``m.py``."""
+    (tmp_path / "m.py").write_text(source)
+    hood = MutationGenerator(MutationOptions(**{"pairs": 0, **options}))._neighbourhood(context(0, tmp_path))
+    assert hood is not None
+    return list(hood.edits)
+
+
+def weights(tmp_path: Path, source: str, family: str, *, by_line: bool = True) -> dict[str, float]:
+    """``"line: description"`` (or ``description`` alone) -> the edit's weight, one family's edits."""
+    return {f"{e.site.line}: {e.description}" if by_line else e.description: e.weight
+            for e in root_edits(tmp_path, source, families=[family])}

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
 from darwin_plugins.mutation.operators.assignments import OTHER
 
-from mutation_support import context, texts
+from mutation_support import texts, weights
 
 ACCOUNT = ("class Account:\n    def __init__(self, balance):\n        self.balance = balance\n        self.log = []\n\n"
            "    def deposit(self, amount):\n        self.balance = amount\n        self.note = amount\n"
@@ -17,13 +16,6 @@ ACCOUNT = ("class Account:\n    def __init__(self, balance):\n        self.balan
 COUNTS = ("def counts(values, bins):\n    out = [0] * bins\n    total = 0\n    name = ''\n    for v in values:\n"
           "        out[v % bins] = 1\n        total = v\n        fresh = v\n        total = total + v\n"
           "        name = 'x'\n    return out, total\n")
-
-
-def weights(tmp_path: Path, source: str, family: str) -> dict[str, float]:
-    (tmp_path / "m.py").write_text(source)
-    hood = MutationGenerator(MutationOptions(pairs=0, families=[family]))._neighbourhood(context(0, tmp_path))
-    assert hood is not None
-    return {f"{e.site.line}: {e.description}": e.weight for e in hood.edits}
 
 
 def test_assign_augments_an_attribute_bound_in_another_method(tmp_path: Path) -> None:

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
 from darwin_plugins.mutation.operators.conditions import NEGATED
 from darwin_plugins.mutation.operators.templates import LOOSE
 
-from mutation_support import context, texts
+from mutation_support import texts, weights
 
 SKIP = ("def total(xs, seen):\n    n = 0\n    for x in xs:\n        if x > n:\n            n = x\n"
         "        n += x in seen\n    return n\n")
@@ -20,13 +19,6 @@ LINES = "def words(lines):\n    out = []\n    for line in lines:\n        out.ap
 SIGN = "def sign(x, y):\n    if x > 0:\n        return 1\n    if y:\n        return -1\n    return 0\n"
 INTS = ("def ints(text):\n    out = []\n    for part in text.split(','):\n        out.append(int(part.strip()))\n"
         "    return out\n")
-
-
-def weights(tmp_path: Path, source: str, family: str) -> dict[str, float]:
-    (tmp_path / "m.py").write_text(source)
-    hood = MutationGenerator(MutationOptions(pairs=0, families=[family]))._neighbourhood(context(0, tmp_path))
-    assert hood is not None
-    return {e.description: e.weight for e in hood.edits}
 
 
 def skipping(test: str, source: str = SKIP, loop: str = "    for x in xs:\n") -> str:
@@ -41,7 +33,7 @@ def test_continue_guards_a_loop_with_the_functions_own_conditions(tmp_path: Path
     loop = "    for line in lines:\n"
     assert sorted(texts(tmp_path, LINES, "continue")) == sorted(
         skipping(t, LINES, loop) for t in ("not line", "line.strip() == ''"))
-    w = weights(tmp_path, LINES, "continue")
+    w = weights(tmp_path, LINES, "continue", by_line=False)
     assert w["`if not line: continue` first in the loop"] == pytest.approx(
         LOOSE * w["`if line.strip() == '': continue` first in the loop"])
     # a loop whose variable the body never reads, and module-level loops: no site
@@ -66,7 +58,7 @@ def test_strengthen_and_weaken_join_a_test_with_another_condition_of_the_functio
         return sorted(out)
     assert sorted(texts(tmp_path, SIGN, "strengthen")) == joined("and")
     assert sorted(texts(tmp_path, SIGN, "weaken")) == joined("or")
-    w = weights(tmp_path, SIGN, "strengthen")
+    w = weights(tmp_path, SIGN, "strengthen", by_line=False)
     assert w["and not y"] == pytest.approx(NEGATED * w["and y"])
     # an ``or`` operand is parenthesised; a condition already part of the test is no ingredient
     both = "def f(a, b):\n    if a or b:\n        return 1\n    if b:\n        return 2\n    return 0\n"
@@ -88,11 +80,11 @@ def test_a_while_is_strengthened_never_weakened(tmp_path: Path) -> None:
 
 def test_a_guard_of_the_statements_own_operand_comes_first(tmp_path: Path) -> None:
     """``int(part.strip())`` fails on a blank ``part.strip()``: ``if part:`` lets ``' '`` through."""
-    w = weights(tmp_path, INTS, "guard")
+    w = weights(tmp_path, INTS, "guard", by_line=False)
     assert w["guarded by `if part:`"] == pytest.approx(LOOSE * w["guarded by `if part.strip():`"])
     # where the statement reads the variable itself, ``if v:`` is its own operand
     bare = INTS.replace("int(part.strip())", "int(part)")
-    w = weights(tmp_path, bare, "guard")
+    w = weights(tmp_path, bare, "guard", by_line=False)
     assert w["guarded by `if part.strip():`"] == pytest.approx(LOOSE * w["guarded by `if part:`"])
 
 

@@ -12,7 +12,7 @@ import pytest
 from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
 from darwin_plugins.mutation.priors import NEAR, TWIN
 
-from mutation_support import context
+from mutation_support import context, root_edits
 
 GRADE = "def grade(s):\n    if s > 80:\n        return 'B'\n    if 70 <= s:\n        return 'C'\n    return 'F'\n"
 MERGE = ("def merge(a, b):\n    out = []\n    i = j = 0\n    while i < len(a):\n        out.append(a[i] + b[j])\n"
@@ -34,10 +34,7 @@ def proposals(tmp_path: Path, source: str, **options) -> list:
 
 
 def weights(tmp_path: Path, source: str) -> dict[str, float]:
-    (tmp_path / "m.py").write_text(source)
-    hood = MutationGenerator(MutationOptions(pairs=0))._neighbourhood(context(0, tmp_path))
-    assert hood is not None
-    return {f"{e.site.line}:{e.site.label}:{e.description}": e.weight for e in hood.edits}
+    return {f"{e.site.line}:{e.site.label}:{e.description}": e.weight for e in root_edits(tmp_path, source)}
 
 
 def test_boundary_twin_equivalents_weigh_less_than_the_twin(tmp_path: Path) -> None:

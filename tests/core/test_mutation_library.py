@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
 from darwin_plugins.mutation.operators.library import MIRROR, ONE_PATH, siblings
 
-from mutation_support import context, texts
+from mutation_support import texts, weights
 
 PREFIX = ("def strip_prefix(names, prefix):\n    out = []\n    for name in names:\n"
           "        if name.startswith(prefix):\n            out.append(name.lstrip(prefix))\n    return out\n")
@@ -21,14 +20,6 @@ MERGE = ("def merge(intervals):\n    merged = []\n    for start, end in interval
 DURATION = ("def minutes(text):\n    total = 0\n    number = ''\n    for ch in text:\n        if ch.isdigit():\n"
             "            number += ch\n        elif ch == 'h':\n            total += int(number) * 60\n"
             "        else:\n            raise ValueError(text)\n    return total\n")
-
-
-def weights(tmp_path: Path, source: str, family: str) -> dict[str, float]:
-    """``"line: description"`` -> the edit's weight in the root's neighbourhood."""
-    (tmp_path / "m.py").write_text(source)
-    hood = MutationGenerator(MutationOptions(pairs=0, families=[family]))._neighbourhood(context(0, tmp_path))
-    assert hood is not None
-    return {f"{e.site.line}: {e.description}": e.weight for e in hood.edits}
 
 
 def test_method_swap_offers_siblings_the_call_accepts_with_mirrors_first(tmp_path: Path) -> None:

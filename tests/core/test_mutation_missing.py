@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
 from darwin_plugins.mutation.operators import FAMILIES
 from darwin_plugins.mutation.operators.lookups import GUARDED, OPERATORS
 
-from mutation_support import context, texts
+from mutation_support import texts, weights
 
 WINDOW = ("def longest(text):\n    last = {}\n    start = best = 0\n    for i, ch in enumerate(text):\n"
           "        if ch in last:\n            start = last[ch] + 1\n        last[ch] = i\n"
@@ -18,13 +17,6 @@ CACHE = ("class Cache:\n    def __init__(self, size):\n        self.size = size\
          "    def get(self, key):\n        return self.data[key]\n\n"
          "    def put(self, name, value):\n        self.data.touch(name)\n        self.data[name] = value\n"
          "        self.hits += 1\n")
-
-
-def weights(tmp_path: Path, source: str, family: str) -> dict[str, float]:
-    (tmp_path / "m.py").write_text(source)
-    hood = MutationGenerator(MutationOptions(pairs=0, families=[family]))._neighbourhood(context(0, tmp_path))
-    assert hood is not None
-    return {e.description: e.weight for e in hood.edits}
 
 
 def test_families_are_registered_with_a_weight() -> None:
@@ -39,7 +31,7 @@ def test_lookup_adds_a_conjunct_on_the_looked_up_integer(tmp_path: Path) -> None
     assert len(found) == len(OPERATORS) * 3
     assert not any("last[ch] >= ch" in t or "last[ch] >= text" in t for t in found)
     # the name the guarded block rebinds comes first
-    w = weights(tmp_path, WINDOW, "lookup")
+    w = weights(tmp_path, WINDOW, "lookup", by_line=False)
     assert abs(w["and `last[ch] >= start`"] - GUARDED * w["and `last[ch] >= best`"]) < 1e-12
 
 

@@ -11,7 +11,7 @@ from darwin_plugins.mutation.operators.systematic import MAX_SITES
 
 import libcst as cst
 
-from mutation_support import context, texts
+from mutation_support import context, texts, weights
 
 GRID = ("def inside(grid, r, c, dr, dc):\n    rows, cols = len(grid), len(grid[0])\n"
         "    nr, nc = r + dr, c + dc\n    return 0 <= nr < rows and 0 <= nc < rows\n")
@@ -20,13 +20,6 @@ ALLOC = ("def alloc(a, b):\n    n, m, p = len(a), len(b), len(b[0])\n"
 SPIRAL = ("def backward(xs, top, bottom, left, right):\n    out = []\n"
           "    for c in range(right, left, -1):\n        out.append(xs[bottom][c])\n"
           "    for r in range(bottom, top, -1):\n        out.append(xs[r][left])\n    return out\n")
-
-
-def weights(tmp_path: Path, source: str, family: str) -> dict[str, float]:
-    (tmp_path / "m.py").write_text(source)
-    hood = MutationGenerator(MutationOptions(pairs=0, families=[family]))._neighbourhood(context(0, tmp_path))
-    assert hood is not None
-    return {f"{e.site.line}: {e.description}": e.weight for e in hood.edits}
 
 
 def test_skeleton_blanks_variables_only() -> None:

@@ -52,6 +52,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
     def __init__(self) -> None:
         super().__init__()
         self.sites: list[Site] = []
+        self.functions: list[cst.FunctionDef] = []  # every function of the module, in source order
         self._twins: dict[int, int] = {}
         self._init_names()
         self._init_statements()
@@ -71,6 +72,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
 
     # hooks shared by several mixins
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node)
         NameSites.visit_FunctionDef(self, node)
         AssignmentSites.note_assignment_function(self, node)
 
@@ -182,12 +184,12 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._finish_conditions()
         self._finish_library()
         self._finish_wraps()
-        self._finish_lookups(original_node)
+        self._finish_lookups()
         self._finish_transplant(original_node)
         self._finish_subexpr()
         self._finish_assignments()
-        self._finish_parallel(original_node)
-        self._finish_systematic(original_node, lambda n: self.get_metadata(PositionProvider, n))
+        self._finish_parallel()
+        self._finish_systematic(lambda n: self.get_metadata(PositionProvider, n))
 
 
 class _Replace(cst.CSTTransformer):

@@ -165,15 +165,10 @@ class LookupSites:
     visited (needs only the module)."""
 
     _add: Any
+    functions: list[cst.FunctionDef]
 
-    def _finish_lookups(self, module: cst.Module) -> None:
-        functions: list[cst.FunctionDef] = []
-
-        class _F(cst.CSTVisitor):
-            def visit_FunctionDef(self, n: cst.FunctionDef) -> None:
-                functions.append(n)
-        module.visit(_F())
-        for function in functions:
+    def _finish_lookups(self) -> None:
+        for function in self.functions:
             self._lookups_in(function)
 
     def _lookups_in(self, function: cst.FunctionDef) -> None:

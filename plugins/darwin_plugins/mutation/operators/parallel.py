@@ -222,16 +222,11 @@ class ParallelSites:
     found when the module is left (every function at once)."""
 
     _add: Any
+    functions: list[cst.FunctionDef]
 
-    def _finish_parallel(self, module: cst.Module) -> None:
-        functions: list[cst.FunctionDef] = []
-
-        class _V(cst.CSTVisitor):
-            def visit_FunctionDef(self, n: cst.FunctionDef) -> None:
-                functions.append(n)
-        module.visit(_V())
+    def _finish_parallel(self) -> None:
         shapes = shapes_of(self)
-        for function in functions:
+        for function in self.functions:
             groups, local = bound_together(function)
             self._copy_paste(function, groups, shapes)
             self._name_swaps(function, groups, local, shapes)

@@ -82,15 +82,11 @@ class SystematicSites:
 
     _add: Any
     sites: list[Any]
+    functions: list[cst.FunctionDef]
     get_metadata: Any
 
-    def _finish_systematic(self, module: cst.Module, position: Any) -> None:
-        functions: list[tuple[int, int, cst.FunctionDef]] = []
-
-        class _V(cst.CSTVisitor):
-            def visit_FunctionDef(self, n: cst.FunctionDef) -> None:
-                functions.append((position(n).start.line, position(n).end.line, n))
-        module.visit(_V())
+    def _finish_systematic(self, position: Any) -> None:
+        functions = [(position(n).start.line, position(n).end.line, n) for n in self.functions]
         shapes = shapes_of(self)
         candidates: dict[tuple[int, str, str, int], list[Any]] = {}
         occurrence: dict[tuple[int, str], int] = {}
