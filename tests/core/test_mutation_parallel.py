@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from darwin_plugins.mutation.generator import MutationGenerator, MutationOptions
-from darwin_plugins.mutation.operators.parallel import ANALOGY, skeleton
+from darwin_plugins.mutation.operators.parallel import ANALOGY
+from darwin_plugins.mutation.operators.shapes import Shapes, skeleton, variables
 from darwin_plugins.mutation.operators.systematic import MAX_SITES
 
 import libcst as cst
@@ -27,6 +28,24 @@ def test_skeleton_blanks_variables_only() -> None:
     two = cst.parse_expression("0<=nc<cols")
     assert skeleton(one) == skeleton(two) == "0<=_<_"
     assert skeleton(cst.parse_expression("len(a.x)")) == "len(_.x)"  # called names, attributes kept
+
+
+def test_shapes_from_one_code_generation_equal_the_per_node_functions() -> None:
+    module = cst.parse_module(GRID + ALLOC + SPIRAL + "def g(d, k):\n    return f(k, key=d.get(k)) + (k)\n")
+    nodes: list[cst.BaseExpression] = []
+
+    class _V(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, cst.BaseExpression):
+                nodes.append(node)
+            return True
+    module.visit(_V())
+    shapes = Shapes(module)
+    assert len(nodes) > 60
+    for node in nodes:
+        assert shapes.skeleton(node) == skeleton(node)
+        assert [id(n) for n in shapes.variables(node)] == [id(n) for n in variables(node)]
+    assert shapes.skeleton(cst.parse_expression("a + b")) == "_+_"  # a node from elsewhere
 
 
 def test_copy_paste_adapts_the_shared_name_by_analogy(tmp_path: Path) -> None:

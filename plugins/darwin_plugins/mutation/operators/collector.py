@@ -177,6 +177,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         LibrarySites.note_library_value(self, node.value)
 
     def leave_Module(self, original_node: cst.Module) -> None:
+        self.module = original_node  # for the shapes of its nodes (operators/shapes.py)
         self._finish_names()
         self._finish_statements()
         self._finish_updates()

@@ -21,34 +21,14 @@ from typing import Any, Iterator
 
 import libcst as cst
 
+from .shapes import KEPT, Shapes, shapes_of, variables
 from .tables import Make, source_of
 
 ANALOGY = 3.0
 """Prior of a replacement the copies' own differing names point to, and of a swap of names bound together."""
-KEPT = {"True", "False", "None", "self", "cls"}
 MAX_SIBLINGS = 6
 MAX_SWAP_NAMES = 6
 """An expression with more distinct local names gets no swaps (their number grows as its square)."""
-
-
-def _fixed_names(node: cst.CSTNode) -> set[int]:
-    """``id`` of the names in ``node`` that are not variables read: a call's function, an
-    attribute's name, a keyword."""
-    fixed: set[int] = set()
-
-    class _V(cst.CSTVisitor):
-        def visit_Call(self, n: cst.Call) -> None:
-            if isinstance(n.func, cst.Name):
-                fixed.add(id(n.func))
-
-        def visit_Attribute(self, n: cst.Attribute) -> None:
-            fixed.add(id(n.attr))
-
-        def visit_Arg(self, n: cst.Arg) -> None:
-            if n.keyword is not None:
-                fixed.add(id(n.keyword))
-    node.visit(_V())
-    return fixed
 
 
 def receivers(node: cst.CSTNode) -> set[str]:
@@ -61,59 +41,6 @@ def receivers(node: cst.CSTNode) -> set[str]:
                 found.add(n.func.value.value)
     node.visit(_V())
     return found
-
-
-def variables(node: cst.CSTNode) -> list[cst.Name]:
-    """The variable names ``node`` reads, in source order (not called names, attributes, keywords)."""
-    fixed = _fixed_names(node)
-    found: list[cst.Name] = []
-
-    class _V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            if id(n) not in fixed and n.value not in KEPT:
-                found.append(n)
-    node.visit(_V())
-    return found
-
-
-def skeleton(node: cst.CSTNode) -> str:
-    """``node``'s code with every variable name made ``_`` and no whitespace: equal for two
-    expressions of one shape (``0 <= nr < rows`` and ``0<=nc<cols``: ``0<=_<_``)."""
-    targets = {id(n) for n in variables(node)}
-
-    class _T(cst.CSTTransformer):
-        def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
-            return updated.with_changes(value="_") if id(original) in targets else updated
-    return "".join(source_of(node.visit(_T())).split())
-
-
-class Shapes:
-    """:func:`skeleton` and :func:`variables` of the nodes of one module, each computed once (a
-    libcst transform per call: the pairwise comparisons would redo it for every pair)."""
-
-    def __init__(self) -> None:
-        self._skeletons: dict[int, str] = {}
-        self._variables: dict[int, list[cst.Name]] = {}
-        self._alive: list[cst.CSTNode] = []  # keeps every cached node alive, so no id is reused
-
-    def skeleton(self, node: cst.CSTNode) -> str:
-        if id(node) not in self._skeletons:
-            self._alive.append(node)
-            self._skeletons[id(node)] = skeleton(node)
-        return self._skeletons[id(node)]
-
-    def variables(self, node: cst.CSTNode) -> list[cst.Name]:
-        if id(node) not in self._variables:
-            self._alive.append(node)
-            self._variables[id(node)] = variables(node)
-        return self._variables[id(node)]
-
-
-def shapes_of(collector: Any) -> Shapes:
-    """The collector's :class:`Shapes` (one per parse, shared by the parallel and systematic families)."""
-    if not hasattr(collector, "_shapes"):
-        collector._shapes = Shapes()
-    return collector._shapes  # type: ignore[no-any-return]
 
 
 def _renamed(mapping: dict[str, str]) -> Make:

@@ -3,7 +3,7 @@
 ``range(right, left, -1)`` and ``range(bottom, top, -1)`` given ``left - 1`` and ``top - 1``).
 
 Sites of one shape: the same family and operator label, the same occurrence on their node, and
-nodes of one :func:`~.parallel.skeleton` (the code with variable names blanked; at least two
+nodes of one :func:`~.shapes.skeleton` (the code with variable names blanked; at least two
 variables in it). An alternative every one of them offers (by its description, so a name
 replacement, whose description names the name, only where the names agree) is applied to all of
 them at once; the site's node is the function, its line the first member's.
@@ -16,7 +16,7 @@ from typing import Any
 import libcst as cst
 
 from ..priors import NEAR, multiplier
-from .parallel import shapes_of
+from .shapes import shapes_of
 from .tables import Make
 
 FAMILIES = ("comparison", "arithmetic", "augmented", "off_by_one")
