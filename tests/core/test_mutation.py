@@ -85,6 +85,13 @@ def tally(xs, n):
 
 def inside(rows, cols, r, c):
     return 0 <= r < rows and 0 <= c < rows and cols > 0
+
+
+def rises(xs):
+    for i in range(1, len(xs)):
+        if xs[i] > xs[i - 1]:
+            return i
+    return 0
 '''
 
 
@@ -164,7 +171,7 @@ def test_name_replacement_stays_in_scope_and_never_invents_names(every: Path) ->
         new_names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         swaps = {b for n in names for b in BUILTIN_SWAPS.get(n, ())}
         assert new_names <= names | swaps | {"None", "scale", "other", "firsts", "initials", "window", "trim",
-                                             "tally", "inside"}  # names and functions of the file
+                                             "tally", "inside", "rises"}  # names and functions of the file
         other = tree.body[2]
         assert not {n.id for n in ast.walk(other) if isinstance(n, ast.Name)} & (scale_names - {"len", "xs"})
 

@@ -45,7 +45,9 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
   tuple target's elements swapped, a subscripting test given ``len(x) > m and`` (:mod:`.assignments`);
 * ``copy_paste``, ``name_swap``: a name shared by two copies of one shape made the name its
   analogy points to, two names of an expression exchanged (:mod:`.parallel`); ``systematic``:
-  one edit at every site of one shape in a function (:mod:`.systematic`).
+  one edit at every site of one shape in a function (:mod:`.systematic`);
+* ``mirror``: a test comparing ``s[i - k]`` given ``and`` the comparison with ``s[i + k]`` (and
+  the reverse), the other neighbour (:mod:`.mirror`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -56,7 +58,7 @@ FAMILIES = (
     "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
     "method_swap", "transform", "wrap", "reset", "break",
     "lookup", "transplant", "extend", "negative_bound", "assign", "unpack", "length_check",
-    "copy_paste", "name_swap", "systematic",
+    "copy_paste", "name_swap", "systematic", "mirror",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

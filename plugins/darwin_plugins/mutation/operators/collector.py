@@ -12,6 +12,7 @@ from .conditions import ConditionSites
 from .expressions import ExpressionSites
 from .library import LibrarySites
 from .lookups import LookupSites
+from .mirror import MirrorSites
 from .names import NameSites
 from .parallel import ParallelSites
 from .statements import StatementSites
@@ -42,7 +43,7 @@ class Site:
 
 class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, ConditionSites,
                     LibrarySites, WrapSites, LookupSites, TransplantSites, SubexprSites, AssignmentSites,
-                    ParallelSites, SystematicSites, cst.CSTVisitor):
+                    ParallelSites, SystematicSites, MirrorSites, cst.CSTVisitor):
     """Finds every site of a module (expression, name, statement, update, template, condition,
     library, wrap, lookup, transplant, sub-expression, assignment, parallel-code and systematic
     families)."""
@@ -191,6 +192,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._finish_assignments()
         self._finish_parallel()
         self._finish_systematic(lambda n: self.get_metadata(PositionProvider, n))
+        self._finish_mirror()
 
 
 class _Replace(cst.CSTTransformer):

@@ -1,0 +1,32 @@
+"""A neighbour comparison given its other side (``mirror``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from darwin_plugins.mutation.generator import PRIORS
+from darwin_plugins.mutation.operators import FAMILIES
+
+from mutation_support import texts
+
+PEAKS = ("def peaks(xs):\n    out = []\n    for i in range(1, len(xs) - 1):\n"
+         "        if xs[i] > xs[i - 1]:\n            out.append(i)\n    return out\n")
+
+
+def test_mirror_is_a_registered_family_with_a_weight() -> None:
+    assert "mirror" in FAMILIES and 0 < PRIORS["mirror"] < 1
+
+
+def test_mirror_adds_the_other_neighbours_comparison(tmp_path: Path) -> None:
+    assert texts(tmp_path, PEAKS, "mirror") == [
+        PEAKS.replace("if xs[i] > xs[i - 1]:", "if xs[i] > xs[i - 1] and xs[i] > xs[i + 1]:")]
+    # every offset index of the comparison is mirrored; ``+`` becomes ``-``; an ``or`` is grouped
+    lcs = PEAKS.replace("xs[i] > xs[i - 1]", "xs[i + 1] == ys[i + 2] or i == 0")
+    assert texts(tmp_path, lcs, "mirror") == [
+        lcs.replace("if xs[i + 1] == ys[i + 2] or i == 0:", "if (xs[i + 1] == ys[i + 2] or i == 0) and xs[i - 1] == ys[i - 2]:")]
+
+
+def test_mirror_leaves_tests_without_offsets_or_already_mirrored(tmp_path: Path) -> None:
+    for test in ("xs[i] > xs[j]", "xs[i] > xs[0]", "xs[i] > xs[i - 1] and xs[i] > xs[i + 1]", "xs[i] > xs[n - k]",
+                 "0 < xs[i - 1] < 9"):
+        assert texts(tmp_path, PEAKS.replace("xs[i] > xs[i - 1]", test), "mirror") == [], test
