@@ -87,9 +87,9 @@ def inside(rows, cols, r, c):
     return 0 <= r < rows and 0 <= c < rows and cols > 0
 
 
-def rises(xs):
+def rises(xs, ys):
     for i in range(1, len(xs)):
-        if xs[i] > xs[i - 1]:
+        if xs[i] > xs[i - 1] and ys[i] > 0:
             return i
     return 0
 '''

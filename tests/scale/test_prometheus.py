@@ -72,7 +72,7 @@ def _query(base: str, expr: str) -> list[dict[str, Any]]:
 
 def test_prometheus_scrapes_a_live_run(tmp_path: Path, prometheus: Any) -> None:
     config = copy_quickstart(tmp_path / "qs", generations=1000, children=4)
-    text = re.sub(r"(?m)^stop_at_score = .*$", "", config.read_text())  # live for the time budget
+    text = re.sub(r"(?m)^(stop_at_score|plausible_extra) = .*$", "", config.read_text())  # live for the time budget
     config.write_text(text.replace("[run]\n", "[run]\ntime_budget_s = 45\n", 1)
                       + "\n[plugins.darwin-metrics]\nprometheus_port = 0\nlinger_s = 60\n")
     engine = Engine.create(load_config(config), tmp_path / "run")  # darwin-metrics is built in

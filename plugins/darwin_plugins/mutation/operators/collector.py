@@ -9,6 +9,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .assignments import AssignmentSites
 from .conditions import ConditionSites
+from .crossed import CrossedSites
 from .expressions import ExpressionSites
 from .library import LibrarySites
 from .lookups import LookupSites
@@ -43,7 +44,7 @@ class Site:
 
 class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, ConditionSites,
                     LibrarySites, WrapSites, LookupSites, TransplantSites, SubexprSites, AssignmentSites,
-                    ParallelSites, SystematicSites, MirrorSites, cst.CSTVisitor):
+                    ParallelSites, SystematicSites, MirrorSites, CrossedSites, cst.CSTVisitor):
     """Finds every site of a module (expression, name, statement, update, template, condition,
     library, wrap, lookup, transplant, sub-expression, assignment, parallel-code and systematic
     families)."""
@@ -64,6 +65,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._init_wraps()
         self._init_subexpr()
         self._init_assignments()
+        self._init_crossed()
 
     def _add(self, family: str, node: cst.CSTNode, label: str, alternatives: list[tuple[str, Make]],
              priors: dict[int, float] | None = None) -> None:
@@ -172,6 +174,10 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         StatementSites.visit_SimpleStatementLine(self, node)
         UpdateSites.note_statement(self, node)
 
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        ExpressionSites.visit_BooleanOperation(self, node)
+        CrossedSites.note_crossed_chain(self, node)
+
     def visit_Return(self, node: cst.Return) -> None:
         ExpressionSites.visit_Return(self, node)
         StatementSites.visit_Return(self, node)
@@ -193,6 +199,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._finish_parallel()
         self._finish_systematic(lambda n: self.get_metadata(PositionProvider, n))
         self._finish_mirror()
+        self._finish_crossed()
 
 
 class _Replace(cst.CSTTransformer):

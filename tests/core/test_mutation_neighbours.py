@@ -1,4 +1,5 @@
-"""A neighbour comparison given its other side (``mirror``)."""
+"""A neighbour comparison given its other side (``mirror``); two comparisons of a chain with
+crossed operands (``bound_swap``)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,21 @@ def test_mirror_leaves_tests_without_offsets_or_already_mirrored(tmp_path: Path)
     for test in ("xs[i] > xs[j]", "xs[i] > xs[0]", "xs[i] > xs[i - 1] and xs[i] > xs[i + 1]", "xs[i] > xs[n - k]",
                  "0 < xs[i - 1] < 9"):
         assert texts(tmp_path, PEAKS.replace("xs[i] > xs[i - 1]", test), "mirror") == [], test
+
+
+GRID = ("def inside(grid, r, c):\n    if 0 <= r < len(grid[0]) and 0 <= c < len(grid) and grid[r][c]:\n"
+        "        return True\n    return False\n")
+
+
+def test_bound_swap_exchanges_the_last_differing_operand_of_two_comparisons(tmp_path: Path) -> None:
+    assert "bound_swap" in FAMILIES and 0 < PRIORS["bound_swap"] < 1
+    assert texts(tmp_path, GRID, "bound_swap") == [
+        GRID.replace("0 <= r < len(grid[0]) and 0 <= c < len(grid)", "0 <= r < len(grid) and 0 <= c < len(grid[0])")]
+
+
+def test_bound_swap_leaves_reorderings_and_unlike_comparisons(tmp_path: Path) -> None:
+    for test in ("a > 0 and b > 0",            # one differing operand: a reordering
+                 "0 <= r < n and r > m",        # different operators
+                 "a < b or c"):                 # one comparison
+        source = f"def f(a, b, c, n, m, r):\n    if {test}:\n        return 1\n    return 0\n"
+        assert texts(tmp_path, source, "bound_swap") == [], test
