@@ -64,7 +64,7 @@ def main(argv: list[str]) -> int:
         print(one(Path(root), int(n), int(c), int(lat), int(lookahead)), flush=True)
         return 0
     arms = [(f"this-la{la}" if len(args.lookahead) > 1 else "this", HERE.parents[2], la) for la in args.lookahead]
-    arms += [("against", args.against.resolve(), 0)] if args.against else []
+    arms += [("against", args.against.resolve(), args.lookahead[0])] if args.against else []  # same lookahead
     for rep in range(args.reps):
         for name, root, lookahead in arms if rep % 2 == 0 else arms[::-1]:
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(

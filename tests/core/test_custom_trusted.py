@@ -65,3 +65,21 @@ def test_the_evaluator_is_compiled_once_and_the_variants_file_never(tmp_path: Pa
         results = bench.evaluate(variant, bench.tasks(), sandbox)
         assert [r.score for r in results] == [0.5, 1.0], results
     assert sandbox.codes.compiled == compiled + 1  # check.py, once; helpers/extra.py is the variant's
+
+
+def test_command_tasks_get_no_runners_and_their_copies_go_behind_them(tmp_path: Path, sandbox: LocalSandbox) -> None:
+    bench, variant = make(tmp_path)
+    seen: list[list[str]] = []
+
+    class Recording:  # the real sandbox, noting what each request vouches for
+        def run(self, request):  # type: ignore[no-untyped-def]
+            seen.append(sorted(request.trusted))
+            return sandbox.run(request)
+
+        def guarantees(self) -> dict[str, bool]:
+            return sandbox.guarantees()
+    for _ in range(3):
+        assert [r.score for r in bench.evaluate(variant, bench.tasks(), Recording())] == [0.5, 1.0]
+    assert seen == [["check.py", "helpers/own.py"]] * 6  # no .darwin runners laid for command tasks
+    bench.close()  # waits for the deletions behind the evaluations
+    assert list((tmp_path / "scratch").iterdir()) == []

@@ -84,6 +84,20 @@ def test_evaluator_failures_are_task_errors(tmp_path: Path, sandbox: LocalSandbo
         EvaluatorBenchmark(EvaluatorOptions(path="evaluator.py:score"), tmp_path)
 
 
+def test_evaluation_copies_are_deleted_behind_the_evaluations(tmp_path: Path, sandbox: LocalSandbox) -> None:
+    (tmp_path / "evaluator.py").write_text("def evaluate(p):\n    return {'combined_score': 1.0}\n")
+    variant = tmp_path / "variant"
+    variant.mkdir()
+    (variant / "prog.py").write_text("X = 1\n")
+    scratch = tmp_path / "scratch"
+    benchmark = EvaluatorBenchmark(EvaluatorOptions(path="evaluator.py"), tmp_path, scratch)
+    for _ in range(3):
+        [result] = benchmark.evaluate(variant, benchmark.tasks(), sandbox)
+        assert result.passed and result.metrics["combined_score"] == 1.0
+    benchmark.close()  # waits for the deletions
+    assert list(scratch.iterdir()) == []
+
+
 def test_the_tour_example_end_to_end(tmp_path: Path, darwin_cli) -> None:
     example = tmp_path / "tour"
     shutil.copytree(TOUR, example)

@@ -43,6 +43,7 @@ def test_a_run_writing_into_a_linked_file_leaves_the_parent_intact(backend: str,
         results = {r.task_id: r for r in benchmark.evaluate(variant, benchmark.tasks(), sandbox)}
     finally:
         sandbox.close()
+        benchmark.close()  # the evaluation copy (its links) is deleted behind the evaluation
     assert results["hostile"].passed, results["hostile"].log
     assert "nlink 1" in results["hostile"].log  # the run saw its own copy, not the links
     assert results["tests/test_prog.py::test_ok"].passed

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from darwin_hookspecs import BuildContext, ExecRequest, Objective, Sandbox, TaskResult, TaskSpec, UserError
+from darwin_hookspecs.trash import Trash
 
 from .output import LOG_LIMIT, task_result
 from .probes import DETAIL, derive
@@ -51,6 +52,7 @@ class CustomBenchmark:
         header = self.spec.benchmark
         self.probes = derive(self.root, self._tasks, header.probe_limit) if header.probes else []
         """The probe calls (from the visible tests only), when ``probes = true``."""
+        self._trash = Trash("darwin-eval-trash")
         self._laid: dict[str, list[str]] = {}
         """Per evaluation copy, the files :meth:`_prepare` laid there (``ExecRequest.trusted``)."""
 
@@ -84,9 +86,9 @@ class CustomBenchmark:
             self.scratch.mkdir(parents=True, exist_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix="eval-", dir=self.scratch))
         try:
-            self._prepare(variant_dir, workdir, linked=_private_copy(sandbox))
-            results: dict[str, TaskResult] = {}
             tests = [t for t in tasks if "test" in t.data]
+            self._prepare(variant_dir, workdir, linked=_private_copy(sandbox), runners=bool(tests))
+            results: dict[str, TaskResult] = {}
             if tests:
                 results.update(self._run_tests(workdir, tests, sandbox))
                 self._run_probes(workdir, tests, sandbox, results)
@@ -96,10 +98,18 @@ class CustomBenchmark:
             return [results[t.id] for t in tasks]
         finally:
             self._laid.pop(str(workdir), None)
-            shutil.rmtree(workdir, ignore_errors=True)
+            if self.scratch is not None:  # deleted behind the attempt (what a kill leaves, the
+                self._trash.put(workdir)  # next session's start removes with the run's scratch)
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
 
-    def _prepare(self, variant_dir: Path, workdir: Path, linked: bool = False) -> None:
-        """The evaluation copy: the variant, the benchmark's files over it, the runner. With
+    def close(self) -> None:
+        """Wait until the used evaluation copies are deleted (the runtime's ``close``)."""
+        self._trash.drain()
+
+    def _prepare(self, variant_dir: Path, workdir: Path, linked: bool = False, runners: bool = True) -> None:
+        """The evaluation copy: the variant, the benchmark's files over it, the runners (when
+        ``runners``: test tasks run; command tasks do not use them). With
         ``linked`` (the sandbox runs on its own copy of it), files are hard links, never chmodded.
         What it lays is recorded: the requests vouch for exactly those files, never for a
         variant's (e.g. its extra files in a directory of ``files``)."""
@@ -124,11 +134,12 @@ class CustomBenchmark:
                 copy(source, dest)
             else:
                 raise UserError(f"{self.task_file}: files entry {rel!r} does not exist")
-        (workdir / ".darwin").mkdir(exist_ok=True)
-        copy(RUNNER, workdir / ".darwin" / "runner.py")
-        copy(LAUNCHER, workdir / ".darwin" / "pytest_launcher.py")
-        if self.probes:
-            copy(PROBE_RUNNER, workdir / ".darwin" / "probe_runner.py")
+        if runners:
+            (workdir / ".darwin").mkdir(exist_ok=True)
+            copy(RUNNER, workdir / ".darwin" / "runner.py")
+            copy(LAUNCHER, workdir / ".darwin" / "pytest_launcher.py")
+            if self.probes:
+                copy(PROBE_RUNNER, workdir / ".darwin" / "probe_runner.py")
         for path in workdir.rglob("*"):  # the sandbox user may differ from ours
             if path.is_dir() or not linked:
                 path.chmod(0o777 if path.is_dir() else 0o666)

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from darwin_hookspecs import BuildContext, ExecRequest, Objective, Sandbox, TaskResult, TaskSpec, UserError
+from darwin_hookspecs.trash import Trash
 
 from ..custom_benchmark.output import task_result
 from ..custom_benchmark.spec import ObjectiveEntry
@@ -66,6 +67,7 @@ class EvaluatorBenchmark:
         self.file = (config_dir / file).resolve()
         self.function = function or "evaluate"
         self.options, self.scratch = options, scratch
+        self._trash = Trash("darwin-eval-trash")
         if not self.file.is_file():
             raise UserError(f"[benchmark] path: {self.file} not found; fix: the evaluator's FILE:FUNCTION")
         defined = _functions(self.file)
@@ -110,7 +112,14 @@ class EvaluatorBenchmark:
                 results.append(task_result(task.id, sandbox.run(request)))
             return results
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            if self.scratch is not None:  # deleted behind the attempt (a killed session's copies
+                self._trash.put(workdir)  # go with the run's scratch at the next start)
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    def close(self) -> None:
+        """Wait until the used evaluation copies are deleted (the runtime's ``close``)."""
+        self._trash.drain()
 
     def _prepare(self, variant_dir: Path, workdir: Path) -> None:
         shutil.copytree(variant_dir, workdir, dirs_exist_ok=True)

@@ -35,22 +35,34 @@ CHILD_IMPORTS = ("atexit", "ctypes", "importlib.util", "io", "pkgutil", "resourc
 """What a child's own set-up and ``_run_python`` import: imported once by the server, not per run."""
 
 
+_LIBC = []  # libc's prctl, looked up once by the server: a CDLL per call makes a class per child
+SERVER = {}  # resolved once by the server, kept by its forks: "args" (its arg_start, arg_end), "exe"
+
+
 def _prctl(option, value):
     try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+        if not _LIBC:
+            import ctypes
+            _LIBC.append(ctypes.CDLL(None, use_errno=True).prctl)
+        _LIBC[0](option, value, 0, 0, 0)
     except Exception:  # noqa: BLE001 - best effort: ctypes may be missing
         pass
 
 
-def _set_cmdline(argv):
-    """Show the command's own argv in ``/proc/self/cmdline`` (the fork still carries the
-    server's): overwrite the argument area in place, as ``setproctitle`` does."""
+def _arg_area():
     try:
-        import ctypes
         with open("/proc/self/stat", "rb") as fh:
             fields = fh.read().rsplit(b")", 1)[1].split()
-        start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end (fields 48, 49)
+        return int(fields[45]), int(fields[46])  # fields 48, 49
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _set_cmdline(argv):
+    """The command's argv in ``/proc/self/cmdline`` (not the server's), as ``setproctitle`` does."""
+    try:
+        import ctypes
+        start, end = SERVER.get("args") or _arg_area()
         data = b"\0".join(a.encode("utf-8", "surrogateescape") for a in argv)[: end - start - 1]
         ctypes.memmove(start, data + b"\0" * (end - start - len(data)), end - start)
     except Exception:  # noqa: BLE001 - best effort
@@ -97,7 +109,8 @@ def _python_plan(argv, env):
     """``(kind, target, args)`` when the command is Python the fork can run, else ``None``."""
     if not argv or os.path.basename(argv[0]) not in PYTHON_NAMES + (os.path.basename(sys.executable),):
         return None
-    if argv[0] not in PYTHON_NAMES and os.path.realpath(argv[0]) != os.path.realpath(sys.executable):
+    exe = SERVER.get("exe") or os.path.realpath(sys.executable)
+    if argv[0] not in PYTHON_NAMES and os.path.realpath(argv[0]) != exe:
         return None
     if any(k.startswith("PYTHON") and k not in SAFE_PY_ENV for k in env):
         return None
@@ -361,6 +374,7 @@ def main(fd, preload):
             pass
     for name in preload:
         importlib.import_module(name)
+    SERVER.update(args=_arg_area(), exe=os.path.realpath(sys.executable))  # a read-only path
     import gc
     gc.freeze()  # what the server holds stays out of the children's collections (no copy-on-write)
     _prctl(4, 0)  # PR_SET_DUMPABLE = 0: no ptrace, no /proc/1/mem for the children
