@@ -213,13 +213,14 @@ def test_evolve_block_markers_confine_edits(tmp_path: Path) -> None:
     source = "def f(x):\n    return x + 1\n\n# EVOLVE-BLOCK-START\ndef g(y):\n    return y * 2\n# EVOLVE-BLOCK-END\n"
     (tmp_path / "m.py").write_text(source)
     (tmp_path / "n.py").write_text("def h(z):\n    return z - 1\n")
-    proposals = neighbourhood(generator(), parent_dir=tmp_path)
+    # the block's enumeration is spent long before 400 (then the numeric perturbation, as here)
+    proposals = neighbourhood(generator(), limit=400, parent_dir=tmp_path)
     assert proposals
     for p in proposals:
         assert list(p.changes) == ["m.py"]
         new = p.changes["m.py"].splitlines()
         assert new[:3] == source.splitlines()[:3] and p.metadata["line"] in (5, 6)
-    regioned = neighbourhood(generator(regions=["n.py:2-2"]), parent_dir=tmp_path)
+    regioned = neighbourhood(generator(regions=["n.py:2-2"]), limit=400, parent_dir=tmp_path)
     assert {next(iter(p.changes)) for p in regioned} == {"m.py", "n.py"}
     with pytest.raises(UserError, match="path:first-last"):
         generator(regions=["n.py"])
