@@ -92,6 +92,13 @@ def rises(xs, ys):
         if xs[i] > xs[i - 1] and ys[i] > 0:
             return i
     return 0
+
+
+def drain(xs):
+    n = len(xs)
+    while xs:
+        xs.pop(n - 1)
+    return n
 '''
 
 
@@ -171,7 +178,7 @@ def test_name_replacement_stays_in_scope_and_never_invents_names(every: Path) ->
         new_names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         swaps = {b for n in names for b in BUILTIN_SWAPS.get(n, ())}
         assert new_names <= names | swaps | {"None", "scale", "other", "firsts", "initials", "window", "trim",
-                                             "tally", "inside", "rises"}  # names and functions of the file
+                                             "tally", "inside", "rises", "drain"}  # names and functions of the file
         other = tree.body[2]
         assert not {n.id for n in ast.walk(other) if isinstance(n, ast.Name)} & (scale_names - {"len", "xs"})
 

@@ -1,5 +1,5 @@
 """A neighbour comparison given its other side (``mirror``); two comparisons of a chain with
-crossed operands (``bound_swap``)."""
+crossed operands (``bound_swap``); a stale size (``stale_length``)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,23 @@ def test_bound_swap_leaves_reorderings_and_unlike_comparisons(tmp_path: Path) ->
                  "a < b or c"):                 # one comparison
         source = f"def f(a, b, c, n, m, r):\n    if {test}:\n        return 1\n    return 0\n"
         assert texts(tmp_path, source, "bound_swap") == [], test
+
+
+CIRCLE = ("def last(n, k):\n    people = list(range(1, n + 1))\n    i = 0\n    while len(people) > 1:\n"
+          "        i = (i + k - 1) % n\n        people.pop(i)\n    return people[0], n\n")
+
+
+def test_stale_length_reads_the_changed_sequence_s_length_in_the_loop(tmp_path: Path) -> None:
+    assert "stale_length" in FAMILIES and 0 < PRIORS["stale_length"] < 1
+    # ``n`` made ``people``; the loop pops from it: inside the loop only (``k`` did not make it)
+    assert texts(tmp_path, CIRCLE, "stale_length") == [CIRCLE.replace("% n\n", "% len(people)\n")]
+    counted = CIRCLE.replace("    people = list", "    people = list").replace("    i = 0\n", "    i = 0\n    m = len(people)\n") \
+        .replace("% n\n", "% m\n")
+    assert texts(tmp_path, counted, "stale_length") == [counted.replace("% m\n", "% len(people)\n")]
+
+
+def test_stale_length_needs_a_loop_that_changes_the_sequence_and_keeps_the_name(tmp_path: Path) -> None:
+    unchanged = CIRCLE.replace("        people.pop(i)\n", "        print(people[i])\n")
+    rebound = CIRCLE.replace("        people.pop(i)\n", "        people.pop(i)\n        n -= 1\n")
+    for source in (unchanged, rebound):
+        assert texts(tmp_path, source, "stale_length") == [], source

@@ -48,7 +48,9 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
   one edit at every site of one shape in a function (:mod:`.systematic`);
 * ``mirror``: a test comparing ``s[i - k]`` given ``and`` the comparison with ``s[i + k]`` (and
   the reverse), the other neighbour (:mod:`.mirror`); ``bound_swap``: two comparisons of one
-  ``and``/``or`` chain with an operand exchanged, crossed bounds (:mod:`.crossed`).
+  ``and``/``or`` chain with an operand exchanged, crossed bounds (:mod:`.crossed`);
+  ``stale_length``: a name standing for a sequence's size made ``len(s)`` in a loop that changes
+  ``s`` (:mod:`.stale`).
 """
 
 from .collector import ParsedModule, Site, apply_edits, parse_module
@@ -59,7 +61,7 @@ FAMILIES = (
     "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
     "method_swap", "transform", "wrap", "reset", "break",
     "lookup", "transplant", "extend", "negative_bound", "assign", "unpack", "length_check",
-    "copy_paste", "name_swap", "systematic", "mirror", "bound_swap",
+    "copy_paste", "name_swap", "systematic", "mirror", "bound_swap", "stale_length",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]

@@ -16,6 +16,7 @@ from .lookups import LookupSites
 from .mirror import MirrorSites
 from .names import NameSites
 from .parallel import ParallelSites
+from .stale import StaleSites
 from .statements import StatementSites
 from .subexpr import SubexprSites
 from .systematic import SystematicSites
@@ -44,7 +45,8 @@ class Site:
 
 class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, TemplateSites, ConditionSites,
                     LibrarySites, WrapSites, LookupSites, TransplantSites, SubexprSites, AssignmentSites,
-                    ParallelSites, SystematicSites, MirrorSites, CrossedSites, cst.CSTVisitor):
+                    ParallelSites, SystematicSites, MirrorSites, CrossedSites, StaleSites,
+                    cst.CSTVisitor):
     """Finds every site of a module (expression, name, statement, update, template, condition,
     library, wrap, lookup, transplant, sub-expression, assignment, parallel-code and systematic
     families)."""
@@ -200,6 +202,7 @@ class SiteCollector(ExpressionSites, NameSites, StatementSites, UpdateSites, Tem
         self._finish_systematic(lambda n: self.get_metadata(PositionProvider, n))
         self._finish_mirror()
         self._finish_crossed()
+        self._finish_stale()
 
 
 class _Replace(cst.CSTTransformer):
