@@ -16,6 +16,7 @@ from .lookups import LookupSites
 from .mirror import MirrorSites
 from .names import NameSites
 from .parallel import ParallelSites
+from .splice import Splicer
 from .stale import StaleSites
 from .statements import StatementSites
 from .subexpr import SubexprSites
@@ -224,6 +225,8 @@ class ParsedModule:
     chunks: list[str] | None = None
     """The source split as [header, statement 0, ..., statement n-1, footer], when that split
     reproduces it exactly: a mutant then regenerates only the edited statements' code."""
+    splicer: Splicer | None = None
+    """Made on the first edit: expression edits spliced into the module's tokens (:mod:`.splice`)."""
 
 
 def parse_module(source: str) -> ParsedModule:
@@ -259,8 +262,15 @@ def _code(module: cst.Module, replaced: Replacement) -> str:
 
 def apply_edits(parsed: ParsedModule, edits: list[tuple[Site, int]]) -> str:
     """The module's source with each ``(site, alternative index)`` applied (sites on distinct
-    nodes); only the top-level statements holding them are transformed (libcst transforms are
-    the expensive part)."""
+    nodes); expression edits are spliced into the module's code (:mod:`.splice`), otherwise only
+    the top-level statements holding them are transformed (libcst transforms are the expensive
+    part)."""
+    if parsed.chunks is not None:
+        if parsed.splicer is None:
+            parsed.splicer = Splicer(parsed.module)
+        spliced = parsed.splicer.code([(site.node, site.alternatives[alt][1]) for site, alt in edits])
+        if spliced is not None:
+            return spliced
     by_statement: dict[int | None, dict[int, Make]] = {}
     for site, alt in edits:
         index = parsed.statement_of.get(id(site.node))

@@ -71,10 +71,13 @@ class _Spans(CodegenState):
         self.spans: dict[int, tuple[int, int]] = {}
         self.names: list[tuple[int, cst.Name]] = []  # (token index, name), in source order
         self.fixed: set[int] = set()  # as :func:`_fixed_names` of the module
+        self.indents: dict[int, tuple[str, ...]] = {}  # an expression's indentation where it stands
         self._open: list[int] = []
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self._open.append(len(self.tokens))
+        if isinstance(node, cst.BaseExpression):  # a multi-line expression's lines take the indentation
+            self.indents[id(node)] = tuple(self.indent_tokens)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         start = self._open.pop()
