@@ -8,7 +8,7 @@ from pathlib import Path
 from darwin_plugins.mutation.generator import PRIORS
 from darwin_plugins.mutation.operators import FAMILIES
 
-from mutation_support import texts
+from mutation_support import root_edits, texts
 
 PEAKS = ("def peaks(xs):\n    out = []\n    for i in range(1, len(xs) - 1):\n"
          "        if xs[i] > xs[i - 1]:\n            out.append(i)\n    return out\n")
@@ -59,9 +59,16 @@ def test_stale_length_reads_the_changed_sequence_s_length_in_the_loop(tmp_path: 
     assert "stale_length" in FAMILIES and 0 < PRIORS["stale_length"] < 1
     # ``n`` made ``people``; the loop pops from it: inside the loop only (``k`` did not make it)
     assert texts(tmp_path, CIRCLE, "stale_length") == [CIRCLE.replace("% n\n", "% len(people)\n")]
-    counted = CIRCLE.replace("    people = list", "    people = list").replace("    i = 0\n", "    i = 0\n    m = len(people)\n") \
-        .replace("% n\n", "% m\n")
+    counted = CIRCLE.replace("    i = 0\n", "    i = 0\n    m = len(people)\n").replace("% n\n", "% m\n")
     assert texts(tmp_path, counted, "stale_length") == [counted.replace("% m\n", "% len(people)\n")]
+
+
+def test_stale_length_offers_a_name_inside_nested_loops_once(tmp_path: Path) -> None:
+    # both loops change ``people``: the inner one's ``n`` is one site, not one per loop
+    nested = CIRCLE.replace("        i = (i + k - 1) % n\n        people.pop(i)\n",
+                            "        for _ in range(1):\n            i = (i + k - 1) % n\n            people.pop(i)\n")
+    edits = root_edits(tmp_path, nested, families=["stale_length"])
+    assert [e.description for e in edits] == ["n -> len(people)"]
 
 
 def test_stale_length_needs_a_loop_that_changes_the_sequence_and_keeps_the_name(tmp_path: Path) -> None:

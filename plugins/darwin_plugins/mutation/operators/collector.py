@@ -16,6 +16,7 @@ from .lookups import LookupSites
 from .mirror import MirrorSites
 from .names import NameSites
 from .parallel import ParallelSites
+from .shapes import Shapes, shapes_of
 from .splice import Splicer
 from .stale import StaleSites
 from .statements import StatementSites
@@ -225,6 +226,8 @@ class ParsedModule:
     chunks: list[str] | None = None
     """The source split as [header, statement 0, ..., statement n-1, footer], when that split
     reproduces it exactly: a mutant then regenerates only the edited statements' code."""
+    shapes: Shapes | None = None
+    """The parse's shapes: their code generation is the splicer's too."""
     splicer: Splicer | None = None
     """Made on the first edit: expression edits spliced into the module's tokens (:mod:`.splice`)."""
 
@@ -249,7 +252,7 @@ def parse_module(source: str) -> ParsedModule:
         end = start + sum(len(c) for c in chunks)
         if source[start:end] == "".join(chunks):
             split = [source[:start], *chunks, source[end:]]
-    return ParsedModule(module, collector.sites, statement_of, split)
+    return ParsedModule(module, collector.sites, statement_of, split, shapes_of(collector))
 
 
 def _code(module: cst.Module, replaced: Replacement) -> str:
@@ -267,7 +270,9 @@ def apply_edits(parsed: ParsedModule, edits: list[tuple[Site, int]]) -> str:
     part)."""
     if parsed.chunks is not None:
         if parsed.splicer is None:
-            parsed.splicer = Splicer(parsed.module)
+            spans = (parsed.shapes or Shapes(parsed.module)).generated()
+            assert spans is not None
+            parsed.splicer = Splicer(parsed.module, spans)
         spliced = parsed.splicer.code([(site.node, site.alternatives[alt][1]) for site, alt in edits])
         if spliced is not None:
             return spliced

@@ -16,7 +16,7 @@ from typing import Any
 
 import libcst as cst
 
-from .parallel import MAX_SIBLINGS, _flatten
+from .parallel import MAX_SIBLINGS, _flatten, merged
 from .tables import source_of
 
 
@@ -101,6 +101,6 @@ def _chain_nodes(node: cst.BooleanOperation) -> list[cst.BooleanOperation]:
     """The nested operations :func:`~.parallel._flatten` merges into ``node``'s chain."""
     out = []
     for side in (node.left, node.right):
-        if isinstance(side, cst.BooleanOperation) and type(side.operator) is type(node.operator) and not side.lpar:
-            out += [side, *_chain_nodes(side)]
+        if merged(side, node):
+            out += [side, *_chain_nodes(side)]  # type: ignore[list-item, arg-type]
     return out

@@ -60,11 +60,17 @@ def _renamed(mapping: dict[str, str]) -> Make:
     return lambda n: n.visit(_T())  # type: ignore[return-value]
 
 
+def merged(side: cst.BaseExpression, node: cst.BooleanOperation) -> bool:
+    """Whether ``side`` (an operand of ``node``) is part of ``node``'s chain: the same operator,
+    unparenthesised (``a and b and c``)."""
+    return isinstance(side, cst.BooleanOperation) and type(side.operator) is type(node.operator) and not side.lpar
+
+
 def _flatten(node: cst.BooleanOperation) -> list[cst.BaseExpression]:
     out: list[cst.BaseExpression] = []
     for side in (node.left, node.right):
-        if isinstance(side, cst.BooleanOperation) and type(side.operator) is type(node.operator) and not side.lpar:
-            out += _flatten(side)
+        if merged(side, node):
+            out += _flatten(side)  # type: ignore[arg-type]
         else:
             out.append(side)
     return out

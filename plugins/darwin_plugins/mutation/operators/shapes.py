@@ -63,8 +63,9 @@ def skeleton(node: cst.CSTNode) -> str:
     return "".join(source_of(node.visit(_T())).split())
 
 
-class _Spans(CodegenState):
-    """Code generation that records each node's span of tokens and each name's own token."""
+class CodeSpans(CodegenState):
+    """Code generation that records each node's span of tokens, each expression's indentation and
+    each name's own token (one per parse: :class:`Shapes` and :class:`~.splice.Splicer` read it)."""
 
     def __init__(self, module: cst.Module) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
@@ -98,50 +99,50 @@ class Shapes:
 
     def __init__(self, module: cst.Module | None = None) -> None:
         self._module = module
-        self._spans: _Spans | None = None
+        self._spans: CodeSpans | None = None
         self._at: list[int] = []
         self._skeletons: dict[int, str] = {}
         self._variables: dict[int, list[cst.Name]] = {}
         self._alive: list[cst.CSTNode] = []  # keeps every cached node alive, so no id is reused
 
-    def _generated(self) -> _Spans | None:
+    def generated(self) -> CodeSpans | None:
+        """The module's code generation with its spans (made once, on first use)."""
         if self._spans is None and self._module is not None:
-            self._spans = _Spans(self._module)
+            self._spans = CodeSpans(self._module)
             self._module._codegen(self._spans)
             self._spans.names.sort(key=lambda pair: pair[0])
             self._at = [i for i, _ in self._spans.names]
         return self._spans
 
-    def _own_variables(self, node: cst.CSTNode, spans: _Spans) -> list[tuple[int, cst.Name]]:
+    def _own_variables(self, node: cst.CSTNode, spans: CodeSpans) -> list[tuple[int, cst.Name]]:
         start, end = spans.spans[id(node)]
         if isinstance(node, cst.Name):  # a lone name is fixed only by a parent outside it
             return [(spans.tokens.index(node.value, start), node)] if node.value not in KEPT else []
         return [(i, n) for i, n in spans.names[bisect.bisect_left(self._at, start):bisect.bisect_left(self._at, end)]
                 if id(n) not in spans.fixed and n.value not in KEPT]
 
-    def skeleton(self, node: cst.CSTNode) -> str:
-        if id(node) not in self._skeletons:
+    def _memo(self, cache: dict[int, Any], node: cst.CSTNode, from_spans: Any, alone: Any) -> Any:
+        """``cache[id(node)]``, computed once: from the module's spans, or ``alone(node)`` for a
+        node from elsewhere."""
+        if id(node) not in cache:
             self._alive.append(node)
-            spans = self._generated()
-            if spans is None or id(node) not in spans.spans:
-                self._skeletons[id(node)] = skeleton(node)
-            else:
-                start, end = spans.spans[id(node)]
-                tokens = spans.tokens[start:end]
-                for i, _ in self._own_variables(node, spans):
-                    tokens[i - start] = "_"
-                self._skeletons[id(node)] = "".join("".join(tokens).split())
-        return self._skeletons[id(node)]
+            spans = self.generated()
+            known = spans is not None and id(node) in spans.spans
+            cache[id(node)] = from_spans(node, spans) if known else alone(node)
+        return cache[id(node)]
+
+    def skeleton(self, node: cst.CSTNode) -> str:
+        def from_spans(node: cst.CSTNode, spans: CodeSpans) -> str:
+            start, end = spans.spans[id(node)]
+            tokens = spans.tokens[start:end]
+            for i, _ in self._own_variables(node, spans):
+                tokens[i - start] = "_"
+            return "".join("".join(tokens).split())
+        return self._memo(self._skeletons, node, from_spans, skeleton)  # type: ignore[no-any-return]
 
     def variables(self, node: cst.CSTNode) -> list[cst.Name]:
-        if id(node) not in self._variables:
-            self._alive.append(node)
-            spans = self._generated()
-            if spans is None or id(node) not in spans.spans:
-                self._variables[id(node)] = variables(node)
-            else:
-                self._variables[id(node)] = [n for _, n in self._own_variables(node, spans)]
-        return self._variables[id(node)]
+        return self._memo(self._variables, node,  # type: ignore[no-any-return]
+                          lambda n, spans: [v for _, v in self._own_variables(n, spans)], variables)
 
 
 def shapes_of(collector: Any) -> Shapes:

@@ -1,6 +1,6 @@
 """A mutant's code without a libcst transform: the module's code generated once with each
-node's span of tokens recorded (:class:`~.shapes._Spans`), and an edited expression's new code
-spliced into its span. Used by :func:`~.collector.apply_edits` for edits that replace
+node's span of tokens recorded (:class:`~.shapes.CodeSpans`), and an edited expression's new code
+spliced into its span (the parse's one code generation, shared with :class:`~.shapes.Shapes`). Used by :func:`~.collector.apply_edits` for edits that replace
 expressions by expressions on disjoint nodes (most of a neighbourhood); anything else is
 transformed as before (tests check the two agree on every edit of the repair suite)."""
 
@@ -12,16 +12,14 @@ import libcst as cst
 
 from libcst._nodes.internal import CodegenState
 
-from .shapes import _Spans
+from .shapes import CodeSpans
 
 
 class Splicer:
     """Spans of one parsed module's nodes; :meth:`code` returns None where it cannot splice."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, spans: CodeSpans) -> None:
         self.module = module
-        spans = _Spans(module)
-        module._codegen(spans)
         self.tokens = spans.tokens
         self.spans = spans.spans
         self.indents = spans.indents

@@ -98,6 +98,7 @@ class StaleSites:
             sizes = _sizes(function)
             if not sizes:
                 continue
+            offered: set[int] = set()  # a name in nested loops is offered once
             for loop in _loops(function):
                 changed, bound = _changed_and_bound(loop.body)
                 if isinstance(loop, cst.For):
@@ -109,7 +110,8 @@ class StaleSites:
                 for part in parts:
                     for name in shapes.variables(part):
                         seq = standing.get(name.value)
-                        if seq is not None:
+                        if seq is not None and id(name) not in offered:
+                            offered.add(id(name))
                             self._add("stale_length", name, "stale-length", [(f"{name.value} -> len({seq})", _length_of(seq))])
 
 
