@@ -17,8 +17,8 @@ Nothing here keeps state: everything adapts from the run's recorded outcomes
   while more than ``TARGET`` of them succeed and shrinks otherwise (``TARGET = 0.1``: on
   examples/spread the success rate hardly falls with the step, and the classic 1/5 shrank it
   too far), clipped to ``[STEP_MIN, STEP_MAX]``; each child draws its own step log-normally
-  around it (``SPREAD``), clipped to the same range (unclipped, a fifth of the children on
-  examples/spread drew steps of 3 to 500, a factor ``exp(s z)`` that breaks or overflows the
+  around it (``SPREAD``), clipped to the same range (unclipped, a quarter of the children on
+  examples/spread drew steps of 1.8 to 56, a factor ``exp(s z)`` that breaks or overflows the
   value, and 4 in 100 of them improved; docs/search.md, session 11);
 * a perturbed parent's first perturbation attempt repeats the parent's move (each literal by
   the same factor: a pattern move, labelled ``perturb-repeat``, outside the step rule);
