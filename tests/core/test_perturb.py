@@ -105,6 +105,32 @@ def test_moved_values_always_change():
     assert 0.08 < (sum(r * r for r in ratios) / len(ratios)) ** 0.5 < 0.12  # x * exp(0.1 z)
 
 
+def test_a_childs_step_stays_within_the_step_range():
+    # The run's step at its maximum: the log-normal spread of a child's step must not carry it past.
+    parsed = {"prog.py": parse_module(PROGRAM)}
+    found = numeric.literals(parsed, lambda rel, site: True)
+    stats = {"perturb": (10_000, 10_000)}
+    rng = random.Random(5)
+    steps = []
+    for _ in range(300):
+        made = numeric.propose(parsed, {"prog.py": PROGRAM}, found, stats, initial_step=0.1, edits_mean=1.0, rng=rng)
+        if made is not None:
+            steps.append(made[2])
+    assert steps and max(steps) == pytest.approx(numeric.STEP_MAX)  # the clip is reached, never passed
+    assert all(numeric.STEP_MIN <= s <= numeric.STEP_MAX for s in steps)
+    stats = {"perturb": (0, 10_000)}  # and at the minimum, never below it
+    for _ in range(100):
+        made = numeric.propose(parsed, {"prog.py": PROGRAM}, found, stats, initial_step=0.1, edits_mean=1.0, rng=rng)
+        assert made is None or made[2] >= numeric.STEP_MIN
+
+
+def test_a_huge_step_moves_a_value_without_overflow():
+    rng = random.Random(1)
+    for _ in range(50):
+        new = numeric.moved(2.0, 1000.0, rng)
+        assert math.isfinite(new) and new != 2.0
+
+
 def test_an_evolve_block_program_gets_perturbations_inside_the_block(tmp_path):
     directory = _write(tmp_path)
     gen = MutationGenerator(MutationOptions(), seed=1)

@@ -17,7 +17,9 @@ Nothing here keeps state: everything adapts from the run's recorded outcomes
   while more than ``TARGET`` of them succeed and shrinks otherwise (``TARGET = 0.1``: on
   examples/spread the success rate hardly falls with the step, and the classic 1/5 shrank it
   too far), clipped to ``[STEP_MIN, STEP_MAX]``; each child draws its own step log-normally
-  around it (``SPREAD``);
+  around it (``SPREAD``), clipped to the same range (unclipped, a quarter of the children on
+  examples/spread drew steps of 1.8 to 56, a factor ``exp(s z)`` that breaks or overflows the
+  value, and 4 in 100 of them improved; docs/search.md, session 11);
 * a perturbed parent's first perturbation attempt repeats the parent's move (each literal by
   the same factor: a pattern move, labelled ``perturb-repeat``, outside the step rule);
 * each literal's weight is its smoothed success rate over the run's (``perturb@file:line:n``
@@ -51,6 +53,8 @@ EXPAND = 1.0
 larger)."""
 CLIP = 4.0
 SMOOTHING = 3.0
+PATTERN = True
+"""Whether a perturbed parent's first perturbation repeats its move (the pattern move)."""
 STALL = 16
 """Attempts on a parent that always perturb before an enumerated (structural) edit may come: a
 structural jump is then judged against constants that have had their tuning, not against the
@@ -131,8 +135,11 @@ def moved(value: float | int, s: float, rng: random.Random) -> float | int:
     if isinstance(value, int):
         delta = int(round(s * max(abs(value), 1) * z)) or (1 if z >= 0 else -1)
         return value + delta
-    new = value * math.exp(s * z) if value != 0 else s * z
-    new = float(f"{new:.10g}")
+    try:
+        new = value * math.exp(s * z) if value != 0 else s * z
+    except OverflowError:  # a caller's huge step: the value stays, then is nudged below
+        new = value
+    new = float(f"{new:.10g}") if math.isfinite(new) else value
     return new if new != value else float(f"{value + math.copysign(max(abs(value), 1.0) * 1e-9, z):.12g}")
 
 
@@ -142,7 +149,7 @@ def propose(parsed: dict[str, ParsedModule], sources: dict[str, str], found: lis
     """A perturbed child: ``(changes, [(literal, new value)], step)``, or None if nothing compiles."""
     run_step = step(stats, initial_step)
     factor = math.exp(SPREAD * rng.gauss(0.0, 1.0))
-    s = run_step * factor
+    s = min(STEP_MAX, max(STEP_MIN, run_step * factor))  # a child's step never compounds past the range
     weights = literal_weights(found, stats)
     count = 1
     go_on = 1.0 - 1.0 / max(edits_mean, 1.0)
