@@ -290,7 +290,7 @@ class MutationGenerator:
                                        initial_step=self.options.perturb_step, edits_mean=self.options.perturb_edits,
                                        rng=rng, read=self._literals_of)
             made, kind, es = found if found is not None else (None, None, None)
-        elif moves and k - k_enum == 0 and numeric.PATTERN:  # the first perturbation of a perturbed parent: its move again
+        elif moves and k - k_enum == 0:  # the first perturbation of a perturbed parent: its move again
             made = numeric.repeat(hood.parsed, hood.sources, hood.literals, moves)
         if made is None and self.options.perturb_search != "lineage":
             made = numeric.propose(hood.parsed, hood.sources, hood.literals, dict(context.operator_stats),

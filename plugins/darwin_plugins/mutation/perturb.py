@@ -53,8 +53,6 @@ EXPAND = 1.0
 larger)."""
 CLIP = 4.0
 SMOOTHING = 3.0
-PATTERN = True
-"""Whether a perturbed parent's first perturbation repeats its move (the pattern move)."""
 STALL = 16
 """Attempts on a parent that always perturb before an enumerated (structural) edit may come: a
 structural jump is then judged against constants that have had their tuning, not against the
