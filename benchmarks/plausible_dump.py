@@ -5,7 +5,7 @@
 For each program: the root's neighbourhood as the mutation generator orders it for the run's
 seed (``pairs = 0``: single edits only), every edit evaluated on the visible tests, and those
 passing them on the held-out tests too. Prints each plausible edit's rank, family, description,
-line, prior weight and verdict (``GENUINE`` / ``gaming``). Never for ``fresh7``.
+line, prior weight and verdict (``GENUINE`` / ``gaming``). Never for the unseen judges (:data:`UNSEEN`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+UNSEEN = ("fresh10", "fresh11")
+"""Halves no one has run yet: the next sessions' judges."""
+
 
 def dump(name: str, seed: int = 1) -> dict[str, Any]:
     """``{"program", "size", "plausible": [{rank, family, description, line, weight, genuine, source}]}``."""
@@ -27,8 +30,8 @@ def dump(name: str, seed: int = 1) -> dict[str, Any]:
     from bench_search_loop import evaluate
     from root_proposals import root_proposals
 
-    if halves()[name] == "fresh7":
-        raise SystemExit("fresh7 is never read here")
+    if halves()[name] in UNSEEN:
+        raise SystemExit(f"{halves()[name]} is an unseen judge: never read here")
     case = load_cases()[name]
     out: list[dict[str, Any]] = []
     size = 0
@@ -49,12 +52,12 @@ def dump(name: str, seed: int = 1) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("programs", nargs="*")
-    parser.add_argument("--half", default=None, help="every program of this half (never fresh7)")
+    parser.add_argument("--half", default=None, help="every program of this half (never an unseen judge)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    if args.half == "fresh7":
-        parser.error("fresh7 is never read here")
+    if args.half in UNSEEN:
+        parser.error(f"{args.half} is an unseen judge: never read here")
     if args.half:
         from bench_repair import halves
 
