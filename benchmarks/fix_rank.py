@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+UNSEEN = ("fresh10", "fresh11")  # the unseen judges: run only through bench_repair.py, totals only
 
 
 def rank(name: str, seeds: list[int], options: dict[str, Any], sizes_only: bool) -> dict[str, Any]:
@@ -77,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     split = halves()
     names = args.programs or [n for n in sorted(split) if split[n] == args.half]
-    if not names or "fresh7" in {split.get(n) for n in names}:
-        parser.error("name --programs or a --half (never fresh7)")
+    if not names or set(UNSEEN) & {split.get(n) for n in names}:
+        parser.error(f"name --programs or a --half (never the unseen judges {', '.join(UNSEEN)})")
     for name in names:
         print(json.dumps(rank(name, args.seeds, json.loads(args.options), args.sizes_only)), flush=True)
     return 0
