@@ -33,6 +33,14 @@ class Trash:
                 self._thread.start()
         self._queue.put(path)
 
+    def discard(self, path: Path, *, deferred: bool) -> None:
+        """Delete ``path`` behind the caller (``deferred``: a run's scratch holds it, so what a
+        kill leaves goes with the scratch at the next start) or now."""
+        if deferred:
+            self.put(path)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
     def _run(self) -> None:
         while True:
             path = self._queue.get()

@@ -98,10 +98,7 @@ class CustomBenchmark:
             return [results[t.id] for t in tasks]
         finally:
             self._laid.pop(str(workdir), None)
-            if self.scratch is not None:  # deleted behind the attempt (what a kill leaves, the
-                self._trash.put(workdir)  # next session's start removes with the run's scratch)
-            else:
-                shutil.rmtree(workdir, ignore_errors=True)
+            self._trash.discard(workdir, deferred=self.scratch is not None)
 
     def close(self) -> None:
         """Wait until the used evaluation copies are deleted (the runtime's ``close``)."""

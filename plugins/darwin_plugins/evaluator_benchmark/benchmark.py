@@ -112,10 +112,7 @@ class EvaluatorBenchmark:
                 results.append(task_result(task.id, sandbox.run(request)))
             return results
         finally:
-            if self.scratch is not None:  # deleted behind the attempt (a killed session's copies
-                self._trash.put(workdir)  # go with the run's scratch at the next start)
-            else:
-                shutil.rmtree(workdir, ignore_errors=True)
+            self._trash.discard(workdir, deferred=self.scratch is not None)
 
     def close(self) -> None:
         """Wait until the used evaluation copies are deleted (the runtime's ``close``)."""
