@@ -95,7 +95,7 @@ def candidates(case: Any, engine: Any, scratch: Path) -> dict[str, Any]:
         diff = [l for l in difflib.unified_diff(root_text.splitlines(), files[rel].splitlines(), lineterm="", n=0)
                 if l[:1] in "+-" and l[:3] not in ("+++", "---")]
         held = _score(evaluate(_evaluator(), problem, files, scratch / "eval", holdout=True)) >= 1.0
-        out.append({"id": s.id, "attempt": s.attempt_id, "gen": archive._generations(s.id),
+        out.append({"id": s.id, "attempt": s.attempt_id, "gen": archive.edits(s.id, 1), "edits": archive.edits(s.id),
                     "extra": after.index(s.attempt_id) + 1 if s.attempt_id in after else 0,
                     "same": archive.root_agreement(s), "behaviour": s.behaviour, "diff": diff,
                     "description": archive.get(s.id).description, "genuine": held})

@@ -94,8 +94,47 @@ def literal(run: dict[str, Any], c: list[dict[str, Any]]) -> int:
     return _pick(c, lambda i: (new[i], -c[i]["same"], c[i]["gen"], c[i]["id"]))
 
 
+def edits_of(p: dict[str, Any]) -> int:
+    """Edits along the lineage: the last attempt's (its description's ``; ``-joined parts, the
+    mutation generator's format) plus one per earlier generation (an approximation)."""
+    return p["description"].count("; ") + 1 + max(p["gen"] - 1, 0)
+
+
+def edits(run: dict[str, Any], c: list[dict[str, Any]]) -> int:
+    """Fewest edits, then the root rule."""
+    return _pick(c, lambda i: (edits_of(c[i]), -c[i]["same"], c[i]["gen"], c[i]["id"]))
+
+
+def regions_of(p: dict[str, Any]) -> int:
+    """Separate changed token runs between the removed and the added lines."""
+    import difflib
+    import io
+    import tokenize
+
+    def toks(lines: list[str]) -> list[str]:
+        out: list[str] = []
+        for line in lines:
+            try:
+                out += [t.string for t in tokenize.generate_tokens(io.StringIO(line[1:].strip() + "\n").readline)
+                        if t.string.strip()]
+            except (tokenize.TokenError, IndentationError, SyntaxError):
+                out += line[1:].split()
+            out.append("\n")
+        return out
+
+    old, new = toks([l for l in p["diff"] if l[0] == "-"]), toks([l for l in p["diff"] if l[0] == "+"])
+    return sum(1 for op in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes() if op[0] != "equal")
+
+
+def regions(run: dict[str, Any], c: list[dict[str, Any]]) -> int:
+    """Fewest separate changed token runs against the root, then the root rule."""
+    n = [regions_of(p) for p in c]
+    return _pick(c, lambda i: (n[i], -c[i]["same"], c[i]["gen"], c[i]["id"]))
+
+
 RULES: dict[str, Rule] = {"first": first, "root": root, "consensus": consensus, "both": both,
-                          "classes": classes, "diff": diff, "shallow": shallow, "literal": literal}
+                          "classes": classes, "diff": diff, "shallow": shallow, "literal": literal,
+                          "edits": edits, "regions": regions}
 
 
 def judge(rows: list[dict[str, Any]], extras: list[int]) -> dict[tuple[str, int, str], dict[int, list[tuple[str, bool]]]]:
