@@ -3,9 +3,10 @@
 The best variant is the best-scoring accepted variant evaluated on every stage (highest, or
 lowest when the objective minimises); ties keep the earlier one (in id order), so a later
 variant displaces it only by scoring strictly better. With ``behaviour_ties`` (``[run]
-plausible_extra > 0``, docs/search.md) a tie goes first to the variant whose behaviour
-fingerprint (:attr:`VariantSummary.behaviour`) agrees most with the root's (the least change of
-behaviour), then to the one fewer generations from the root (fewer changes), then to the
+plausible_extra > 0``, docs/search.md) a tie goes first to the variant fewer edits from the
+root (:attr:`VariantSummary.edits` along its lineage: a pair of edits counts two), then to the one
+whose behaviour fingerprint (:attr:`VariantSummary.behaviour`) agrees most with the root's (the
+least change of behaviour), then to the one fewer generations from the root, then to the
 earlier: a total order on the records, so a resume chooses the same.
 
 The archive indexes :class:`~darwin_core.summary.VariantSummary` records (what opening a run
@@ -314,20 +315,19 @@ class Archive:
         if variant.score != best.score:
             return False
         if self.behaviour_ties:
-            mine, theirs = self.root_agreement(variant), self.root_agreement(best)
-            if mine != theirs:
-                return mine > theirs
-            mine, theirs = self._generations(variant.id), self._generations(best.id)
-            if mine != theirs:
-                return mine < theirs
+            for mine, theirs in ((-self.edits(variant.id), -self.edits(best.id)),
+                                 (self.root_agreement(variant), self.root_agreement(best)),
+                                 (-self.edits(variant.id, 1), -self.edits(best.id, 1))):
+                if mine != theirs:
+                    return mine > theirs
         return variant.id < best.id
 
-    def _generations(self, variant_id: str) -> int:
-        """Ancestors of ``variant_id`` indexed so far (the root's children: 1; :meth:`depth`
-        without the ones not indexed yet), the count of changes from the root."""
+    def edits(self, variant_id: str, each: int | None = None) -> int:
+        """Changes from the root along ``variant_id``'s indexed ancestors: their
+        :attr:`VariantSummary.edits` (``each`` per generation instead: 1 counts generations)."""
         n, summary = 0, self._summaries.get(variant_id)
         while summary is not None and summary.parent_id is not None:
-            n, summary = n + 1, self._summaries.get(summary.parent_id)
+            n, summary = n + (summary.edits if each is None else each), self._summaries.get(summary.parent_id)
         return n
 
     def root_agreement(self, variant: VariantSummary) -> int:

@@ -96,7 +96,8 @@ class RunSection(_Strict):
     """Stop once the best score reaches this (in the objective's direction)."""
     plausible_extra: int = Field(0, ge=0)
     """Once ``stop_at_score`` is reached, this many more attempts (parents: the root) before
-    stopping; score ties then go to the behaviour closest to the root's (docs/search.md)."""
+    stopping; score ties then go to the fewest edits from the root, then the behaviour closest to
+    the root's (docs/search.md)."""
     time_budget_s: float | None = Field(None, gt=0)
     archive_policy: Literal["keep_all", "keep_better"] = "keep_all"
     keep_better_margin: float = Field(0.1, ge=0.0)

@@ -45,7 +45,20 @@ def tally(variant: Variant) -> dict[str, Any]:
     behaviour = behaviour_of(variant)
     if behaviour:
         counts["behaviour"] = behaviour
+    edits = edits_of(variant)
+    if edits != 1:
+        counts["edits"] = edits
     return counts
+
+
+def edits_of(variant: Variant) -> int:
+    """The changes its attempt made to its parent: the length of ``metadata["edits"]`` when the
+    generator reports a non-empty list there (the mutation generator: one key per edit, two for a
+    pair), else 1 (the root: 0)."""
+    if variant.parent_id is None:
+        return 0
+    edits = (variant.metadata or {}).get("edits")
+    return len(edits) if isinstance(edits, list) and edits else 1
 
 
 def behaviour_of(variant: Variant) -> dict[str, str]:
@@ -106,6 +119,8 @@ class VariantSummary:
     """Its repeated evaluations (``values``, ``seeds``, ``mean``, ``stderr``), if any."""
     behaviour: dict[str, str] = field(default_factory=dict)
     """Its behaviour fingerprint per task (:func:`behaviour_of`); empty when none was reported."""
+    edits: int = 1
+    """The changes its attempt made to its parent (:func:`edits_of`; 1 unless reported)."""
 
     @classmethod
     def from_values(cls, key: str, values: list[Any], counts: dict[str, Any] | None = None) -> "VariantSummary":
@@ -125,7 +140,7 @@ class VariantSummary:
             counts["failures"], counts["input_tokens"],
             counts["output_tokens"], bool(exhausted), _size(neighbourhood),
             metrics if isinstance(metrics, dict) else {}, repeats if isinstance(repeats, dict) else {},
-            counts.get("behaviour") or {},
+            counts.get("behaviour") or {}, _edits(counts, parent_id),
         )
 
     @classmethod
@@ -144,8 +159,13 @@ class VariantSummary:
             input_tokens=counts["input_tokens"], output_tokens=counts["output_tokens"],
             exhausted=bool(meta.get("exhausted")), neighbourhood=_size(meta.get("neighbourhood")),
             metrics=dict(variant.metrics), repeats=dict(variant.repeats),
-            behaviour=counts.get("behaviour") or {},
+            behaviour=counts.get("behaviour") or {}, edits=_edits(counts, variant.parent_id),
         )
+
+
+def _edits(counts: dict[str, Any], parent_id: str | None) -> int:
+    edits = counts.get("edits")
+    return edits if isinstance(edits, int) and not isinstance(edits, bool) else int(parent_id is not None)
 
 
 def _size(value: Any) -> int | None:
