@@ -188,7 +188,7 @@ class MutationGenerator:
         """A two-edit child (:mod:`.pairs`): the parent's single edits are all tried."""
         chosen, changes = pair
         stats = self._family_stats(context)
-        tried = list((context.parent.metadata or {}).get("tried") or ()) + hood.tried_before(len(hood.valid))
+        tried = list((context.parent.metadata or {}).get("tried") or ()) + hood.tried_before(hood.settle())
         return Proposal(
             changes=changes, improvement_type=f"mutation:{chosen[0].site.family}",
             description="; ".join(f"{e.site.label} ({e.description}) in {e.rel} line {e.site.line}" for e in chosen),
