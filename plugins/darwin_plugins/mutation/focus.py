@@ -10,18 +10,18 @@ already take every other turn as soon as the single edits they combine have all 
 parent without coverage has no suspicious line: its pairs are the global ones.
 
 The pool is found without validating the whole order up to it: only the focus lines' edits are
-compiled (each mutant made once, kept for :meth:`.Neighbourhood.nth`); the others are made only
-to catch a focus edit that repeats an earlier mutant, and the pairs treat their codes as seen
-(:attr:`.Neighbourhood.ahead`), so the children are those of validating every edit first.
+made and compiled (kept for :meth:`.Neighbourhood.nth`); an earlier edit is made only where it
+could repeat one of them (:mod:`.repeats`), and a pair repeating an edit the plan passed is
+skipped as if that edit had been validated, so the children are those of validating first.
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
 from dataclasses import dataclass
 
 from .neighbourhood import Neighbourhood
+from .repeats import repeats
 
 
 @dataclass(frozen=True)
@@ -106,23 +106,21 @@ def _scan(hood: Neighbourhood, lines: list[tuple[str, int]], top: int) -> list[i
     last = max(i for i, e in enumerate(hood.edits) if (e.rel, e.site.line) in wanted)
     counts = dict.fromkeys(lines, 0)
     found: list[int] = []
-    seen: set[str] = set()
     for index, edit in enumerate(hood.edits):
-        new = hood.code(index)
-        if new is None or new == hood.sources[edit.rel]:
-            continue
-        digest = hashlib.sha1(f"{edit.rel}\0{new}".encode()).hexdigest()
-        repeat = digest in seen
-        seen.add(digest)
         where = (edit.rel, edit.site.line)
-        if repeat or (where not in counts and index < last) or not hood.compiles(index, new):
-            continue  # (an edit before ``last`` elsewhere decides nothing but repeats)
+        if where not in counts and index < last:
+            continue  # decides nothing, unless a later mutant repeats it (:func:`.repeats.repeats`)
+        new = hood.code(index)
+        if new is None or new == hood.sources[edit.rel] or not hood.compiles(index, new):
+            continue
+        if repeats(hood, edit.rel, new, 0, index):
+            continue
         if where in counts:
             found.append(index)
             counts[where] += 1
         if index >= last or min(counts.values()) >= top:
             break
-    hood.ahead, hood.planned = seen, index + 1
+    hood.planned = index + 1
     return found
 
 

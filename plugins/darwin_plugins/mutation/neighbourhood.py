@@ -69,11 +69,13 @@ class Neighbourhood:
     does not apply); :meth:`nth` takes them instead of making them again."""
     compiled: dict[int, bool] = field(default_factory=dict)
     """Whether those mutants compile, where already checked."""
-    ahead: set[str] = field(default_factory=set)
-    """Digests of the single mutants the focus plan looked at before :meth:`nth` validated them:
-    a pair with one of those codes is a repeat (:mod:`.pairs`)."""
     planned: int = 0
-    """Edits the focus plan looked at: :meth:`settle` validates them before a pair's record."""
+    """Edits the focus plan looked at (as if validated first): a pair repeating one of them is
+    skipped (:mod:`.repeats`), and :meth:`settle` validates them before a pair's record."""
+    bounds: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Where in its file each edit may change code, by edit index (:mod:`.repeats`)."""
+    offsets: dict[str, Any] = field(default_factory=dict)
+    """Each file's chunk and token offsets (:mod:`.repeats`)."""
 
     def nth(self, k: int) -> tuple[Edit, str] | None:
         """The ``k``-th valid mutant whose code differs from the parent and from earlier ones."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from .focus import early_from
 from .neighbourhood import Edit, Neighbourhood
 from .operators import apply_edits
+from .repeats import repeats
 
 
 @dataclass
@@ -90,7 +91,7 @@ def nth(hood: Neighbourhood, k: int, top: int,
             if changes is None:
                 continue
             digest = hashlib.sha1("\0".join(f"{r}\0{t}" for r, t in sorted(changes.items())).encode()).hexdigest()
-            if digest in hood.seen or digest in hood.ahead:  # ``ahead``: singles the focus plan made
+            if digest in hood.seen or _repeats_planned(hood, changes):
                 continue
             hood.seen.add(digest)
             pairs.valid.append(((i, j), changes))
@@ -98,6 +99,16 @@ def nth(hood: Neighbourhood, k: int, top: int,
             (i, j), changes = pairs.valid[k]
             return [hood.edits[i], hood.edits[j]], changes
         return None
+
+
+def _repeats_planned(hood: Neighbourhood, changes: dict[str, str]) -> bool:
+    """Whether a pair's one-file mutant is a single edit the focus plan passed but :meth:`nth`
+    has not validated yet (it is a repeat: validating first would have seen it). A mutant of two
+    files never equals a single one."""
+    if len(changes) != 1 or hood.scanned >= hood.planned:
+        return False
+    (rel, text), = changes.items()
+    return repeats(hood, rel, text, hood.scanned, hood.planned)
 
 
 def _apply(hood: Neighbourhood, edits: list[Edit]) -> dict[str, str] | None:
