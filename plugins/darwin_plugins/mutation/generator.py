@@ -16,12 +16,8 @@ import fnmatch
 import hashlib
 import math
 import random
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
-
-import libcst as cst
 
 from darwin_hookspecs import BuildContext, GenerationContext, Proposal, UserError
 
@@ -32,8 +28,9 @@ from . import perturb_es as lineage_es
 from . import regions as evolve
 from .bandit import weights
 from .options import MutationOptions
+from .parses import Flights, ParseCache
 from .neighbourhood import Edit, Neighbourhood, NeighbourhoodCache, build
-from .operators import FAMILIES, ParsedModule, apply_edits, parse_module
+from .operators import FAMILIES, ParsedModule, apply_edits
 
 PRIORS: dict[str, float] = {
     "comparison": 3.0, "arithmetic": 2.0, "bitwise": 1.0, "augmented": 2.0, "boolean": 2.0,
@@ -52,29 +49,6 @@ PRIORS: dict[str, float] = {
 MAX_TRIED = 2000
 
 
-class _ParseCache:
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self.items: OrderedDict[str, ParsedModule | None] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, source: str) -> ParsedModule | None:
-        key = hashlib.sha1(source.encode()).hexdigest()
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        try:
-            parsed: ParsedModule | None = parse_module(source)
-        except (cst.ParserSyntaxError, RecursionError):
-            parsed = None
-        with self.lock:
-            self.items[key] = parsed
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return parsed
-
-
 class MutationGenerator:
     sandbox_free = True
     """``propose`` rewrites code in this process and runs none of it (see ``darwin_core.durable``)."""
@@ -87,8 +61,9 @@ class MutationGenerator:
         self.seed = seed
         self.priors = {f: options.family_weights.get(f, PRIORS[f]) for f in options.families}
         self.regions = evolve.parse_specs(options.regions)
-        self.parses = _ParseCache()
+        self.parses = ParseCache()
         self.neighbourhoods = NeighbourhoodCache()
+        self.building = Flights()
 
     # ---------------------------------------------------------------- inputs
 
@@ -141,13 +116,17 @@ class MutationGenerator:
         def keep(rel: str, site: Any) -> bool:
             return not restricted or evolve.inside(spans[rel], site.line, site.end_line)
 
-        hood = build(parsed, sources, seed=self.seed, family_weights=family_weights, coverage=coverage,
-                     uncovered_weight=self.options.uncovered_weight, tried=tried, keep=keep,
-                     sharpness=self.options.sharpness, tried_delay=self.options.tried_delay,
-                     share=self.options.share, passing=passing, localise=self.options.localise,
-                     complements=self.options.complements, idioms=self.options.idioms)
-        hood.literals, hood.restricted = numeric.literals(parsed, keep), restricted
-        return self.neighbourhoods.put(key, hood)
+        with self.building.one(key):  # the workers' first attempts on a parent build it once
+            cached = self.neighbourhoods.get(key)
+            if cached is not None:
+                return cached
+            hood = build(parsed, sources, seed=self.seed, family_weights=family_weights, coverage=coverage,
+                         uncovered_weight=self.options.uncovered_weight, tried=tried, keep=keep,
+                         sharpness=self.options.sharpness, tried_delay=self.options.tried_delay,
+                         share=self.options.share, passing=passing, localise=self.options.localise,
+                         complements=self.options.complements, idioms=self.options.idioms)
+            hood.literals, hood.restricted = numeric.literals(parsed, keep), restricted
+            return self.neighbourhoods.put(key, hood)
 
     # --------------------------------------------------------------- propose
 
@@ -188,7 +167,7 @@ class MutationGenerator:
         """A two-edit child (:mod:`.pairs`): the parent's single edits are all tried."""
         chosen, changes = pair
         stats = self._family_stats(context)
-        tried = list((context.parent.metadata or {}).get("tried") or ()) + hood.tried_before(len(hood.valid))
+        tried = list((context.parent.metadata or {}).get("tried") or ()) + hood.tried_before(hood.settle())
         return Proposal(
             changes=changes, improvement_type=f"mutation:{chosen[0].site.family}",
             description="; ".join(f"{e.site.label} ({e.description}) in {e.rel} line {e.site.line}" for e in chosen),

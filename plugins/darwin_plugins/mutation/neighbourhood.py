@@ -64,6 +64,18 @@ class Neighbourhood:
     """``{file: {line: weight}}``: the line weights the order was built with (empty: no coverage)."""
     focus: Any = None
     """Where the pairs come from and when they start (:func:`.focus.plan`)."""
+    codes: dict[int, str | None] = field(default_factory=dict)
+    """Mutants made ahead of :meth:`nth` (:func:`.focus.plan`), by edit index (None: the edit
+    does not apply); :meth:`nth` takes them instead of making them again."""
+    compiled: dict[int, bool] = field(default_factory=dict)
+    """Whether those mutants compile, where already checked."""
+    planned: int = 0
+    """Edits the focus plan looked at (as if validated first): a pair repeating one of them is
+    skipped (:mod:`.repeats`), and :meth:`settle` validates them before a pair's record."""
+    bounds: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Where in its file each edit may change code, by edit index (:mod:`.repeats`)."""
+    offsets: dict[str, Any] = field(default_factory=dict)
+    """Each file's chunk and token offsets (:mod:`.repeats`)."""
 
     def nth(self, k: int) -> tuple[Edit, str] | None:
         """The ``k``-th valid mutant whose code differs from the parent and from earlier ones."""
@@ -72,10 +84,11 @@ class Neighbourhood:
                 index = self.scanned
                 self.scanned += 1
                 edit = self.edits[index]
-                try:
-                    new = apply_edits(self.parsed[edit.rel], [(edit.site, edit.alt)])
-                    compile(new, edit.rel, "exec")  # syntax check only; nothing is executed
-                except Exception:  # noqa: BLE001 - an alternative that yields invalid code is skipped
+                new = self.code(index)  # made ahead by the focus plan, or now
+                compiles = new is not None and self.compiles(index, new)
+                self.codes.pop(index, None)
+                self.compiled.pop(index, None)
+                if new is None or not compiles:  # an alternative that yields invalid code is skipped
                     continue
                 digest = hashlib.sha1(f"{edit.rel}\0{new}".encode()).hexdigest()
                 if new == self.sources[edit.rel] or digest in self.seen:
@@ -86,6 +99,34 @@ class Neighbourhood:
                 index, new = self.valid[k]
                 return self.edits[index], new
             return None
+
+    def code(self, index: int) -> str | None:
+        """Edit ``index``'s mutant, memoised in :attr:`codes` (None: the edit does not apply)."""
+        if index not in self.codes:
+            edit = self.edits[index]
+            try:
+                self.codes[index] = apply_edits(self.parsed[edit.rel], [(edit.site, edit.alt)])
+            except Exception:  # noqa: BLE001 - an alternative that cannot be built is skipped
+                self.codes[index] = None
+        return self.codes[index]
+
+    def compiles(self, index: int, new: str | None) -> bool:
+        """Whether edit ``index``'s mutant ``new`` compiles (syntax check only; nothing is
+        executed), memoised in :attr:`compiled`."""
+        if index not in self.compiled:
+            try:
+                ok = new is not None and compile(new, self.edits[index].rel, "exec") is not None
+            except Exception:  # noqa: BLE001 - an alternative that yields invalid code is skipped
+                ok = False
+            self.compiled[index] = ok
+        return self.compiled[index]
+
+    def settle(self) -> int:
+        """``len(valid)`` once the edits the focus plan looked at are validated (what validating
+        them first gave)."""
+        while self.scanned < self.planned and self.nth(len(self.valid)) is not None:
+            pass
+        return len(self.valid)
 
     def tried_before(self, k: int) -> list[str]:
         """Short keys of the mutants ``0..k-1`` (what earlier siblings tried)."""

@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from .focus import early_from
 from .neighbourhood import Edit, Neighbourhood
 from .operators import apply_edits
+from .repeats import repeats
 
 
 @dataclass
@@ -49,18 +51,20 @@ def slot(hood: Neighbourhood, k: int, start: int, top: int, firsts: list[int] | 
          early: tuple[int, int] = (0, 0)) -> tuple[bool, int] | None:
     """Attempt ``k``'s turn: ``(is_pair, index)`` into the singles or the pairs, ``None`` once both
     are spent. Singles before ``start``, then a single and a pair in turn; when one kind is spent
-    the other takes its turns. ``early = (from, count)``: the first ``count`` pairs already take
-    every other turn from attempt ``from`` on (:mod:`.focus`). Deterministic in ``k`` (a resume
-    finds the same turns)."""
-    early_from, early_count = early
+    the other takes its turns. ``early = (edit, count)``: the first ``count`` pairs already take
+    every other turn from the attempt after the single edits up to ``edit`` on, when that is
+    before ``start`` (:func:`.focus.early_from`). Deterministic in ``k`` (a resume finds the same
+    turns)."""
+    early_count = early[1]
     with hood.turn_lock:
         pairs = sum(1 for is_pair, _ in hood.turns if is_pair)
         singles = len(hood.turns) - pairs
         while len(hood.turns) <= k:
             j = len(hood.turns)
+            has_single = hood.nth(singles) is not None  # before ``early_from``, which it may settle
+            begin = early_from(hood, early, start) if pairs < early_count else None
             want_pair = ((j >= start and (j - start) % 2 == 1)
-                         or (pairs < early_count and j >= early_from and (j - early_from) % 2 == 1))
-            has_single = hood.nth(singles) is not None
+                         or (begin is not None and j >= begin and (j - begin) % 2 == 1))
             has_pair = (want_pair or not has_single) and nth(hood, pairs, top, firsts) is not None
             if not has_single and not has_pair:
                 return None
@@ -87,7 +91,7 @@ def nth(hood: Neighbourhood, k: int, top: int,
             if changes is None:
                 continue
             digest = hashlib.sha1("\0".join(f"{r}\0{t}" for r, t in sorted(changes.items())).encode()).hexdigest()
-            if digest in hood.seen:
+            if digest in hood.seen or _repeats_planned(hood, changes):
                 continue
             hood.seen.add(digest)
             pairs.valid.append(((i, j), changes))
@@ -95,6 +99,16 @@ def nth(hood: Neighbourhood, k: int, top: int,
             (i, j), changes = pairs.valid[k]
             return [hood.edits[i], hood.edits[j]], changes
         return None
+
+
+def _repeats_planned(hood: Neighbourhood, changes: dict[str, str]) -> bool:
+    """Whether a pair's one-file mutant is a single edit the focus plan passed but :meth:`nth`
+    has not validated yet (it is a repeat: validating first would have seen it). A mutant of two
+    files never equals a single one."""
+    if len(changes) != 1 or hood.scanned >= hood.planned:
+        return False
+    (rel, text), = changes.items()
+    return repeats(hood, rel, text, hood.scanned, hood.planned)
 
 
 def _apply(hood: Neighbourhood, edits: list[Edit]) -> dict[str, str] | None:

@@ -53,7 +53,7 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
   ``s`` (:mod:`.stale`).
 """
 
-from .collector import ParsedModule, Site, apply_edits, parse_module
+from .collector import ParsedModule, Site, apply_edits, parse_module, splicer_of
 
 FAMILIES = (
     "comparison", "arithmetic", "bitwise", "augmented", "boolean", "condition", "constant",
@@ -64,4 +64,4 @@ FAMILIES = (
     "copy_paste", "name_swap", "systematic", "mirror", "bound_swap", "stale_length",
 )
 
-__all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module"]
+__all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module", "splicer_of"]

@@ -263,17 +263,22 @@ def _code(module: cst.Module, replaced: Replacement) -> str:
     return module.code_for_node(replaced)
 
 
+def splicer_of(parsed: ParsedModule) -> Splicer:
+    """The parse's :class:`~.splice.Splicer`, made on first use."""
+    if parsed.splicer is None:
+        spans = (parsed.shapes or Shapes(parsed.module)).generated()
+        assert spans is not None
+        parsed.splicer = Splicer(parsed.module, spans)
+    return parsed.splicer
+
+
 def apply_edits(parsed: ParsedModule, edits: list[tuple[Site, int]]) -> str:
     """The module's source with each ``(site, alternative index)`` applied (sites on distinct
     nodes); expression edits are spliced into the module's code (:mod:`.splice`), otherwise only
     the top-level statements holding them are transformed (libcst transforms are the expensive
     part)."""
     if parsed.chunks is not None:
-        if parsed.splicer is None:
-            spans = (parsed.shapes or Shapes(parsed.module)).generated()
-            assert spans is not None
-            parsed.splicer = Splicer(parsed.module, spans)
-        spliced = parsed.splicer.code([(site.node, site.alternatives[alt][1]) for site, alt in edits])
+        spliced = splicer_of(parsed).code([(site.node, site.alternatives[alt][1]) for site, alt in edits])
         if spliced is not None:
             return spliced
     by_statement: dict[int | None, dict[int, Make]] = {}
