@@ -35,6 +35,7 @@ from darwin_core.record import ROOT_ID
 from darwin_core.plugins import PluginManager
 from darwin_core.targeting import choose_target
 from darwin_hookspecs import BuildContext, GenerationContext, TaskResult, Variant, to_dict
+from bench_search_optim import siblings_before
 
 REPO = Path(__file__).resolve().parents[1]
 RUNNER = REPO / "plugins" / "darwin_plugins" / "custom_benchmark" / "runner.py"
@@ -282,9 +283,8 @@ def search(problem: Any, evaluator: Evaluator, *, seed: int, selection: str, sel
                 siblings[parent_id] = k + 1
                 ctx = GenerationContext(run_id="bench", attempt_id=attempt_id, parent=parent, parent_dir=parent_dir,
                                         target=target, seed=derive_seed(seed, generation, index), sibling_index=k,
-                                        operator_stats=stats)
+                                        operator_stats=stats, siblings=siblings_before(archive, parent_id, generation))
                 ctx.inspirations = _inspirations(archive, files, parent, ctx)
-                ctx.operator_stats = dict(stats)
                 proposal = site.propose(ctx) if site and parent_id == ROOT_ID else None
                 if proposal is not None:  # the root's own order resumes where it was
                     siblings[parent_id] = k

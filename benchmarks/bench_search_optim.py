@@ -143,3 +143,23 @@ def hillclimb(problem: OptimProblem, evaluator: Any, *, seed: int, budget: int) 
                 best, first_at, files = score, attempt, child
     return {"best": best, "first_at": first_at, "attempts": budget, "evaluations": budget, "holdout": None,
             "seconds": time.perf_counter() - t0, "distinct": budget, "zeros": zeros, "ties": ties}
+
+
+def siblings_before(archive: Any, parent_id: str, generation: int) -> list[Any]:
+    """What the engine hands a generator (``darwin_core.siblings.Siblings.before``): the parent's
+    children of earlier generations, oldest first, a duplicate scored as the variant it equals."""
+    from darwin_hookspecs import Sibling
+
+    out = []
+    for child in archive.variants():
+        if child.parent_id != parent_id or child.generation >= generation:
+            continue
+        meta = child.metadata or {}
+        dup = meta.get("duplicate_of")
+        score = archive.get(dup).score if dup else child.score
+        out.append(Sibling(variant_id=child.id, generation=child.generation, status=child.status,
+                           score=float(score or 0.0), edits=[str(e) for e in meta.get("edits") or []],
+                           families=[str(f) for f in meta.get("families") or []],
+                           sibling_index=int(meta.get("sibling_index") or 0), duplicate_of=dup))
+    out.sort(key=lambda s: (s.generation, s.sibling_index, s.variant_id))
+    return out[-256:]

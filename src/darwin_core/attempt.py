@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import AbstractSet, Any, Iterator
 
-from darwin_hookspecs import Attempt, Inspiration, Variant
+from darwin_hookspecs import Attempt, Inspiration, Sibling, Variant
 
 from .duplicates import child_files, tree_digest
 from .durable import EVALUATION_SLOTS, GATES, MODEL_SLOTS
@@ -56,6 +56,7 @@ class GenerateJob(RunJob):
     evaluate: bool = True
     inspirations: list[Inspiration] = field(default_factory=list)
     operator_stats: dict[str, tuple[int, int]] = field(default_factory=dict)
+    siblings: list[Sibling] = field(default_factory=list)
     skip_trees: AbstractSet[str] = frozenset()
     """Digests (:func:`darwin_core.duplicates.tree_digest`) of evaluated trees: a child with
     one of them is not evaluated."""
@@ -106,7 +107,7 @@ def run_generate_job(job: GenerateJob) -> tuple[Generated, Evaluation | None]:
     with _workdir(runtime, job.attempt.id, job.reuse_copy) as (workdir, copy), flush_at_job_end(job.attempt.id):
         with MODEL_SLOTS.slot(job.run_id, _slot_key(job.attempt)):  # [run] lookahead: max_workers at once
             generated, child_dir = generate(runtime, job.attempt, job.parent, job.parent_files, job.memory, workdir,
-                                            inspirations=job.inspirations, operator_stats=job.operator_stats,
+                                            inspirations=job.inspirations, operator_stats=job.operator_stats, siblings=job.siblings,
                                             copy=copy)
         if not job.evaluate or child_dir is None or not generated.changed:
             return generated, None

@@ -30,6 +30,7 @@ from .finish import finish, summary
 from .gating import Gate
 from .generate import Generated
 from .operator_stats import OperatorStats
+from .siblings import Siblings
 from .outcome import Pending, carry_on
 from .plan import plan, recover, settle_recorded
 from .plugin_config import configure_plugins
@@ -56,6 +57,8 @@ class Engine:
         self.storage, self.store, self.archive = handle.storage, handle.store, handle.archive
         self.codebook, self.trees = handle.codebook, TreeIndex(handle.codebook)
         self.contents, self.operator_stats = ContentIndex(handle.codebook), OperatorStats(handle.codebook, handle.archive)
+        self.siblings = Siblings(handle.codebook)
+        """Each parent's recorded children (``GenerationContext.siblings``)."""
         self.stops = StopRules(handle)
         self.inspiration_texts = inspirations.TextCache()
         """The text files of the variants shown to generators (:func:`.inspirations.build`)."""
@@ -277,9 +280,10 @@ class Engine:
 
     def _submit_generate(self, steps: Session, attempt: Attempt, memory: list[str] | None, *,
                          skip_trees: AbstractSet[str] | None = None, operator_stats: dict[str, tuple[int, int]] | None = None,
-                         ) -> "Future[tuple[Generated, Evaluation | None]]":
+                         history: int | None = None) -> "Future[tuple[Generated, Evaluation | None]]":
         """Submit an attempt whose ``running`` mark is durable (or gated until it is); the skip
-        trees and operator statistics are the run's now unless given (frozen by a pipeline)."""
+        trees and operator statistics are the run's now unless given (frozen by a pipeline), the
+        parent's siblings those of generations before ``history`` (default: the attempt's)."""
         parent = self.archive.get(attempt.parent_id)
         memory = self._memory(attempt) if memory is None else memory
         self.store.after_commit(lambda: self.hook.darwin_attempt_started(run=self.run, attempt=attempt))
@@ -290,6 +294,7 @@ class Engine:
                           skip_trees=skip_trees if skip_trees is not None else self.contents.known() if skip else frozenset(),
                           operator_stats=operator_stats if operator_stats is not None
                           else self.operator_stats.before(attempt.generation),
+                          siblings=self.siblings.before(parent.id, attempt.generation if history is None else history),
                           inspirations=inspirations.build(attempt.metadata.get("inspirations") or [], parent,
                                                           self.archive, self.codebook, self.config.inspirations,
                                                           self.inspiration_texts))

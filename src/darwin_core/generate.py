@@ -19,6 +19,7 @@ from darwin_hookspecs import (
     GenerationContext,
     Inspiration,
     Proposal,
+    Sibling,
     Usage,
     UserError,
     Variant,
@@ -54,7 +55,7 @@ class Generated:
 
 def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: dict[str, bytes],
              memory: list[str], workdir: Path, *, inspirations: list[Inspiration] | None = None,
-             operator_stats: dict[str, tuple[int, int]] | None = None,
+             operator_stats: dict[str, tuple[int, int]] | None = None, siblings: list[Sibling] | None = None,
              copy: WorkingCopy | None = None) -> tuple[Generated, Path | None]:
     """Propose and apply; the outcome and the child's directory (``None`` when nothing applies).
     The parent's copy is written under ``workdir`` (``parent``, renamed ``child``), or brought up
@@ -71,6 +72,7 @@ def generate(runtime: Runtime, attempt: Attempt, parent: Variant, parent_files: 
         sandbox=runtime.sandbox, benchmark=runtime.benchmark, record_usage=generated.usage.append,
         sibling_index=int(attempt.metadata.get("sibling_index", 0)),
         inspirations=list(inspirations or []), operator_stats=dict(operator_stats or {}),
+        siblings=list(siblings or []),
     )
     if not getattr(runtime.generator, "sandbox_free", False):  # it may run code: not before the mark
         GATES.wait(runtime.run_id, attempt.id)

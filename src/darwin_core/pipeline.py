@@ -88,6 +88,8 @@ class Opened:
     queue: deque[Attempt]
     skip_trees: frozenset[str]
     operator_stats: dict[str, tuple[int, int]]
+    history: int
+    """Its jobs see the siblings of generations before this one (``generation - lookahead``)."""
     memory: dict[str, list[str]] | None = None
     """Per attempt; ``None`` until the opening pass is durable."""
 
@@ -226,7 +228,8 @@ class Pipeline:
             self.open[generation] = Opened(
                 generation, attempts, queue,
                 skip_trees=self.trees.through(max(generation - 1 - self.lookahead, 0)) if skip else frozenset(),
-                operator_stats=engine.operator_stats.before(generation - self.lookahead))
+                operator_stats=engine.operator_stats.before(generation - self.lookahead),
+                history=generation - self.lookahead)
             self.next = generation + 1
             opened.append(generation)
         return opened
@@ -258,7 +261,7 @@ class Pipeline:
         opened = self.open[attempt.generation]
         memory = (opened.memory or {}).get(attempt.id, [])
         future = self.engine._submit_generate(self.steps, attempt, memory, skip_trees=opened.skip_trees,
-                                              operator_stats=opened.operator_stats)
+                                              operator_stats=opened.operator_stats, history=opened.history)
         self.in_flight[future] = (attempt, None)
 
 

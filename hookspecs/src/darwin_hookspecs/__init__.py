@@ -31,6 +31,7 @@ from .protocols import (
     Predictor,
     Sandbox,
     SelectionStrategy,
+    Sibling,
     SpendLedger,
     Storage,
 )

@@ -168,6 +168,10 @@ class GenerationContext:
     :param operator_stats: ``{label: (children that improved on their parent, children)}`` for
         each label in recorded children's ``metadata["families"]``, over earlier generations
         only (so it does not depend on the executor's timing); filled by the engine.
+    :param siblings: The parent's recorded children of those same earlier generations, oldest
+        first (their edits and scores: a numeric line search reads which moves of a literal
+        failed); derived from the run's records like ``operator_stats``, so a resume sees the
+        same; filled by the engine.
     """
 
     run_id: str
@@ -183,6 +187,28 @@ class GenerationContext:
     sibling_index: int = 0
     inspirations: list["Inspiration"] = field(default_factory=list)
     operator_stats: dict[str, tuple[int, int]] = field(default_factory=dict)
+    siblings: list["Sibling"] = field(default_factory=list)
+
+
+@dataclass
+class Sibling:
+    """A recorded child of the parent (:attr:`GenerationContext.siblings`), without its code.
+
+    :param edits: Its proposal's ``metadata["edits"]`` (a generator's own keys for its edits).
+    :param families: Its proposal's ``metadata["families"]`` (the labels ``operator_stats`` counts).
+    :param sibling_index: Its attempt's ``sibling_index`` on the parent.
+    :param duplicate_of: The evaluated variant its code equals (it was not evaluated: ``score``
+        is that variant's when known, else 0).
+    """
+
+    variant_id: str
+    generation: int
+    status: str
+    score: float
+    edits: list[str] = field(default_factory=list)
+    families: list[str] = field(default_factory=list)
+    sibling_index: int = 0
+    duplicate_of: str | None = None
 
 
 @dataclass

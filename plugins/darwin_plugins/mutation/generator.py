@@ -26,6 +26,7 @@ import libcst as cst
 from darwin_hookspecs import BuildContext, GenerationContext, Proposal, UserError
 
 from . import focus as aim
+from . import linesearch as line
 from . import pairs as two
 from . import perturb as numeric
 from . import perturb_es as lineage_es
@@ -292,6 +293,8 @@ class MutationGenerator:
             made, kind, es = found if found is not None else (None, None, None)
         elif moves and k - k_enum == 0:  # the first perturbation of a perturbed parent: its move again
             made = numeric.repeat(hood.parsed, hood.sources, hood.literals, moves)
+        if made is None and self.options.perturb_search != "lineage" and self.options.perturb_line:
+            made, kind = self._line(context, hood, k)
         if made is None and self.options.perturb_search != "lineage":
             made = numeric.propose(hood.parsed, hood.sources, hood.literals, dict(context.operator_stats),
                                    initial_step=self.options.perturb_step, edits_mean=self.options.perturb_edits,
@@ -311,12 +314,26 @@ class MutationGenerator:
                 "operator": numeric.FAMILY,
                 "families": [kind or (numeric.REPEAT if s == 0.0 else numeric.FAMILY), *(lit.label for lit, _ in chosen)],
                 "edits": [f"{lit.label}={v!r}" for lit, v in chosen], "step": round(s, 6),
-                "moves": [[lit.label, lit.value, v] for lit, v in chosen], "repeat": (kind or "") == numeric.REPEAT or s == 0.0,
-                **({"es": es} if es else {}), **self._next_share(context, hood),
+                "moves": [[lit.label, lit.value, v] for lit, v in chosen], "repeat": kind == numeric.REPEAT or (kind is None and s == 0.0),
+                **({"es": es} if es else {}), **self._next_share(context, hood), "parent_score": context.parent.score,
                 "bandit": weights(stats, self._bandit_families(share)) if stats else {},
                 "tried": tried[-MAX_TRIED:],
             },
         )
+
+    def _line(self, context: GenerationContext, hood: Neighbourhood, k: int) -> tuple[Any, str | None]:
+        """The ``i``-th line-search move of this generation's attempts on the parent (:mod:`.linesearch`),
+        ``i < perturb_line``, or ``(None, None)``."""
+        i = k - line.offset(context.siblings)
+        if not 0 <= i < self.options.perturb_line:
+            return None, None
+        sign = lineage_es.sign_of(context.benchmark)
+        table = line.points(hood.literals, context.parent.metadata or {}, context.siblings, sign)
+        found = line.candidates(hood.literals, table, sign * context.parent.score)
+        if i >= len(found):
+            return None, None
+        made = numeric.apply_moves(hood.parsed, hood.sources, [(found[i].literal, found[i].value)])
+        return (made, line.LABEL) if made is not None else (None, None)
 
     def _literals_of(self, rel: str, source: str) -> list[numeric.Literal] | None:
         """The perturbable literals of another version of ``rel`` (an inspiration's)."""

@@ -91,6 +91,9 @@ class MutationOptions(BaseModel):
     adapted by the 1/5 success rule."""
     perturb_edits: float = Field(1.0, ge=1.0, le=16.0)
     """Mean number of literals one perturbation changes (``1 + Geometric``)."""
+    perturb_line: int = Field(4, ge=0, le=64)
+    """Attempts of a generation on one parent that take the line search's moves (:mod:`.linesearch`:
+    a literal's failed move mirrored, then the parabola through the three points; 0: off)."""
     perturb_search: Literal["global", "lineage"] = "global"
     """``global``: one step from the run's success rate (:mod:`.perturb`); ``lineage``: step and
     direction carried along each lineage, line searches through better inspirations

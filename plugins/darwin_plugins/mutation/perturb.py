@@ -178,6 +178,12 @@ def repeat(parsed: dict[str, ParsedModule], sources: dict[str, str], found: list
     return _apply(parsed, sources, chosen, 0.0)
 
 
+def apply_moves(parsed: dict[str, ParsedModule], sources: dict[str, str],
+                chosen: list[tuple[Literal, float | int]]) -> tuple[dict[str, str], list[tuple[Literal, float | int]], float] | None:
+    """A child with the given literals set (a line search's move; step 0: outside the step rule)."""
+    return _apply(parsed, sources, chosen, 0.0)
+
+
 def _apply(parsed: dict[str, ParsedModule], sources: dict[str, str], chosen: list[tuple[Literal, float | int]],
            s: float) -> tuple[dict[str, str], list[tuple[Literal, float | int]], float] | None:
     changes: dict[str, str] = {}
@@ -206,8 +212,9 @@ def share(option: float | None, restricted: bool, found: list[Literal], multipli
     return base * multiplier / (base * multiplier + 1.0 - base)
 
 
-KINDS = (FAMILY, REPEAT, "perturb-toward")
-"""The labels of perturbation children (plain, pattern move, line search)."""
+KINDS = (FAMILY, REPEAT, "perturb-toward", "perturb-line")
+"""The labels of perturbation children (plain, pattern move, lineage line search, a literal's line
+search from its siblings: :mod:`.linesearch`)."""
 ENUM_MIN = 0.05
 
 
