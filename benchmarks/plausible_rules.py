@@ -132,9 +132,14 @@ def regions(run: dict[str, Any], c: list[dict[str, Any]]) -> int:
     return _pick(c, lambda i: (n[i], -c[i]["same"], c[i]["gen"], c[i]["id"]))
 
 
+def blind(run: dict[str, Any], c: list[dict[str, Any]]) -> int:
+    """The engine's order without fingerprints (no probes): fewest edits, then generations."""
+    return _pick(c, lambda i: (edits_of(c[i]), c[i]["gen"], c[i]["id"]))
+
+
 RULES: dict[str, Rule] = {"first": first, "root": root, "consensus": consensus, "both": both,
                           "classes": classes, "diff": diff, "shallow": shallow, "literal": literal,
-                          "edits": edits, "regions": regions}
+                          "edits": edits, "blind": blind, "regions": regions}
 
 
 def judge(rows: list[dict[str, Any]], extras: list[int]) -> dict[tuple[str, int, str], dict[int, list[tuple[str, bool]]]]:
