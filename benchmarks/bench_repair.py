@@ -1,13 +1,13 @@
 """Program repair on a suite of small buggy programs: Darwin's search, random sampling, every single edit (200 attempts).
 
-    python benchmarks/bench_repair.py [--half tuning|validation|fresh|fresh2|...|fresh11|all] [--seeds 3] [--jobs 2]
+    python benchmarks/bench_repair.py [--half tuning|validation|fresh|fresh2|...|fresh12|all] [--seeds 3] [--jobs 2]
         [--arms darwin random exhaustive] [--label NAME] [--generator-options JSON]
         [--selection best] [--out bench_repair.jsonl] [--table-only FILE] [--check]
         [--plausible-extra K --plausible-from search|root|site|parent] [--engine-extras 0 30]
 
 Programs: ``benchmarks/repair_suite/*.toml`` (each one bug, visible and held-out tests; see its
 README), split into a tuning and a validation half by ``repair_suite/split.toml``, plus ``fresh``,
-``fresh2`` ... ``fresh11`` halves written after the tuning and never tuned against
+``fresh2`` ... ``fresh12`` halves written after the tuning and never tuned against
 (``--half all`` is tuning + validation). Arms:
 
 - ``darwin``: the real mutation generator and selection (``best`` by default), ``--budget``
@@ -90,11 +90,11 @@ def load_cases() -> dict[str, Case]:
 
 
 HALVES = ("tuning", "validation", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8",
-          "fresh9", "fresh10", "fresh11")
+          "fresh9", "fresh10", "fresh11", "fresh12")
 
 
 def halves() -> dict[str, str]:
-    """``{program: "tuning" | "validation" | "fresh" | "fresh2" | ... | "fresh11"}`` (each program in
+    """``{program: "tuning" | "validation" | "fresh" | "fresh2" | ... | "fresh12"}`` (each program in
     exactly one half)."""
     split = tomllib.loads((SUITE / "split.toml").read_text())
     out: dict[str, str] = {}
