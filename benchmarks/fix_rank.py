@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-UNSEEN = ("fresh10", "fresh11", "fresh12")  # the unseen judges: run only through bench_repair.py, totals only
+UNSEEN = ("fresh10", "fresh12")  # the unseen judges: run only through bench_repair.py, totals only
 
 
 def rank(name: str, seeds: list[int], options: dict[str, Any], sizes_only: bool) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-UNSEEN = ("fresh10", "fresh11", "fresh12")
+UNSEEN = ("fresh10", "fresh12")
 """Halves no one has run yet: the next sessions' judges."""
 
 

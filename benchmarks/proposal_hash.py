@@ -2,7 +2,7 @@
 
     python benchmarks/proposal_hash.py [--n 80] [--programs NAME ...]
 
-For each program of the repair suite's seen halves (every half but ``fresh10``, ``fresh11`` and ``fresh12``,
+For each program of the repair suite's seen halves (every half but ``fresh10`` and ``fresh12``,
 which are skipped by name and never read), the root's first ``n`` proposals
 (``root_proposals.root_proposals``: the root evaluated on its visible tests, then attempts
 ``0..n-1``) are hashed (each child's code, description and metadata) under four option sets: the
@@ -26,7 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-UNSEEN = ("fresh10", "fresh11", "fresh12")
+UNSEEN = ("fresh10", "fresh12")
 OPTIONS = {"defaults": {"pairs": 20, "pairs_focus": 2, "pairs_early": 4}, "singles": {"pairs": 0},
            "focus_soon": {"pairs": 20, "pairs_focus": 2, "pairs_early": 4, "pairs_after": 0.1},
            "global_soon": {"pairs": 20, "pairs_focus": 0, "pairs_after": 0.1}}

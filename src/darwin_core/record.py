@@ -89,12 +89,14 @@ class Recorder:
         return 0.0 if value is None else value
 
     def compact(self, results: list[TaskResult]) -> dict[str, TaskResult]:
-        """Keep logs and coverage of failing tasks only; long logs go to a blob."""
+        """Keep logs of failing tasks only (long logs go to a blob); keep every task's coverage:
+        fault localisation (the mutation generator's Ochiai) weighs a line by the passing tasks
+        that execute it too, so a child of this variant needs them."""
         compact: dict[str, TaskResult] = {}
         for r in results:
             r = TaskResult(**{**r.__dict__})
             if r.passed:
-                r.log, r.coverage = "", None
+                r.log = ""
             elif len(r.log) > INLINE_LOG:
                 r.log_ref = self.store.put_blob(r.log.encode(), shared=False)
                 r.log = r.log[-INLINE_LOG:]
