@@ -7,7 +7,7 @@
 ``pairs = 0``; the root evaluated once for its coverage) and writes, per distinct valid mutant,
 its family and its weight without the family's prior (``base``), and which mutant is the
 program's written fix (its syntax tree equals the fixed program's). The unseen judges
-(``fresh10``, ``fresh11``) are never loaded.
+(``fresh10``, ``fresh12``) are never loaded.
 
 ``fit`` needs no evaluation: with the order's keys ``u ** (1 / w ** s)`` (Efraimidis-Spirakis),
 mutant ``j`` comes before ``i`` with probability ``w_j^s / (w_i^s + w_j^s)``, so the fix's expected
