@@ -91,6 +91,9 @@ def load_cases() -> dict[str, Case]:
 
 HALVES = ("tuning", "validation", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8",
           "fresh9", "fresh10", "fresh11", "fresh12")
+UNSEEN = ("fresh10", "fresh12")
+"""The unseen judges: run only through this script's search arms, totals read; the analysis
+aids (fix_rank, order_fit, plausible_dump, proposal_hash) refuse or skip them."""
 
 
 def halves() -> dict[str, str]:

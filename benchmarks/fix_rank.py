@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import random
 import sys
 import tempfile
 from collections import Counter
@@ -21,33 +20,21 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-UNSEEN = ("fresh10", "fresh12")  # the unseen judges: run only through bench_repair.py, totals only
+from bench_repair import UNSEEN  # noqa: E402 - the unseen judges: run only through bench_repair.py, totals only
 
 
 def rank(name: str, seeds: list[int], options: dict[str, Any], sizes_only: bool) -> dict[str, Any]:
-    from bench_repair import _evaluator, _score, load_cases, materialize
-    from bench_search_loop import _write, evaluate
-    from darwin_core.plugins import PluginManager
-    from darwin_core.record import ROOT_ID
-    from darwin_core.targeting import choose_target
-    from darwin_hookspecs import BuildContext, GenerationContext, Variant
+    from bench_repair import load_cases, materialize
+    from root_proposals import evaluated_root, root_neighbourhood
 
     case = load_cases()[name]
     fixed = ast.dump(ast.parse(case.fixed()))
     row: dict[str, Any] = {"program": name}
     with tempfile.TemporaryDirectory(prefix="fix-rank-") as tmp:
         problem = materialize(case, Path(tmp))
-        files = {p.relative_to(problem.program).as_posix(): p.read_text() for p in sorted(problem.program.rglob("*.py"))}
-        results = evaluate(_evaluator(), problem, files, Path(tmp) / "eval")
-        root = Variant(id=ROOT_ID, parent_id=None, generation=0, status="accepted", score=_score(results),
-                       task_results=results, stage_reached=0)
-        parent_dir = Path(tmp) / "parent"
-        _write(files, problem.tests, parent_dir)
+        root, _, parent_dir = evaluated_root(problem, Path(tmp))
         for seed in seeds:
-            gen = PluginManager().create("generator", "mutation", {"pairs": 0, **options}, BuildContext(seed=seed))
-            gen.propose(GenerationContext(run_id="rank", attempt_id="a0", parent=root, parent_dir=parent_dir,
-                                          target=choose_target(root, random.Random(0)), seed=0))
-            hood = next(iter(gen.neighbourhoods.items.values()))
+            _, hood = root_neighbourhood(root, parent_dir, seed=seed, options=options)
             if "size" not in row:
                 row["size"] = len(hood.edits)
                 row["families"] = dict(Counter(e.site.family for e in hood.edits).most_common())

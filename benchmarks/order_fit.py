@@ -25,40 +25,27 @@ import ast
 import hashlib
 import json
 import math
-import random
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-UNSEEN = ("fresh10", "fresh12")
+from bench_repair import UNSEEN  # noqa: E402
 
 
 def dump_program(name: str) -> dict[str, Any]:
     """One program's root neighbourhood: ``{"program", "half", "mutants": [[family, base, fix], ...]}``."""
-    from bench_repair import _evaluator, _score, halves, load_cases, materialize
-    from bench_search_loop import _write, evaluate
-    from darwin_core.plugins import PluginManager
-    from darwin_core.record import ROOT_ID
-    from darwin_core.targeting import choose_target
-    from darwin_hookspecs import BuildContext, GenerationContext, Variant
+    from bench_repair import halves, load_cases, materialize
     from darwin_plugins.mutation.operators import apply_edits
+    from root_proposals import evaluated_root, root_neighbourhood
 
     case = load_cases()[name]
     fixed = ast.dump(ast.parse(case.fixed()))
     with tempfile.TemporaryDirectory(prefix="order-fit-") as tmp:
         problem = materialize(case, Path(tmp))
-        files = {p.relative_to(problem.program).as_posix(): p.read_text() for p in sorted(problem.program.rglob("*.py"))}
-        results = evaluate(_evaluator(), problem, files, Path(tmp) / "eval")
-        root = Variant(id=ROOT_ID, parent_id=None, generation=0, status="accepted", score=_score(results),
-                       task_results=results, stage_reached=0)
-        parent_dir = Path(tmp) / "parent"
-        _write(files, problem.tests, parent_dir)
-        gen = PluginManager().create("generator", "mutation", {"pairs": 0}, BuildContext(seed=1))
-        gen.propose(GenerationContext(run_id="fit", attempt_id="a0", parent=root, parent_dir=parent_dir,
-                                      target=choose_target(root, random.Random(0)), seed=0))
-        hood = next(iter(gen.neighbourhoods.items.values()))
+        root, _, parent_dir = evaluated_root(problem, Path(tmp))
+        gen, hood = root_neighbourhood(root, parent_dir)
         priors = gen.priors
         groups: dict[str, list[Any]] = {}
         for edit in hood.edits:

@@ -20,8 +20,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-UNSEEN = ("fresh10", "fresh12")
-"""Halves no one has run yet: the next sessions' judges."""
+from bench_repair import UNSEEN  # noqa: E402
 
 
 def dump(name: str, seed: int = 1) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-UNSEEN = ("fresh10", "fresh12")
+from bench_repair import UNSEEN  # noqa: E402
 OPTIONS = {"defaults": {"pairs": 20, "pairs_focus": 2, "pairs_early": 4}, "singles": {"pairs": 0},
            "focus_soon": {"pairs": 20, "pairs_focus": 2, "pairs_early": 4, "pairs_after": 0.1},
            "global_soon": {"pairs": 20, "pairs_focus": 0, "pairs_after": 0.1}}
