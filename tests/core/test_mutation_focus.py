@@ -106,3 +106,23 @@ def test_pairs_early_brings_only_that_many_pairs_forward(tmp_path: Path) -> None
     assert kinds[first:first + 6] == [True, False] * 3
     assert [p.changes for p in some if p.metadata.get("pair")][:3] == [p.changes for p in late if p.metadata.get("pair")][:3]
     assert [p.changes for p in some if not p.metadata.get("pair")] == [p.changes for p in late if not p.metadata.get("pair")]
+
+
+def test_the_lazy_focus_plan_proposes_what_validating_first_does(tmp_path: Path) -> None:
+    """The plan of a fresh neighbourhood makes and compiles only the focus lines' edits
+    (``focus._scan``); one whose singles are all validated first reads its pool from them
+    (``focus._validated``): the same children in the same order."""
+    (tmp_path / "m.py").write_text(MIN_MAX)
+    parent = _parent()
+    options = MutationOptions(pairs=20, pairs_focus=2, pairs_early=4)
+    lazy = _all(MutationGenerator(options), tmp_path, parent)
+    eager_gen = MutationGenerator(options)
+    hood = eager_gen._neighbourhood(_context(tmp_path, 0, parent))
+    while hood.nth(len(hood.valid)) is not None:  # every single validated before any plan
+        pass
+    assert hood.focus is None and hood.planned == 0
+    eager = _all(eager_gen, tmp_path, parent)
+    assert eager_gen._neighbourhood(_context(tmp_path, 0, parent)) is hood  # the same neighbourhood planned
+    assert [p.changes for p in lazy] == [p.changes for p in eager]
+    assert [p.metadata["edits"] for p in lazy] == [p.metadata["edits"] for p in eager]
+    assert any(p.metadata.get("pair") for p in lazy)
