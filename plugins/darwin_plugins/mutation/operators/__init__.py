@@ -4,12 +4,14 @@ Every site lists all its alternatives, so a parent's neighbourhood can be enumer
 replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR:
 
 * ``comparison``: each of ``< <= > >= == !=`` to every other (``is``/``is not``, ``in``/``not in``);
-* ``arithmetic``: each of ``+ - * / // % **`` to every other; ``-e`` to ``e``;
+* ``arithmetic``: each of ``+ - * / // % **`` to every other; ``-e`` to ``e``; a sort key (or an
+  element of a key tuple) negated;
 * ``bitwise``: each of ``& | ^ << >>`` to every other; ``~e`` to ``e``;
 * ``augmented``: each augmented assignment to every other of its kind, and to plain ``=``;
 * ``boolean``: ``and`` <-> ``or``, one operand kept, ``not e`` to ``e``;
 * ``condition``: the test of an ``if``/``while``/conditional expression negated;
-* ``constant``: integers (``n +/- 1``, ``0``, ``1``, ``-1``, ``2n``, ``n // 2``) and floats
+* ``constant``: integers (``n +/- 1``, ``0``, ``1``, ``-1``, ``2n``, ``n // 2``; a radix ``2 8 10 16``
+  to the others), a parameter's literal default to ``None``, and floats
   (``x 1.1``, ``x 0.9``, ``x 2``, ``/ 2``, ``+/- 1``, ``x 1.01``, ``x 0.99``, ``-x``, ``0``, ``1``);
 * ``off_by_one``: ``e`` to ``(e + 1)`` / ``(e - 1)`` in subscripts, slice bounds, ``range``
   bounds and other call arguments, comparisons and arithmetic;
@@ -32,17 +34,20 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
   another condition of its function by ``and`` / ``or`` (:mod:`.conditions`);
 * ``method_swap``, ``transform``: a method's sibling from the builtin API (``lstrip`` to
   ``removeprefix``), a string given ``.upper()`` / ``.lower()`` / ``.strip()`` (:mod:`.library`);
-* ``wrap``, ``reset``: an iterable wrapped in ``sorted``/``reversed``/``set``, a difference in
-  ``abs``, a sequence in ``len``; an initialisation before a loop copied after its consumer in the
+* ``wrap``, ``reset``: an iterable wrapped in ``sorted``/``reversed``/``set`` (also a name that
+  ``join``, ``enumerate`` or ``zip`` reads), a difference in ``abs``, a sequence in ``len``; an initialisation before a loop copied after its consumer in the
   loop; ``break`` after a loop's match recorded in a name read after it (:mod:`.wraps`);
 * ``lookup``: ``k in d`` to ``k in d and d[k] OP n`` for an integer map ``d`` and an integer name
   ``n`` of the function (:mod:`.lookups`);
 * ``transplant``: an effect statement of a sibling function (another method of the class, another
-  function of the module) copied before a statement, its names rebound (:mod:`.transplant`);
+  function of the module) copied before a statement, its names rebound; a sibling's
+  ``self.a = <parameter expression>`` copied after a statement reading ``self.a`` that its function
+  never assigns (:mod:`.transplant`);
 * ``extend``, ``negative_bound``: ``len(s)`` to ``len(s) - i`` for an integer name indexing ``s``; a
   slice bound ``-k`` to ``len(s) - k`` (:mod:`.subexpr`);
 * ``assign``, ``unpack``, ``length_check``: ``t = e`` to ``t += e`` when ``t`` holds a value, a
-  tuple target's elements swapped, a subscripting test given ``len(x) > m and`` (:mod:`.assignments`);
+  tuple target's elements swapped, a subscripting test given ``len(x) > m and`` (``i + k < len(x)
+  and`` for ``x[i + k]``) (:mod:`.assignments`);
 * ``copy_paste``, ``name_swap``: a name shared by two copies of one shape made the name its
   analogy points to, two names of an expression exchanged (:mod:`.parallel`); ``systematic``:
   one edit at every site of one shape in a function (:mod:`.systematic`);

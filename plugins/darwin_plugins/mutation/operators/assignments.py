@@ -14,7 +14,9 @@ program-repair literature the expression families do not reach.
   conjoined with a length check of ``x`` first: ``len(x) > m`` (``x[k]`` exists) or
   ``len(x) > m + 1`` (``x`` has more than that), ``m = k`` or ``-k - 1`` for a negative ``k``:
   PAR's range checker, and the "missing condition" of a test meant for longer sequences (a
-  leading-character check that must spare a single character);
+  leading-character check that must spare a single character); a test reading ``x[i + k]`` /
+  ``x[i - k]`` (a look-ahead or look-behind from a name) given ``i + k < len(x) and`` /
+  ``i - k >= 0 and`` (the bounds check before peeking at a neighbour);
 * the ``builtin`` family's rounding siblings from ``math`` (a file calling ``math``):
   ``math.floor`` / ``math.ceil`` / ``math.trunc`` to one another, ``int`` or ``round``, and a
   one-argument ``int`` or ``round`` to ``math.floor`` / ``math.ceil`` (``BUILTIN_SWAPS`` has
@@ -91,6 +93,22 @@ def _length_bound(node: cst.Subscript) -> tuple[cst.BaseExpression, int] | None:
     if k is None or not (isinstance(base, cst.Name) or isinstance(base, cst.Attribute) and isinstance(base.value, cst.Name)):
         return None
     return base, (k if sign > 0 else k - 1)
+
+
+def _relative_bound(node: cst.Subscript) -> str | None:
+    """The guard ``x[i + k]`` needs (``i + k < len(x)``; ``i - k >= 0`` for ``x[i - k]``), ``k`` an
+    integer literal, ``i`` a name."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    index, base = node.slice[0].slice.value, node.value
+    if not (isinstance(index, cst.BinaryOperation) and isinstance(index.left, cst.Name)
+            and _literal(index.right) is not None  # type: ignore[arg-type]
+            and (isinstance(base, cst.Name) or isinstance(base, cst.Attribute) and isinstance(base.value, cst.Name))):
+        return None
+    code = f"{index.left.value} {'+' if isinstance(index.operator, cst.Add) else '-'} {source_of(index.right)}"
+    if isinstance(index.operator, cst.Add):
+        return f"{code} < len({source_of(base)})"
+    return f"{code} >= 0" if isinstance(index.operator, cst.Subtract) else None
 
 
 def _conjoin(guard: str) -> Make:
@@ -208,12 +226,16 @@ class AssignmentSites:
         if len(self.scopes) <= 1:
             return
         found: dict[tuple[str, int], None] = {}
+        relative: dict[str, None] = {}
 
         class _V(cst.CSTVisitor):
             def visit_Subscript(self, n: cst.Subscript) -> None:
                 bound = _length_bound(n)
                 if bound is not None:
                     found[(source_of(bound[0]), bound[1])] = None
+                guard = _relative_bound(n)
+                if guard is not None:
+                    relative[guard] = None
 
             def visit_Lambda(self, n: cst.Lambda) -> bool:
                 return False
@@ -224,6 +246,7 @@ class AssignmentSites:
             if f"len({sequence})" in code:
                 continue  # the test already checks the length
             guards += [g for g in (f"len({sequence}) > {m}", f"len({sequence}) > {m + 1}") if g not in guards]
+        guards += [g for g in relative if g not in code and g not in guards]
         self._add("length_check", test, "length-check", [(f"`{g} and` added", _conjoin(g)) for g in guards])
 
     def _finish_assignments(self) -> None:

@@ -9,7 +9,7 @@ import libcst as cst
 from ..priors import TWIN
 from .tables import (
     ARITHMETIC, AUG_ARITHMETIC, AUG_BITWISE, BITWISE, COMPARISON, IDENTITY, MEMBERSHIP, SYMBOL,
-    Make, nudge, nudgeable, number, paren, with_op,
+    Make, nudge, nudgeable, number, paren, source_of, with_op,
 )
 
 
@@ -34,6 +34,12 @@ TWIN_STEP: dict[type, tuple[int, int]] = {
     cst.GreaterThan: (1, -1), cst.GreaterThanEqual: (-1, 1), cst.LessThan: (-1, 1), cst.LessThanEqual: (1, -1)}
 """``(left, right)`` moves by which ``left op right`` becomes its boundary twin on integers
 (``x + 1 > c`` is ``x >= c``, so is ``x > c - 1``)."""
+
+
+RADIXES = (2, 8, 10, 16)
+"""Number bases: one of them in the code may stand for another (a decimal shift in a hex parser)."""
+DEFAULT_LITERALS = (cst.SimpleString, cst.Integer, cst.Float)
+"""Parameter defaults that may have been meant as ``None`` (``sep=" "`` for ``sep=None``)."""
 
 
 def _twin(step: int) -> dict[int, float]:
@@ -150,6 +156,8 @@ class ExpressionSites:
         except ValueError:
             return
         options = [value + 1, value - 1, 0, 1, -1, 2 * value, value // 2]
+        if value in RADIXES:
+            options += [r for r in RADIXES if r != value]
         seen: list[int] = []
         for v in options:
             if v != value and v not in seen:
@@ -158,6 +166,11 @@ class ExpressionSites:
         twin = {seen.index(value + step): TWIN} if step and value + step in seen else None
         self._add("constant", node, "integer",
                   [(f"{value} -> {v}", lambda n, v=v: number(v)) for v in seen], twin)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        if isinstance(node.default, DEFAULT_LITERALS):
+            self._add("constant", node.default, "default", [
+                (f"{source_of(node.default)} -> None", lambda n: cst.Name("None"))])
 
     def visit_Float(self, node: cst.Float) -> None:
         try:
@@ -230,3 +243,11 @@ class ExpressionSites:
                 return n.with_changes(args=args)
             label = "range-bound" if is_range else "call-argument"
             self._add("off_by_one", node, label, _nudges(f"argument {i + 1}", arg))
+        for a in node.args:
+            if a.keyword is not None and a.keyword.value == "key" and isinstance(a.value, cst.Lambda):
+                body = a.value.body
+                for part in [e.value for e in body.elements] if isinstance(body, cst.Tuple) else [body]:
+                    if not isinstance(part, (cst.SimpleString, cst.UnaryOperation)):
+                        self._add("arithmetic", part, "key-negated", [
+                            ("sort key negated", lambda n: cst.UnaryOperation(operator=cst.Minus(), expression=paren(n) if isinstance(
+                                n, (cst.BinaryOperation, cst.BooleanOperation, cst.Comparison, cst.IfExp)) else n))])

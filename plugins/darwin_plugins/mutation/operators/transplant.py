@@ -8,6 +8,12 @@ statement of a function, the *effect statements* of its siblings (the other meth
 or the other functions of its module): a call made for its effect (``x.m(...)``, ``f(...)``) or
 an augmented assignment of an attribute (``self.count += 1``), never one the target already has.
 
+A method that reads state without recording its new value (a refill that never stores the time it
+refilled up to) needs the assignment its constructor makes: the family also copies a sibling's
+``self.a = <expr>`` *after* each statement of a function that reads ``self.a`` when the function
+never assigns ``self.a`` itself and ``<expr>`` reads one of the function's own parameters, with the
+same name (label ``record-after``).
+
 Names are rebound to the target's scope: a donor parameter the target also has keeps its name,
 another one becomes the target's parameter at the same position; a donor-local name must be
 bound in the target too. A donor that cannot be rebound so is not copied.
@@ -21,6 +27,8 @@ import libcst as cst
 
 from .tables import source_of
 
+JUMPS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+"""Statements nothing can follow."""
 MAX_DONORS = 8
 """Most transplanted statements offered at one insertion point (siblings in source order)."""
 
@@ -143,6 +151,30 @@ def rebind(stmt: cst.SimpleStatementLine, donor: cst.FunctionDef, target: cst.Fu
     return renamed.with_changes(leading_lines=[])  # type: ignore[union-attr]
 
 
+def _attribute_records(function: cst.FunctionDef) -> dict[str, cst.SimpleStatementLine]:
+    """``self.a = <expr>`` statements of ``function``, by the attribute's code."""
+    found: dict[str, cst.SimpleStatementLine] = {}
+    for stmt, simple in _statements(function):
+        if simple and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign):  # type: ignore[attr-defined]
+            targets = stmt.body[0].targets  # type: ignore[attr-defined]
+            if len(targets) == 1 and isinstance(targets[0].target, cst.Attribute) \
+                    and isinstance(targets[0].target.value, cst.Name):
+                found.setdefault(source_of(targets[0].target), stmt)  # type: ignore[arg-type]
+    return found
+
+
+def _attributes_read(stmt: cst.CSTNode) -> set[str]:
+    """The ``name.attr`` codes a statement mentions."""
+    found: set[str] = set()
+
+    class _V(cst.CSTVisitor):
+        def visit_Attribute(self, n: cst.Attribute) -> None:
+            if isinstance(n.value, cst.Name):
+                found.add(f"{n.value.value}.{n.attr.value}")
+    stmt.visit(_V())
+    return found
+
+
 class TransplantSites:
     """Mixin of :class:`~.collector.SiteCollector`: once the module is visited (needs only it)."""
 
@@ -162,6 +194,34 @@ class TransplantSites:
                 if target.name.value == "__init__":
                     continue  # a constructor creates the state the siblings' effects act on
                 self._transplant_into(target, [f for f in group if f is not target], blocks[id(target)], effects)
+                self._records_into(target, [f for f in group if f is not target], blocks[id(target)])
+
+    def _records_into(self, target: cst.FunctionDef, siblings: list[cst.FunctionDef],
+                      statements: list[tuple[cst.BaseStatement, bool]]) -> None:
+        """A sibling's ``self.a = ...`` after each statement of ``target`` reading ``self.a``, when
+        ``target`` assigns ``self.a`` nowhere."""
+        own = _attribute_records(target)
+        assigned = own.keys() | {source_of(s.body[0].target) for s, simple in statements  # type: ignore[attr-defined]
+                                 if simple and len(s.body) == 1 and isinstance(s.body[0], cst.AugAssign)}  # type: ignore[attr-defined]
+        donors: dict[str, list[tuple[str, cst.SimpleStatementLine]]] = {}
+        inputs = set(_params(target)[1:])  # a recorded value comes from the target's own inputs
+        for sibling in siblings:
+            for attribute, stmt in _attribute_records(sibling).items():
+                moved = rebind(stmt, sibling, target) if attribute not in assigned else None
+                code = source_of(moved).strip() if moved is not None else ""
+                if moved is not None and code == source_of(stmt).strip() \
+                        and _reads(stmt.body[0].value)[0] & inputs:  # type: ignore[attr-defined]
+                    if all(code != c for c, _ in donors.get(attribute, [])):
+                        donors.setdefault(attribute, []).append((code, moved))
+        if not donors:
+            return
+        for stmt, simple in statements:
+            if not simple or any(isinstance(small, JUMPS) for small in stmt.body):  # type: ignore[attr-defined]
+                continue
+            chosen = [d for a in sorted(_attributes_read(stmt) & donors.keys()) for d in donors[a]][:MAX_DONORS]
+            self._add("transplant", stmt, "record-after", [
+                (f"insert `{code[:60]}` after", lambda n, d=d: cst.FlattenSentinel([n, d.deep_clone()]))
+                for code, d in chosen])
 
     def _transplant_into(self, target: cst.FunctionDef, siblings: list[cst.FunctionDef],
                          statements: list[tuple[cst.BaseStatement, bool]], effects: dict[int, list[Any]]) -> None:

@@ -2,9 +2,12 @@
 function's own statements.
 
 * ``wrap``: an iterable (a ``for`` loop's or a comprehension's) wrapped in ``sorted(...)``,
-  ``reversed(...)`` or ``set(...)`` (:data:`ITERABLE_WRAPS`; a ``range`` only reversed), a
-  difference ``a - b`` in ``abs(...)``, and a sequence name passed to ``range`` in ``len(...)``
-  (a name the function also iterates or indexes): PAR's / TBar's "wrap with a method call";
+  ``reversed(...)`` or ``set(...)`` (:data:`ITERABLE_WRAPS`; a ``range`` only reversed; a name
+  that ``enumerate`` or ``zip`` iterates in ``reversed`` or ``sorted``), a
+  difference ``a - b`` in ``abs(...)``, a sequence name passed to ``range`` in ``len(...)``
+  (a name the function also iterates or indexes), and a name joined by ``sep.join(...)`` in
+  ``reversed(...)`` or ``sorted(...)`` (parts collected in the wrong order): PAR's / TBar's
+  "wrap with a method call";
 * ``reset``: an assignment that initialises a variable before a loop (``number = ""``,
   ``count = 0``, ``group = []``: an empty or scalar literal) copied into the loop, after a
   statement of the loop that reads the variable without rebinding it: the reset after a value
@@ -26,6 +29,8 @@ from .templates import binds
 
 ITERABLE_WRAPS = ("sorted", "reversed", "set")
 """Builtins an iterable may be wrapped in."""
+JOIN_WRAPS = ("reversed", "sorted")
+"""Builtins the parts a ``join`` reads (or ``enumerate`` / ``zip`` pair up) may be wrapped in."""
 JUMPS = (cst.Return, cst.Raise, cst.Continue, cst.Break, cst.Pass)
 """A statement with one of these is never followed by a reset (it would be unreachable)."""
 EMPTY_CALLS = {"set", "list", "dict", "str", "deque", "float", "int"}
@@ -128,12 +133,20 @@ class WrapSites:
         options = ("reversed",) if current == "range" else \
             () if current in ("enumerate", "zip") else [w for w in ITERABLE_WRAPS if w != current]
         self._add("wrap", iterable, "iterable-wrap", [(f"wrapped in `{w}(...)`", _wrap(w)) for w in options])
+        if current in ("enumerate", "zip"):  # the sequences they pair up, each in another order
+            for a in iterable.args:  # type: ignore[attr-defined]
+                if isinstance(a.value, cst.Name) and a.keyword is None and not a.star:
+                    self._add("wrap", a.value, "paired-wrap", [(f"wrapped in `{w}(...)`", _wrap(w)) for w in JOIN_WRAPS])
 
     def note_wrap_subscript(self, node: cst.Subscript) -> None:
         if len(self.scopes) > 1 and isinstance(node.value, cst.Name):
             self.sequences.setdefault(id(self.scope), set()).add(node.value.value)
 
     def note_wrap_call(self, node: cst.Call) -> None:
+        if len(self.scopes) > 1 and isinstance(node.func, cst.Attribute) and node.func.attr.value == "join" \
+                and len(node.args) == 1 and isinstance(node.args[0].value, cst.Name) and not node.args[0].star:
+            self._add("wrap", node.args[0].value, "joined-wrap",
+                      [(f"wrapped in `{w}(...)`", _wrap(w)) for w in JOIN_WRAPS])
         if len(self.scopes) > 1 and _called(node) == "range":
             for a in node.args:
                 if isinstance(a.value, cst.Name) and a.keyword is None and not a.star:
