@@ -77,3 +77,24 @@ def test_a_method_records_the_state_it_reads_from_its_own_parameter(tmp_path: Pa
     assert not any("self.items = {}" in t.split("def refill")[1] for t in found)
     assert not any("return self.items\n        self." in t for t in found)
     assert all(t.split("def refill")[0] == BUCKET.split("def refill")[0] for t in found)
+
+
+def test_a_statement_crosses_the_edge_of_a_loop_or_an_if(tmp_path: Path) -> None:
+    source = ("def all_within(values, lo, hi):\n    for value in values:\n        if value < lo or value > hi:\n"
+              "            return False\n        total = value\n    return True\n")
+    found = texts(tmp_path, source, "indentation")
+    dedented = ("    for value in values:\n        if value < lo or value > hi:\n            return False\n"
+                "    total = value\n    return True\n")
+    indented = "        total = value\n        return True\n"
+    assert any(dedented in t for t in found) and any(indented in t for t in found)
+    # nothing is indented after a jump, where it could never run
+    assert not any("            return False\n            total = value\n" in t for t in found)
+
+
+def test_a_chain_pairing_three_names_gets_its_missing_pair(tmp_path: Path) -> None:
+    source = "def kind(a, b, c):\n    if a == b or b == c:\n        return 1\n    return 0\n"
+    assert any("if a == b or b == c or a == c:" in t for t in texts(tmp_path, source, "weaken"))
+    both = "def kind(a, b, c):\n    if a < b and b < c:\n        return 1\n    return 0\n"
+    assert any("if a < b and b < c and a < c:" in t for t in texts(tmp_path, both, "strengthen"))
+    mixed = "def kind(a, b, c):\n    if a == b or b < c:\n        return 1\n    return 0\n"
+    assert not any("a == c" in t or "a < c" in t for t in texts(tmp_path, mixed, "weaken"))

@@ -44,7 +44,7 @@ PRIORS: dict[str, float] = {
     "extend": 0.25, "negative_bound": 0.25,
     "assign": 0.5, "unpack": 0.25, "length_check": 0.25,
     "copy_paste": 0.5, "name_swap": 1.0, "systematic": 2.0, "mirror": 0.25, "bound_swap": 0.25,
-    "stale_length": 0.25,
+    "stale_length": 0.25, "indentation": 0.25,
 }
 MAX_TRIED = 2000
 

@@ -25,13 +25,15 @@ replacement. Families, after mutmut, cosmic-ray, Magpie/PyGGI, GenProg and PraPR
 * ``return``: the returned value to another one returned by the same function, or ``None``;
 * ``delete``: a statement or a block replaced by ``pass``;
 * ``insert``: a statement of the same function copied before another one;
-* ``move``: two adjacent statements swapped;
+* ``move``: two adjacent statements swapped; ``indentation``: a loop's or an ``if``'s last statement
+  dedented to after it, or the statement after it indented into its body;
 * ``update``: the missing update of a collection a membership test reads (``seen.add(x)`` after
   ``if x in seen``, when nothing in the function updates ``seen``);
 * ``method_call``, ``initial``, ``guard``, ``builtin``: fix templates with ingredients from the
   program (:mod:`.templates`);
 * ``continue``, ``strengthen``, ``weaken``: a loop's ``if <cond>: continue``, a test joined with
-  another condition of its function by ``and`` / ``or`` (:mod:`.conditions`);
+  another condition of its function by ``and`` / ``or`` (:mod:`.conditions`), or the missing pair of a
+  chain pairing three names (``a == b or b == c`` given ``or a == c``, :mod:`.crossed`);
 * ``method_swap``, ``transform``: a method's sibling from the builtin API (``lstrip`` to
   ``removeprefix``), a string given ``.upper()`` / ``.lower()`` / ``.strip()`` (:mod:`.library`);
 * ``wrap``, ``reset``: an iterable wrapped in ``sorted``/``reversed``/``set`` (also a name that
@@ -66,7 +68,7 @@ FAMILIES = (
     "method_call", "initial", "guard", "builtin", "continue", "strengthen", "weaken",
     "method_swap", "transform", "wrap", "reset", "break",
     "lookup", "transplant", "extend", "negative_bound", "assign", "unpack", "length_check",
-    "copy_paste", "name_swap", "systematic", "mirror", "bound_swap", "stale_length",
+    "copy_paste", "name_swap", "systematic", "mirror", "bound_swap", "stale_length", "indentation",
 )
 
 __all__ = ["FAMILIES", "ParsedModule", "Site", "apply_edits", "parse_module", "splicer_of"]

@@ -7,6 +7,10 @@ differing operand is exchanged between them (exchanging the first instead gives 
 with its operands reordered; where they differ in one operand only, the exchange is a reordering
 and nothing is offered). A generalisation of the ``swap`` family's argument swap across two
 sub-expressions (DeepBugs' swapped-arguments class).
+
+A chain of one comparison over names (``a == b or b == c``) that pairs some of its names but not
+all is offered each missing pair too (``or a == c``: the ``weaken`` family for ``or``, ``strengthen``
+for ``and``): the case of three sides, three points or three ranges that one pairing forgot.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ import libcst as cst
 
 from .parallel import MAX_SIBLINGS, _flatten, merged
 from .tables import source_of
+
+MAX_PAIRED = 4
+"""Most names a chain may pair for its missing pairs to be offered."""
 
 
 def _operands(c: cst.Comparison) -> list[cst.BaseExpression]:
@@ -95,6 +102,28 @@ class CrossedSites:
             y = _operands(operands[q])[k]  # type: ignore[arg-type]
             alternatives.append((f"{source_of(x)} <-> {source_of(y)}", _exchange(p, q, k)))
         self._add("bound_swap", node, "bound-swap", alternatives)
+        self._complete_pairs(node, operands)
+
+    def _complete_pairs(self, node: cst.BooleanOperation, operands: list[cst.BaseExpression]) -> None:
+        """``or x OP y`` (``and``) for each pair of the chain's names that no comparison pairs."""
+        pairs: set[frozenset[str]] = set()
+        ops: set[type] = set()
+        for c in operands:
+            if not (isinstance(c, cst.Comparison) and len(c.comparisons) == 1
+                    and isinstance(c.left, cst.Name) and isinstance(c.comparisons[0].comparator, cst.Name)):
+                return
+            pairs.add(frozenset((c.left.value, c.comparisons[0].comparator.value)))  # type: ignore[attr-defined]
+            ops.add(type(c.comparisons[0].operator))
+        names = sorted({n for p in pairs for n in p}, key=source_of(node).index)
+        if len(ops) != 1 or not 3 <= len(names) <= MAX_PAIRED:
+            return
+        symbol = source_of(operands[0].comparisons[0].operator).strip()  # type: ignore[attr-defined]
+        missing = [f"{x} {symbol} {y}" for x, y in itertools.combinations(names, 2) if frozenset((x, y)) not in pairs]
+        either = isinstance(node.operator, cst.Or)
+        self._add("weaken" if either else "strengthen", node, "pair-completed", [
+            (f"`{'or' if either else 'and'} {m}` added",
+             lambda n, m=m: cst.BooleanOperation(left=n, operator=n.operator, right=cst.parse_expression(m)))  # type: ignore[attr-defined]
+            for m in missing])
 
 
 def _chain_nodes(node: cst.BooleanOperation) -> list[cst.BooleanOperation]:

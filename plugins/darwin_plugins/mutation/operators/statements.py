@@ -1,4 +1,7 @@
-"""Statement-level sites: return changes, deletion, insertion of a copied statement, swaps."""
+"""Statement-level sites: return changes, deletion, insertion of a copied statement, swaps, and
+statements moved across a block's edge (``indentation``: the last statement of a loop's or an ``if``'s
+body dedented to after it, or the statement after it indented into its body: Python's misplaced
+indentation, a ``return True`` inside the loop that should follow it)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import libcst as cst
 from .tables import Make, source_of
 
 COMPOUND = (cst.If, cst.For, cst.While, cst.With, cst.Try)
+INDENTABLE = (cst.If, cst.For, cst.While)
+"""Compound statements whose body's edge a statement may cross (no ``else``)."""
 MAX_DONORS = 24
 """Statements of a function that may be copied elsewhere in it (GenProg's insert)."""
 
@@ -84,6 +89,7 @@ class StatementSites:
                     return n.with_changes(body=items)
                 self._add("move", block, "swap-statements", [
                     (f"statements {i + 1} and {i + 2} swapped", lambda n, i=i: swap(n, i)) for i in range(len(body) - 1)])
+            self._indents(block)
             donors = scope.statements[:MAX_DONORS]
             for stmt in body:
                 alternatives = [
@@ -91,3 +97,35 @@ class StatementSites:
                     for d in donors if d is not stmt]
                 if alternatives:
                     self._add("insert", stmt, "insert-before", alternatives)
+
+    def _indents(self, block: cst.IndentedBlock) -> None:
+        """Each loop's or ``if``'s last statement moved after it, the statement after it moved in."""
+        body = list(block.body)
+        alternatives: list[tuple[str, Make]] = []
+        for i, stmt in enumerate(body):
+            if not (isinstance(stmt, INDENTABLE) and stmt.orelse is None and isinstance(stmt.body, cst.IndentedBlock)):
+                continue
+            if len(stmt.body.body) >= 2:
+                alternatives.append((f"`{_code(stmt.body.body[-1])[:40]}` dedented", lambda n, i=i: _dedent(n, i)))
+            last = stmt.body.body[-1]
+            jumps = isinstance(last, cst.SimpleStatementLine) and any(
+                isinstance(small, (cst.Return, cst.Raise, cst.Break, cst.Continue)) for small in last.body)
+            if i + 1 < len(body) and not jumps:  # nothing runs after a jump
+                alternatives.append((f"`{_code(body[i + 1])[:40]}` indented", lambda n, i=i: _indent(n, i)))
+        self._add("indentation", block, "indentation", alternatives)
+
+
+def _dedent(block: cst.CSTNode, i: int) -> cst.CSTNode:
+    """``block`` with the last statement of its ``i``-th statement's body moved after it."""
+    items = list(block.body)  # type: ignore[attr-defined]
+    inner = items[i].body
+    items[i:i + 1] = [items[i].with_changes(body=inner.with_changes(body=inner.body[:-1])), inner.body[-1]]
+    return block.with_changes(body=items)
+
+
+def _indent(block: cst.CSTNode, i: int) -> cst.CSTNode:
+    """``block`` with its ``i + 1``-th statement moved to the end of its ``i``-th statement's body."""
+    items = list(block.body)  # type: ignore[attr-defined]
+    inner = items[i].body
+    items[i:i + 2] = [items[i].with_changes(body=inner.with_changes(body=[*inner.body, items[i + 1]]))]
+    return block.with_changes(body=items)
