@@ -83,3 +83,31 @@ def test_command_tasks_get_no_runners_and_their_copies_go_behind_them(tmp_path: 
     assert seen == [["check.py", "helpers/own.py"]] * 6  # no .darwin runners laid for command tasks
     bench.close()  # waits for the deletions behind the evaluations
     assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def _top_imports(path: Path) -> set[str]:
+    import ast
+    names: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names - {"sys", "os", "time"}  # always loaded by the interpreter before the fork
+
+
+def test_the_warm_server_preloads_what_the_runners_import(tmp_path: Path) -> None:
+    from darwin_plugins.custom_benchmark import benchmark as module
+    bench = tmp_path / "bench"
+    (bench / "tests").mkdir(parents=True)
+    (bench / "tests" / "test_p.py").write_text("import prog\n\ndef test_v():\n    assert prog.f(2) == 4\n")
+    (bench / "tasks.toml").write_text('[benchmark]\nfiles = ["tests"]\ndiscover = ["tests/test_*.py"]\nprobes = true\n')
+    probed = CustomBenchmark(bench / "tasks.toml")
+    assert probed.runner == "builtin" and probed.probes
+    preload = set(probed._request(tmp_path, ["python", "x"], 10).preload)
+    preload |= {name.split(".")[0] for name in preload}  # importing ``importlib.util`` imports ``importlib``
+    # one profile (one warm server) for the tests and the probes: each runner's own imports preloaded
+    assert _top_imports(module.RUNNER) <= preload
+    assert _top_imports(module.PROBE_RUNNER) <= preload
+    (bench / "tasks.toml").write_text('[benchmark]\nfiles = ["tests"]\ndiscover = ["tests/test_*.py"]\n')
+    assert not set(module.PROBE_IMPORTS) & set(CustomBenchmark(bench / "tasks.toml")._request(tmp_path, ["python"], 10).preload)
