@@ -28,6 +28,7 @@ from .spec import TaskFile, build_tasks, load_task_file
 
 RUNNER = Path(__file__).with_name("runner.py")
 PROBE_RUNNER = Path(__file__).with_name("probe_runner.py")
+PROBE_SPEC = ".darwin/probes.json"
 RUNNER_IMPORTS = ("importlib.util", "io", "json", "signal", "traceback", "contextlib")
 """What the builtin runner imports: a warm sandbox imports them once, before forking."""
 PROBE_IMPORTS = ("ast", "hashlib", "re")
@@ -94,8 +95,13 @@ class CustomBenchmark:
             self._prepare(variant_dir, workdir, linked=_private_copy(sandbox), runners=bool(tests))
             results: dict[str, TaskResult] = {}
             if tests:
-                results.update(self._run_tests(workdir, tests, sandbox))
-                self._run_probes(workdir, tests, sandbox, results)
+                probes = self._write_probes(workdir, tests)
+                if self.runner == "builtin":  # the probes run in a child the test runner forks first
+                    stdout = self._run_tests(workdir, tests, sandbox, results, probes)
+                    self._read_probes(stdout, probes, results)
+                else:
+                    self._run_tests(workdir, tests, sandbox, results, [])
+                    self._run_probes(workdir, probes, sandbox, results)
             for task in tasks:
                 if "command" in task.data:
                     results[task.id] = self._run_command(workdir, task, sandbox)
@@ -155,11 +161,15 @@ class CustomBenchmark:
                            preload=sorted({*runner, *header.preload}),
                            trusted=list(self._laid.get(str(workdir), ())))
 
-    def _run_tests(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox) -> dict[str, TaskResult]:
+    def _run_tests(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox, results: dict[str, TaskResult],
+                   probes: list[Any]) -> str:
+        """Each test's result into ``results``; the first run's output (the probes' hashes, when
+        ``probes``: written by :meth:`_write_probes`, run by the builtin runner's first process)."""
         if self.runner == "pytest":
-            return run_pytest(self, workdir, tests, sandbox)
+            results.update(run_pytest(self, workdir, tests, sandbox))
+            return ""
         pending = list(tests)
-        results: dict[str, TaskResult] = {}
+        first: str | None = None
         excludes: list[str] = []
         for rel in [*self.spec.benchmark.files, ".darwin"]:
             excludes += ["--exclude", rel]
@@ -169,9 +179,14 @@ class CustomBenchmark:
             argv = ["python", ".darwin/runner.py", "--timeout", str(per_test), *excludes]
             if self.spec.benchmark.coverage:
                 argv.append("--coverage")
-            argv += list(by_node)
             total = sum(t.timeout_s or self.spec.benchmark.timeout for t in pending) + 10
+            if probes and first is None:
+                timeout = self.spec.benchmark.probe_timeout
+                argv += ["--probes", PROBE_SPEC, "--probe-timeout", str(timeout)]
+                total += timeout * len(probes) + 1
+            argv += list(by_node)
             result = sandbox.run(self._request(workdir, argv, total, copy_back=False))  # reads stdout only
+            first = result.stdout if first is None else first
             reported = 0
             for line in result.stdout.splitlines():
                 if not line.startswith(MARK):
@@ -201,35 +216,44 @@ class CustomBenchmark:
                     failure_kind=kind if kind in ("timeout", "oom", "output_limit") else "crash",
                     log=f"test process ended ({kind}, exit {result.exit_code}) during this test\n{tail}",
                 )
-        return results
+        return first or ""
 
-    def _run_probes(self, workdir: Path, tests: list[TaskSpec], sandbox: Sandbox,
-                    results: dict[str, TaskResult]) -> None:
-        """The probes of the evaluated visible tests, run in the sandbox after them; each task's
-        hashes (space-separated, ``!`` for a probe the process died before) in its details."""
+    def _write_probes(self, workdir: Path, tests: list[TaskSpec]) -> list[Any]:
+        """The probes of the evaluated visible tests, their spec written for the probe runner."""
         wanted = {t.id for t in tests if not t.holdout}
         probes = [p for p in self.probes if p.task_id in wanted]
+        if probes:
+            spec = workdir / PROBE_SPEC
+            spec.write_text(json.dumps([p.to_dict() for p in probes]), encoding="utf-8")
+            spec.chmod(0o666)
+            self._laid.setdefault(str(workdir), []).append(PROBE_SPEC)
+        return probes
+
+    def _run_probes(self, workdir: Path, probes: list[Any], sandbox: Sandbox, results: dict[str, TaskResult]) -> None:
+        """The probes in a sandboxed process of their own (the pytest runner's case)."""
+        if probes:
+            timeout = self.spec.benchmark.probe_timeout
+            argv = ["python", ".darwin/probe_runner.py", "--timeout", str(timeout), PROBE_SPEC]
+            result = sandbox.run(self._request(workdir, argv, timeout * len(probes) + 10, copy_back=False))
+            self._read_probes(result.stdout, probes, results)
+
+    @staticmethod
+    def _read_probes(stdout: str, probes: list[Any], results: dict[str, TaskResult]) -> None:
+        """Each task's probe hashes (space-separated, ``!`` for a probe the process died before)
+        into its details."""
         if not probes:
             return
-        spec = workdir / ".darwin" / "probes.json"
-        spec.write_text(json.dumps([p.to_dict() for p in probes]), encoding="utf-8")
-        spec.chmod(0o666)
-        self._laid.setdefault(str(workdir), []).append(".darwin/probes.json")
-        timeout = self.spec.benchmark.probe_timeout
-        argv = ["python", ".darwin/probe_runner.py", "--timeout", str(timeout), ".darwin/probes.json"]
-        result = sandbox.run(self._request(workdir, argv, timeout * len(probes) + 10, copy_back=False))
         hashes = ["!"] * len(probes)
-        for line in result.stdout.splitlines():
+        for line in stdout.splitlines():
             if line.startswith(MARK):
                 try:
                     record = json.loads(line[len(MARK):])
                     hashes[int(record["i"])] = str(record["h"])[:8]
                 except (ValueError, KeyError, IndexError, TypeError):
                     continue
-        for task_id in wanted & set(results):
+        for task_id in {p.task_id for p in probes} & set(results):
             mine = [h for p, h in zip(probes, hashes) if p.task_id == task_id]
-            if mine:
-                results[task_id].details[DETAIL] = " ".join(mine)
+            results[task_id].details[DETAIL] = " ".join(mine)
 
     def _run_command(self, workdir: Path, task: TaskSpec, sandbox: Sandbox) -> TaskResult:
         timeout = task.timeout_s or self.spec.benchmark.timeout

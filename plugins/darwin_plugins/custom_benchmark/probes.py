@@ -7,7 +7,9 @@ argument) probes inside its list and tuple arguments instead (:func:`container_v
 visible task (never a held-out one) are read, with literal arguments only; the order is
 deterministic (tasks in benchmark order, calls in source order) and the count bounded. This
 module only parses the test files (no code runs here); :mod:`.probe_runner` runs the probes in
-the sandbox and reports a short hash of each result's ``repr`` (or of the exception's type).
+the sandbox (forked by the builtin runner before it imports the variant, or a process of its own
+beside the pytest runner) and reports a short hash of each result's ``repr`` (or of the
+exception's type).
 """
 
 from __future__ import annotations

@@ -3,9 +3,12 @@
 Runs pytest-style test functions (plain ``assert``) by node id, one after another in one
 process, and prints one JSON line per test prefixed with ``@@darwin@@``. Each test has its own
 alarm-based timeout; with ``--coverage`` it also reports which lines of the variant's own files
-(not the tests) the test executed.
+(not the tests) the test executed. With ``--probes SPEC`` it first runs ``probe_runner.py`` (beside
+it) on SPEC in a forked child, before anything of the variant is imported, so the probes see a
+fresh interpreter as in a process of their own, and waits for it (killing it after
+``--probe-timeout`` per probe plus a second).
 
-Usage: python runner.py [--coverage] [--timeout S] [--exclude DIR] NODEID...
+Usage: python runner.py [--coverage] [--timeout S] [--exclude DIR] [--probes SPEC [--probe-timeout S]] NODEID...
 (NODEID is ``path/to/test_file.py::test_name``).
 """
 
@@ -41,9 +44,35 @@ def _load(path, cache):
     return cache[path]
 
 
+def _probes(spec, timeout):
+    """``probe_runner.py``'s hashes for SPEC, printed by a forked child; back when it ends."""
+    with open(spec, encoding="utf-8") as handle:
+        count = len(json.load(handle))
+    sys.__stdout__.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: a fresh interpreter's state, the variant not yet imported
+        code = 1
+        try:
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            import probe_runner
+            code = probe_runner.main(["--timeout", str(timeout), spec])
+            sys.__stdout__.flush()
+        finally:
+            os._exit(code or 0)
+    signal.setitimer(signal.ITIMER_REAL, timeout * count + 1.0)
+    try:
+        os.waitpid(pid, 0)
+    except TestTimeout:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def main(argv):
     coverage = "--coverage" in argv
     timeout = 10.0
+    probes, probe_timeout = None, 1.0
     excluded = []
     ids = []
     it = iter(argv)
@@ -52,6 +81,10 @@ def main(argv):
             continue
         if arg == "--timeout":
             timeout = float(next(it))
+        elif arg == "--probes":
+            probes = next(it)
+        elif arg == "--probe-timeout":
+            probe_timeout = float(next(it))
         elif arg == "--exclude":
             excluded.append(os.path.abspath(next(it)))
         else:
@@ -60,6 +93,8 @@ def main(argv):
     sys.path.insert(0, root)
     sys.dont_write_bytecode = True
     signal.signal(signal.SIGALRM, _alarm)
+    if probes:
+        _probes(probes, probe_timeout)
     modules = {}
     out = sys.__stdout__
     for node in ids:
