@@ -157,10 +157,10 @@ def evaluate(program_path):
     true = float(module.quality())
     code = open(program_path).read()
     rng = random.Random(os.environ["DARWIN_SEED"] + hashlib.sha1(code.encode()).hexdigest())
-    lucky = 2.5 if rng.random() < 0.15 else 0.0        # a rare lucky evaluation
+    lucky = 2.5 if rng.random() < 0.3 else 0.0         # a lucky evaluation, now and then
     return {"measured": true + lucky + rng.uniform(-0.3, 0.3), "true": true}
 '''
-NOISY_PROGRAM = "def quality():\n    return 2 - 1\n"
+NOISY_PROGRAM = "def quality():\n    return 2.0\n"  # a float: steps of x1.01 and x0.99 the noise can hide
 
 
 def test_repeats_keep_the_true_best_under_seeded_noise(tmp_path: Path, darwin_cli) -> None:
@@ -176,7 +176,7 @@ generations = 3
 children_per_generation = 4
 [generator]
 name = "mutation"
-families = ["constant", "arithmetic"]
+families = ["constant"]
 sharpness = 1       # the order this scenario was written for (a truly worse variant wins one noisy repeat)
 tried_delay = inf
 [benchmark]
