@@ -10,6 +10,8 @@ from typing import Iterator
 
 import pytest
 
+from darwin_hookspecs import TaskResult
+
 from darwin_plugins.custom_benchmark.benchmark import CustomBenchmark
 from darwin_plugins.custom_benchmark.probes import DETAIL
 from darwin_plugins.local_sandbox import LocalSandbox, LocalSandboxOptions
@@ -48,15 +50,13 @@ def test_probes_and_tests_do_not_see_each_others_state(tmp_path: Path, sandbox: 
     passed, hashes = _hashes(bench, program, sandbox)
     assert all(passed.values()), passed  # CALLS == [2]: no probe ran in the tests' interpreter
     assert all(h and "!" not in h for h in hashes.values()), hashes
-    # the same hashes as the probes' own process (the pytest runner's path)
-    separate: dict = {}
-    for r in bench.evaluate(program, bench.tasks(), sandbox):
-        separate[r.task_id] = r
+    # the same hashes as the probes' own process (the pytest runner's path), into fresh results
     work = tmp_path / "work"
     bench._prepare(program, work)
     probes = bench._write_probes(work, bench.tasks())
+    separate = {task_id: TaskResult(task_id=task_id, passed=True, score=1.0) for task_id in hashes}
     bench._run_probes(work, probes, sandbox, separate)
-    assert {k: r.details[DETAIL] for k, r in separate.items() if DETAIL in r.details} == hashes
+    assert {k: r.details.get(DETAIL, "") for k, r in separate.items()} == hashes
 
 
 def test_a_probe_that_never_returns_is_killed_and_the_tests_still_run(tmp_path: Path, sandbox: LocalSandbox) -> None:

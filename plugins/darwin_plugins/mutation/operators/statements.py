@@ -9,7 +9,7 @@ from typing import Any
 
 import libcst as cst
 
-from .tables import Make, source_of
+from .tables import Make, jumps, source_of
 
 COMPOUND = (cst.If, cst.For, cst.While, cst.With, cst.Try)
 INDENTABLE = (cst.If, cst.For, cst.While)
@@ -107,10 +107,7 @@ class StatementSites:
                 continue
             if len(stmt.body.body) >= 2:
                 alternatives.append((f"`{_code(stmt.body.body[-1])[:40]}` dedented", lambda n, i=i: _dedent(n, i)))
-            last = stmt.body.body[-1]
-            jumps = isinstance(last, cst.SimpleStatementLine) and any(
-                isinstance(small, (cst.Return, cst.Raise, cst.Break, cst.Continue)) for small in last.body)
-            if i + 1 < len(body) and not jumps:  # nothing runs after a jump
+            if i + 1 < len(body) and not jumps(stmt.body.body[-1]):  # nothing runs after a jump
                 alternatives.append((f"`{_code(body[i + 1])[:40]}` indented", lambda n, i=i: _indent(n, i)))
         self._add("indentation", block, "indentation", alternatives)
 

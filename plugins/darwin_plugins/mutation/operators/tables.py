@@ -56,6 +56,15 @@ METHOD_SWAPS: dict[str, tuple[str, ...]] = {
 """Methods a called method may become even when the file never calls them (``.lower()`` <->
 ``.upper()``, ``.find`` <-> ``.rfind``...): common wrong-method bugs."""
 
+JUMPS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+"""Statements after which nothing in their block runs."""
+
+
+def jumps(stmt: cst.CSTNode) -> bool:
+    """Whether ``stmt`` is a simple statement line holding a jump (:data:`JUMPS`)."""
+    return isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(small, JUMPS) for small in stmt.body)
+
+
 NOT_NUDGED = (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.List, cst.Dict,
               cst.Set, cst.Tuple, cst.Lambda, cst.ListComp, cst.DictComp, cst.SetComp,
               cst.GeneratorExp, cst.Integer, cst.Float, cst.Ellipsis)

@@ -25,10 +25,8 @@ from typing import Any
 
 import libcst as cst
 
-from .tables import source_of
+from .tables import jumps, source_of
 
-JUMPS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
-"""Statements nothing can follow."""
 MAX_DONORS = 8
 """Most transplanted statements offered at one insertion point (siblings in source order)."""
 
@@ -216,7 +214,7 @@ class TransplantSites:
         if not donors:
             return
         for stmt, simple in statements:
-            if not simple or any(isinstance(small, JUMPS) for small in stmt.body):  # type: ignore[attr-defined]
+            if not simple or jumps(stmt):
                 continue
             chosen = [d for a in sorted(_attributes_read(stmt) & donors.keys()) for d in donors[a]][:MAX_DONORS]
             self._add("transplant", stmt, "record-after", [

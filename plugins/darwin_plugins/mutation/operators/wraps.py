@@ -24,14 +24,14 @@ from typing import Any
 
 import libcst as cst
 
-from .tables import Make, source_of
+from .tables import JUMPS, Make, source_of
 from .templates import binds
 
 ITERABLE_WRAPS = ("sorted", "reversed", "set")
 """Builtins an iterable may be wrapped in."""
 JOIN_WRAPS = ("reversed", "sorted")
 """Builtins the parts a ``join`` reads (or ``enumerate`` / ``zip`` pair up) may be wrapped in."""
-JUMPS = (cst.Return, cst.Raise, cst.Continue, cst.Break, cst.Pass)
+ENDINGS = (*JUMPS, cst.Pass)
 """A statement with one of these is never followed by a reset (it would be unreachable)."""
 EMPTY_CALLS = {"set", "list", "dict", "str", "deque", "float", "int"}
 """Constructors called without arguments that make an initial value (``set()``, ``float()``)."""
@@ -114,7 +114,7 @@ class WrapSites:
     def note_wrap_if(self, node: cst.If) -> None:
         if len(self.scopes) > 1 and isinstance(node.body, cst.IndentedBlock) and node.body.body:
             last = node.body.body[-1]
-            if isinstance(last, cst.SimpleStatementLine) and not any(isinstance(s, JUMPS) for s in last.body):
+            if isinstance(last, cst.SimpleStatementLine) and not any(isinstance(s, ENDINGS) for s in last.body):
                 self._last_in_if.add(id(last))
 
     def _init_wraps(self) -> None:
@@ -191,7 +191,7 @@ class WrapSites:
                 if not isinstance(loop, (cst.For, cst.While)):
                     continue
                 for inner in _statements(loop.body):
-                    if any(isinstance(s, JUMPS) for s in inner.body) or name in binds(inner) \
+                    if any(isinstance(s, ENDINGS) for s in inner.body) or name in binds(inner) \
                             or name not in _bare_reads(inner):
                         continue
                     entry = after.setdefault(id(inner), (inner, []))
